@@ -136,10 +136,13 @@ function freshClone(): { dir: string; text: string } {
 function fileCpuSummary(files: FileCpu[], top = 15): string {
   if (files.length === 0) return '  per test file: no figures (not on Linux, or no file wrote any)';
   const total = files.reduce((sum, f) => sum + f.cpuS, 0);
+  const workers = files.reduce((sum, f) => sum + f.workerCpuS, 0);
+  const workerPids = new Set(files.map((f) => f.pid)).size;
   const costliest = [...files].sort((a, b) => b.cpuS - a.cpuS).slice(0, top);
   return [
-    `  per test file (its worker's CPU, imports included, and its reaped child processes'): ${files.length} files, ${total.toFixed(0)} CPU-s; the ${costliest.length} costliest:`,
-    ...costliest.map((f) => `    ${f.cpuS.toFixed(1).padStart(6)} CPU-s ${f.wallS.toFixed(1).padStart(6)} s  ${f.file}`),
+    `  per test file (its worker's CPU, imports included, and its reaped child processes'): ${files.length} files, ${total.toFixed(0)} CPU-s ` +
+      `(the ${workerPids} worker processes' own ${workers.toFixed(0)}, child processes' ${(total - workers).toFixed(0)}); the ${costliest.length} costliest (all, worker's own):`,
+    ...costliest.map((f) => `    ${f.cpuS.toFixed(1).padStart(6)} CPU-s ${f.workerCpuS.toFixed(1).padStart(6)} CPU-s ${f.wallS.toFixed(1).padStart(6)} s  ${f.file}`),
   ].join('\n');
 }
 

@@ -38,6 +38,8 @@ export interface DirectLaneDeps {
   channel: string;
   /** This process as the message names it (host:pid:role). */
   process: string;
+  /** Scrubs the kept error of a failed send, which is shown and stored later (src/secret-scrub.ts). */
+  scrub: (text: string) => string;
 }
 
 export class DirectLane {
@@ -152,7 +154,7 @@ export class DirectLane {
       this.deps.logger.warn({ ...log, ts: delivered.ts, dropped }, 'database unreachable: critical alert sent to Slack directly; it goes into the outbox when the database answers');
     } catch (err) {
       const tries = entry.direct?.status === 'failed' ? entry.direct.tries + 1 : 1;
-      const error = ((err as Error)?.message ?? String(err)).slice(0, 300);
+      const error = this.deps.scrub((err as Error)?.message ?? String(err)).slice(0, 300);
       entry.direct = { status: 'failed', error, at: now.toISOString(), tries };
       this.deps.logger.error({ ...log, err, tries }, 'database unreachable and the direct send of a critical alert to Slack failed; kept and tried again');
     } finally {

@@ -106,7 +106,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const channel = slackAlertsChannel(deps.config);
   const processName = deps.direct?.process ?? 'this process';
   const direct = deps.deliveryTick && deps.direct?.notifier?.carries.has('alert_direct') && channel
-    ? new DirectLane({ db: deps.db, clock: deps.clock, logger: log, notifier: deps.direct.notifier, channel, process: processName })
+    ? new DirectLane({ db: deps.db, clock: deps.clock, logger: log, notifier: deps.direct.notifier, channel, process: processName, scrub })
     : null;
   const sendDirect = async () => {
     try {

@@ -10,11 +10,12 @@ import { boltLogger } from './bolt-logger.js';
 import { deliveryGuard } from './deliveries.js';
 import { GatedReceiver } from './gated-receiver.js';
 import { resolveBotIdentity, type BotIdentity } from './identity.js';
-import { listenerDispatch, readsStatusFirst, registerViewListeners } from './listeners/register.js';
+import { readsStatusFirst, registerViewListeners, tableDispatch } from './listeners/register.js';
 import { listenerTable } from './listeners/table.js';
 import type { ListenerTable, SlackWaits } from './listeners/types.js';
 import { readBadgeState } from './reply.js';
 import { guardSlackRequests } from './request-gate.js';
+import { scrubberFor } from '../secret-scrub.js';
 import { describeSlackError } from './report-error.js';
 import { postToResponseUrl } from './response-url.js';
 import { withBadge } from './views/badge.js';
@@ -121,7 +122,7 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
     if (typeof responseUrl !== 'string') return;
     try {
       const badged = withBadge(message, await readBadgeState(ctx));
-      await postToResponseUrl(responseUrl, { response_type: 'ephemeral', replace_original: false, ...badged });
+      await postToResponseUrl(responseUrl, { response_type: 'ephemeral', replace_original: false, ...badged }, scrubberFor(config));
     } catch (err) {
       ctx.logger.error({ err, reference }, `could not send the error reply for ${reference}`);
     }
@@ -130,9 +131,11 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
   app.error(backstop as never);
   // Acked work runs after Bolt has returned from the request (deliveries.ts queues it), so its
   // failures reach the same backstop through the guard rather than through Bolt.
-  app.use(deliveryGuard(ctx, { onStart: inflight.begin, onError: (error, body) => backstop({ error, body }), readsStatus: readsStatusFirst(table) }));
-  // The listener table's commands, events and actions, last in the global chain: after the guard's claim.
-  app.use(listenerDispatch(ctx, table, opts.waits));
+  // The listener table's commands, events and actions run from the guard's queued work, after the
+  // claim, out of Bolt's chain; what the guard hands on reaches the same dispatch last in the chain.
+  const dispatch = tableDispatch(ctx, table, opts.waits);
+  app.use(deliveryGuard(ctx, { onStart: inflight.begin, onError: (error, body) => backstop({ error, body }), readsStatus: readsStatusFirst(table), detach: dispatch.detach }));
+  app.use(dispatch.middleware);
 
   return {
     app,

@@ -6,7 +6,7 @@
 // A status command's claim also reads the status rows, in the claim's statement: they reach the
 // command as `context.statusRead`, its one read of them (services/mode-status.ts).
 import { createHash } from 'node:crypto';
-import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
+import type { AllMiddlewareArgs, AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { claimSlackDelivery, claimSlackDeliveryReadingStatus, pruneSlackDeliveries } from '../db/queries/slack-deliveries.js';
 import { ctbMetrics } from '../metrics/instruments.js';
@@ -48,15 +48,31 @@ export function deliveryOf(body: Body, retryNum?: number): Delivery {
 
 const isKill = (body: Body): boolean => body.command === '/kill';
 
-/** Remembers recent keys in this process; bounded, oldest forgotten first. */
+/**
+ * Remembers recent keys in this process; bounded, oldest forgotten first. The oldest is found in a
+ * ring of the keys in arrival order, not as the Set's first value: a Set keeps its deleted entries
+ * as holes until it is rebuilt, and its iterator walked over every one of them, thousands under a
+ * steady stream of requests, to find the first key still there.
+ */
 export class RecentKeys {
   readonly #keys = new Set<string>();
+  readonly #ring: string[] = [];
+  #oldest = 0;
   constructor(private readonly limit = 5_000) {}
   /** True when the key is new (and now remembered). */
-  add(key: string): boolean {
-    if (this.#keys.has(key)) return false;
+  add(given: string): boolean {
+    if (this.#keys.has(given)) return false;
+    // A copy of its own: a key is cut from the request's body (querystring.parse slices its values),
+    // and V8 keeps the whole body alive behind a slice, so five thousand keys held five thousand bodies.
+    const key = JSON.parse(JSON.stringify(given)) as string;
     this.#keys.add(key);
-    if (this.#keys.size > this.limit) this.#keys.delete(this.#keys.values().next().value as string);
+    if (this.#ring.length < this.limit) {
+      this.#ring.push(key);
+    } else {
+      this.#keys.delete(this.#ring[this.#oldest]!);
+      this.#ring[this.#oldest] = key;
+      this.#oldest = (this.#oldest + 1) % this.limit;
+    }
     return true;
   }
 }
@@ -71,11 +87,88 @@ export interface DeliveryGuardHooks {
   onError?(error: Error, body: unknown): Promise<void>;
   /** Whether the request's work starts with the status read (a status command): its claim makes that read. */
   readsStatus?(body: Record<string, unknown>): boolean;
+  /**
+   * The listener table's work for a request the table takes (listeners/register.ts, tableDispatch),
+   * holding only what its rows read: run in place of Bolt's `next`, with a context of its own.
+   * Undefined: the request goes on through Bolt's chain.
+   */
+  detach?(args: AnyMiddlewareArgs & AllMiddlewareArgs): ((context: Record<string, unknown>) => Promise<void>) | undefined;
+}
+
+type Proceed = (context: Record<string, unknown>) => Promise<void>;
+
+/**
+ * Claims the delivery (with the status rows for a status command), then proceeds with `context`
+ * carrying them; a delivery already taken in proceeds no further. Without the database only the
+ * in-memory set guarded against repeats: it still proceeds, because the commands that matter during
+ * an outage (kill) are idempotent and must not be blocked.
+ */
+async function claimThenProceed(
+  ctx: Pick<AppContext, 'db' | 'clock' | 'logger'>,
+  readsStatus: DeliveryGuardHooks['readsStatus'],
+  delivery: Delivery,
+  body: Body,
+  context: Record<string, unknown>,
+  proceed: Proceed,
+  onDuplicate?: () => Promise<void>,
+): Promise<void> {
+  let fresh = true;
+  try {
+    const claim = { db: ctx.db, key: delivery.key, surface: delivery.surface, receivedAt: ctx.clock.now(), retryNum: delivery.retryNum };
+    if (readsStatus?.(body)) {
+      const outcome = await claimSlackDeliveryReadingStatus(claim);
+      fresh = outcome.taken;
+      context.statusRead = outcome.status;
+    } else {
+      fresh = await claimSlackDelivery(claim);
+    }
+  } catch (err) {
+    ctx.logger.warn({ err, delivery }, 'could not record the Slack delivery; relying on the in-process duplicate check');
+  }
+  if (!fresh) {
+    ctx.logger.info({ delivery }, 'duplicate Slack delivery ignored (already taken in)');
+    if (onDuplicate) await onDuplicate();
+    return;
+  }
+  // Claims share statements, and a statement's claims resume one per turn of the event loop
+  // (shared-writes.ts): this listener runs in a turn of its own, after that turn's reads and acks.
+  await proceed(context);
+}
+
+/**
+ * Queues a request's work after its ack. The closure is made here, not in the guard's middleware:
+ * one made there would share the middleware's scope, and with it Bolt's ack and `next`, and so keep
+ * Bolt's arguments for the request (its middleware chain, a copy of the arguments per step) alive
+ * for as long as the work waits for a slot.
+ */
+function enqueue(
+  queue: AckedWork,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'logger'>,
+  hooks: DeliveryGuardHooks,
+  delivery: Delivery,
+  body: Body,
+  context: Record<string, unknown>,
+  proceed: Proceed,
+  done: (() => void) | undefined,
+): void {
+  queue.run(() =>
+    claimThenProceed(ctx, hooks.readsStatus, delivery, body, context, proceed)
+      .finally(done)
+      .catch(async (err: unknown) => {
+        const error = err instanceof Error ? err : new Error(String(err));
+        if (hooks.onError) await hooks.onError(error, body);
+        else throw error;
+      }),
+  );
 }
 
 /**
  * Global middleware. Acks every ackable request at once (listeners never ack themselves), except
  * view submissions and option requests, whose ack carries the answer: those are claimed first.
+ * A request the listener table takes (hooks.detach) leaves Bolt at its ack: its queued work holds
+ * what its rows read, not Bolt's arguments, so those die young, in the turn that made them. Held
+ * until the work was done — under load tens of milliseconds, through a claim's group commit and a
+ * reply — they survived young-generation collections and were copied, then promoted, by each.
  */
 export function deliveryGuard(
   ctx: Pick<AppContext, 'db' | 'clock' | 'logger'> & Partial<Pick<AppContext, 'metrics'>>,
@@ -117,6 +210,11 @@ export function deliveryGuard(
       return;
     }
     const done = hooks.onStart?.();
+    // The table's rows run with a context of their own (the delivery, and the status rows its claim
+    // read); anything else goes on through Bolt's chain, with Bolt's context.
+    const detached = listenerAcks ? undefined : hooks.detach?.(args);
+    const own: Record<string, unknown> = detached ? { delivery } : context;
+    const proceed: Proceed = detached ?? (() => next());
     if (isKill(body as unknown as Body)) {
       // /kill must not wait for the database (it may be stalled, not just down): the claim is
       // recorded on the side, and the kill itself is keyed by this delivery, so a retry reaching
@@ -124,54 +222,23 @@ export function deliveryGuard(
       claimSlackDelivery({ db: ctx.db, key: delivery.key, surface: delivery.surface, receivedAt: ctx.clock.now(), retryNum: delivery.retryNum })
         .catch((err: unknown) => ctx.logger.warn({ err, delivery }, 'could not record the /kill delivery'));
       try {
-        await next();
+        await proceed(own);
       } finally {
         done?.();
       }
       return;
     }
-    // A method, not a named arrow made per request (the build's keepNames: see src/logger.ts, deferredLogger).
-    const item = {
-      async work(): Promise<void> {
-        try {
-          let fresh = true;
-          try {
-            const claim = { db: ctx.db, key: delivery.key, surface: delivery.surface, receivedAt: ctx.clock.now(), retryNum: delivery.retryNum };
-            if (hooks.readsStatus?.(body as unknown as Body)) {
-              const outcome = await claimSlackDeliveryReadingStatus(claim);
-              fresh = outcome.taken;
-              context.statusRead = outcome.status;
-            } else {
-              fresh = await claimSlackDelivery(claim);
-            }
-          } catch (err) {
-            // Without the database only the in-memory set guards against repeats; still act, because
-            // the commands that matter during an outage (kill) are idempotent and must not be blocked.
-            ctx.logger.warn({ err, delivery }, 'could not record the Slack delivery; relying on the in-process duplicate check');
-          }
-          if (!fresh) {
-            ctx.logger.info({ delivery }, 'duplicate Slack delivery ignored (already taken in)');
-            if (ack && listenerAcks) await ack();
-            return;
-          }
-          // Claims share statements, and a statement's claims resume one per turn of the event loop
-          // (shared-writes.ts): this listener runs in a turn of its own, after that turn's reads and acks.
-          await next();
-        } finally {
-          done?.();
-        }
-      },
-    };
     // A view submission's or option request's answer is its ack: it runs now, Slack is waiting.
+    if (listenerAcks) {
+      try {
+        await claimThenProceed(ctx, hooks.readsStatus, delivery, body as unknown as Body, own, proceed, ack);
+      } finally {
+        done?.();
+      }
+      return;
+    }
     // Everything else was acked above; its work is queued so it cannot delay the next acks.
-    if (listenerAcks) return item.work();
-    queue.run(() =>
-      item.work().catch(async (err: unknown) => {
-        const error = err instanceof Error ? err : new Error(String(err));
-        if (hooks.onError) await hooks.onError(error, body);
-        else throw error;
-      }),
-    );
+    enqueue(queue, ctx, hooks, delivery, body as unknown as Body, own, proceed, done);
   };
 }
 

@@ -12,28 +12,37 @@ import { relative } from 'node:path';
 /** Linux's USER_HZ: /proc counts CPU time in hundredths of a second. */
 const TICK_S = 0.01;
 
-/** This process's CPU-seconds and its reaped children's (/proc/self/stat), or null off Linux. */
-export function processTreeCpuS(): number | null {
+/** This process's own CPU-seconds and its reaped children's (/proc/self/stat), or null off Linux. */
+export function processCpuS(): { own: number; children: number } | null {
   try {
     const stat = readFileSync('/proc/self/stat', 'utf8');
     const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
     // After the command's ')': state is field 3, so utime (14), stime, cutime, cstime (17) are 11–14.
-    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * TICK_S;
+    return { own: (Number(fields[11]) + Number(fields[12])) * TICK_S, children: (Number(fields[13]) + Number(fields[14])) * TICK_S };
   } catch {
     return null;
   }
 }
 
+/** This process's CPU-seconds and its reaped children's, or null off Linux. */
+export function processTreeCpuS(): number | null {
+  const cpu = processCpuS();
+  return cpu === null ? null : cpu.own + cpu.children;
+}
+
 export interface FileCpu {
   file: string;
+  /** The worker's and its reaped children's. */
   cpuS: number;
+  /** Of cpuS, the worker's own: the test code, the sources it runs in-process, imports, PGlite. */
+  workerCpuS: number;
   wallS: number;
   pid: number;
 }
 
 /** Where the previous file in this worker ended: kept on globalThis, which a shared worker's files share. */
 export interface FileCpuMarks {
-  last?: { cpuS: number; atMs: number };
+  last?: { cpuS: number; ownS: number; atMs: number };
 }
 const WORKER = Symbol.for('ctb.testFileCpu');
 const worker = ((globalThis as typeof globalThis & { [WORKER]?: FileCpuMarks })[WORKER] ??= {});
@@ -43,12 +52,19 @@ const worker = ((globalThis as typeof globalThis & { [WORKER]?: FileCpuMarks })[
  * (or the worker's start, for its first file) to now; this end is kept as the next file's start.
  */
 export function fileCpuEnd(logPath: string, filePath: string, marks: FileCpuMarks = worker): void {
-  const cpuS = processTreeCpuS();
-  if (cpuS === null) return;
-  const start = marks.last ?? { cpuS: 0, atMs: Date.now() - process.uptime() * 1000 };
+  const cpu = processCpuS();
+  if (cpu === null) return;
+  const cpuS = cpu.own + cpu.children;
+  const start = marks.last ?? { cpuS: 0, ownS: 0, atMs: Date.now() - process.uptime() * 1000 };
   const now = Date.now();
-  marks.last = { cpuS, atMs: now };
-  const line: FileCpu = { file: relative(process.cwd(), filePath), cpuS: Number((cpuS - start.cpuS).toFixed(2)), wallS: Number(((now - start.atMs) / 1000).toFixed(2)), pid: process.pid };
+  marks.last = { cpuS, ownS: cpu.own, atMs: now };
+  const line: FileCpu = {
+    file: relative(process.cwd(), filePath),
+    cpuS: Number((cpuS - start.cpuS).toFixed(2)),
+    workerCpuS: Number((cpu.own - start.ownS).toFixed(2)),
+    wallS: Number(((now - start.atMs) / 1000).toFixed(2)),
+    pid: process.pid,
+  };
   appendFileSync(logPath, `${JSON.stringify(line)}\n`);
 }
 

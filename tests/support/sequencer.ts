@@ -1,68 +1,10 @@
-// The order test files start in. Most of the suite's wall time is waiting (child processes starting,
-// a simulator's market moving, the live soak's fault schedule), so more files run side by side than
-// there are cores; the run then ends when its longest file ends, and that file must start first.
-// Vitest orders by the durations it cached on a previous run; a fresh clone (CI) has none and would
-// order by file size, which can start the soak last. These files, measured the longest (a JSON report:
-// `npx vitest run --reporter=json --outputFile=/tmp/vt.json`), start first in this order whatever the
-// cache says; the rest keep vitest's order. Refreshed from a whole run's report after the Slack retry
-// pause and the embedded database's idle bound became settings (paging-after-actions and
-// pglite-socket-sessions placed by their shorter times), with the files written since the last list.
-// ops/exit leads after the soak: its Slack button's wait and its sweep's grace became options its
-// tests shorten (190 s → about 50 s alone), which still leaves it more than twice the next file.
+// The order test files start in (tests/support/worker-order.ts), as vitest's sequencer: a module of
+// its own, as it imports vitest's node API, which the order's test need not load.
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
-
-export const LONGEST_FIRST = [
-  'tests/soak/live-soak.test.ts',
-  'tests/integration/ops/exit.test.ts',
-  'tests/integration/db/pglite-start.test.ts',
-  'tests/integration/db/connect-errors-cli.test.ts',
-  'tests/integration/paper-order.test.ts',
-  'tests/integration/audit/gate-policy-operations-processes.test.ts',
-  'tests/integration/kill/kill-shell.test.ts',
-  'tests/integration/start-port-taken-process.test.ts',
-  'tests/integration/cli-fast-script.test.ts',
-  'tests/integration/audit/gate-policy-engine-limits-processes.test.ts',
-  'tests/integration/kill/kill-web-worker.test.ts',
-  'tests/integration/engine-crash.test.ts',
-  'tests/integration/audit/gate-policy-processes.test.ts',
-  'tests/integration/audit/gate-policy-settings-processes.test.ts',
-  'tests/integration/mode/live-release-processes.test.ts',
-  'tests/unit/architecture.test.ts',
-  'tests/integration/reconcile/unexplained-at-start.test.ts',
-  'tests/integration/npm-script-stop.test.ts',
-  'tests/integration/kill/kill.test.ts',
-  'tests/integration/db/pglite-socket-sessions.test.ts',
-  'tests/integration/release/build-without-git.test.ts',
-  'tests/integration/engine-live-fills.test.ts',
-  'tests/integration/audit/audit-e2e-fake-kraken.test.ts',
-  'tests/integration/audit/fresh-clone.test.ts',
-  'tests/integration/engine-live-ws.test.ts',
-  'tests/integration/cli-lazy.test.ts',
-  'tests/integration/kill/self-heal.test.ts',
-  'tests/integration/engine-lease/one-engine-workers.test.ts',
-  'tests/integration/stats/stats-cli.test.ts',
-  'tests/integration/kill/kill-follow-up-rate-limit.test.ts',
-  'tests/integration/kill/one-follow-up-per-incident.test.ts',
-  'tests/integration/ledger.test.ts',
-  'tests/integration/backup.test.ts',
-  'tests/integration/kill/incident-thread-pace.test.ts',
-  'tests/integration/kill/kill-slack.test.ts',
-  'tests/integration/cli-terminal.test.ts',
-  'tests/integration/reconcile/start-reconciliation.test.ts',
-  'tests/integration/db/pglite-spares.test.ts',
-  'tests/integration/stats/compute-stats.test.ts',
-  'tests/integration/engine-lease/one-engine-takeover.test.ts',
-  'tests/unit/release-version.test.ts',
-];
+import { workerOrder } from './worker-order.js';
 
 export default class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files);
-    const rank = (spec: TestSpecification) => {
-      const i = LONGEST_FIRST.findIndex((f) => spec.moduleId.endsWith(`/${f}`));
-      return i === -1 ? LONGEST_FIRST.length : i;
-    };
-    // Array.prototype.sort is stable: files outside the list keep vitest's order among themselves.
-    return sorted.sort((a, b) => rank(a) - rank(b));
+    return workerOrder(await super.sort(files), (spec) => spec.moduleId, (spec) => spec.project.config.isolate === false);
   }
 }

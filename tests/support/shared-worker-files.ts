@@ -303,6 +303,50 @@ export const SHARED_WORKER_FILES = [
   // Written since, reviewed the same way: its simulators and contexts closed by its own hook, the
   // Kraken key used with the rate limiter off, no kill, no mock or spy.
   'tests/integration/kill/self-heal-resting-fill.test.ts',
+  // Isolated files written since, reviewed the same way for the suite's CPU (issue 15): each paid a
+  // fresh worker, vitest's start-up and its imports again (0.3 to 3 CPU-s a file; 39 CPU-s for these
+  // in a whole run). No mock, stub or process change; spies restored after each test; `ctb` commands
+  // and bots as child processes; servers, proxies, fake Kraken and Slack, contexts, runtimes and
+  // engines in this process closed by their own hooks or finally blocks; watchdogs and request
+  // runners without a timer; kills in this process against a recording exchange or with the rate
+  // limiter off; simulators closed when their test ends (tests/support/simulator.ts). Left isolated:
+  // feed-pacing (its feed paces its public calls with the rate limiter on, whose level is per
+  // process), audit-e2e-fake-kraken and go-live-tools-cli (the audit reads the directory it runs in:
+  // chdir), and the files that mock a module.
+  'tests/integration/alerts/email-repeat.test.ts',
+  'tests/integration/alerts/escalation-step-crash.test.ts',
+  'tests/integration/db/migrate-together-cli.test.ts',
+  'tests/integration/db/postgres-closed-write.test.ts',
+  'tests/integration/db/watchdog-clocks.test.ts',
+  'tests/integration/engine-lease/unarmed-takeover.test.ts',
+  'tests/integration/engine-request-claim-gone.test.ts',
+  'tests/integration/kill/cancel-again-hung-kraken.test.ts',
+  'tests/integration/kill/cancel-again-slack-progress.test.ts',
+  'tests/integration/kill/halt-cancel-hung-kraken.test.ts',
+  'tests/integration/kill/halt-watcher-overtaken.test.ts',
+  'tests/integration/kill/kill-hung-kraken.test.ts',
+  'tests/integration/kill/kill-lost-cancel-answer.test.ts',
+  'tests/integration/kill/kill-no-bot-database-lost-answer.test.ts',
+  'tests/integration/kill/kill-other-dir-dropped-connection.test.ts',
+  'tests/integration/kill/kill-saved-follow-up-race.test.ts',
+  'tests/integration/kill/kill-shell-database-busy.test.ts',
+  'tests/integration/kill/saved-kill-halted-bot.test.ts',
+  'tests/integration/kill/saved-kill-target.test.ts',
+  'tests/integration/kill/self-heal-live-at-stake.test.ts',
+  'tests/integration/kill/self-heal-page-again.test.ts',
+  'tests/integration/kill/self-heal-watchdog-clocks.test.ts',
+  'tests/integration/kraken/markets-load-recovers.test.ts',
+  'tests/integration/metrics/dashboard-trading-panel.test.ts',
+  'tests/integration/mode/live-switch-lease-held.test.ts',
+  'tests/integration/mode/mode-status-json-stale.test.ts',
+  'tests/integration/mode/stale-armed-mode.test.ts',
+  'tests/integration/mode/unarmed-restart-processes.test.ts',
+  'tests/integration/mode/unarmed-withdrawal.test.ts',
+  'tests/integration/mode/withdrawal-lock-wait.test.ts',
+  'tests/integration/ops/exit-answer-hold.test.ts',
+  'tests/integration/slack-simulator/rehearse-live.test.ts',
+  'tests/integration/slack-simulator/web-api.test.ts',
+  'tests/integration/start-missed-runs.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

@@ -43,6 +43,25 @@ describe.runIf(process.platform === 'linux')('per-file CPU', () => {
       // b is the burn (and little else), not the process's whole life again.
       expect(b!.cpuS).toBeGreaterThanOrEqual(0.15);
       expect(b!.cpuS).toBeLessThan(a!.cpuS + 0.15);
+      expect(b!.workerCpuS).toBeGreaterThanOrEqual(0.15);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("tells the worker's own CPU from its finished children's", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-file-cpu-'));
+    try {
+      const log = join(dir, 'files.jsonl');
+      const marks = {};
+      fileCpuEnd(log, join(process.cwd(), 'tests/a.test.ts'), marks);
+      const child = spawnSync(process.execPath, ['-e', 'const u=process.cpuUsage().user+3e5;while(process.cpuUsage().user<u);'], { stdio: 'ignore' });
+      expect(child.status).toBe(0);
+      fileCpuEnd(log, join(process.cwd(), 'tests/b.test.ts'), marks);
+      const [, b] = readFileCpu(log);
+      // The child's 0.3 CPU-s are the file's, not its worker's own.
+      expect(b!.cpuS).toBeGreaterThanOrEqual(0.25);
+      expect(b!.workerCpuS).toBeLessThan(b!.cpuS - 0.2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

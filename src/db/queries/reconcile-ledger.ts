@@ -5,7 +5,7 @@
 import { and, eq, inArray, min, or, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { executePrepared, forEachPrepared } from '../prepared.js';
-import { fills, orderIntents, type Fill, type OrderIntent } from '../schema/index.js';
+import { fills, liveFillsOnly, orderIntents, type Fill, type OrderIntent } from '../schema/index.js';
 import { LiveFillChunkReader, type LiveFillRow } from './live-fill-chunks.js';
 
 export type { LiveFillRow };
@@ -72,7 +72,7 @@ export async function liveFillsSinceOrOf(db: Db, since: Date, tradeIds: string[]
   const conds = [sql`${fills.filledAt} > ${since.toISOString()}::timestamptz`];
   if (tradeIds.length > 0) conds.push(inArray(fills.exchangeTradeId, tradeIds));
   if (orderIds.length > 0) conds.push(inArray(fills.exchangeOrderId, orderIds));
-  return db.select().from(fills).where(and(eq(fills.mode, 'live'), or(...conds)));
+  return db.select().from(fills).where(and(liveFillsOnly, or(...conds)));
 }
 
 export async function intentById(db: Db, id: number): Promise<OrderIntent | null> {

@@ -87,6 +87,12 @@ export const orderIntents = pgTable(
  */
 export const unsettledStatusList = sql.raw(`(${UNSETTLED_STATUSES.map((s) => `'${s}'`).join(', ')})`);
 
+/**
+ * `mode = 'live'` on fills as constant text (not a parameter): a prepared statement's generic plan
+ * can then use fills_filled_at, which holds live fills only.
+ */
+export const liveFillsOnly = sql`"fills"."mode" = 'live'`;
+
 export const fills = pgTable(
   'fills',
   {
@@ -110,7 +116,10 @@ export const fills = pgTable(
   },
   (t) => [
     uniqueIndex('fills_exchange_trade_id').on(t.mode, t.exchangeTradeId),
-    index('fills_filled_at').on(t.filledAt),
+    // Only live fills: what reconciliation and the ledger's cash check look up by time (each query
+    // says mode = 'live' as a constant, so a prepared plan can use it). A paper fill, most rows in a
+    // replay, leaves it alone.
+    index('fills_filled_at_live').on(t.filledAt).where(sql`${t.mode} = 'live'`),
   ],
 );
 
@@ -151,10 +160,12 @@ export const trades = pgTable(
     // One trade per entry intent: recording the same entry twice (a restart resolving it) is a no-op.
     // Parts split off by a partial exit share the entry intent and are left out.
     uniqueIndex('trades_entry_intent_id').on(t.entryIntentId).where(sql`split_from_trade_id is null`),
-    // One closed part per exit order: recording a partial exit twice splits once.
-    uniqueIndex('trades_exit_intent_id').on(t.exitIntentId),
+    // One closed part per exit order: recording a partial exit twice splits once. An open trade has
+    // neither an exit order nor an exit time: its entry leaves these two indexes alone (every query
+    // on them names a value or a range, which no null matches).
+    uniqueIndex('trades_exit_intent_id_exited').on(t.exitIntentId).where(sql`${t.exitIntentId} is not null`),
     index('trades_status').on(t.status, t.mode),
-    index('trades_exit_at').on(t.exitAt),
+    index('trades_exit_at_exited').on(t.exitAt).where(sql`${t.exitAt} is not null`),
   ],
 );
 
@@ -170,7 +181,9 @@ export const equitySnapshots = pgTable(
     peakEquity: money('peak_equity').notNull(),
     drawdownPct: money('drawdown_pct').notNull(),
   },
-  (t) => [index('equity_snapshots_at').on(t.mode, t.at)],
+  // A book's snapshots have distinct times: deduplication (on by default) finds nothing to merge and
+  // was a pass over a full leaf page at every split, for a row per candle in a replay.
+  (t) => [index('equity_snapshots_at').on(t.mode, t.at).with({ deduplicate_items: false })],
 );
 
 /**

@@ -2,10 +2,10 @@
 // snapshot's cash (the engine's cash, loaded from Kraken and moved by every fill it booked; a
 // snapshot holds every fill stamped at or before it), moved by the trades booked after it (as the
 // ROI audit counts them) and by the fills of orders still in flight (in no trade yet).
-import { and, count, eq, gt } from 'drizzle-orm';
+import { and, count, gt } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { cashFlowAfter, latestSnapshot } from '../../db/queries/roi.js';
-import { fills } from '../../db/schema/index.js';
+import { fills, liveFillsOnly } from '../../db/schema/index.js';
 import { Decimal, dec } from '../../money.js';
 import { inFlightCashFlow, loadInFlightFills } from '../trades/in-flight.js';
 
@@ -24,7 +24,7 @@ export async function ledgerCash(db: Db): Promise<LedgerCash | null> {
   if (!snap) return null;
   const [flow, inFlight, [since]] = await Promise.all([
     cashFlowAfter(db, LIVE, snap.at), loadInFlightFills(db),
-    db.select({ n: count() }).from(fills).where(and(eq(fills.mode, 'live'), gt(fills.filledAt, snap.at))),
+    db.select({ n: count() }).from(fills).where(and(liveFillsOnly, gt(fills.filledAt, snap.at))),
   ]);
   return { cash: dec(snap.cash).plus(flow).plus(inFlightCashFlow(inFlight, 'live')), snapshotAt: snap.at, fillsSince: since?.n ?? 0 };
 }

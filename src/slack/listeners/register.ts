@@ -1,16 +1,18 @@
 // Registers the listener table on a Bolt app. Commands, events and actions go through one
-// middleware (listenerDispatch) that finds the table's rows by name in a map, builds the request
-// object and runs each row under the one error handler; create-app.ts puts it last in Bolt's global
-// chain, after the delivery guard. Bolt runs every registered listener's chain on every request (a
+// dispatch (tableDispatch) that finds the table's rows by name in a map, builds the request object
+// and runs each row under the one error handler: the delivery guard runs it after the ack, out of
+// Bolt's chain (../deliveries.ts), and create-app.ts puts it last in Bolt's global chain, after the
+// guard, for what the guard hands on. Bolt runs every registered listener's chain on every request (a
 // copy of its middleware list, a spread of the arguments per step, a settle of all of them): with a
 // Bolt listener per surface, a slash command went through five chains to reach its one row, and
 // through eighteen with a listener per row before that. Acks happen earlier, in the delivery guard
 // (../deliveries.ts), so no row can be late for Slack's 3 seconds. View submissions keep a Bolt
 // listener per row (registerViewListeners): their ack carries the answer.
-import type { AnyMiddlewareArgs, App, BlockAction, Middleware, SlashCommand, ViewSubmitAction } from '@slack/bolt';
+import type { AllMiddlewareArgs, AnyMiddlewareArgs, App, BlockAction, Middleware, SlashCommand, ViewSubmitAction } from '@slack/bolt';
 import type { webApi } from '@slack/bolt';
 import type { AppContext } from '../../app/context.js';
 import type { StatusRows } from '../../db/queries/mode-status.js';
+import { scrubberFor } from '../../secret-scrub.js';
 import type { Delivery } from '../deliveries.js';
 import { responseUrlPoster } from '../response-url.js';
 import { buildRequest, handleSafely } from './request.js';
@@ -49,23 +51,40 @@ export function readsStatusFirst(table: ListenerTable): (body: Record<string, un
   };
 }
 
-/**
- * Bolt global middleware, put last: runs the table's rows for a slash command, an Events API event
- * or a block action, matched as Bolt's app.command(/^\//), app.event(type) and
- * app.action({ type: 'block_actions' }) matched them. Anything else (a view submission) goes on to
- * Bolt's listeners. Every row's request carries `waits` (default the shipped ones).
- */
-export function listenerDispatch(ctx: AppContext, table: ListenerTable, waits?: SlackWaits): Middleware<AnyMiddlewareArgs> {
+/** The listener table's side of Bolt: a global middleware, and the same dispatch for the delivery guard. */
+export interface TableDispatch {
+  /**
+   * Bolt global middleware, put last: runs the table's rows for a slash command, an Events API event
+   * or a block action, matched as Bolt's app.command(/^\//), app.event(type) and
+   * app.action({ type: 'block_actions' }) matched them. Anything else (a view submission) goes on to
+   * Bolt's listeners.
+   */
+  middleware: Middleware<AnyMiddlewareArgs>;
+  /**
+   * For the delivery guard (../deliveries.ts): the same rows' work for a request the table takes,
+   * holding only what they read (the payload, the body, the client), so that the guard can let Bolt
+   * finish with the request at its ack; run with a context carrying the delivery (and a status
+   * command's status rows). Undefined for anything the middleware hands on to Bolt's listeners.
+   */
+  detach(args: AnyMiddlewareArgs & AllMiddlewareArgs): ((context: Record<string, unknown>) => Promise<void>) | undefined;
+}
+
+/** A request the table takes and has no row for. */
+const NOTHING = () => Promise.resolve();
+
+/** Every row's request carries `waits` (default the shipped ones). */
+export function tableDispatch(ctx: AppContext, table: ListenerTable, waits?: SlackWaits): TableDispatch {
   const commands = byName<SlashCommandRow>(table.commands, (row) => row.command);
   const events = byName<EventRow>(table.events, (row) => row.event);
   const exactActions = byName<ActionRow>(table.actions.filter((row) => typeof row.actionId === 'string'), (row) => row.actionId as string);
   const patternActions = table.actions.filter((row) => row.actionId instanceof RegExp);
   const hasActions = table.actions.length > 0;
+  const scrub = scrubberFor(ctx.config);
 
   const onCommand = async (command: SlashCommand, client: webApi.WebClient, context: Record<string, unknown>) => {
     const rows = commands.get(command.command);
     if (!rows) return;
-    const respond = responseUrlPoster(command.response_url);
+    const respond = responseUrlPoster(command.response_url, scrub);
     const statusRead = statusReadOf(context);
     // Each row gets a request of its own (not a named arrow made per command: see src/logger.ts, deferredLogger).
     const source = { ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id, statusRead, waits };
@@ -90,7 +109,7 @@ export function listenerDispatch(ctx: AppContext, table: ListenerTable, waits?: 
   const onAction = async (action: BlockAction['actions'][number], body: BlockAction, client: webApi.WebClient, context: Record<string, unknown>) => {
     const rows = actionRowsFor(exactActions, patternActions, action.action_id);
     if (rows.length === 0) return;
-    const respond = responseUrlPoster(body.response_url);
+    const respond = responseUrlPoster(body.response_url, scrub);
     const channel = body.channel?.id;
     const threadTs = body.message?.thread_ts as string | undefined;
     await Promise.all(
@@ -101,23 +120,30 @@ export function listenerDispatch(ctx: AppContext, table: ListenerTable, waits?: 
     );
   };
 
-  return async (args) => {
-    const { client, context } = args;
+  // Arrows made in a function of their own: they hold the payload, body and client they name, not Bolt's arguments.
+  const detach = (args: AnyMiddlewareArgs & AllMiddlewareArgs): ((context: Record<string, unknown>) => Promise<void>) | undefined => {
+    const { client, body } = args;
     const { command, event, action } = args as Partial<{ command: SlashCommand; event: Record<string, unknown> & { type?: unknown }; action: BlockAction['actions'][number] }>;
     if (command) {
-      if (typeof command.command === 'string' && command.command.startsWith('/')) await onCommand(command, client, context);
-      return;
+      return typeof command.command === 'string' && command.command.startsWith('/') ? (context) => onCommand(command, client, context) : NOTHING;
     }
     if (event !== undefined) {
       const rows = typeof event.type === 'string' ? events.get(event.type) : undefined;
-      if (rows) await onEvent(rows, event as Record<string, unknown> & { type: string }, args.body, client, context);
-      return;
+      return rows ? (context) => onEvent(rows, event as Record<string, unknown> & { type: string }, body, client, context) : NOTHING;
     }
-    if (action && (args.body as { type?: unknown }).type === 'block_actions') {
-      if (hasActions) await onAction(action, args.body as BlockAction, client, context);
-      return;
+    if (action && (body as { type?: unknown }).type === 'block_actions') {
+      return hasActions ? (context) => onAction(action, body as BlockAction, client, context) : NOTHING;
     }
-    await args.next();
+    return undefined;
+  };
+
+  return {
+    detach,
+    async middleware(args) {
+      const run = detach(args);
+      if (run) return run(args.context);
+      await args.next();
+    },
   };
 }
 

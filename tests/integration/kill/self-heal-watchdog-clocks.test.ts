@@ -170,6 +170,7 @@ describe("self-heal watchdog: its clocks of exchange work outlive the process", 
       const said = warn.mock.calls.filter(([, msg]) => typeof msg === 'string' && msg.includes('clocks of exchange work'));
       expect(said).toEqual([[expect.anything(), expect.stringMatching(/could not read its clocks of exchange work in the database; keeping them in this process's memory only/)]]);
     } finally {
+      warn.mockRestore();
       await db.execute(sql.raw('alter table watchdog_clocks_away rename to watchdog_clocks'));
     }
     t.clock.advance(1 * MIN);

@@ -110,6 +110,7 @@ describe('the withdrawal while another transaction holds bot_state, on postgres'
       expect(error).toHaveBeenCalledTimes(1);
       expect(error.mock.calls[0]![1]).toMatch(/could not check whether the live approval must be withdrawn/);
     } finally {
+      error.mockRestore();
       await lock.release();
     }
     expect((await getBotState(database.db)).mode).toBe('live');

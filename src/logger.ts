@@ -3,14 +3,16 @@
 // (rotated below LOG_MAX_BYTES into timestamped archives, by the running bot only: src/log-file.ts)
 // and LOG_DIR/anomalies.log (warn and above). Secrets never reach a line:
 // known secret fields are redacted by path, Secret objects print [redacted], and every line is
-// scrubbed of the configured secret values and of token-shaped strings before it is written.
+// scrubbed of the configured secret values, token-shaped strings and URL passwords before it is
+// written (src/secret-scrub.ts).
 import { errSerializer } from './log-error.js';
 import { LogFile } from './log-file.js';
 import type pino from 'pino';
 import type { Logger, StreamEntry } from 'pino';
 import { createRequire } from 'node:module';
 import type { Config } from './config/env.js';
-import { MIN_MASKED_ANYWHERE_CHARS, REDACTED, type Secret } from './config/secret.js';
+import { REDACTED } from './config/secret.js';
+import { scrubberFor } from './secret-scrub.js';
 
 export type { Logger } from 'pino';
 
@@ -34,37 +36,7 @@ export const REDACT_PATHS = [
   '*.headers["api-key"]', '*.headers["api-sign"]', '*.headers.authorization', '*.headers["x-slack-signature"]',
 ];
 
-// Slack tokens, and long base64 runs shaped like Kraken keys (56 chars) and secrets (88 chars).
-const TOKEN_SHAPES = [/xox[abposr]-[A-Za-z0-9-]{10,}/g, /xapp-[A-Za-z0-9-]{10,}/g, /[A-Za-z0-9+/]{54,}={0,2}/g];
-
-/**
- * Masks every configured secret value, whatever its length: from MIN_MASKED_ANYWHERE_CHARS wherever it
- * occurs, a shorter one where it stands as a word of its own (not inside a longer run of letters and
- * digits, so that a one-letter test value does not blank every word), and the token shapes.
- */
-export function makeScrubber(secrets: Array<Secret | undefined>): (line: string) => string {
-  const values = [...new Set(secrets
-    .map((s) => s?.reveal())
-    .filter((v): v is string => typeof v === 'string' && v.length > 0)
-    .flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))];
-  const anywhere = values.filter((v) => v.length >= MIN_MASKED_ANYWHERE_CHARS);
-  const asWords = values.filter((v) => v.length < MIN_MASKED_ANYWHERE_CHARS)
-    .map((v) => new RegExp(`(?<![A-Za-z0-9])${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'g'));
-  return (line: string) => {
-    let out = line;
-    for (const v of anywhere) if (out.includes(v)) out = out.split(v).join(REDACTED);
-    for (const word of asWords) out = out.replace(word, REDACTED);
-    for (const shape of TOKEN_SHAPES) out = out.replace(shape, REDACTED);
-    return out;
-  };
-}
-
-export function configSecrets(config: Config): Array<Secret | undefined> {
-  return [
-    config.KRAKEN_API_KEY, config.KRAKEN_API_SECRET, config.SLACK_BOT_TOKEN,
-    config.SLACK_SIGNING_SECRET, config.SLACK_APP_TOKEN, config.SMTP_URL,
-  ];
-}
+export { configSecrets, makeScrubber } from './secret-scrub.js';
 
 /**
  * Receives every line at error level or above, already redacted and scrubbed. The alert pipeline
@@ -226,7 +198,7 @@ export function createLogger(opts: LoggerOptions): Logger {
   }
   const tap = new ErrorLineTap();
   streams.push({ level: 'error', stream: tap as unknown as NodeJS.WritableStream });
-  const scrub = makeScrubber(configSecrets(config));
+  const scrub = scrubberFor(config);
   const make = (): Logger => {
     const pino = loadPino();
     const lowest = streams.reduce((min, s) => Math.min(min, pino.levels.values[s.level as string] ?? 30), 60);

@@ -38,6 +38,8 @@ export interface DirectLaneDeps {
   channel: string;
   /** This process as the message names it (host:pid:role). */
   process: string;
+  /** Scrubs the kept error of a failed send, which is shown and stored later (src/secret-scrub.ts). */
+  scrub: (text: string) => string;
 }
 
 export class DirectLane {
@@ -50,6 +52,7 @@ export class DirectLane {
   #dropped = 0;
   #lastTry = Number.NEGATIVE_INFINITY;
   #pumping: Promise<void> | null = null;
+  #sending: BufferedAlert | null = null;
   #paused = false;
 
   constructor(private readonly deps: DirectLaneDeps) {}
@@ -76,6 +79,15 @@ export class DirectLane {
     this.#fingerprints.add(entry.alert.fingerprint);
     entry.direct = { status: 'queued' };
     this.#queue.push(entry);
+  }
+
+  /**
+   * The alert was stored after all (a stalled write that went through): not sent from here any more;
+   * a send of it under way is waited for, so its outcome is known.
+   */
+  async settle(entry: BufferedAlert): Promise<void> {
+    if (this.#sending === entry) await this.#pumping;
+    this.forget(entry);
   }
 
   /** The alert was stored (or let go): it is no longer this lane's to send. */
@@ -130,6 +142,7 @@ export class DirectLane {
     const { notifier, channel, process } = this.deps;
     const dropped = this.#dropped;
     const log = { alert: { severity: entry.alert.severity, fingerprint: entry.alert.fingerprint, title: entry.alert.title }, channel };
+    this.#sending = entry;
     try {
       const delivered = await notifier.notify(this.deps.db, {
         kind: 'alert_direct', channel, alert: entry.alert, raisedAt: entry.at, process, state: entry.state, dropped, cap: CAP_TEXT,
@@ -141,9 +154,11 @@ export class DirectLane {
       this.deps.logger.warn({ ...log, ts: delivered.ts, dropped }, 'database unreachable: critical alert sent to Slack directly; it goes into the outbox when the database answers');
     } catch (err) {
       const tries = entry.direct?.status === 'failed' ? entry.direct.tries + 1 : 1;
-      const error = ((err as Error)?.message ?? String(err)).slice(0, 300);
+      const error = this.deps.scrub((err as Error)?.message ?? String(err)).slice(0, 300);
       entry.direct = { status: 'failed', error, at: now.toISOString(), tries };
       this.deps.logger.error({ ...log, err, tries }, 'database unreachable and the direct send of a critical alert to Slack failed; kept and tried again');
+    } finally {
+      this.#sending = null;
     }
   }
 }

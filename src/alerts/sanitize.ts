@@ -4,7 +4,7 @@
 import type { Config } from '../config/env.js';
 import { REDACTED } from '../config/secret.js';
 import { cleanJson, cleanText } from '../db/clean-text.js';
-import { configSecrets, makeScrubber } from '../logger.js';
+import { scrubberFor } from '../secret-scrub.js';
 
 const SECRET_KEY = /(secret|password|passwd|token|api[-_]?key|authorization|signature|cookie|smtp_url)/i;
 const MAX_TEXT = 2_000;
@@ -37,7 +37,7 @@ function plain(value: unknown, depth: number): unknown {
 export type TextScrubber = (text: string) => string;
 
 export function alertScrubber(config: Config): TextScrubber {
-  return makeScrubber(configSecrets(config));
+  return scrubberFor(config);
 }
 
 /** Details as stored and shown: plain JSON with no secret in it. */

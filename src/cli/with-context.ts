@@ -12,7 +12,8 @@ import type { Database } from '../db/client.js';
 import { databaseProblem, networkFailure } from '../db/connect-errors.js';
 import { embeddedDatabaseExists } from '../app/embedded-database.js';
 import { AppError, exitCodeFor } from '../errors.js';
-import { createLogger, makeScrubber, configSecrets } from '../logger.js';
+import { createLogger } from '../logger.js';
+import { scrubberFor, scrubShapes } from '../secret-scrub.js';
 import type { CliIo } from './io.js';
 import { withSpinner } from './spinner.js';
 import { usageProblem } from './usage-errors.js';
@@ -59,7 +60,7 @@ export function loadCliConfig(io: CliIo, json = false): Config | number {
   } catch (err) {
     if (err instanceof ConfigError) {
       if (json) io.stdout.write(`${JSON.stringify({ ...usageProblem('config', err.message, 'every variable in its form in .env.example'), problems: err.problems }, null, 2)}\n`);
-      io.stderr.write(`${err.message}\nSee .env.example for every variable and its expected form.\n`);
+      io.stderr.write(`${scrubShapes(err.message)}\nSee .env.example for every variable and its expected form.\n`);
       return 2;
     }
     throw err;
@@ -73,7 +74,7 @@ export function loadCliConfig(io: CliIo, json = false): Config | number {
  */
 /** `extra`: more fields for the --json error object (e.g. what Kraken did after a kill failed). */
 export function printError(io: CliIo, err: unknown, config?: Config, json = false, extra: Record<string, unknown> = {}): number {
-  const scrub = config ? makeScrubber(configSecrets(config)) : (s: string) => s;
+  const scrub = config ? scrubberFor(config) : scrubShapes;
   // A database that cannot be reached is named (refused at host:port, missing, bad login), not
   // shown as the query that happened to run first.
   err = databaseProblem(err, config?.DATABASE_URL) ?? err;

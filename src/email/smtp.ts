@@ -3,9 +3,12 @@
 // alert outbox retries undelivered mail itself. A mail given a `messageKey` gets the Message-ID
 // `<key@domain of the From address>` on every try: a resend is the same message to mail clients
 // (the domain is already in the From header; nothing else of the sender's setup is named).
+// Every mail's subject and text are scrubbed (src/secret-scrub.ts) as they are handed to the
+// transport: an alert or a kill reason may quote a secret, and mail leaves the process.
 import type { Transporter } from 'nodemailer';
 import type { Config } from '../config/env.js';
 import { AppError } from '../errors.js';
+import { scrubberFor } from '../secret-scrub.js';
 
 export interface Mail {
   to: string[];
@@ -101,6 +104,7 @@ export function createSmtpMailer(config: Config): Mailer {
   transport.catch(() => {});
   const from = config.ALERT_EMAIL_FROM ?? `ctb alerts <ctb@${url.hostname}>`;
   const domain = messageIdDomain(from);
+  const scrub = scrubberFor(config);
   return {
     async send(mail) {
       const messageId = mail.messageKey === undefined ? {} : { messageId: `<${mail.messageKey}@${domain}>` };
@@ -109,7 +113,7 @@ export function createSmtpMailer(config: Config): Mailer {
         throw markNotSent(err);
       });
       try {
-        const info = await t.sendMail({ from, to: mail.to, subject: mail.subject, text: mail.text, ...messageId });
+        const info = await t.sendMail({ from, to: mail.to, subject: scrub(mail.subject), text: scrub(mail.text), ...messageId });
         return { messageId: String(info.messageId) };
       } catch (err) {
         throw certainlyNotSentBySmtp(err) ? markNotSent(err) : err;

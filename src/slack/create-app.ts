@@ -15,6 +15,7 @@ import { listenerTable } from './listeners/table.js';
 import type { ListenerTable, SlackWaits } from './listeners/types.js';
 import { readBadgeState } from './reply.js';
 import { guardSlackRequests } from './request-gate.js';
+import { scrubberFor } from '../secret-scrub.js';
 import { describeSlackError } from './report-error.js';
 import { postToResponseUrl } from './response-url.js';
 import { withBadge } from './views/badge.js';
@@ -121,7 +122,7 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
     if (typeof responseUrl !== 'string') return;
     try {
       const badged = withBadge(message, await readBadgeState(ctx));
-      await postToResponseUrl(responseUrl, { response_type: 'ephemeral', replace_original: false, ...badged });
+      await postToResponseUrl(responseUrl, { response_type: 'ephemeral', replace_original: false, ...badged }, scrubberFor(config));
     } catch (err) {
       ctx.logger.error({ err, reference }, `could not send the error reply for ${reference}`);
     }

@@ -60,8 +60,11 @@ export class RecentKeys {
   #oldest = 0;
   constructor(private readonly limit = 5_000) {}
   /** True when the key is new (and now remembered). */
-  add(key: string): boolean {
-    if (this.#keys.has(key)) return false;
+  add(given: string): boolean {
+    if (this.#keys.has(given)) return false;
+    // A copy of its own: a key is cut from the request's body (querystring.parse slices its values),
+    // and V8 keeps the whole body alive behind a slice, so five thousand keys held five thousand bodies.
+    const key = JSON.parse(JSON.stringify(given)) as string;
     this.#keys.add(key);
     if (this.#ring.length < this.limit) {
       this.#ring.push(key);

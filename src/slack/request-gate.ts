@@ -104,8 +104,9 @@ function checkShape(raw: string, form: Form | undefined): SlackBody {
       if ('view' in payload && !isObject(payload.view)) throw new Refusal(400, 'payload.view is not an object');
       return payload;
     }
-    // A slash command: every field once, as text.
-    for (const [key, value] of Object.entries(form)) if (typeof value !== 'string') throw new Refusal(400, `field ${key} given more than once`);
+    // A slash command: every field once, as text. (A for-in over the parsed form, which has no
+    // prototype: Object.entries made an array per field of every request.)
+    for (const key in form) if (typeof form[key] !== 'string') throw new Refusal(400, `field ${key} given more than once`);
     if (typeof form.command !== 'string' || typeof form.user_id !== 'string') throw new Refusal(400, 'form is neither a slash command nor a payload');
     return form as SlackBody;
   }

@@ -6,8 +6,10 @@
 // more CPU per reply than the pool's at 300 replies a second on this machine. Each reply is
 // dispatched with a small handler that keeps the status and lets the body go by (send() below).
 // A reply Slack refuses (not 2xx) or that gets no answer within REPLY_TIMEOUT_MS throws, as
-// Bolt's respond() did, so the failure reaches the listener's error handling.
+// Bolt's respond() did, so the failure reaches the listener's error handling. Every reply's strings
+// are scrubbed (src/secret-scrub.ts) before it is sent: a reply may quote what the operator typed.
 import { Pool } from 'undici';
+import { scrubDeep, scrubShapes, type Scrubber } from '../secret-scrub.js';
 
 /** What a reply to response_url carries (Block Kit message plus Slack's reply options). */
 export type ResponseMessage = Record<string, unknown>;
@@ -81,13 +83,16 @@ function send(pool: Pool, path: string, body: string): Promise<number> {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-/** POSTs `message` as JSON to `url` (http or https); resolves once Slack answered 2xx. */
-export async function postToResponseUrl(url: string, message: ResponseMessage): Promise<void> {
+/**
+ * POSTs `message`, scrubbed by `scrub` (the configuration's: scrubberFor; without one, the shapes
+ * alone), as JSON to `url` (http or https); resolves once Slack answered 2xx.
+ */
+export async function postToResponseUrl(url: string, message: ResponseMessage, scrub: Scrubber = scrubShapes): Promise<void> {
   const target = new URL(url);
   if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new ResponseUrlError(`response_url is not http(s): ${target.protocol}`);
   let status: number;
   try {
-    status = await send(poolFor(target.origin), `${target.pathname}${target.search}`, JSON.stringify(message));
+    status = await send(poolFor(target.origin), `${target.pathname}${target.search}`, JSON.stringify(scrubDeep(message, scrub)));
   } catch (err) {
     if (isTimeout(err)) throw new ResponseUrlError(`no answer from the response_url within ${REPLY_TIMEOUT_MS} ms`);
     throw err;
@@ -96,6 +101,6 @@ export async function postToResponseUrl(url: string, message: ResponseMessage): 
 }
 
 /** The poster for one request's response_url, or undefined when the request has none. */
-export function responseUrlPoster(url: unknown): ResponseUrlPoster | undefined {
-  return typeof url === 'string' && url !== '' ? (message) => postToResponseUrl(url, message) : undefined;
+export function responseUrlPoster(url: unknown, scrub: Scrubber = scrubShapes): ResponseUrlPoster | undefined {
+  return typeof url === 'string' && url !== '' ? (message) => postToResponseUrl(url, message, scrub) : undefined;
 }

@@ -11,10 +11,13 @@
 // delivery, with its transaction and the group's send lock, for good). Such an attempt is not sent
 // again by the client: it may have reached Slack, and a second chat.postMessage would post twice;
 // the caller goes on as after any failure (the outbox retries later, a reply says it failed).
-import { ErrorCode, LogLevel, WebClient, type RetryOptions, type WebClientOptions } from '@slack/web-api';
+// Every call's arguments are scrubbed (src/secret-scrub.ts) on their way out: whatever a message
+// quotes (a kill reason, a driver's error), no secret reaches Slack.
+import { ErrorCode, LogLevel, WebClient, type RetryOptions, type WebAPICallResult, type WebClientOptions } from '@slack/web-api';
 import type { Config } from '../config/env.js';
 import { describeDuration } from '../config/duration.js';
 import { AppError } from '../errors.js';
+import { configSecrets, scrubDeep, scrubberFor, type Scrubber } from '../secret-scrub.js';
 
 /** Two retries of a failed call, after SLACK_RETRY_PAUSE and twice that (200 ms and 400 ms as shipped). */
 function slackRetryPolicy(pauseMs: number): RetryOptions {
@@ -52,7 +55,30 @@ export function slackClientOptions(config: Config): WebClientOptions {
   };
 }
 
+/** A call's own token (an argument) is sent as given; every other string is scrubbed. */
+const SENT_AS_GIVEN: ReadonlySet<string> = new Set(['token']);
+
+/**
+ * The Web API client whose every call (chat.postMessage, chat.update, chat.postEphemeral, views…,
+ * and Bolt's say(), which calls chat.postMessage on it) has its text, blocks and attachments
+ * scrubbed: each method of a WebClient is its apiCall bound at construction, so this override is
+ * the one place they all pass.
+ */
+class ScrubbingWebClient extends WebClient {
+  readonly #scrub: Scrubber;
+
+  constructor(token: string, options: WebClientOptions, scrub: Scrubber) {
+    super(token, options);
+    this.#scrub = scrub;
+  }
+
+  override apiCall(method: string, options?: Record<string, unknown>): Promise<WebAPICallResult> {
+    return super.apiCall(method, options === undefined ? options : scrubDeep(options, this.#scrub, SENT_AS_GIVEN));
+  }
+}
+
 const clients = new Map<string, WebClient>();
+const clientOfConfig = new WeakMap<Config, WebClient>();
 
 /** The process's Web API client for this configuration (created on first use). */
 export function slackWebClient(config: Config): WebClient {
@@ -61,13 +87,18 @@ export function slackWebClient(config: Config): WebClient {
       hint: 'Set SLACK_BOT_TOKEN (xoxb-…) and SLACK_SIGNING_SECRET or SLACK_APP_TOKEN; see the README.',
     });
   }
+  let client = clientOfConfig.get(config);
+  if (client) return client;
   const token = config.SLACK_BOT_TOKEN.reveal();
-  const key = `${config.SLACK_API_URL ?? ''} ${config.SLACK_API_TIMEOUT} ${config.SLACK_RETRY_PAUSE} ${token}`;
-  let client = clients.get(key);
+  // The secrets it scrubs are part of what makes a client the same one.
+  const secrets = configSecrets(config).map((s) => s?.reveal() ?? '').join(' ');
+  const key = `${config.SLACK_API_URL ?? ''} ${config.SLACK_API_TIMEOUT} ${config.SLACK_RETRY_PAUSE} ${token} ${secrets}`;
+  client = clients.get(key);
   if (!client) {
-    client = new WebClient(token, { ...slackClientOptions(config), rejectRateLimitedCalls: true });
+    client = new ScrubbingWebClient(token, { ...slackClientOptions(config), rejectRateLimitedCalls: true }, scrubberFor(config));
     clients.set(key, client);
   }
+  clientOfConfig.set(config, client);
   return client;
 }
 

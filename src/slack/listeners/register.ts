@@ -12,6 +12,7 @@ import type { AllMiddlewareArgs, AnyMiddlewareArgs, App, BlockAction, Middleware
 import type { webApi } from '@slack/bolt';
 import type { AppContext } from '../../app/context.js';
 import type { StatusRows } from '../../db/queries/mode-status.js';
+import { scrubberFor } from '../../secret-scrub.js';
 import type { Delivery } from '../deliveries.js';
 import { responseUrlPoster } from '../response-url.js';
 import { buildRequest, handleSafely } from './request.js';
@@ -78,11 +79,12 @@ export function tableDispatch(ctx: AppContext, table: ListenerTable, waits?: Sla
   const exactActions = byName<ActionRow>(table.actions.filter((row) => typeof row.actionId === 'string'), (row) => row.actionId as string);
   const patternActions = table.actions.filter((row) => row.actionId instanceof RegExp);
   const hasActions = table.actions.length > 0;
+  const scrub = scrubberFor(ctx.config);
 
   const onCommand = async (command: SlashCommand, client: webApi.WebClient, context: Record<string, unknown>) => {
     const rows = commands.get(command.command);
     if (!rows) return;
-    const respond = responseUrlPoster(command.response_url);
+    const respond = responseUrlPoster(command.response_url, scrub);
     const statusRead = statusReadOf(context);
     // Each row gets a request of its own (not a named arrow made per command: see src/logger.ts, deferredLogger).
     const source = { ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id, statusRead, waits };
@@ -107,7 +109,7 @@ export function tableDispatch(ctx: AppContext, table: ListenerTable, waits?: Sla
   const onAction = async (action: BlockAction['actions'][number], body: BlockAction, client: webApi.WebClient, context: Record<string, unknown>) => {
     const rows = actionRowsFor(exactActions, patternActions, action.action_id);
     if (rows.length === 0) return;
-    const respond = responseUrlPoster(body.response_url);
+    const respond = responseUrlPoster(body.response_url, scrub);
     const channel = body.channel?.id;
     const threadTs = body.message?.thread_ts as string | undefined;
     await Promise.all(

@@ -1,7 +1,9 @@
 // The delivery guard (src/slack/deliveries.ts): what it keeps of a request once it has acked it and
 // queued its work. A request the listener table takes leaves Bolt at the ack: while its work waits
 // (for its claim's group commit, for a reply) Bolt's arguments for it — its middleware chain with
-// them — must not stay held, or under load every young-generation collection copies them.
+// them — must not stay held, or under load every young-generation collection copies them. Nor may
+// the in-process set of recent delivery keys hold the bodies the keys were cut from.
+import { parse as parseQuery } from 'node:querystring';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
@@ -9,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
 import type { Db } from '../../../src/db/client.js';
 import { silentLogger } from '../../../src/logger.js';
-import { ACKED_WORK_SLOTS, deliveryGuard } from '../../../src/slack/deliveries.js';
+import { ACKED_WORK_SLOTS, deliveryGuard, deliveryOf, RecentKeys } from '../../../src/slack/deliveries.js';
 
 setFlagsFromString('--expose-gc');
 /** A full collection, from a context made after the flag above (the test's own has no `gc`). */
@@ -68,5 +70,21 @@ describe('deliveryGuard', () => {
     expect(ran[0]!.delivery).toMatchObject({ key: 'command:trg-guard-0', surface: 'command' });
     expect(chains.filter((chain) => chain.deref() !== undefined)).toHaveLength(0);
     release();
+  });
+});
+
+describe('RecentKeys', () => {
+  it('keeps its own copy of a key, not the request body the key was cut from', () => {
+    const keys = new RecentKeys(1_000);
+    collect();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 1_000; i++) {
+      const form = parseQuery(`pad=${'x'.repeat(10_000)}&trigger_id=trg${String(i).padStart(16, '0')}`);
+      keys.add(deliveryOf({ command: '/t', trigger_id: form.trigger_id }).key);
+    }
+    collect();
+    // The thousand bodies are 10 MB; the thousand keys, with the set and ring that hold them, tens of kB.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(2_000_000);
+    expect(keys.add(`command:trg${String(999).padStart(16, '0')}`)).toBe(false);
   });
 });

@@ -1,0 +1,106 @@
+// The one scrubber for what leaves the process (src/secret-scrub.ts): which shapes it masks, what it
+// must leave readable, the configured values it knows (DATABASE_URL's and SMTP_URL's passwords among
+// them), and two of its chokepoints that need no server: a log line and what `ctb` prints of an error.
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { printError } from '../../src/cli/with-context.js';
+import { testConfig } from '../../src/config/env.js';
+import { createLogger } from '../../src/logger.js';
+import { configSecrets, makeScrubber, scrubberFor, scrubDeep, scrubShapes } from '../../src/secret-scrub.js';
+import { recordingIo } from '../support/cli-io.js';
+
+const REHEARSAL = 'rehearsal token=xoxb-1234-SECRET postgres://u:hunter2@db/x';
+
+describe('the shapes masked wherever they occur', () => {
+  it('masks the password of any URL\'s userinfo, keeping the scheme, user and host', () => {
+    expect(scrubShapes('postgres://u:hunter2@db/x')).toBe('postgres://u:[redacted]@db/x');
+    expect(scrubShapes('connect to postgresql://ctb:s3cr%40t@db.internal:5432/ctb?sslmode=require failed'))
+      .toBe('connect to postgresql://ctb:[redacted]@db.internal:5432/ctb?sslmode=require failed');
+    expect(scrubShapes('smtp://alerts:mail-pass@mail.example.org:587')).toBe('smtp://alerts:[redacted]@mail.example.org:587');
+    expect(scrubShapes('GET https://bob:pw@example.com/x')).toBe('GET https://bob:[redacted]@example.com/x');
+    // No user, a password with an unencoded @ or a colon: the whole password still goes.
+    expect(scrubShapes('redis://:hunter2@cache:6379')).toBe('redis://:[redacted]@cache:6379');
+    expect(scrubShapes('postgres://u:p@ss:w@db/x')).toBe('postgres://u:[redacted]@db/x');
+    // Inside JSON (a log line) the text stays valid JSON.
+    const line = JSON.stringify({ msg: 'failed', url: 'postgres://u:hunter2@db/x', other: 'a@b' });
+    expect(JSON.parse(scrubShapes(line))).toEqual({ msg: 'failed', url: 'postgres://u:[redacted]@db/x', other: 'a@b' });
+  });
+
+  it('masks Slack tokens and base64 runs as long as a Kraken key', () => {
+    expect(scrubShapes(REHEARSAL)).toBe('rehearsal token=[redacted] postgres://u:[redacted]@db/x');
+    expect(scrubShapes('app xapp-1-A0B1C2-123456')).toBe('app [redacted]');
+    const key = 'aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5bC7dE9fG1hJ3kL5mN7pQ';
+    expect(scrubShapes(`key=${key};`)).toBe('key=[redacted];');
+    expect(scrubShapes(`${'Zm9v'.repeat(22)}==`)).toBe('[redacted]');
+  });
+
+  it('leaves alone what operators read to debug', () => {
+    for (const text of [
+      'postgres://ctb@db.internal:5432/ctb', // a URL without a password
+      'https://api.kraken.com/0/private/AddOrder',
+      'https://hooks.example.com:8443/path?at=user@example.com',
+      'order OQCLML-BW3P3-BUCMWZ, client order id ctb-20261207-000123',
+      'posted to C0123ABCDEF (ts 1700000000.000100)',
+      'raised 2026-12-07T03:29:41Z, resolved 2026-12-07T03:31:02.123Z',
+      'connect ECONNREFUSED 127.0.0.1:5432; database at host:5432',
+      'ops@example.com, U0OPERATOR, BTC/USD',
+      'expected smtp://user:pass@host:587 or postgres://user:password@host:5432/database', // a hint's placeholders
+      'postgres://ctb:redacted@db.internal:5432/ctb', // masked already (a snapshot's env)
+      'x'.repeat(53),
+    ]) expect(scrubShapes(text), text).toBe(text);
+  });
+});
+
+describe('the configured secrets', () => {
+  it('include DATABASE_URL\'s password and SMTP_URL\'s, masked even outside a URL', () => {
+    const config = testConfig({ DATABASE_URL: 'postgres://ctb:db-pass-4242@db/ctb', SMTP_URL: 'smtp://alerts:mail%2Fpass99@mail.example.org:587' });
+    const scrub = scrubberFor(config);
+    expect(scrub('password db-pass-4242 refused')).toBe('password [redacted] refused');
+    expect(scrub('auth mail/pass99 refused')).toBe('auth [redacted] refused');
+    expect(scrub('the SMTP_URL smtp://alerts:mail%2Fpass99@mail.example.org:587')).toBe('the SMTP_URL [redacted]');
+    expect(scrubberFor(config)).toBe(scrub); // made once per configuration
+  });
+
+  it('leave out a URL password that is the user or scheme name (masked in URLs by the shape)', () => {
+    const scrub = makeScrubber(configSecrets(testConfig({ DATABASE_URL: 'postgres://postgres:postgres@localhost/ctb' })));
+    expect(scrub('postgres refused: postgres://postgres:postgres@localhost/ctb')).toBe('postgres refused: postgres://postgres:[redacted]@localhost/ctb');
+  });
+
+  it('returns the text itself when there is nothing to mask, and a message object uncopied', () => {
+    const scrub = scrubberFor(testConfig({ DATABASE_URL: 'postgres://ctb:db-pass-4242@db/ctb' }));
+    const text = 'order placed: buy 0.0125 BTC/USD at 97123.4 (paper)';
+    expect(scrub(text)).toBe(text);
+    const message = { channel: 'C0OPS', text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text } }] };
+    expect(scrubDeep(message, scrub)).toBe(message);
+    const leaking = { ...message, attachments: [{ text: REHEARSAL }], token: 'xoxb-1234-5678-sentasgiven' };
+    const out = scrubDeep(leaking, scrub, new Set(['token']));
+    expect(out).toEqual({ ...message, attachments: [{ text: 'rehearsal token=[redacted] postgres://u:[redacted]@db/x' }], token: 'xoxb-1234-5678-sentasgiven' });
+    expect(leaking.attachments[0]!.text).toBe(REHEARSAL); // the caller's object is not changed
+  });
+});
+
+describe('what leaves by the log and the CLI', () => {
+  it('a log line carries no URL password', () => {
+    let written = '';
+    const destination = new Writable({ write(chunk: Buffer, _enc, done) { written += chunk.toString(); done(); } });
+    const config = testConfig({ LOG_FORMAT: 'json', LOG_LEVEL: 'info' });
+    const log = createLogger({ config, destination, stdout: false, files: false });
+    log.warn({ reason: REHEARSAL }, `kill requested: ${REHEARSAL}`);
+    log.flush();
+    expect(written).toContain('kill requested: rehearsal token=[redacted] postgres://u:[redacted]@db/x');
+    expect(written).not.toContain('hunter2');
+    expect(written).not.toContain('SECRET');
+  });
+
+  it('ctb prints a driver\'s error without the password it quotes', () => {
+    const databaseUrl = 'postgres://ctb:db-pass-4242@db.internal:5432/ctb';
+    const io = recordingIo({});
+    const code = printError(io, new Error(`could not parse ${databaseUrl} (token xoxb-1234-SECRET)`), testConfig({ DATABASE_URL: databaseUrl }));
+    expect(code).toBe(1);
+    expect(io.err()).toBe('error: could not parse postgres://ctb:[redacted]@db.internal:5432/ctb (token [redacted])\n');
+    // Before any configuration loaded, the shapes still apply.
+    const bare = recordingIo({});
+    printError(bare, new Error(`refused: ${databaseUrl}`));
+    expect(bare.err()).toBe('error: refused: postgres://ctb:[redacted]@db.internal:5432/ctb\n');
+  });
+});

@@ -4,7 +4,8 @@
 // (flagged alertPipeline so the log-line alert source does not turn it into another alert). Only the
 // running bot has that tick: a command that runs once and exits says the alert is lost with it.
 // In the running bot, a refused critical alert also goes straight to Slack (direct-lane.ts); once the
-// database answers, each buffered alert is stored once, marked late (domain/alert-outage.ts), and one that
+// database answers, each buffered alert is stored once, in order, marked late (domain/alert-outage.ts) —
+// an alert raised while others wait joins them — and one that
 // went to Slack directly becomes its group's parent message instead of being posted again.
 import type { Registry } from 'prom-client';
 import { ctbMetrics } from '../metrics/instruments.js';
@@ -153,7 +154,8 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     if (sent === null) return write(alert, entry.at);
     const result = await deps.db.transaction(async (tx) => {
       const [r] = await persistAlerts({ db: tx, batch: [{ alert, at: entry.at }], slackChannel: channel });
-      const adopted = r!.newGroup && await adoptDirectMessage(tx, { groupId: r!.groupId, eventId: r!.eventId, channel: sent.channel, ts: sent.ts });
+      // Adopted whenever the group has no message yet (a raise stored before this one had none posted).
+      const adopted = await adoptDirectMessage(tx, { groupId: r!.groupId, eventId: r!.eventId, channel: sent.channel, ts: sent.ts });
       // Its group already has its message (an earlier alert, or another process's direct one): this
       // one says, in its own thread, where its alert now lives; it is not updated again.
       if (!adopted) {
@@ -181,11 +183,21 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     if (entry.direct?.status !== 'sent') return;
     const sent = entry.direct;
     try {
-      const adopted = result.newGroup && await adoptDirectMessage(deps.db, { groupId: result.groupId, eventId: result.eventId, channel: sent.channel, ts: sent.ts });
+      const adopted = await adoptDirectMessage(deps.db, { groupId: result.groupId, eventId: result.eventId, channel: sent.channel, ts: sent.ts });
       if (!adopted) await enqueuePageFollowUp(deps.db, { groupId: result.groupId, page: { channel: sent.channel, ts: sent.ts }, now: deps.clock.now(), text: whereItLives(result.groupId) });
     } catch (err) {
       log.error({ err, groupId: result.groupId, ts: sent.ts }, 'an alert sent directly while its write stalled is stored, but its direct message could not be tied to it');
     }
+  };
+
+  /** Keeps an alert the database did not take (or that joins those waiting), within BUFFER_LIMIT. */
+  const bufferEntry = (entry: BufferedAlert, err: unknown) => {
+    if (buffer.length >= BUFFER_LIMIT) direct?.forget(buffer.shift()!);
+    buffer.push(entry);
+    const alert = entry.alert;
+    const fields = { alert: { source: alert.source, severity: alert.severity, title: alert.title }, buffered: buffer.length };
+    if (err) log.error({ err, ...fields }, unstored);
+    else log.warn(fields, 'an alert joins the alerts still waiting to be stored, to keep their order; retried by the delivery tick');
   };
 
   const overdueHooks = new OverdueHooks();
@@ -215,6 +227,17 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
       const alert = normalise(input);
       const at = deps.clock.now();
       const entry: BufferedAlert = { alert, at, state: deps.stateNow?.() ?? null };
+      // While earlier alerts wait in the buffer, this one joins them (stored after them, marked late):
+      // written straight away it would be stored before them, unmarked, and a message sent directly
+      // for its fingerprint would no longer be its group's first.
+      if (buffer.length > 0 && deps.deliveryTick) {
+        bufferEntry(entry, null);
+        if (direct) {
+          direct.offer(entry);
+          if (entry.direct?.status === 'queued') void sendDirect();
+        }
+        return;
+      }
       // A database that neither answers nor refuses (a stalled connection) holds the write: past
       // KILL_DB_TIMEOUT a critical alert goes out directly meanwhile, as if it had been refused.
       let offered = false;
@@ -232,10 +255,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
         if (offered) await storedAfterStall(entry, result);
       } catch (err) {
         clearTimeout(stallTimer);
-        if (buffer.length >= BUFFER_LIMIT) direct?.forget(buffer.shift()!);
-        buffer.push(entry);
-        log.error({ err, alert: { source: alert.source, severity: alert.severity, title: alert.title }, buffered: buffer.length },
-          unstored);
+        bufferEntry(entry, err);
         offer();
       }
     },

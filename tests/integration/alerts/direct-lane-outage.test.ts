@@ -222,6 +222,37 @@ describe('critical alerts while the database refuses the outbox', () => {
   });
 });
 
+describe('alerts raised after the database is back but before the buffer is stored', () => {
+  it('join the buffer: stored after it, marked late, and the direct message stays the one parent', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { sink, runtime } = await bot(clock, 'all');
+    let seq = 0;
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1700000000.${String(++seq).padStart(6, '0')}` } }));
+    proxy.set('down');
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await sink.sendDirect();
+    expect(posts()).toHaveLength(1);
+    const directTs = '1700000000.000001';
+    proxy.set('forward');
+    clock.advance(5_000);
+    // The same fingerprint again, the database answering, before the tick stores the buffer.
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    expect(await sink.flushBuffered()).toBe(0);
+    const groups = await database().db.select().from(alertGroups);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.count).toBe(2);
+    expect(groups[0]!.slackTs).toBe(directTs);
+    const events = await database().db.select().from(alertEvents).orderBy(alertEvents.id);
+    expect(events.map((e) => typeof (e.details as Record<string, unknown>)._outage)).toEqual(['object', 'object']);
+    for (let i = 0; i < 4; i += 1) {
+      await runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    expect(posts().filter((c) => !c.body.thread_ts)).toHaveLength(1); // one parent: the direct message, updated
+    expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([groups[0]!.slackTs]);
+  });
+});
+
 describe('a critical alert whose write stalls (the database neither answers nor refuses)', () => {
   it('is not held back by the delivery tick storing the buffer into a database that hangs', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');

@@ -4,7 +4,8 @@
 // Bounded: one message a second (Slack's per-channel pace), one per fingerprint per outage, and at
 // most DIRECT_CAP per DIRECT_WINDOW_MS; what the cap holds back is counted and said in the next
 // direct message. A send that fails stays queued and is tried again (each tick, backing off); its
-// alert says so when it is stored. Each process knows only its own sends: two processes without
+// alert says so when it is stored. A send Slack did not answer in time may have been posted: the next
+// try looks for its message (by metadata) in the channel before posting again. Each process knows only its own sends: two processes without
 // the database send one message per fingerprint each, each naming its process.
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
@@ -27,6 +28,8 @@ export interface BufferedAlert {
   /** The bot's state as this process knew it when the alert was raised. */
   state: RaiseState | null;
   direct?: DirectState;
+  /** Its direct send's id (the message's metadata), kept across tries. */
+  directId?: string;
 }
 
 export interface DirectLaneDeps {
@@ -54,6 +57,8 @@ export class DirectLane {
   #pumping: Promise<void> | null = null;
   #sending: BufferedAlert | null = null;
   #paused = false;
+  /** Numbers this process's direct sends (with the process, the id a message carries in its metadata). */
+  #seq = 0;
 
   constructor(private readonly deps: DirectLaneDeps) {}
 
@@ -131,7 +136,8 @@ export class DirectLane {
     while (!this.#paused) {
       const now = this.deps.clock.now();
       if (now.getTime() - this.#lastTry < DIRECT_SPACING_MS) return;
-      const next = this.#queue.find((e) => e.direct?.status !== 'failed' || now.getTime() >= Date.parse(e.direct.at) + backoffDelay(RETRY_BACKOFF, e.direct.tries));
+      const next = this.#queue.find((e) => (e.direct?.status !== 'failed' && e.direct?.status !== 'uncertain')
+        || now.getTime() >= Date.parse(e.direct.at) + backoffDelay(RETRY_BACKOFF, e.direct.tries));
       if (!next) return;
       this.#lastTry = now.getTime();
       await this.#send(next, now);
@@ -143,9 +149,13 @@ export class DirectLane {
     const dropped = this.#dropped;
     const log = { alert: { severity: entry.alert.severity, fingerprint: entry.alert.fingerprint, title: entry.alert.title }, channel };
     this.#sending = entry;
+    entry.directId ??= `${process}:${(this.#seq += 1)}`;
+    // A try that got no answer may have posted it: the next one looks for it before posting again.
+    const checkSent = entry.direct?.status === 'uncertain';
     try {
       const delivered = await notifier.notify(this.deps.db, {
         kind: 'alert_direct', channel, alert: entry.alert, raisedAt: entry.at, process, state: entry.state, dropped, cap: CAP_TEXT,
+        directId: entry.directId, checkSent,
       });
       this.#dropped -= dropped;
       entry.direct = { status: 'sent', channel: delivered.channel, ts: delivered.ts, at: now.toISOString() };
@@ -153,9 +163,11 @@ export class DirectLane {
       this.forget(entry);
       this.deps.logger.warn({ ...log, ts: delivered.ts, dropped }, 'database unreachable: critical alert sent to Slack directly; it goes into the outbox when the database answers');
     } catch (err) {
-      const tries = entry.direct?.status === 'failed' ? entry.direct.tries + 1 : 1;
+      const tries = entry.direct?.status === 'failed' || entry.direct?.status === 'uncertain' ? entry.direct.tries + 1 : 1;
       const error = this.deps.scrub((err as Error)?.message ?? String(err)).slice(0, 300);
-      entry.direct = { status: 'failed', error, at: now.toISOString(), tries };
+      // Once a try got no answer, the alert may be in Slack whatever a later try says.
+      const uncertain = checkSent || (err as { uncertain?: unknown })?.uncertain === true;
+      entry.direct = { status: uncertain ? 'uncertain' : 'failed', error, at: now.toISOString(), tries };
       this.deps.logger.error({ ...log, err, tries }, 'database unreachable and the direct send of a critical alert to Slack failed; kept and tried again');
     } finally {
       this.#sending = null;

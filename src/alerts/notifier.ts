@@ -19,7 +19,9 @@ export type AlertNotification =
    * process knew it), never read from the database. `dropped`: critical alerts not sent this way since
    * the last such message, over the cap.
    */
-  | { kind: 'alert_direct'; channel: string; alert: StoredAlert; raisedAt: Date; process: string; state: RaiseState | null; dropped: number; cap: string }
+  | { kind: 'alert_direct'; channel: string; alert: StoredAlert; raisedAt: Date; process: string; state: RaiseState | null; dropped: number; cap: string;
+    /** Unique to this alert's direct send (its message's metadata); `checkSent`: an earlier try got no answer, look for it first. */
+    directId: string; checkSent?: boolean }
   /** A line in the group's thread: acknowledged, resolved, silenced, paged. */
   | { kind: 'alert_note'; channel: string; threadTs: string; text: string }
   /**

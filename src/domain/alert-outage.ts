@@ -26,6 +26,8 @@ export type DirectState =
   | { status: 'sent'; channel: string; ts: string; at: string }
   /** Tried and not delivered: kept, tried again, and said so when it is stored. */
   | { status: 'failed'; error: string; at: string; tries: number }
+  /** A try got no answer from Slack (it may have been posted): looked for before each try again. */
+  | { status: 'uncertain'; error: string; at: string; tries: number }
   /** Not sent: one with its fingerprint already went (or was queued) from this process in this outage. */
   | { status: 'repeat' }
   /** Not sent: over the cap of direct messages. */
@@ -66,6 +68,8 @@ export function directSendText(direct: DirectState | undefined, when: (at: Date)
       return `It was sent to the alerts channel without the database at ${when(new Date(direct.at))}; escalation and on-call paging start now.`;
     case 'failed':
       return `Its send to Slack without the database FAILED (${direct.error}; ${direct.tries} ${direct.tries === 1 ? 'try' : 'tries'}, the last at ${when(new Date(direct.at))}): this is the first time it reaches Slack.`;
+    case 'uncertain':
+      return `Its send to Slack without the database got no answer (${direct.error}; ${direct.tries} ${direct.tries === 1 ? 'try' : 'tries'}, the last at ${when(new Date(direct.at))}): it may have reached Slack as a message without buttons, so the channel may show it twice; this is its alert.`;
     case 'repeat':
       return 'It was not sent without the database: one with the same fingerprint was, from the same process.';
     case 'dropped':

@@ -14,6 +14,13 @@ export function pageMetadata(deliveryId: number) {
   return { event_type: PAGE_EVENT, event_payload: { delivery_id: deliveryId } };
 }
 
+/** The metadata a direct message carries (alerts/direct-lane.ts): which alert's direct send it is. */
+export const DIRECT_EVENT = 'ctb_alert_direct';
+
+export function directMetadata(directId: string) {
+  return { event_type: DIRECT_EVENT, event_payload: { direct_id: directId } };
+}
+
 /** Recent messages looked through in the person's DM: pages are few, and a retry comes minutes after a crash. */
 const HISTORY_LIMIT = 100;
 
@@ -22,5 +29,13 @@ export async function findPage(web: WebClient, input: { channel: string; deliver
   const res = await web.conversations.history({ channel: input.channel, limit: HISTORY_LIMIT, include_all_metadata: true });
   const found = res.messages?.find((m) => m.metadata?.event_type === PAGE_EVENT
     && Number((m.metadata.event_payload as { delivery_id?: unknown } | undefined)?.delivery_id) === input.deliveryId);
+  return found?.ts ? { channel: input.channel, ts: found.ts } : undefined;
+}
+
+/** Where the direct message `directId` landed in the alerts channel, or undefined when Slack does not hold it among the recent ones. */
+export async function findDirect(web: WebClient, input: { channel: string; directId: string }): Promise<Delivered | undefined> {
+  const res = await web.conversations.history({ channel: input.channel, limit: HISTORY_LIMIT, include_all_metadata: true });
+  const found = res.messages?.find((m) => m.metadata?.event_type === DIRECT_EVENT
+    && (m.metadata.event_payload as { direct_id?: unknown } | undefined)?.direct_id === input.directId);
   return found?.ts ? { channel: input.channel, ts: found.ts } : undefined;
 }

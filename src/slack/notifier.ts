@@ -14,7 +14,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { assertCarried, carriedKinds, NotCarriedError, type Delivered, type Notification, type Notifier } from '../notifications/notification.js';
 import { slackCarriage } from './carriage.js';
-import { findPage, pageMetadata } from './find-page.js';
+import { directMetadata, findDirect, findPage, pageMetadata } from './find-page.js';
 import { readBadgeState } from './reply.js';
 import { renderNotification } from './render-notification.js';
 import { withBadge, type BadgeState } from './views/badge.js';
@@ -23,7 +23,8 @@ import type { SlackMessage } from './views/message.js';
 import { isSlackTimeout, rateLimitSeconds, slackTimeoutMessage, slackWebClient, waitOutRateLimits } from './web-client.js';
 
 export class SlackDeliveryError extends Error {
-  constructor(message: string, readonly retryAfterMs?: number, readonly permanent = false) {
+  /** `uncertain`: Slack did not answer in time; the message may have been posted. */
+  constructor(message: string, readonly retryAfterMs?: number, readonly permanent = false, readonly uncertain = false) {
     super(message);
     this.name = 'SlackDeliveryError';
   }
@@ -36,7 +37,7 @@ const PERMANENT_ERRORS = new Set([
 
 function translate(err: unknown, config: Config): SlackDeliveryError {
   if (err instanceof SlackDeliveryError) return err;
-  if (isSlackTimeout(err)) return new SlackDeliveryError(`slack ${slackTimeoutMessage(config)}; it may have been delivered`);
+  if (isSlackTimeout(err)) return new SlackDeliveryError(`slack ${slackTimeoutMessage(config)}; it may have been delivered`, undefined, false, true);
   const seconds = rateLimitSeconds(err);
   if (seconds !== undefined) return new SlackDeliveryError(`slack rate limited (Retry-After ${seconds}s)`, seconds * 1000);
   const e = err as { code?: string; data?: { error?: string }; message?: string };
@@ -53,9 +54,11 @@ const noTs = (what: string) => new AppError('retryable', 'slack_post_failed', `S
 
 /** One Slack call for one notification; answers where it went. */
 async function send(web: WebClient, n: SlackNotification, m: SlackMessage, opsChannel: string): Promise<Delivered> {
+  const metadata = (pageOf?: number) => pageOf !== undefined ? { metadata: pageMetadata(pageOf) }
+    : n.kind === 'alert_direct' ? { metadata: directMetadata(n.directId) } : {};
   const post = (channel: string, threadTs?: string, pageOf?: number) =>
     web.chat.postMessage({
-      channel, text: m.text, blocks: m.blocks, unfurl_links: false, ...(threadTs ? { thread_ts: threadTs } : {}), ...(pageOf === undefined ? {} : { metadata: pageMetadata(pageOf) }),
+      channel, text: m.text, blocks: m.blocks, unfurl_links: false, ...(threadTs ? { thread_ts: threadTs } : {}), ...metadata(pageOf),
     });
   const update = async (channel: string, ts: string) => {
     await web.chat.update({ channel, ts, text: m.text, blocks: m.blocks });
@@ -115,6 +118,24 @@ function raisedState(n: SlackNotification): BadgeState | undefined {
 }
 
 /**
+ * The direct message Slack already holds from a try that got no answer, if any. Slack refusing to say
+ * (a missing channels:history scope) sends it again, at worst a second time, logged.
+ */
+async function lookUpDirect(web: WebClient, n: Extract<SlackNotification, { kind: 'alert_direct' }>, logger: Logger): Promise<Delivered | undefined> {
+  try {
+    const found = await findDirect(web, { channel: n.channel, directId: n.directId });
+    logger.info({ directId: n.directId, found: found !== undefined },
+      found ? 'a direct alert message that got no answer had reached Slack; not sending it again' : 'a direct alert message that got no answer is not in Slack; sending it');
+    return found;
+  } catch (err) {
+    if ((err as { code?: string })?.code !== ErrorCode.PlatformError) throw err;
+    logger.warn({ directId: n.directId, error: (err as { data?: { error?: string } }).data?.error },
+      'could not check whether a direct alert message that got no answer reached Slack; sending it (it may arrive twice)');
+    return undefined;
+  }
+}
+
+/**
  * The page Slack already holds from a try nobody recorded, if any. Slack refusing to answer (a
  * missing scope, say), or no DM with the person recorded yet (no earlier page to them was), must not
  * keep the person from being paged: it is logged, and the page goes out, at worst a second time. Not
@@ -153,6 +174,10 @@ export function slackNotifier(deps: { config: Config; logger: Logger; client?: W
         try {
           if (n.kind === 'alert_page' && n.checkSent) {
             const found = await lookUpPage(web(), n, deps.logger);
+            if (found) return found;
+          }
+          if (n.kind === 'alert_direct' && n.checkSent) {
+            const found = await lookUpDirect(web(), n, deps.logger);
             if (found) return found;
           }
           return await send(web(), n, message, opsChannel);

@@ -253,6 +253,38 @@ describe('alerts raised after the database is back but before the buffer is stor
   });
 });
 
+describe('a direct send Slack does not answer in time (it may have been posted)', () => {
+  it('is looked for by its metadata before it is tried again: found, not posted twice, and it becomes its alert', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { sink } = await bot(clock, 'all', { SLACK_API_TIMEOUT: '1s' });
+    const channelHistory: Array<Record<string, unknown>> = [];
+    let seq = 0;
+    let answered!: () => void;
+    const lateAnswer = new Promise<void>((r) => (answered = r));
+    // Slack takes the message but answers after the client gave up.
+    slack.on('chat.postMessage', async (body) => {
+      const ts = `1700000000.${String(++seq).padStart(6, '0')}`;
+      channelHistory.unshift({ ts, text: body.text, metadata: body.metadata });
+      if (seq === 1) await new Promise((r) => setTimeout(r, 1_600)).then(answered);
+      return { body: { ok: true, channel: body.channel, ts } };
+    });
+    slack.on('conversations.history', () => ({ body: { ok: true, messages: channelHistory, has_more: false } }));
+    proxy.set('down');
+    await sink.raise({ source: 'kill', severity: 'critical', title: 'kill saved in DATA_DIR', fingerprint: 'kill' });
+    await sink.sendDirect();
+    expect(posts()).toHaveLength(1);
+    await lateAnswer;
+    clock.advance(120_000);
+    await sink.sendDirect();
+    expect(slack.callsTo('conversations.history')).toHaveLength(1);
+    expect(posts()).toHaveLength(1); // found in the channel: not posted again
+    proxy.set('forward');
+    expect(await sink.flushBuffered()).toBe(0);
+    const [group] = await database().db.select().from(alertGroups);
+    expect(group!.slackTs).toBe('1700000000.000001');
+  });
+});
+
 describe('the buffer at its limit while the database is away', () => {
   it('lets go of an alert below critical before a critical one sent directly; the direct message says it is lost if the process stops', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');

@@ -23,6 +23,10 @@ describe('an alert stored late, after a database outage', () => {
     const failed = lateText(mark({ direct: { status: 'failed', error: 'slack unreachable: ECONNREFUSED', at: '2026-01-05T12:00:09.000Z', tries: 3 } }), iso);
     expect(failed).toContain('FAILED (slack unreachable: ECONNREFUSED; 3 tries, the last at 2026-01-05T12:00:09.000Z): this is the first time it reaches Slack.');
     expect(failed).not.toContain('It was sent');
+    // A try Slack did not answer may have posted it: never "the first time it reaches Slack".
+    const uncertain = lateText(mark({ direct: { status: 'uncertain', error: 'slack timed out after 10s; it may have been delivered', at: '2026-01-05T12:00:09.000Z', tries: 2 } }), iso);
+    expect(uncertain).toContain('got no answer (slack timed out after 10s; it may have been delivered; 2 tries, the last at 2026-01-05T12:00:09.000Z): it may have reached Slack');
+    expect(uncertain).not.toContain('first time it reaches Slack');
     expect(lateText(mark({ direct: { status: 'dropped', cap: '10 every 10 minutes from one process' } }), iso)).toContain('over the cap of 10 every 10 minutes');
     expect(lateText(mark({ direct: { status: 'repeat' } }), iso)).toContain('one with the same fingerprint was');
     expect(lateText(mark({ direct: { status: 'queued' } }), iso)).toContain('the database answered before its turn');

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The ctb binary: runs the JavaScript build in dist/ (scripts/build.mjs). `npm ci` builds it through
 // the `prepare` script and `npm run build` rebuilds it; nothing is compiled at run time. A command
-// with a one-script build in dist/fast/ (`ctb stats`, `ctb mode status`) runs from it
+// with a one-script build in dist/fast/ (`ctb stats`, `ctb kill`, `ctb start` …: scripts/build.mjs FAST) runs from it
 // (bin/fast-script.js); every other command, and any command whose script is missing, from dist/ctb.js.
 // In a git checkout whose HEAD has moved since the build (a pull without `npm ci`), or whose sources
 // changed since (an edit not built: changedSource below), it says so on stderr and runs the build it

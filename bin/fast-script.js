@@ -1,4 +1,4 @@
-// The one-script builds of the commands people wait on most (`ctb stats`, `ctb mode status`):
+// The one-script builds of the commands people wait on and run most (`ctb stats`, `ctb kill` …):
 // scripts/build.mjs bundles each such command with everything it imports into one CommonJS-style
 // script in dist/fast/, beside V8's compiled code for it. Loading one file with its code cached
 // costs a fraction of loading the fifty-odd ES module chunks of the same code and compiling them.

@@ -52,6 +52,7 @@ export class DirectLane {
   #dropped = 0;
   #lastTry = Number.NEGATIVE_INFINITY;
   #pumping: Promise<void> | null = null;
+  #sending: BufferedAlert | null = null;
   #paused = false;
 
   constructor(private readonly deps: DirectLaneDeps) {}
@@ -78,6 +79,15 @@ export class DirectLane {
     this.#fingerprints.add(entry.alert.fingerprint);
     entry.direct = { status: 'queued' };
     this.#queue.push(entry);
+  }
+
+  /**
+   * The alert was stored after all (a stalled write that went through): not sent from here any more;
+   * a send of it under way is waited for, so its outcome is known.
+   */
+  async settle(entry: BufferedAlert): Promise<void> {
+    if (this.#sending === entry) await this.#pumping;
+    this.forget(entry);
   }
 
   /** The alert was stored (or let go): it is no longer this lane's to send. */
@@ -132,6 +142,7 @@ export class DirectLane {
     const { notifier, channel, process } = this.deps;
     const dropped = this.#dropped;
     const log = { alert: { severity: entry.alert.severity, fingerprint: entry.alert.fingerprint, title: entry.alert.title }, channel };
+    this.#sending = entry;
     try {
       const delivered = await notifier.notify(this.deps.db, {
         kind: 'alert_direct', channel, alert: entry.alert, raisedAt: entry.at, process, state: entry.state, dropped, cap: CAP_TEXT,
@@ -146,6 +157,8 @@ export class DirectLane {
       const error = this.deps.scrub((err as Error)?.message ?? String(err)).slice(0, 300);
       entry.direct = { status: 'failed', error, at: now.toISOString(), tries };
       this.deps.logger.error({ ...log, err, tries }, 'database unreachable and the direct send of a critical alert to Slack failed; kept and tried again');
+    } finally {
+      this.#sending = null;
     }
   }
 }

@@ -4,13 +4,15 @@
 // (flagged alertPipeline so the log-line alert source does not turn it into another alert). Only the
 // running bot has that tick: a command that runs once and exits says the alert is lost with it.
 // In the running bot, a refused critical alert also goes straight to Slack (direct-lane.ts); once the
-// database answers, each buffered alert is stored once, marked late (domain/alert-outage.ts), and one that
+// database answers, each buffered alert is stored once, in order, marked late (domain/alert-outage.ts) —
+// an alert raised while others wait joins them — and one that
 // went to Slack directly becomes its group's parent message instead of being posted again.
 import type { Registry } from 'prom-client';
 import { ctbMetrics } from '../metrics/instruments.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
-import type { Db } from '../db/client.js';
+import { execute, type Db } from '../db/client.js';
+import { sql } from 'drizzle-orm';
 import type { Logger } from '../logger.js';
 import { cleanText } from '../db/clean-text.js';
 import { alertScrubber, sanitizeDetails, sanitizeText, type TextScrubber } from './sanitize.js';
@@ -82,6 +84,17 @@ export function unstoredAlertText(deliveryTick: boolean): string {
  */
 const RESOLVE_TRIES = 12;
 
+/** Whether the database answers a trivial query within `ms`. */
+async function answersWithin(db: Db, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([execute(db, sql`select 1`).then(() => true, () => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function slackAlertsChannel(config: Config): string | null {
   return config.slackEnabled && config.SLACK_ALERTS_CHANNEL ? config.SLACK_ALERTS_CHANNEL : null;
 }
@@ -141,19 +154,50 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     if (sent === null) return write(alert, entry.at);
     const result = await deps.db.transaction(async (tx) => {
       const [r] = await persistAlerts({ db: tx, batch: [{ alert, at: entry.at }], slackChannel: channel });
-      const adopted = r!.newGroup && await adoptDirectMessage(tx, { groupId: r!.groupId, eventId: r!.eventId, channel: sent.channel, ts: sent.ts });
+      // Adopted whenever the group has no message yet (a raise stored before this one had none posted).
+      const adopted = await adoptDirectMessage(tx, { groupId: r!.groupId, eventId: r!.eventId, channel: sent.channel, ts: sent.ts });
       // Its group already has its message (an earlier alert, or another process's direct one): this
       // one says, in its own thread, where its alert now lives; it is not updated again.
       if (!adopted) {
         await enqueuePageFollowUp(tx, {
           groupId: r!.groupId, page: { channel: sent.channel, ts: sent.ts }, now: deps.clock.now(),
-          text: `:inbox_tray: The database answered: this alert is now stored in alert group ${r!.groupId}, whose own message in this channel has the buttons and escalates. This message is not updated again.`,
+          text: whereItLives(r!.groupId),
         });
       }
       return r!;
     });
     raised?.inc({ severity: alert.severity });
     return result;
+  };
+
+  /** The thread reply under a direct message that did not become its group's parent. */
+  const whereItLives = (groupId: number) =>
+    `:inbox_tray: The database answered: this alert is now stored in alert group ${groupId}, whose own message in this channel has the buttons and escalates. This message is not updated again.`;
+  /**
+   * A stalled write went through after its alert was offered to the direct lane: stored in time, not
+   * late. A direct message sent meanwhile becomes its new group's parent, or says where it lives.
+   */
+  const storedAfterStall = async (entry: BufferedAlert, result: PersistResult) => {
+    await direct?.settle(entry);
+    if (buffer.length === 0 && direct?.queued === 0) direct.endOutage();
+    if (entry.direct?.status !== 'sent') return;
+    const sent = entry.direct;
+    try {
+      const adopted = await adoptDirectMessage(deps.db, { groupId: result.groupId, eventId: result.eventId, channel: sent.channel, ts: sent.ts });
+      if (!adopted) await enqueuePageFollowUp(deps.db, { groupId: result.groupId, page: { channel: sent.channel, ts: sent.ts }, now: deps.clock.now(), text: whereItLives(result.groupId) });
+    } catch (err) {
+      log.error({ err, groupId: result.groupId, ts: sent.ts }, 'an alert sent directly while its write stalled is stored, but its direct message could not be tied to it');
+    }
+  };
+
+  /** Keeps an alert the database did not take (or that joins those waiting), within BUFFER_LIMIT. */
+  const bufferEntry = (entry: BufferedAlert, err: unknown) => {
+    if (buffer.length >= BUFFER_LIMIT) direct?.forget(buffer.shift()!);
+    buffer.push(entry);
+    const alert = entry.alert;
+    const fields = { alert: { source: alert.source, severity: alert.severity, title: alert.title }, buffered: buffer.length };
+    if (err) log.error({ err, ...fields }, unstored);
+    else log.warn(fields, 'an alert joins the alerts still waiting to be stored, to keep their order; retried by the delivery tick');
   };
 
   const overdueHooks = new OverdueHooks();
@@ -182,17 +226,37 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     async raise(input) {
       const alert = normalise(input);
       const at = deps.clock.now();
-      try {
-        await write(alert, at);
-      } catch (err) {
-        if (buffer.length >= BUFFER_LIMIT) direct?.forget(buffer.shift()!);
-        const entry: BufferedAlert = { alert, at, state: deps.stateNow?.() ?? null };
-        buffer.push(entry);
-        direct?.offer(entry);
-        log.error({ err, alert: { source: alert.source, severity: alert.severity, title: alert.title }, buffered: buffer.length },
-          unstored);
+      const entry: BufferedAlert = { alert, at, state: deps.stateNow?.() ?? null };
+      // While earlier alerts wait in the buffer, this one joins them (stored after them, marked late):
+      // written straight away it would be stored before them, unmarked, and a message sent directly
+      // for its fingerprint would no longer be its group's first.
+      if (buffer.length > 0 && deps.deliveryTick) {
+        bufferEntry(entry, null);
+        if (direct) {
+          direct.offer(entry);
+          if (entry.direct?.status === 'queued') void sendDirect();
+        }
+        return;
+      }
+      // A database that neither answers nor refuses (a stalled connection) holds the write: past
+      // KILL_DB_TIMEOUT a critical alert goes out directly meanwhile, as if it had been refused.
+      let offered = false;
+      const offer = () => {
+        if (offered || !direct) return;
+        offered = true;
+        direct.offer(entry);
         // At once, not awaited: the raiser does not wait on Slack (failures are logged by the lane).
         if (entry.direct?.status === 'queued') void sendDirect();
+      };
+      const stallTimer = direct && alert.severity === 'critical' ? setTimeout(offer, deps.config.KILL_DB_TIMEOUT) : undefined;
+      try {
+        const result = await write(alert, at);
+        clearTimeout(stallTimer);
+        if (offered) await storedAfterStall(entry, result);
+      } catch (err) {
+        clearTimeout(stallTimer);
+        bufferEntry(entry, err);
+        offer();
       }
     },
     async resolve(recovery) {
@@ -218,6 +282,12 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     sendDirect,
     async flushBuffered() {
       if (buffer.length === 0) return 0;
+      // The direct lane is held while the buffer is stored (below): first a bounded look at whether the
+      // database answers at all, so a write that hangs or fails slowly never holds a page back.
+      if (direct && !(await answersWithin(deps.db, deps.config.KILL_DB_TIMEOUT))) {
+        await sendDirect();
+        return buffer.length;
+      }
       // No direct send may be under way while its alert is stored: it would be said unsent, or sent twice.
       await direct?.pause();
       try {

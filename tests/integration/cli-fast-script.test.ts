@@ -1,7 +1,9 @@
 // `ctb stats` and `ctb mode status` run from their one-command scripts (bin/fast-script.js, built by
 // scripts/build.mjs) and answer exactly as the ES module build (dist/ctb.js) does: the same output,
 // errors and exit codes on a migrated database, a new empty one (migrated by the command), the
-// embedded database (PGlite, imported by the script's loader) and databases it cannot use.
+// embedded database (PGlite, imported by the script's loader) and databases it cannot use. So do
+// the other commands with a script (kill, start, audit, incident, self-heal) on a few runs; every
+// other test that spawns them runs their scripts too.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -69,17 +71,25 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
   });
   afterAll(async () => db?.close());
 
-  it('the build has a script for ctb stats and ctb mode status, and for no other command', () => {
+  it('the build has a script for ctb stats, mode status, kill, start, audit, incident and self-heal, and for no other command', () => {
     const fast = join(ROOT, 'dist/fast');
     expect(fastScriptFor(fast, ['stats', '--json'])?.script).toBe('stats.cjs');
     expect(fastScriptFor(fast, ['mode', 'status'])?.script).toBe('mode.cjs');
-    for (const argv of [['mode', 'live'], ['help', 'stats'], ['version'], ['kill'], ['--help']]) expect(fastScriptFor(fast, argv), argv.join(' ')).toBeNull();
-    // One PGlite in a script's process: drizzle's require of it is given the ES module the loader
-    // imports, not the CommonJS copy the package's exports name for require (scripts/build.mjs).
-    for (const script of ['stats.cjs', 'mode.cjs']) {
+    expect(fastScriptFor(fast, ['kill', '--reason', 'drill'])?.script).toBe('kill.cjs');
+    expect(fastScriptFor(fast, ['start', '--role', 'worker'])?.script).toBe('start.cjs');
+    expect(fastScriptFor(fast, ['audit'])?.script).toBe('audit.cjs');
+    expect(fastScriptFor(fast, ['incident', 'done', '1'])?.script).toBe('incident.cjs');
+    expect(fastScriptFor(fast, ['self-heal'])?.script).toBe('self-heal.cjs');
+    for (const argv of [['mode', 'live'], ['help', 'stats'], ['version'], ['resume'], ['--help']]) expect(fastScriptFor(fast, argv), argv.join(' ')).toBeNull();
+    for (const script of ['stats.cjs', 'mode.cjs', 'kill.cjs', 'start.cjs', 'audit.cjs', 'incident.cjs', 'self-heal.cjs']) {
       const text = readFileSync(join(fast, script), 'utf8');
+      // One PGlite in a script's process: drizzle's require of it is given the ES module the loader
+      // imports, not the CommonJS copy the package's exports name for require (scripts/build.mjs).
       expect(text.includes('__ctbImport("@electric-sql/pglite")'), script).toBe(true);
       expect(text.includes('require("@electric-sql/pglite")'), script).toBe(false);
+      // ccxt's Kraken files are imported by the loader too: a script has no import() of its own, and
+      // the fallback on a failed one was ccxt's index of every exchange (about 1 CPU-s).
+      expect(text.match(/__ctbImport\(new URL\("\.\.\/js\/src\/(kraken|base\/errors)\.js"/g)?.length, script).toBe(2);
     }
   });
 
@@ -96,6 +106,24 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
     const env = { DATABASE_URL: db.url };
     const [fast, esm] = await both(args, env, dir);
     expect(withoutNow(fast)).toEqual(withoutNow(esm));
+  });
+
+  it('ctb kill, incident, self-heal, start and audit answer as the ES module build', async () => {
+    // A kill where no bot's database is (none is made: deterministic, exit 2), the incident and
+    // self-heal reports, and the usage errors of start and audit. One after the other: self-heal writes.
+    const cases: Array<[string[], Record<string, string>]> = [
+      [['kill', '--reason', 'drill', '--json'], { DATA_DIR: join(dir, 'no-database') }],
+      [['incident', '--json'], { DATABASE_URL: db.url }],
+      [['self-heal', '--json'], { DATABASE_URL: db.url }],
+      [['start', '--bogus'], { DATABASE_URL: db.url }],
+      [['audit', '--bogus'], { DATABASE_URL: db.url }],
+    ];
+    for (const [args, env] of cases) {
+      const fast = await run(BIN, args, env, dir);
+      const esm = await run(ESM, args, env, dir);
+      expect(fast.stdout + fast.stderr, args.join(' ')).not.toBe('');
+      expect(withoutNow(fast), args.join(' ')).toEqual(withoutNow(esm));
+    }
   });
 
   it('ctb stats on a ledger with trades and equity snapshots, as text, JSON and with --chart (the chart libraries imported by the loader)', async () => {

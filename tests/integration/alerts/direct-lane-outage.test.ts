@@ -55,8 +55,8 @@ afterEach(async () => {
 });
 
 /** A running bot's alert pipeline (it runs the delivery tick), on the proxied database. */
-async function bot(clock: ManualClock, role: string) {
-  const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
+async function bot(clock: ManualClock, role: string, env: Record<string, string> = {}) {
+  const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', ...env });
   const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role });
   const runtime = createAlertRuntime(ctx);
   open.push({ ctx, runtime });
@@ -219,6 +219,78 @@ describe('critical alerts while the database refuses the outbox', () => {
     expect(told).toHaveLength(1);
     expect(told[0]!.body.thread_ts).not.toBe(groups[0]!.slackTs);
     expect(posts().filter((c) => !c.body.thread_ts)).toHaveLength(2); // nothing posted to the channel again
+  });
+});
+
+describe('alerts raised after the database is back but before the buffer is stored', () => {
+  it('join the buffer: stored after it, marked late, and the direct message stays the one parent', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { sink, runtime } = await bot(clock, 'all');
+    let seq = 0;
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1700000000.${String(++seq).padStart(6, '0')}` } }));
+    proxy.set('down');
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await sink.sendDirect();
+    expect(posts()).toHaveLength(1);
+    const directTs = '1700000000.000001';
+    proxy.set('forward');
+    clock.advance(5_000);
+    // The same fingerprint again, the database answering, before the tick stores the buffer.
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    expect(await sink.flushBuffered()).toBe(0);
+    const groups = await database().db.select().from(alertGroups);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.count).toBe(2);
+    expect(groups[0]!.slackTs).toBe(directTs);
+    const events = await database().db.select().from(alertEvents).orderBy(alertEvents.id);
+    expect(events.map((e) => typeof (e.details as Record<string, unknown>)._outage)).toEqual(['object', 'object']);
+    for (let i = 0; i < 4; i += 1) {
+      await runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    expect(posts().filter((c) => !c.body.thread_ts)).toHaveLength(1); // one parent: the direct message, updated
+    expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([groups[0]!.slackTs]);
+  });
+});
+
+describe('a critical alert whose write stalls (the database neither answers nor refuses)', () => {
+  it('is not held back by the delivery tick storing the buffer into a database that hangs', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { sink } = await bot(clock, 'all', { KILL_DB_TIMEOUT: '300ms' });
+    proxy.set('down');
+    slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'internal_error' } }));
+    await sink.raise({ source: 'kill', severity: 'critical', title: 'kill saved in DATA_DIR', fingerprint: 'kill' });
+    await sink.sendDirect(); // refused by Slack: kept, tried again
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000000.000777' } }));
+    proxy.set('stall');
+    clock.advance(10_000);
+    // The tick's flush finds the database not answering in time and sends what is due meanwhile.
+    const flushed = await Promise.race([sink.flushBuffered(), new Promise<'held'>((r) => setTimeout(() => r('held'), 5_000))]);
+    expect(flushed).toBe(1);
+    expect(posts().filter((c) => String(c.body.text).includes(UNREACHABLE))).toHaveLength(2); // the refused try, then the one that went
+  });
+
+  it('goes out directly after KILL_DB_TIMEOUT; when the write goes through, that message becomes its alert', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { sink, runtime } = await bot(clock, 'all', { KILL_DB_TIMEOUT: '300ms' });
+    await database().db.select().from(alertGroups); // (the test's own connection is not proxied)
+    proxy.set('stall');
+    const raised = sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    const end = Date.now() + 10_000;
+    while (posts().length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(posts()).toHaveLength(1);
+    expect(textOf(posts()[0]!)).toContain(UNREACHABLE);
+    proxy.set('forward');
+    await raised;
+    expect(sink.buffered).toBe(0);
+    const [group] = await database().db.select().from(alertGroups);
+    expect(group!.slackTs).not.toBeNull();
+    for (let i = 0; i < 3; i += 1) {
+      await runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([group!.slackTs]);
+    expect(posts().filter((c) => !c.body.thread_ts)).toHaveLength(1); // not posted a second time
   });
 });
 

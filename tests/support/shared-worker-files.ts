@@ -347,6 +347,11 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/slack-simulator/rehearse-live.test.ts',
   'tests/integration/slack-simulator/web-api.test.ts',
   'tests/integration/start-missed-runs.test.ts',
+  // Written since, reviewed the same way: contexts, alert runtimes, the bot, servers and the stall
+  // proxy closed by their own hooks or finally blocks; ledger-indexes alters only databases of its own,
+  // closed after each test (tests/support/db.ts hands one on only if its schema is the template's).
+  'tests/integration/alerts/direct-lane-outage.test.ts',
+  'tests/integration/db/ledger-indexes.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

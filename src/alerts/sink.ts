@@ -64,6 +64,8 @@ export interface OutboxSinkDeps {
    * this process's name. Used only with the delivery tick and an alerts channel.
    */
   direct?: { notifier: Notifier | null; process: string } | undefined;
+  /** How many alerts the buffer keeps while the database is away (tests; default 10,000). */
+  bufferLimit?: number;
   /** The bot's state as this process knows it now, without the database (the badge of a late alert). */
   stateNow?: () => RaiseState | null;
 }
@@ -190,9 +192,21 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     }
   };
 
+  /**
+   * The buffer is full: one alert is let go, lost. Never a critical one whose message went to Slack
+   * directly while another can go: the oldest below critical first, then the oldest critical not sent.
+   */
+  const evictOne = () => {
+    const below = buffer.findIndex((e) => e.alert.severity !== 'critical');
+    const i = below >= 0 ? below : Math.max(0, buffer.findIndex((e) => e.direct?.status !== 'sent'));
+    const [lost] = buffer.splice(i, 1);
+    direct?.forget(lost!);
+    log.error({ alert: { source: lost!.alert.source, severity: lost!.alert.severity, title: lost!.alert.title }, raisedAt: lost!.at.toISOString(), limit: deps.bufferLimit ?? BUFFER_LIMIT },
+      'alerts kept while the database is away are at their limit: this one is dropped and will never be stored');
+  };
   /** Keeps an alert the database did not take (or that joins those waiting), within BUFFER_LIMIT. */
   const bufferEntry = (entry: BufferedAlert, err: unknown) => {
-    if (buffer.length >= BUFFER_LIMIT) direct?.forget(buffer.shift()!);
+    if (buffer.length >= (deps.bufferLimit ?? BUFFER_LIMIT)) evictOne();
     buffer.push(entry);
     const alert = entry.alert;
     const fields = { alert: { source: alert.source, severity: alert.severity, title: alert.title }, buffered: buffer.length };

@@ -98,9 +98,9 @@ export function directAlertMessage(input: { alert: StoredAlert; raisedAt: Date; 
   const { alert } = input;
   const title = `${ICON[alert.severity]} ${headline({ ...alert })}`;
   const warning = ':warning: *Database unreachable: sent without it.* This alert is not in the outbox yet — no Acknowledge button, '
-    + 'no escalation and no on-call page until the database is back. It is kept in this process\'s memory and stored then, once '
-    + '(lost if the process stops first): this message becomes its alert with the buttons (or says in its thread which alert '
-    + 'it joined), and escalation starts from then.';
+    + 'no escalation and no on-call page until the database is back. Act on it from this message: it is kept only in this '
+    + 'process\'s memory and stored when the database answers; if the process stops first, it is lost. Once stored, this '
+    + 'message becomes its alert with the buttons (or says in its thread which alert it joined).';
   const facts = `source \`${alert.source}\` · raised ${when(input.raisedAt)} by \`${input.process}\` · fingerprint \`${alert.fingerprint}\``
     + (input.modeReadAt ? ` · mode as last read from the database at ${when(new Date(input.modeReadAt))}` : ' · mode not read from the database by this process');
   const blocks: KnownBlock[] = [

@@ -7,7 +7,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
 import { createAlertRuntime, type AlertRuntime } from '../../../src/alerts/runtime.js';
-import type { OutboxAlertSink } from '../../../src/alerts/sink.js';
+import { createOutboxAlertSink, type OutboxAlertSink } from '../../../src/alerts/sink.js';
 import { DIRECT_CAP } from '../../../src/alerts/direct-lane.js';
 import { ManualClock } from '../../../src/clock.js';
 import { connectPostgres, type Database } from '../../../src/db/client.js';
@@ -250,6 +250,34 @@ describe('alerts raised after the database is back but before the buffer is stor
     }
     expect(posts().filter((c) => !c.body.thread_ts)).toHaveLength(1); // one parent: the direct message, updated
     expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([groups[0]!.slackTs]);
+  });
+});
+
+describe('the buffer at its limit while the database is away', () => {
+  it('lets go of an alert below critical before a critical one sent directly; the direct message says it is lost if the process stops', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const ctx = await buildAppContext({
+      config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all',
+      alerts: (c) => createOutboxAlertSink({
+        db: c.db, clock, logger: c.logger, config, deliveryTick: true, bufferLimit: 3, direct: { notifier: c.notifier, process: 'host:1:all' },
+      }),
+    });
+    const runtime = createAlertRuntime(ctx);
+    open.push({ ctx, runtime });
+    const sink = ctx.alerts as OutboxAlertSink;
+    proxy.set('down');
+    await sink.raise({ source: 'kill', severity: 'critical', title: 'kill saved in DATA_DIR', fingerprint: 'kill' });
+    await sink.sendDirect();
+    expect(posts()).toHaveLength(1);
+    expect(JSON.stringify(posts()[0]!.body.blocks)).toContain('if the process stops first, it is lost');
+    for (let i = 0; i < 3; i += 1) await sink.raise({ source: 'exchange', severity: 'warning', title: `spread is wide ${i}` });
+    expect(sink.buffered).toBe(3);
+    proxy.set('forward');
+    expect(await sink.flushBuffered()).toBe(0);
+    const groups = await database().db.select().from(alertGroups);
+    expect(groups.map((g) => g.fingerprint).sort()).toEqual(['exchange:spread is wide 1', 'exchange:spread is wide 2', 'kill']);
+    expect(groups.find((g) => g.fingerprint === 'kill')!.slackTs).not.toBeNull();
   });
 });
 

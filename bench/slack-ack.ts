@@ -296,6 +296,14 @@ const replyLine = (times: number[]) => {
   const s = [...times].sort((x, y) => x - y);
   return `${pct(s, 50).toFixed(1)}/${pct(s, 99).toFixed(1)} ms`;
 };
+/** The median pair ratios of the rounds in which the bot ran second (or first), and how many. */
+function orderLine(pairs: { cpu: number[]; p99: number[]; botSecond: boolean[] }, botSecond: boolean): string {
+  const pick = (xs: number[]) => xs.filter((_, i) => pairs.botSecond[i] === botSecond).sort((x, y) => x - y);
+  const cpu = pick(pairs.cpu);
+  const p99 = pick(pairs.p99);
+  const mid = (xs: number[]) => (xs.length === 0 ? '—' : xs[Math.floor(xs.length / 2)]!.toFixed(3));
+  return `bot ${botSecond ? 'second' : 'first'}: CPU ${mid(cpu)} p99 ${mid(p99)} (${cpu.length})`;
+}
 const loadLine = () => `${loadavg().map((l) => l.toFixed(2)).join(', ')} on ${availableParallelism()} cores`;
 
 /** A bot under test: the one this checkout ships, or (--against) another checkout's, for an A/B in one run. */
@@ -411,7 +419,8 @@ async function main(): Promise<void> {
       const total = Math.round(rate * SECONDS);
       const all = { bare: [] as number[], bot: [] as number[], base: [] as number[] };
       const cpu = { bare: [] as number[], bot: [] as number[], base: [] as number[] };
-      const pairs = { cpu: [] as number[], p99: [] as number[] };
+      // Each pair's ratios, and which bot ran second in its round (see the A/B pooled line).
+      const pairs = { cpu: [] as number[], p99: [] as number[], botSecond: [] as boolean[] };
       const drains: number[] = [];
       const replyTimes = { bot: [] as number[], base: [] as number[] };
       let replies = 0;
@@ -457,6 +466,7 @@ async function main(): Promise<void> {
           cpu.base.push(base.cpuMs / total);
           pairs.cpu.push(t.cpuMs / base.cpuMs);
           pairs.p99.push(pct(st, 99) / pct(sa, 99));
+          pairs.botSecond.push(order[1]?.name === 'bot');
           console.log(`${rate} req/s round ${r} A/B (${order.map((x) => x.name).join(' then ')}): base p50 ${ms(pct(sa, 50))} p99 ${ms(pct(sa, 99))} | CPU per request base ${(base.cpuMs / total).toFixed(2)} ms, bot ${(t.cpuMs / total).toFixed(2)} ms` +
             ` | bot/base CPU ${(t.cpuMs / base.cpuMs).toFixed(3)} p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | replies ${base.replies}/${total}, at Slack p50/p99 ${replyLine(base.replyLatencies)} | base log lines ${base.logLines} | sent late p50/p99 ${lagLine(base.lags)} | waited for a core: base's main thread ${waitLine(base.waitMs, base.turns)}, the generator in base's round ${waitLine(base.genWaitMs)}`);
         }
@@ -474,7 +484,8 @@ async function main(): Promise<void> {
       if (bots.length > 1) {
         const sa = all.base.sort((x, y) => x - y);
         console.log(`${rate} req/s A/B pooled: base p99 ${ms(pct(sa, 99))} CPU ${mean(cpu.base).toFixed(3)} ms, bot p99 ${ms(pct(st, 99))} CPU ${mean(cpu.bot).toFixed(3)} ms` +
-          ` | replies at Slack p50/p99 base ${replyLine(replyTimes.base)}, bot ${replyLine(replyTimes.bot)} | pair ratios bot/base, median of ${pairs.cpu.length}: CPU ${median(pairs.cpu).toFixed(3)} p99 ${median(pairs.p99).toFixed(3)} | pooled p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | base vs bare: p99 ${(pct(sa, 99) / pct(sb, 99)).toFixed(2)}× CPU ${(mean(cpu.base) / mean(cpu.bare)).toFixed(2)}×`);
+          ` | replies at Slack p50/p99 base ${replyLine(replyTimes.base)}, bot ${replyLine(replyTimes.bot)} | pair ratios bot/base, median of ${pairs.cpu.length}: CPU ${median(pairs.cpu).toFixed(3)} p99 ${median(pairs.p99).toFixed(3)}` +
+          ` | by order (the one run second in a round has paid more CPU here; an odd --rounds has the bot second once more): ${orderLine(pairs, true)}, ${orderLine(pairs, false)} | pooled p99 ${(pct(st, 99) / pct(sa, 99)).toFixed(3)} | base vs bare: p99 ${(pct(sa, 99) / pct(sb, 99)).toFixed(2)}× CPU ${(mean(cpu.base) / mean(cpu.bare)).toFixed(2)}×`);
       }
     }
     console.log(`load average after: ${loadLine()}`);

@@ -59,13 +59,29 @@ function lateBy(mark: OutageMark): string {
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
+/** Its group as it stands when the line is shown: whether storing it starts escalation and paging. */
+export interface GroupNow {
+  status: 'open' | 'acknowledged' | 'resolved';
+  silencedUntil: Date | null;
+  now: Date;
+}
+
+/** What storing it means for paging, by its group's status; empty when the group is not known here. */
+function escalationText(group: GroupNow | undefined, when: (at: Date) => string): string {
+  if (!group) return '';
+  if (group.status === 'resolved') return '; its group is resolved: it pages no one';
+  if (group.status === 'acknowledged') return '; its group is acknowledged: it pages no one';
+  if (group.silencedUntil && group.silencedUntil > group.now) return `; its group is silenced until ${when(group.silencedUntil)}: no page until then`;
+  return '; escalation and on-call paging start now';
+}
+
 /** What happened to its send without the database, in words; empty when none was for it. */
-export function directSendText(direct: DirectState | undefined, when: (at: Date) => string): string {
+export function directSendText(direct: DirectState | undefined, when: (at: Date) => string, group?: GroupNow): string {
   switch (direct?.status) {
     case undefined:
       return '';
     case 'sent':
-      return `It was sent to the alerts channel without the database at ${when(new Date(direct.at))}; escalation and on-call paging start now.`;
+      return `It was sent to the alerts channel without the database at ${when(new Date(direct.at))}${escalationText(group, when)}.`;
     case 'failed':
       return `Its send to Slack without the database FAILED (${direct.error}; ${direct.tries} ${direct.tries === 1 ? 'try' : 'tries'}, the last at ${when(new Date(direct.at))}): this is the first time it reaches Slack.`;
     case 'uncertain':
@@ -81,11 +97,12 @@ export function directSendText(direct: DirectState | undefined, when: (at: Date)
 
 /**
  * The line a late alert carries wherever it is shown: raised when, stored how late, and its direct
- * send. `badge`: the message shows the badge of its raise (the Slack parent), and says so.
+ * send. `badge`: the message shows the badge of its raise (the Slack parent), and says so. `group`:
+ * its group now, which says whether a direct message stored now starts paging (absent: not said).
  */
-export function lateText(mark: OutageMark, when: (at: Date) => string, opts: { badge?: boolean } = {}): string {
+export function lateText(mark: OutageMark, when: (at: Date) => string, opts: { badge?: boolean; group?: GroupNow } = {}): string {
   const state = !opts.badge ? '' : mark.state?.readAt ? ` The badge is the state when it was raised (mode as last read from the database at ${when(new Date(mark.state.readAt))}).` : mark.state ? ' The badge is the state when it was raised.' : '';
-  const direct = directSendText(mark.direct, when);
+  const direct = directSendText(mark.direct, when, opts.group);
   return `LATE: raised at ${when(new Date(mark.raisedAt))} by ${mark.process} while the database was unreachable; stored at ${when(new Date(mark.storedAt))}, ${lateBy(mark)} late.` +
     `${direct ? ` ${direct}` : ''}${state}`;
 }

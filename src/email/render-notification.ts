@@ -31,7 +31,7 @@ export function emailFor(
     text: [
       ...(repeat ? [repeatLine(repeat.earlierTryAt), ''] : []),
       `${headline(group)}`,
-      ...(mark ? [lateText(mark, utc)] : []),
+      ...(mark ? [lateText(mark, utc, { group: { status: group.status, silencedUntil: group.silencedUntil, now: new Date() } })] : []),
       `Reason: ${reason}`,
       `Source: ${group.source} · occurrences: ${group.count} · first ${utc(group.firstAt)} · last ${utc(group.lastAt)}`,
       `Status: ${group.status}`,

@@ -51,7 +51,7 @@ export function parentMessage(group: AlertGroup, latest: AlertEvent | undefined,
     { type: 'context', elements: [{ type: 'mrkdwn', text: fitText(`${statusLine(group, now)} · fingerprint \`${group.fingerprint}\` · group ${group.id}`) }] },
   ];
   const mark = outageMarkOf(latest?.details);
-  if (mark) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: fitText(`:hourglass: ${lateText(mark, when, { badge: true })}`) }] });
+  if (mark) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: fitText(`:hourglass: ${lateText(mark, when, { badge: true, group: { status: group.status, silencedUntil: group.silencedUntil, now } })}`) }] });
   const details = latest ? detailLines(raisedDetails(latest.details)) : '';
   if (details) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitText(details) } });
   if (group.status !== 'resolved') {

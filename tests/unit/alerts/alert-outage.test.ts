@@ -18,8 +18,16 @@ describe('an alert stored late, after a database outage', () => {
   });
 
   it('says what became of its send without the database, never that a failed one went out', () => {
-    expect(lateText(mark({ direct: { status: 'sent', channel: 'C1', ts: '1.2', at: '2026-01-05T12:00:01.000Z' } }), iso))
+    const sent = mark({ direct: { status: 'sent', channel: 'C1', ts: '1.2', at: '2026-01-05T12:00:01.000Z' } });
+    const now = new Date('2026-01-05T12:03:00Z');
+    expect(lateText(sent, iso, { group: { status: 'open', silencedUntil: null, now } }))
       .toContain('It was sent to the alerts channel without the database at 2026-01-05T12:00:01.000Z; escalation and on-call paging start now.');
+    // Joined a group someone acknowledged or silenced: it does not start paging.
+    expect(lateText(sent, iso, { group: { status: 'acknowledged', silencedUntil: null, now } })).toContain('; its group is acknowledged: it pages no one.');
+    expect(lateText(sent, iso, { group: { status: 'open', silencedUntil: new Date('2026-01-05T13:00:00Z'), now } }))
+      .toContain('; its group is silenced until 2026-01-05T13:00:00.000Z: no page until then.');
+    expect(lateText(sent, iso, { group: { status: 'acknowledged', silencedUntil: null, now } })).not.toContain('start now');
+    expect(lateText(sent, iso)).toContain('without the database at 2026-01-05T12:00:01.000Z.'); // a thread line: its group's status is on the parent
     const failed = lateText(mark({ direct: { status: 'failed', error: 'slack unreachable: ECONNREFUSED', at: '2026-01-05T12:00:09.000Z', tries: 3 } }), iso);
     expect(failed).toContain('FAILED (slack unreachable: ECONNREFUSED; 3 tries, the last at 2026-01-05T12:00:09.000Z): this is the first time it reaches Slack.');
     expect(failed).not.toContain('It was sent');

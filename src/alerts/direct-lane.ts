@@ -2,8 +2,9 @@
 // policy pages: policy.ts) goes straight to the alerts channel through the chat notifier, at once,
 // marked as sent without the database — no group, no buttons, no escalation until it is stored.
 // Bounded: one message a second (Slack's per-channel pace), one per fingerprint per outage, and at
-// most DIRECT_CAP per DIRECT_WINDOW_MS; what the cap holds back is counted and said in the next
-// direct message. A send that fails stays queued and is tried again (each tick, backing off); its
+// most DIRECT_CAP per DIRECT_WINDOW_MS; what the cap holds back is counted, said in the next direct
+// message, and sent as the window frees (oldest first). Sends that failed and wait to be tried again
+// do not count against the cap: a Slack outage must not fill it with retries. A send that fails stays queued and is tried again (each tick, backing off); its
 // alert says so when it is stored. A send Slack did not answer in time may have been posted: the next
 // try looks for its message (by metadata) in the channel before posting again. Each process knows only its own sends: two processes without
 // the database send one message per fingerprint each, each naming its process.
@@ -47,6 +48,8 @@ export interface DirectLaneDeps {
 
 export class DirectLane {
   readonly #queue: BufferedAlert[] = [];
+  /** Held back by the cap, oldest first: offered again as the window frees. */
+  readonly #held: BufferedAlert[] = [];
   /** When each direct message of the window went out (epoch ms, this process's clock). */
   #sent: number[] = [];
   /** Fingerprints sent or queued in this outage. */
@@ -74,16 +77,30 @@ export class DirectLane {
       entry.direct = { status: 'repeat' };
       return;
     }
-    const now = this.deps.clock.now().getTime();
-    this.#sent = this.#sent.filter((t) => now - t < DIRECT_WINDOW_MS);
-    if (this.#sent.length + this.#queue.length >= DIRECT_CAP) {
-      this.#dropped += 1;
+    if (this.#held.some((e) => e.alert.fingerprint === entry.alert.fingerprint)) {
       entry.direct = { status: 'dropped', cap: CAP_TEXT };
       return;
     }
+    if (!this.#room()) {
+      this.#dropped += 1;
+      entry.direct = { status: 'dropped', cap: CAP_TEXT };
+      this.#held.push(entry);
+      return;
+    }
+    this.#enqueue(entry);
+  }
+
+  #enqueue(entry: BufferedAlert): void {
     this.#fingerprints.add(entry.alert.fingerprint);
     entry.direct = { status: 'queued' };
     this.#queue.push(entry);
+  }
+
+  /** Whether the window has room for one more: sends in it, and those waiting for a first try. */
+  #room(): boolean {
+    const now = this.deps.clock.now().getTime();
+    this.#sent = this.#sent.filter((t) => now - t < DIRECT_WINDOW_MS);
+    return this.#sent.length + this.#queue.filter((e) => e.direct?.status === 'queued').length < DIRECT_CAP;
   }
 
   /**
@@ -99,12 +116,15 @@ export class DirectLane {
   forget(entry: BufferedAlert): void {
     const i = this.#queue.indexOf(entry);
     if (i >= 0) this.#queue.splice(i, 1);
+    const h = this.#held.indexOf(entry);
+    if (h >= 0) this.#held.splice(h, 1);
   }
 
   /** The database took everything: the next outage starts afresh (its fingerprints, its dropped count). */
   endOutage(): void {
     this.#fingerprints.clear();
     this.#queue.length = 0;
+    this.#held.length = 0;
     this.#dropped = 0;
   }
 
@@ -136,8 +156,13 @@ export class DirectLane {
     while (!this.#paused) {
       const now = this.deps.clock.now();
       if (now.getTime() - this.#lastTry < DIRECT_SPACING_MS) return;
-      const next = this.#queue.find((e) => (e.direct?.status !== 'failed' && e.direct?.status !== 'uncertain')
-        || now.getTime() >= Date.parse(e.direct.at) + backoffDelay(RETRY_BACKOFF, e.direct.tries));
+      // What the cap held back goes as the window frees, oldest first.
+      while (this.#held.length > 0 && this.#room()) this.#enqueue(this.#held.shift()!);
+      if (this.#sent.length >= DIRECT_CAP) return;
+      // A first try goes before tries again: an alert raised during a Slack outage is not queued behind its retries.
+      const next = this.#queue.find((e) => e.direct?.status === 'queued')
+        ?? this.#queue.find((e) => (e.direct?.status === 'failed' || e.direct?.status === 'uncertain')
+          && now.getTime() >= Date.parse(e.direct.at) + backoffDelay(RETRY_BACKOFF, e.direct.tries));
       if (!next) return;
       this.#lastTry = now.getTime();
       await this.#send(next, now);

@@ -111,7 +111,7 @@ export function directAlertMessage(input: { alert: StoredAlert; raisedAt: Date; 
   const details = detailLines(alert.details);
   if (details) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitText(details) } });
   const dropped = input.dropped > 0
-    ? `${input.dropped} more critical ${input.dropped === 1 ? 'alert was' : 'alerts were'} NOT sent without the database (cap: ${input.cap}); each is stored when the database answers.`
+    ? `${input.dropped} more critical ${input.dropped === 1 ? 'alert was' : 'alerts were'} held back by the cap on messages sent without the database (${input.cap}): each is sent here as the cap allows, and stored when the database answers.`
     : '';
   if (dropped) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:no_entry_sign: ${dropped}` }] });
   return { text: `${title} — database unreachable: not in the outbox yet, no escalation until it is back${dropped ? `. ${dropped}` : ''}`, blocks };

@@ -122,8 +122,32 @@ describe('critical alerts while the database refuses the outbox', () => {
     }
     expect(posts()).toHaveLength(DIRECT_CAP);
     // The two over the cap were counted at once; the message after (the second) says so, once.
-    expect(textOf(posts()[1]!)).toContain('2 more critical alerts were NOT sent without the database (cap: 10 every 10 minutes from one process)');
-    expect(posts().filter((c) => textOf(c).includes('NOT sent without the database'))).toHaveLength(1);
+    expect(textOf(posts()[1]!)).toContain('2 more critical alerts were held back by the cap on messages sent without the database (10 every 10 minutes from one process)');
+    expect(posts().filter((c) => textOf(c).includes('held back by the cap'))).toHaveLength(1);
+    // The window frees: the two held back go out then, oldest first.
+    clock.advance(10 * 60_000);
+    await sink.sendDirect();
+    clock.advance(1_000);
+    await sink.sendDirect();
+    expect(posts()).toHaveLength(DIRECT_CAP + 2);
+    expect(posts().slice(DIRECT_CAP).map((c) => textOf(c).match(/failure \d+/)?.[0])).toEqual([`failure ${DIRECT_CAP}`, `failure ${DIRECT_CAP + 1}`]);
+  });
+
+  it('do not count sends that failed and wait to be tried again against the cap', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { sink } = await bot(clock, 'all');
+    proxy.set('down');
+    slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'internal_error' } }));
+    for (let i = 0; i < DIRECT_CAP; i += 1) {
+      await sink.raise({ source: 'engine', severity: 'critical', title: `failure ${i}`, fingerprint: `f${i}` });
+      await sink.sendDirect();
+      clock.advance(1_000);
+    }
+    expect(posts()).toHaveLength(DIRECT_CAP); // each tried once, refused
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000000.000100' } }));
+    await sink.raise({ source: 'kill', severity: 'critical', title: 'kill saved in DATA_DIR', fingerprint: 'kill' });
+    await sink.sendDirect(); // its first try goes before the retries due
+    expect(textOf(posts().at(-1)!)).toContain('kill saved in DATA_DIR');
   });
 
   it('when the database answers: stored once each, late, the direct message becomes the parent (updated in place), a failed send said so', async () => {

@@ -69,7 +69,24 @@ async function cancelNoLongerOwed(ctx: ReplayDeps, incident: { id: number; statu
   return item?.state === 'done' && item.doneAt !== null && item.doneAt.getTime() > Date.parse(at);
 }
 
-export async function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome> {
+/**
+ * The replay running in this process for a DATA_DIR, if any. The halt watcher's poll and the bot's own
+ * self-heal both replay saved kills: run at once, both wrote the same kill (the second finding it
+ * written) and both announced it — its alert raised twice and its incident thread posted twice. A
+ * second caller while one runs gets that replay's outcome.
+ */
+const running = new Map<string, Promise<ReplayOutcome>>();
+
+export function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome> {
+  const key = pendingKillPath(ctx.config.DATA_DIR);
+  const now = running.get(key);
+  if (now) return now;
+  const replay = replayOnce(ctx).finally(() => running.delete(key));
+  running.set(key, replay);
+  return replay;
+}
+
+async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
   const pending = readPendingKills(ctx.config.DATA_DIR);
   if (pending.length === 0) return { written: [], remaining: 0 };
   // Whatever the database says, a saved kill keeps this process halted until it is written; each one

@@ -103,4 +103,15 @@ describe('replaying saved kills', () => {
     expect((await getBotState(kill.db().db)).halted).toBe(true);
     stop();
   });
+
+  it('replayed by two callers at once (the halt watcher poll and the self-heal): written once, announced once', async () => {
+    const { t, stop } = await botOnTestDatabase();
+    addPendingKill(t.dataDir, saved('replayed-twice', killTargetOf(t.ctx.config)));
+    const [first, second] = await Promise.all([replayPendingKills(t.ctx), replayPendingKills(t.ctx)]);
+    for (const replay of [first, second]) expect(replay).toMatchObject({ written: ['replayed-twice'], remaining: 0 });
+    expect(t.alerts.filter((a) => a.source === 'kill' && a.title.startsWith('A kill saved in DATA_DIR'))).toHaveLength(1);
+    expect(await kill.db().db.select().from(incidents)).toHaveLength(1);
+    expect(readPendingKills(t.dataDir)).toEqual([]);
+    stop();
+  });
 });

@@ -153,7 +153,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     db: database.db, clock, logger, config, metrics, deliveryTick: opts.deliveryTick ?? false,
     // While the database is away: a critical alert goes to Slack directly, with the state this process knows.
     direct: { notifier, process: `${hostname()}:${process.pid}:${opts.role ?? 'ctb'}` },
-    stateNow: () => badgeKnownNow(database.db, kill.latch.latched),
+    stateNow: () => badgeKnownNow(database.db, kill.latch.latched, config.IS_LIVE),
   });
   // Error-level log lines become alerts (the alert pipeline's own lines excepted).
   const detachLogAlerts = attachLogAlerts(logger, alerts);

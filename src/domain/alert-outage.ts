@@ -99,9 +99,12 @@ export function directSendText(direct: DirectState | undefined, when: (at: Date)
  * The line a late alert carries wherever it is shown: raised when, stored how late, and its direct
  * send. `badge`: the message shows the badge of its raise (the Slack parent), and says so. `group`:
  * its group now, which says whether a direct message stored now starts paging (absent: not said).
+ * `raisedBadge`: the message shows the state now (an update of the parent), so the raise's is said here.
  */
-export function lateText(mark: OutageMark, when: (at: Date) => string, opts: { badge?: boolean; group?: GroupNow } = {}): string {
-  const state = !opts.badge ? '' : mark.state?.readAt ? ` The badge is the state when it was raised (mode as last read from the database at ${when(new Date(mark.state.readAt))}).` : mark.state ? ' The badge is the state when it was raised.' : '';
+export function lateText(mark: OutageMark, when: (at: Date) => string, opts: { badge?: boolean; group?: GroupNow; raisedBadge?: string } = {}): string {
+  const readAt = mark.state?.readAt ? ` (mode as last read from the database at ${when(new Date(mark.state.readAt))})` : '';
+  const state = opts.raisedBadge && mark.state ? ` When it was raised the state was ${opts.raisedBadge}${readAt}; the badge is the state now.`
+    : !opts.badge ? '' : mark.state ? ` The badge is the state when it was raised${readAt}.` : '';
   const direct = directSendText(mark.direct, when, opts.group);
   return `LATE: raised at ${when(new Date(mark.raisedAt))} by ${mark.process} while the database was unreachable; stored at ${when(new Date(mark.storedAt))}, ${lateBy(mark)} late.` +
     `${direct ? ` ${direct}` : ''}${state}`;

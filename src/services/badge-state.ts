@@ -103,13 +103,14 @@ const lastRead = new WeakMap<Db, { facts: BadgeFacts; at: Date }>();
 
 /**
  * The badge as this process knows it without asking the database: its latest read, halted as well
- * when a kill latched in this process since (`latched`). Mode null when never read here.
+ * when a kill latched in this process since (`latched`). Never read here: paper when IS_LIVE is unset
+ * (`isLive` false: this process cannot trade live), else mode null.
  */
-export function badgeKnownNow(db: Db, latched: boolean): BadgeFacts & { readAt?: string } {
+export function badgeKnownNow(db: Db, latched: boolean, isLive = true): BadgeFacts & { readAt?: string } {
   const last = lastRead.get(db);
   const halted = latched || (last?.facts.halted ?? false);
   const tradingState = halted ? 'halted' : last?.facts.tradingState;
-  return { mode: last?.facts.mode ?? null, halted, ...(tradingState ? { tradingState } : {}), ...(last ? { readAt: last.at.toISOString() } : {}) };
+  return { mode: last?.facts.mode ?? (isLive ? null : 'paper'), halted, ...(tradingState ? { tradingState } : {}), ...(last ? { readAt: last.at.toISOString() } : {}) };
 }
 
 export async function readBadgeState(ctx: BadgeDeps): Promise<BadgeFacts> {

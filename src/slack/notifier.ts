@@ -110,7 +110,8 @@ const fromOutbox = (n: SlackNotification) => n.kind.startsWith('alert_');
  */
 function raisedState(n: SlackNotification): BadgeState | undefined {
   const state = n.kind === 'alert_direct' ? n.state
-    : n.kind === 'alert_raised' || n.kind === 'alert_updated' ? outageMarkOf(n.latest?.details)?.state
+    // An update of the parent, maybe hours later, shows the state now (its LATE line says the raise's).
+    : n.kind === 'alert_raised' ? outageMarkOf(n.latest?.details)?.state
     : undefined;
   if (state === undefined) return undefined;
   if (state === null) return n.kind === 'alert_direct' ? { mode: null, halted: false } : undefined;

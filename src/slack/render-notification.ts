@@ -12,8 +12,9 @@ import { renderStatsSummary } from './views/stats.js';
 export function renderNotification(n: Exclude<Notification, { kind: 'alert_email' }>): SlackMessage {
   switch (n.kind) {
     case 'alert_raised':
-    case 'alert_updated':
       return parentMessage(n.group, n.latest, n.now);
+    case 'alert_updated':
+      return parentMessage(n.group, n.latest, n.now, true);
     case 'alert_direct':
       return directAlertMessage({ alert: n.alert, raisedAt: n.raisedAt, process: n.process, dropped: n.dropped, cap: n.cap, modeReadAt: n.state?.readAt });
     case 'alert_repeated': {

@@ -6,6 +6,7 @@ import type { AlertEvent, AlertGroup } from '../../db/schema/alerts.js';
 import { lateText, outageMarkOf, raisedDetails } from '../../domain/alert-outage.js';
 import type { StoredAlert } from '../../alerts/store.js';
 import { slackDate } from './format.js';
+import { badgeText } from './badge.js';
 import { fitText, TEXT_LIMIT, type KnownBlock, type SlackMessage } from './message.js';
 
 export const ALERT_ACTIONS = { ack: 'alert_ack', resolve: 'alert_resolve', silence: 'alert_silence' } as const;
@@ -42,7 +43,8 @@ function detailLines(details: Record<string, unknown>, max = 8): string {
   return `\`\`\`${lines.join('\n')}\`\`\``;
 }
 
-export function parentMessage(group: AlertGroup, latest: AlertEvent | undefined, now: Date): SlackMessage {
+/** `update`: an edit of the parent, whose badge is the state now (a late alert's raise-time state is said in its LATE line). */
+export function parentMessage(group: AlertGroup, latest: AlertEvent | undefined, now: Date, update = false): SlackMessage {
   const text = `${ICON[group.severity]} ${headline(group)} (×${group.count})`;
   const facts = `source \`${group.source}\` · ×${group.count} · first ${when(group.firstAt)} · last ${when(group.lastAt)}`;
   const blocks: KnownBlock[] = [
@@ -51,7 +53,10 @@ export function parentMessage(group: AlertGroup, latest: AlertEvent | undefined,
     { type: 'context', elements: [{ type: 'mrkdwn', text: fitText(`${statusLine(group, now)} · fingerprint \`${group.fingerprint}\` · group ${group.id}`) }] },
   ];
   const mark = outageMarkOf(latest?.details);
-  if (mark) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: fitText(`:hourglass: ${lateText(mark, when, { badge: true, group: { status: group.status, silencedUntil: group.silencedUntil, now } })}`) }] });
+  if (mark) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: fitText(`:hourglass: ${lateText(mark, when, {
+    badge: true, group: { status: group.status, silencedUntil: group.silencedUntil, now },
+    ...(update && mark.state ? { raisedBadge: badgeText({ mode: mark.state.mode, halted: mark.state.halted, ...(mark.state.tradingState ? { tradingState: mark.state.tradingState } : {}) }) } : {}),
+  })}`) }] });
   const details = latest ? detailLines(raisedDetails(latest.details)) : '';
   if (details) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: fitText(details) } });
   if (group.status !== 'resolved') {

@@ -36,7 +36,12 @@ export function badgeBlock(state: BadgeState): KnownBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text }] };
 }
 
+/** The badge as its prefix reads, without brackets: PAPER · HALTED. */
+export function badgeText(state: BadgeState): string {
+  return `${badgeLabel(state)}${state.halted ? ' · HALTED' : reducing(state) ? ' · REDUCING' : ''}`;
+}
+
 export function withBadge(message: SlackMessage, state: BadgeState): SlackMessage {
-  const prefix = `[${badgeLabel(state)}${state.halted ? ' · HALTED' : reducing(state) ? ' · REDUCING' : ''}]`;
+  const prefix = `[${badgeText(state)}]`;
   return { text: `${prefix} ${message.text}`, blocks: [badgeBlock(state), ...message.blocks] };
 }

@@ -97,6 +97,15 @@ describe('critical alerts while the database refuses the outbox', () => {
     expect(slack.callsTo('chat.update')).toHaveLength(0);
   });
 
+  it('show PAPER, not mode unknown, when the mode was never read and IS_LIVE is unset (this process trades paper)', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { sink } = await bot(clock, 'all');
+    proxy.set('down');
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await sink.sendDirect();
+    expect(textOf(posts()[0]!)).toMatch(/^\[PAPER\] /);
+  });
+
   it('are not sent directly by a command that runs once and exits (nothing would retry a failure or store it)', async () => {
     const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
     const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: silentLogger(), database: proxied, role: 'ctb' });
@@ -200,7 +209,9 @@ describe('critical alerts while the database refuses the outbox', () => {
     expect(updates.map((u) => u.body.ts)).toContain(lease.slackTs);
     const parent = updates.find((u) => u.body.ts === lease.slackTs)!;
     const parentText = JSON.stringify(parent.body.blocks);
-    expect(textOf(parent)).toMatch(/^\[PAPER\] /);
+    // An update of the parent shows the state now; its LATE line says the state when it was raised.
+    expect(textOf(parent)).toMatch(/^\[PAPER · HALTED\] /);
+    expect(parentText).toContain('When it was raised the state was PAPER (mode as last read from the database at');
     expect(parentText).toContain('Acknowledge');
     expect(parentText).toContain('LATE: raised at');
     // Its repeat went into its thread, late too.

@@ -258,7 +258,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * the loop's turn), and a request sent early had its latency counted from a later instant than its
  * send — a fast answer came out negative (p50 −0.1 ms at 300 req/s). `lags` is how late each left.
  */
-async function round(port: number, responseBase: string, rate: number, total: number): Promise<{ latencies: number[]; lags: number[]; due: Map<string, number>; client: ClientTimes[] }> {
+async function round(port: number, responseBase: string, rate: number, total: number): Promise<{ latencies: number[]; lags: number[]; due: Map<string, number>; client: ClientTimes[]; unanswered: number }> {
+  const unanswered: string[] = [];
   const requests = Array.from({ length: total }, (_, i) => {
     const trigger = `trg${randomBytes(8).toString('hex')}${i}`;
     return signed(trigger, slashBody(responseBase, trigger));
@@ -277,11 +278,19 @@ async function round(port: number, responseBase: string, rate: number, total: nu
     due.set(requests[i]!.trigger, performance.timeOrigin + at);
     const sent = performance.now();
     const trigger = requests[i]!.trigger;
-    const answered = post(port, requests[i]!, at);
+    // A request the server never answered (its connection reset, an HTTP error) is charged as never
+    // answered: counted, said, and the floors fail — not an unhandled rejection that ends the run
+    // while the round still sends (and leaves the servers running).
+    const answered = post(port, requests[i]!, at).catch((err: unknown) => {
+      unanswered.push(err instanceof Error ? err.message : String(err));
+      return Number.POSITIVE_INFINITY;
+    });
     if (TIMELINE) void answered.then((ms) => client.push({ trigger, due: performance.timeOrigin + at, sent: performance.timeOrigin + sent, answered: performance.timeOrigin + at + ms }), () => undefined);
     pending.push(answered);
   }
-  return { latencies: await Promise.all(pending), lags, due, client };
+  const latencies = await Promise.all(pending);
+  if (unanswered.length > 0) console.log(`${rate} req/s: ${unanswered.length} of ${total} requests to port ${port} NOT ANSWERED (first: ${unanswered[0]}); counted as never answered`);
+  return { latencies, lags, due, client, unanswered: unanswered.length };
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
@@ -378,11 +387,13 @@ async function main(): Promise<void> {
   const responseBase = fakeReady.url.replace(/api\/$/, '');
   const children = [...bots.map((b) => b.child), bare, fake];
 
+  let unansweredTotal = 0;
   const measureBare = async (rate: number, total: number): Promise<Measured> => {
     send(bare, { kind: 'idle' });
     await next(bare, 'idle');
     const gen = schedstat()[1];
-    const { latencies, lags, client } = await round(bareReady.port, responseBase, rate, total);
+    const { latencies, lags, client, unanswered } = await round(bareReady.port, responseBase, rate, total);
+    unansweredTotal += unanswered;
     const genWaitMs = schedstat()[1] - gen;
     send(bare, { kind: 'idle' });
     const idle = (await next(bare, 'idle')) as { cpuMs: number; waitMs?: number; turns?: number; loop: { p99: number; max: number }; records?: Records };
@@ -395,7 +406,8 @@ async function main(): Promise<void> {
     await next(fake, 'count');
     const linesBefore = target.log.lines;
     const gen = schedstat()[1];
-    const { latencies, lags, due, client } = await round(target.port, responseBase, rate, total);
+    const { latencies, lags, due, client, unanswered } = await round(target.port, responseBase, rate, total);
+    unansweredTotal += unanswered;
     const genWaitMs = schedstat()[1] - gen;
     send(target.child, { kind: 'idle' });
     const drained = (await next(target.child, 'idle')) as { ms: number; cpuMs: number; waitMs?: number; turns?: number; loop: { p99: number; max: number }; records?: Records };
@@ -489,6 +501,10 @@ async function main(): Promise<void> {
       }
     }
     console.log(`load average after: ${loadLine()}`);
+    if (unansweredTotal > 0) {
+      pass = false;
+      console.log(`${unansweredTotal} requests were NOT ANSWERED over the run (lines above): every request answered once fails`);
+    }
     const verdict = TIMELINE ? 'NOT JUDGED (--timeline adds work to every request)' : againstDir ? 'NOT JUDGED (--against runs a third server beside bare and bot)' : profiled ? `NOT JUDGED (${profiled})` : pass ? 'PASS' : 'FAIL';
     console.log(`floors (at every rate: bot p99 ≤ 1.5× bare, CPU per request ≤ 3× bare, every request answered once): ${verdict}`);
     process.exitCode = pass && !unjudged ? 0 : 1;

@@ -5,7 +5,7 @@
 import type { Feature } from '../feature.js';
 import { createAlertRuntime } from '../../alerts/runtime.js';
 import { emailRecipients } from '../../email/smtp.js';
-import { readBadgeState } from '../../services/badge-state.js';
+import { badgeKnownNow, readBadgeState } from '../../services/badge-state.js';
 
 /**
  * How often the delivery tick reads the badge state (bot_state, the engine lease) while the database
@@ -37,6 +37,7 @@ export const alertsFeature: Feature = {
     await guarded('alert-escalation-policy', () => runtime.escalation.adoptPolicies())();
     // The state an alert raised without the database shows (services/badge-state.ts badgeKnownNow).
     let stateReadAt = Number.NEGATIVE_INFINITY;
+    let stateKnown = false;
     ctx.jobs.register({
       name: 'alert-delivery',
       schedule: '* * * * * *',
@@ -46,6 +47,10 @@ export const alertsFeature: Feature = {
         if (!left && Date.now() - stateReadAt >= KNOWN_STATE_EVERY_MS) {
           stateReadAt = Date.now();
           await readBadgeState(ctx);
+          if (!stateKnown && badgeKnownNow(ctx.db, false).readAt !== undefined) {
+            stateKnown = true;
+            ctx.logger.info('bot state read: an alert raised while the database is away shows this state');
+          }
         }
         await runtime.delivery.tick();
       }),

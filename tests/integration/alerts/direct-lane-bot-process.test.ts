@@ -49,14 +49,17 @@ describe('a running bot killed while its database is cut', () => {
     const port = await freePort();
     bot = startBotProcess(['start'], {
       PATH: process.env.PATH ?? '', HOME: dir, DATABASE_URL: proxy.urlFor(database.url), MARKET_FEED: 'replay', PORT: String(port), HOST: '127.0.0.1',
-      DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'warn',
+      DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info',
       SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 'test-signing-secret', SLACK_API_URL: slack.url,
       SLACK_ALERTS_CHANNEL: CHANNEL, SLACK_RETRY_PAUSE: '10ms', KILL_HTTP_TOKEN: TOKEN, KILL_DB_TIMEOUT: '2s', KILL_CONFIRM_WAIT: '1s',
     }, dir);
     const url = `http://127.0.0.1:${port}`;
-    await waitUntil(async () => (await fetch(`${url}/healthz`).then((r) => r.status).catch(() => 0)) === 200, 90_000, () => bot!.output().slice(-3000));
-    // Its delivery tick has read the state (PAPER) while the database answered: give it a few ticks.
-    await new Promise((r) => setTimeout(r, 3_000));
+    const healthy = () => waitUntil(async () => (await fetch(`${url}/healthz`).then((r) => r.status).catch(() => 0)) === 200, 90_000, () => bot!.output().slice(-3000));
+    await healthy();
+    // Its delivery tick has read the state (PAPER) while the database answered: it says so once. Then
+    // /healthz again: the state can be read before the server answers every route.
+    await bot.waitFor(/bot state read: an alert raised while the database is away shows this state/, 60_000);
+    await healthy();
 
     proxy.set('down');
     const killed = await fetch(`${url}/kill`, {

@@ -70,13 +70,15 @@ export function urlPassword(url: string | undefined): string | undefined {
   }
 }
 
+/**
+ * Every Secret field of the configuration (KILL_HTTP_TOKEN, and a variable added later, without a
+ * change here) plus the DATABASE_URL and SMTP_URL passwords.
+ */
 export function configSecrets(config: Config): Array<Secret | undefined> {
   const urlPasswords = [urlPassword(config.DATABASE_URL), urlPassword(config.SMTP_URL?.reveal())]
     .map((pw) => (pw === undefined ? undefined : new Secret(pw)));
-  return [
-    config.KRAKEN_API_KEY, config.KRAKEN_API_SECRET, config.SLACK_BOT_TOKEN,
-    config.SLACK_SIGNING_SECRET, config.SLACK_APP_TOKEN, config.SMTP_URL, ...urlPasswords,
-  ];
+  const held = Object.values(config).filter((v): v is Secret => v instanceof Secret);
+  return [...held, ...urlPasswords];
 }
 
 const scrubbers = new WeakMap<Config, Scrubber>();

@@ -61,6 +61,20 @@ describe('the configured secrets', () => {
     expect(scrubberFor(config)).toBe(scrub); // made once per configuration
   });
 
+  it('include every Secret field of the configuration: KILL_HTTP_TOKEN in a log line', () => {
+    const token = 'kht-0123456789abcdefghij';
+    const config = testConfig({ KILL_HTTP_TOKEN: token, LOG_FORMAT: 'json', LOG_LEVEL: 'info' });
+    expect(scrubberFor(config)(`curl -H "Authorization: Bearer ${token}" http://127.0.0.1:8080/kill`))
+      .toBe('curl -H "Authorization: Bearer [redacted]" http://127.0.0.1:8080/kill');
+    let written = '';
+    const destination = new Writable({ write(chunk: Buffer, _enc, done) { written += chunk.toString(); done(); } });
+    const log = createLogger({ config, destination, stdout: false, files: false });
+    log.warn(`kill over HTTP with ${token}`);
+    log.flush();
+    expect(written).toContain('kill over HTTP with [redacted]');
+    expect(written).not.toContain(token);
+  });
+
   it('leave out a URL password that is the user or scheme name (masked in URLs by the shape)', () => {
     const scrub = makeScrubber(configSecrets(testConfig({ DATABASE_URL: 'postgres://postgres:postgres@localhost/ctb' })));
     expect(scrub('postgres refused: postgres://postgres:postgres@localhost/ctb')).toBe('postgres refused: postgres://postgres:[redacted]@localhost/ctb');

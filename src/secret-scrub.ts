@@ -71,12 +71,27 @@ export function urlPassword(url: string | undefined): string | undefined {
 }
 
 /**
+ * A URL's password is masked outside its URL from this length: a shorter one (`confirm`, `paper`, `1`
+ * on a developer's machine) is a word the bot's own messages use — masking it turned the action_id
+ * exit_trade_confirm into exit_trade_[redacted] and a button's JSON value invalid — and inside its
+ * URL the shape masks it whatever its length.
+ */
+export const MIN_URL_PASSWORD_MASKED_OUTSIDE = 8;
+
+/** The words the URL shape leaves alone as placeholders (`user:password@host`) are not masked either. */
+const PLACEHOLDERS: ReadonlySet<string> = new Set(['pass', 'password', 'redacted']);
+
+function maskedOutsideUrl(pw: string): boolean {
+  return pw.length >= MIN_URL_PASSWORD_MASKED_OUTSIDE && !PLACEHOLDERS.has(pw.toLowerCase());
+}
+
+/**
  * Every Secret field of the configuration (KILL_HTTP_TOKEN, and a variable added later, without a
  * change here) plus the DATABASE_URL and SMTP_URL passwords.
  */
 export function configSecrets(config: Config): Array<Secret | undefined> {
   const urlPasswords = [urlPassword(config.DATABASE_URL), urlPassword(config.SMTP_URL?.reveal())]
-    .map((pw) => (pw === undefined ? undefined : new Secret(pw)));
+    .map((pw) => (pw === undefined || !maskedOutsideUrl(pw) ? undefined : new Secret(pw)));
   const held = Object.values(config).filter((v): v is Secret => v instanceof Secret);
   return [...held, ...urlPasswords];
 }
@@ -122,3 +137,12 @@ export function scrubDeep<T>(value: T, scrub: Scrubber, keep: ReadonlySet<string
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set();
+
+/**
+ * The keys of a Slack message that the bot's own code fills and Slack or its handlers read back: an
+ * action_id or a button's value changed by a mask no longer reaches its handler (or is no longer
+ * JSON); ids, timestamps and cursors are not text a secret travels in. Sent as they are.
+ */
+export const SLACK_STRUCTURAL_KEYS: ReadonlySet<string> = new Set([
+  'action_id', 'block_id', 'callback_id', 'value', 'private_metadata', 'url', 'channel', 'ts', 'thread_ts', 'cursor',
+]);

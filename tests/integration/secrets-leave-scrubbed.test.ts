@@ -88,6 +88,19 @@ describe('what goes to Slack', () => {
     expect(everything(slack)).not.toContain(token);
   });
 
+  it('leaves buttons working when the database password is a word the bot uses', async () => {
+    slack = await startFakeSlack();
+    for (const pw of ['confirm', '1']) {
+      const client = slackWebClient(testConfig({ ...slackEnv(slack), DATABASE_URL: `postgres://ctb:${pw}@db.internal:5432/ctb` }));
+      const blocks = [
+        { type: 'section', block_id: 'exit_confirm_1', text: { type: 'mrkdwn', text: 'Exit trade #1? confirm' } },
+        { type: 'actions', elements: [{ type: 'button', action_id: 'exit_trade_confirm', value: '{"t":1,"m":"confirm"}', text: { type: 'plain_text', text: 'Confirm' } }] },
+      ];
+      await client.chat.postMessage({ channel: 'C0OPS', text: 'Exit trade #1? confirm', blocks });
+      expect(slack.callsTo('chat.postMessage').at(-1)!.body, pw).toMatchObject({ text: 'Exit trade #1? confirm', blocks });
+    }
+  });
+
   it('scrubs a reply to a response_url', async () => {
     slack = await startFakeSlack();
     const config = slackConfig(slack);

@@ -5,8 +5,9 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { printError } from '../../src/cli/with-context.js';
 import { testConfig } from '../../src/config/env.js';
+import { Secret } from '../../src/config/secret.js';
 import { createLogger } from '../../src/logger.js';
-import { configSecrets, makeScrubber, scrubberFor, scrubDeep, scrubShapes } from '../../src/secret-scrub.js';
+import { configSecrets, makeScrubber, scrubberFor, scrubDeep, scrubShapes, SLACK_STRUCTURAL_KEYS } from '../../src/secret-scrub.js';
 import { recordingIo } from '../support/cli-io.js';
 
 const REHEARSAL = 'rehearsal token=xoxb-1234-SECRET postgres://u:hunter2@db/x';
@@ -78,6 +79,29 @@ describe('the configured secrets', () => {
   it('leave out a URL password that is the user or scheme name (masked in URLs by the shape)', () => {
     const scrub = makeScrubber(configSecrets(testConfig({ DATABASE_URL: 'postgres://postgres:postgres@localhost/ctb' })));
     expect(scrub('postgres refused: postgres://postgres:postgres@localhost/ctb')).toBe('postgres refused: postgres://postgres:[redacted]@localhost/ctb');
+  });
+
+  it('mask a short or placeholder URL password inside its URL only: the bot\'s own words stay', () => {
+    for (const pw of ['confirm', 'paper', '1', 'password']) {
+      const scrub = scrubberFor(testConfig({ DATABASE_URL: `postgres://ctb:${pw}@db/ctb` }));
+      const line = `exit_trade_confirm {"m":"paper","t":1} password refused`;
+      expect(scrub(line), pw).toBe(line);
+      if (pw !== 'password') expect(scrub(`postgres://ctb:${pw}@db/ctb`), pw).toBe('postgres://ctb:[redacted]@db/ctb');
+    }
+    // Long enough, it goes wherever it occurs.
+    expect(scrubberFor(testConfig({ DATABASE_URL: 'postgres://ctb:confirm8@db/ctb' }))('auth confirm8 refused')).toBe('auth [redacted] refused');
+  });
+
+  it('leave a Slack message\'s structural keys as they are, its text scrubbed', () => {
+    const scrub = makeScrubber([new Secret('paper')]);
+    const message = {
+      channel: 'C0OPS', text: 'kill token paper',
+      blocks: [{ type: 'actions', block_id: 'exit_paper', elements: [{ type: 'button', action_id: 'exit_trade_paper', value: '{"m":"paper"}', url: 'https://example.com/paper', text: { type: 'plain_text', text: 'paper' } }] }],
+    };
+    expect(scrubDeep(message, scrub, SLACK_STRUCTURAL_KEYS)).toEqual({
+      channel: 'C0OPS', text: 'kill token [redacted]',
+      blocks: [{ type: 'actions', block_id: 'exit_paper', elements: [{ type: 'button', action_id: 'exit_trade_paper', value: '{"m":"paper"}', url: 'https://example.com/paper', text: { type: 'plain_text', text: '[redacted]' } }] }],
+    });
   });
 
   it('returns the text itself when there is nothing to mask, and a message object uncopied', () => {

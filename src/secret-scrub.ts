@@ -11,16 +11,33 @@ import { MIN_MASKED_ANYWHERE_CHARS, REDACTED, Secret } from './config/secret.js'
  * The shapes, as one regex: a URL's userinfo password (group 1 is `://user:`, kept; the password runs
  * to the last `@` before the host, so one with an unencoded `@` is masked whole; it stops at a quote
  * or backslash, so a JSON text stays JSON; the placeholders `pass` and `password` of a hint's
- * `smtp://user:pass@host` stay, and so does `redacted`, a password masked already), Slack bot/user/app tokens, and base64 runs of 54 or more
- * (Kraken keys are 56 characters, secrets 88) — tried only where a run starts, so that a long run
- * of letters is scanned once, not once from each of its letters.
+ * `smtp://user:pass@host` stay, and so does `redacted`, a password masked already) and Slack
+ * bot/user/app tokens: the shapes that apply inside a URL too.
  */
-const SHAPES_SOURCE = String.raw`(:\/\/[^\s:/?#@"'\\<>]*:)(?!(?:pass(?:word)?|redacted)@)[^\s/?#"'\\<>]+(?=@)|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{54,}={0,2}`;
-const SHAPES = new RegExp(SHAPES_SOURCE, 'g');
-/** The same, not global: test() on it keeps no lastIndex between texts. */
-const ANY_SHAPE = new RegExp(SHAPES_SOURCE);
+const URL_SHAPES_SOURCE = String.raw`(:\/\/[^\s:/?#@"'\\<>]*:)(?!(?:pass(?:word)?|redacted)@)[^\s/?#"'\\<>]+(?=@)|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}`;
+/**
+ * A base64 run of 54 or more (Kraken keys are 56 characters, secrets 88) — tried only where a run
+ * starts, so that a long run of letters is scanned once, not once from each of its letters —
+ * unless it is all hex digits of one case (a sha256, a commit id: a Kraken key or secret is never
+ * that).
+ */
+const BASE64_SOURCE = String.raw`(?<![A-Za-z0-9+/])(?!(?:[0-9a-f]+|[0-9A-F]+)(?![A-Za-z0-9+/=]))[A-Za-z0-9+/]{54,}={0,2}`;
+/**
+ * A URL, from its scheme to the first space or quote: inside it only the URL shapes apply (its
+ * password, a Slack token), not the base64 run — a Slack hooks URL or a long path is no key.
+ */
+const URL_SOURCE = String.raw`(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'\\<>]*`;
+const SHAPES = new RegExp(`(${URL_SOURCE})|${URL_SHAPES_SOURCE}|${BASE64_SOURCE}`, 'g');
+const URL_SHAPES = new RegExp(URL_SHAPES_SOURCE, 'g');
+/**
+ * Whether anything may need masking, not global (test() on it keeps no lastIndex between texts): what
+ * SHAPES masks is a subset of what this matches, so a text it does not match is returned as is.
+ */
+const ANY_SHAPE = new RegExp(`${URL_SHAPES_SOURCE}|${BASE64_SOURCE}`);
 
-const maskShape = (_match: string, userinfo: string | undefined): string => (userinfo === undefined ? REDACTED : `${userinfo}${REDACTED}`);
+const maskUrlShape = (_match: string, userinfo: string | undefined): string => (userinfo === undefined ? REDACTED : `${userinfo}${REDACTED}`);
+const maskShape = (match: string, url: string | undefined, userinfo: string | undefined): string =>
+  url !== undefined ? url.replace(URL_SHAPES, maskUrlShape) : maskUrlShape(match, userinfo);
 
 /** The token shapes and URL passwords of `text` masked; `text` itself when it has none. */
 export function scrubShapes(text: string): string {

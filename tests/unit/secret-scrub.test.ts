@@ -48,7 +48,13 @@ describe('the shapes masked wherever they occur', () => {
       'expected smtp://user:pass@host:587 or postgres://user:password@host:5432/database', // a hint's placeholders
       'postgres://ctb:redacted@db.internal:5432/ctb', // masked already (a snapshot's env)
       'x'.repeat(53),
+      'reply to https://hooks.slack.com/commands/T0123ABCD/1234567890123/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghij',
+      'see https://example.com/docs/operations/runbooks/incident/response/kill/switch/and/flatten/everything',
+      'sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 and 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08',
     ]) expect(scrubShapes(text), text).toBe(text);
+    // Inside a URL its password and a Slack token still go; outside one, a key shape.
+    expect(scrubShapes('GET https://u:hunter2@example.com/x?token=xoxb-1234-SECRETVALUE ok'))
+      .toBe('GET https://u:[redacted]@example.com/x?token=[redacted] ok');
   });
 });
 

@@ -3,7 +3,7 @@
 // them), and two of its chokepoints that need no server: a log line and what `ctb` prints of an error.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { printError } from '../../src/cli/with-context.js';
+import { loadCliConfig, printError } from '../../src/cli/with-context.js';
 import { testConfig } from '../../src/config/env.js';
 import { Secret } from '../../src/config/secret.js';
 import { createLogger } from '../../src/logger.js';
@@ -134,6 +134,20 @@ describe('what leaves by the log and the CLI', () => {
     expect(written).toContain('kill requested: rehearsal token=[redacted] postgres://u:[redacted]@db/x');
     expect(written).not.toContain('hunter2');
     expect(written).not.toContain('SECRET');
+  });
+
+  it('ctb --json prints a configuration problem and an error\'s extra fields scrubbed', () => {
+    const io = recordingIo({ KRAKEN_WS_URL: 'ws://u:s3cr3tpass@remote.example/v2' });
+    expect(loadCliConfig(io, true)).toBe(2);
+    const printed = JSON.parse(io.out()) as { error: string; problems: string[] };
+    expect(printed.error).toContain('ws://u:[redacted]@remote.example/v2');
+    expect(printed.problems.join('\n')).toContain('ws://u:[redacted]@remote.example/v2');
+    expect(io.out() + io.err()).not.toContain('s3cr3tpass');
+    const databaseUrl = 'postgres://ctb:db-pass-4242@db.internal:5432/ctb';
+    const json = recordingIo({});
+    printError(json, new Error('kill failed'), testConfig({ DATABASE_URL: databaseUrl }), true, { kraken: { said: `cannot reach ${databaseUrl}` } });
+    expect(JSON.parse(json.out())).toMatchObject({ error: 'kill failed', kraken: { said: 'cannot reach postgres://ctb:[redacted]@db.internal:5432/ctb' } });
+    expect(json.out()).not.toContain('db-pass-4242');
   });
 
   it('ctb prints a driver\'s error without the password it quotes', () => {

@@ -11,10 +11,11 @@ import { MIN_MASKED_ANYWHERE_CHARS, REDACTED, Secret } from './config/secret.js'
  * The shapes, as one regex: a URL's userinfo password (group 1 is `://user:`, kept; the password runs
  * to the last `@` before the host, so one with an unencoded `@` is masked whole; it stops at a quote
  * or backslash, so a JSON text stays JSON; the placeholders `pass` and `password` of a hint's
- * `smtp://user:pass@host` stay, and so does `redacted`, a password masked already) and Slack
- * bot/user/app tokens: the shapes that apply inside a URL too.
+ * `smtp://user:pass@host` stay, and so does `redacted`, a password masked already), a password in
+ * the query (`?password=…`, `&sslpassword=…`: postgres takes either; group 2 is the name, kept) and
+ * Slack bot/user/app tokens: the shapes that apply inside a URL too.
  */
-const URL_SHAPES_SOURCE = String.raw`(:\/\/[^\s:/?#@"'\\<>]*:)(?!(?:pass(?:word)?|redacted)@)[^\s/?#"'\\<>]+(?=@)|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}`;
+const URL_SHAPES_SOURCE = String.raw`(:\/\/[^\s:/?#@"'\\<>]*:)(?!(?:pass(?:word)?|redacted)@)[^\s/?#"'\\<>]+(?=@)|([?&](?:password|sslpassword)=)(?!(?:redacted|\[redacted\])(?:[&#\s"'\\<>]|$))[^&\s#"'\\<>]+|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}`;
 /**
  * A base64 run of 54 or more (Kraken keys are 56 characters, secrets 88) — tried only where a run
  * starts, so that a long run of letters is scanned once, not once from each of its letters —
@@ -35,9 +36,9 @@ const URL_SHAPES = new RegExp(URL_SHAPES_SOURCE, 'g');
  */
 const ANY_SHAPE = new RegExp(`${URL_SHAPES_SOURCE}|${BASE64_SOURCE}`);
 
-const maskUrlShape = (_match: string, userinfo: string | undefined): string => (userinfo === undefined ? REDACTED : `${userinfo}${REDACTED}`);
-const maskShape = (match: string, url: string | undefined, userinfo: string | undefined): string =>
-  url !== undefined ? url.replace(URL_SHAPES, maskUrlShape) : maskUrlShape(match, userinfo);
+const maskUrlShape = (_match: string, userinfo: string | undefined, param: string | undefined): string => `${userinfo ?? param ?? ''}${REDACTED}`;
+const maskShape = (match: string, url: string | undefined, userinfo: string | undefined, param: string | undefined): string =>
+  url !== undefined ? url.replace(URL_SHAPES, maskUrlShape) : maskUrlShape(match, userinfo, param);
 
 /** The token shapes and URL passwords of `text` masked; `text` itself when it has none. */
 export function scrubShapes(text: string): string {
@@ -79,7 +80,7 @@ export function urlPassword(url: string | undefined): string | undefined {
   if (!url) return undefined;
   try {
     const u = new URL(url);
-    const pw = u.password ? decodeURIComponent(u.password) : '';
+    const pw = u.password ? decodeURIComponent(u.password) : (u.searchParams.get('password') ?? '');
     if (pw === '' || pw === decodeURIComponent(u.username) || pw === u.protocol.slice(0, -1)) return undefined;
     return pw;
   } catch {

@@ -13,7 +13,7 @@ import { recordingIo } from '../support/cli-io.js';
 const REHEARSAL = 'rehearsal token=xoxb-1234-SECRET postgres://u:hunter2@db/x';
 
 describe('the shapes masked wherever they occur', () => {
-  it('masks the password of any URL\'s userinfo, keeping the scheme, user and host', () => {
+  it('masks the password of any URL\'s userinfo or query, keeping the scheme, user and host', () => {
     expect(scrubShapes('postgres://u:hunter2@db/x')).toBe('postgres://u:[redacted]@db/x');
     expect(scrubShapes('connect to postgresql://ctb:s3cr%40t@db.internal:5432/ctb?sslmode=require failed'))
       .toBe('connect to postgresql://ctb:[redacted]@db.internal:5432/ctb?sslmode=require failed');
@@ -22,6 +22,10 @@ describe('the shapes masked wherever they occur', () => {
     // No user, a password with an unencoded @ or a colon: the whole password still goes.
     expect(scrubShapes('redis://:hunter2@cache:6379')).toBe('redis://:[redacted]@cache:6379');
     expect(scrubShapes('postgres://u:p@ss:w@db/x')).toBe('postgres://u:[redacted]@db/x');
+    // A password in the query string, as postgres also takes it.
+    expect(scrubShapes('postgresql://ctb@db:5432/ctb?password=hunter2hunter2&sslmode=require failed'))
+      .toBe('postgresql://ctb@db:5432/ctb?password=[redacted]&sslmode=require failed');
+    expect(scrubShapes('"postgresql://ctb@db/ctb?sslmode=verify-full&sslpassword=k3y-pass"')).toBe('"postgresql://ctb@db/ctb?sslmode=verify-full&sslpassword=[redacted]"');
     // Inside JSON (a log line) the text stays valid JSON.
     const line = JSON.stringify({ msg: 'failed', url: 'postgres://u:hunter2@db/x', other: 'a@b' });
     expect(JSON.parse(scrubShapes(line))).toEqual({ msg: 'failed', url: 'postgres://u:[redacted]@db/x', other: 'a@b' });
@@ -80,6 +84,11 @@ describe('the configured secrets', () => {
     log.flush();
     expect(written).toContain('kill over HTTP with [redacted]');
     expect(written).not.toContain(token);
+  });
+
+  it('include a DATABASE_URL password given in its query string', () => {
+    const scrub = scrubberFor(testConfig({ DATABASE_URL: 'postgresql://ctb@db:5432/ctb?password=hunter2hunter2' }));
+    expect(scrub('auth hunter2hunter2 refused')).toBe('auth [redacted] refused');
   });
 
   it('leave out a URL password that is the user or scheme name (masked in URLs by the shape)', () => {

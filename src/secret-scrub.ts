@@ -11,16 +11,34 @@ import { MIN_MASKED_ANYWHERE_CHARS, REDACTED, Secret } from './config/secret.js'
  * The shapes, as one regex: a URL's userinfo password (group 1 is `://user:`, kept; the password runs
  * to the last `@` before the host, so one with an unencoded `@` is masked whole; it stops at a quote
  * or backslash, so a JSON text stays JSON; the placeholders `pass` and `password` of a hint's
- * `smtp://user:pass@host` stay, and so does `redacted`, a password masked already), Slack bot/user/app tokens, and base64 runs of 54 or more
- * (Kraken keys are 56 characters, secrets 88) — tried only where a run starts, so that a long run
- * of letters is scanned once, not once from each of its letters.
+ * `smtp://user:pass@host` stay, and so does `redacted`, a password masked already), a password in
+ * the query (`?password=…`, `&sslpassword=…`: postgres takes either; group 2 is the name, kept) and
+ * Slack bot/user/app tokens: the shapes that apply inside a URL too.
  */
-const SHAPES_SOURCE = String.raw`(:\/\/[^\s:/?#@"'\\<>]*:)(?!(?:pass(?:word)?|redacted)@)[^\s/?#"'\\<>]+(?=@)|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}|(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{54,}={0,2}`;
-const SHAPES = new RegExp(SHAPES_SOURCE, 'g');
-/** The same, not global: test() on it keeps no lastIndex between texts. */
-const ANY_SHAPE = new RegExp(SHAPES_SOURCE);
+const URL_SHAPES_SOURCE = String.raw`(:\/\/[^\s:/?#@"'\\<>]*:)(?!(?:pass(?:word)?|redacted)@)[^\s/?#"'\\<>]+(?=@)|([?&](?:password|sslpassword)=)(?!(?:redacted|\[redacted\])(?:[&#\s"'\\<>]|$))[^&\s#"'\\<>]+|xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}`;
+/**
+ * A base64 run of 54 or more (Kraken keys are 56 characters, secrets 88) — tried only where a run
+ * starts, so that a long run of letters is scanned once, not once from each of its letters —
+ * unless it is all hex digits of one case (a sha256, a commit id: a Kraken key or secret is never
+ * that).
+ */
+const BASE64_SOURCE = String.raw`(?<![A-Za-z0-9+/])(?!(?:[0-9a-f]+|[0-9A-F]+)(?![A-Za-z0-9+/=]))[A-Za-z0-9+/]{54,}={0,2}`;
+/**
+ * A URL, from its scheme to the first space or quote: inside it only the URL shapes apply (its
+ * password, a Slack token), not the base64 run — a Slack hooks URL or a long path is no key.
+ */
+const URL_SOURCE = String.raw`(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'\\<>]*`;
+const SHAPES = new RegExp(`(${URL_SOURCE})|${URL_SHAPES_SOURCE}|${BASE64_SOURCE}`, 'g');
+const URL_SHAPES = new RegExp(URL_SHAPES_SOURCE, 'g');
+/**
+ * Whether anything may need masking, not global (test() on it keeps no lastIndex between texts): what
+ * SHAPES masks is a subset of what this matches, so a text it does not match is returned as is.
+ */
+const ANY_SHAPE = new RegExp(`${URL_SHAPES_SOURCE}|${BASE64_SOURCE}`);
 
-const maskShape = (_match: string, userinfo: string | undefined): string => (userinfo === undefined ? REDACTED : `${userinfo}${REDACTED}`);
+const maskUrlShape = (_match: string, userinfo: string | undefined, param: string | undefined): string => `${userinfo ?? param ?? ''}${REDACTED}`;
+const maskShape = (match: string, url: string | undefined, userinfo: string | undefined, param: string | undefined): string =>
+  url !== undefined ? url.replace(URL_SHAPES, maskUrlShape) : maskUrlShape(match, userinfo, param);
 
 /** The token shapes and URL passwords of `text` masked; `text` itself when it has none. */
 export function scrubShapes(text: string): string {
@@ -62,7 +80,7 @@ export function urlPassword(url: string | undefined): string | undefined {
   if (!url) return undefined;
   try {
     const u = new URL(url);
-    const pw = u.password ? decodeURIComponent(u.password) : '';
+    const pw = u.password ? decodeURIComponent(u.password) : (u.searchParams.get('password') ?? '');
     if (pw === '' || pw === decodeURIComponent(u.username) || pw === u.protocol.slice(0, -1)) return undefined;
     return pw;
   } catch {
@@ -70,13 +88,30 @@ export function urlPassword(url: string | undefined): string | undefined {
   }
 }
 
+/**
+ * A URL's password is masked outside its URL from this length: a shorter one (`confirm`, `paper`, `1`
+ * on a developer's machine) is a word the bot's own messages use — masking it turned the action_id
+ * exit_trade_confirm into exit_trade_[redacted] and a button's JSON value invalid — and inside its
+ * URL the shape masks it whatever its length.
+ */
+export const MIN_URL_PASSWORD_MASKED_OUTSIDE = 8;
+
+/** The words the URL shape leaves alone as placeholders (`user:password@host`) are not masked either. */
+const PLACEHOLDERS: ReadonlySet<string> = new Set(['pass', 'password', 'redacted']);
+
+function maskedOutsideUrl(pw: string): boolean {
+  return pw.length >= MIN_URL_PASSWORD_MASKED_OUTSIDE && !PLACEHOLDERS.has(pw.toLowerCase());
+}
+
+/**
+ * Every Secret field of the configuration (KILL_HTTP_TOKEN, and a variable added later, without a
+ * change here) plus the DATABASE_URL and SMTP_URL passwords.
+ */
 export function configSecrets(config: Config): Array<Secret | undefined> {
   const urlPasswords = [urlPassword(config.DATABASE_URL), urlPassword(config.SMTP_URL?.reveal())]
-    .map((pw) => (pw === undefined ? undefined : new Secret(pw)));
-  return [
-    config.KRAKEN_API_KEY, config.KRAKEN_API_SECRET, config.SLACK_BOT_TOKEN,
-    config.SLACK_SIGNING_SECRET, config.SLACK_APP_TOKEN, config.SMTP_URL, ...urlPasswords,
-  ];
+    .map((pw) => (pw === undefined || !maskedOutsideUrl(pw) ? undefined : new Secret(pw)));
+  const held = Object.values(config).filter((v): v is Secret => v instanceof Secret);
+  return [...held, ...urlPasswords];
 }
 
 const scrubbers = new WeakMap<Config, Scrubber>();
@@ -120,3 +155,12 @@ export function scrubDeep<T>(value: T, scrub: Scrubber, keep: ReadonlySet<string
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set();
+
+/**
+ * The keys of a Slack message that the bot's own code fills and Slack or its handlers read back: an
+ * action_id or a button's value changed by a mask no longer reaches its handler (or is no longer
+ * JSON); ids, timestamps and cursors are not text a secret travels in. Sent as they are.
+ */
+export const SLACK_STRUCTURAL_KEYS: ReadonlySet<string> = new Set([
+  'action_id', 'block_id', 'callback_id', 'value', 'private_metadata', 'url', 'channel', 'ts', 'thread_ts', 'cursor',
+]);

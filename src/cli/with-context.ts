@@ -13,7 +13,7 @@ import { databaseProblem, networkFailure } from '../db/connect-errors.js';
 import { embeddedDatabaseExists } from '../app/embedded-database.js';
 import { AppError, exitCodeFor } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { scrubberFor, scrubShapes } from '../secret-scrub.js';
+import { scrubberFor, scrubDeep, scrubShapes } from '../secret-scrub.js';
 import type { CliIo } from './io.js';
 import { withSpinner } from './spinner.js';
 import { usageProblem } from './usage-errors.js';
@@ -59,7 +59,8 @@ export function loadCliConfig(io: CliIo, json = false): Config | number {
     return loadConfig(io.env, join(io.cwd, '.env'), (warning) => io.stderr.write(`warning: ${warning}\n`));
   } catch (err) {
     if (err instanceof ConfigError) {
-      if (json) io.stdout.write(`${JSON.stringify({ ...usageProblem('config', err.message, 'every variable in its form in .env.example'), problems: err.problems }, null, 2)}\n`);
+      // A bad value (a URL with its password) is quoted back: scrubbed here as on stderr.
+      if (json) io.stdout.write(`${JSON.stringify({ ...usageProblem('config', scrubShapes(err.message), 'every variable in its form in .env.example'), problems: err.problems.map(scrubShapes) }, null, 2)}\n`);
       io.stderr.write(`${scrubShapes(err.message)}\nSee .env.example for every variable and its expected form.\n`);
       return 2;
     }
@@ -75,6 +76,7 @@ export function loadCliConfig(io: CliIo, json = false): Config | number {
 /** `extra`: more fields for the --json error object (e.g. what Kraken did after a kill failed). */
 export function printError(io: CliIo, err: unknown, config?: Config, json = false, extra: Record<string, unknown> = {}): number {
   const scrub = config ? scrubberFor(config) : scrubShapes;
+  extra = scrubDeep(extra, scrub);
   // A database that cannot be reached is named (refused at host:port, missing, bad login), not
   // shown as the query that happened to run first.
   err = databaseProblem(err, config?.DATABASE_URL) ?? err;

@@ -209,10 +209,12 @@ export function deliveryGuard(
       if (ack && listenerAcks) await ack();
       return;
     }
-    const done = hooks.onStart?.();
     // The table's rows run with a context of their own (the delivery, and the status rows its claim
-    // read); anything else goes on through Bolt's chain, with Bolt's context.
+    // read); anything else goes on through Bolt's chain, with Bolt's context. Before onStart: a
+    // detach that throws must not leave a request counted in flight that never ends (stop() would
+    // wait for it in vain).
     const detached = listenerAcks ? undefined : hooks.detach?.(args);
+    const done = hooks.onStart?.();
     const own: Record<string, unknown> = detached ? { delivery } : context;
     const proceed: Proceed = detached ?? (() => next());
     if (isKill(body as unknown as Body)) {

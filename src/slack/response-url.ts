@@ -9,7 +9,7 @@
 // Bolt's respond() did, so the failure reaches the listener's error handling. Every reply's strings
 // are scrubbed (src/secret-scrub.ts) before it is sent: a reply may quote what the operator typed.
 import { Pool } from 'undici';
-import { scrubDeep, scrubShapes, type Scrubber } from '../secret-scrub.js';
+import { scrubDeep, scrubShapes, SLACK_STRUCTURAL_KEYS, type Scrubber } from '../secret-scrub.js';
 
 /** What a reply to response_url carries (Block Kit message plus Slack's reply options). */
 export type ResponseMessage = Record<string, unknown>;
@@ -92,7 +92,7 @@ export async function postToResponseUrl(url: string, message: ResponseMessage, s
   if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new ResponseUrlError(`response_url is not http(s): ${target.protocol}`);
   let status: number;
   try {
-    status = await send(poolFor(target.origin), `${target.pathname}${target.search}`, JSON.stringify(scrubDeep(message, scrub)));
+    status = await send(poolFor(target.origin), `${target.pathname}${target.search}`, JSON.stringify(scrubDeep(message, scrub, SLACK_STRUCTURAL_KEYS)));
   } catch (err) {
     if (isTimeout(err)) throw new ResponseUrlError(`no answer from the response_url within ${REPLY_TIMEOUT_MS} ms`);
     throw err;

@@ -17,7 +17,7 @@ import { ErrorCode, LogLevel, WebClient, type RetryOptions, type WebAPICallResul
 import type { Config } from '../config/env.js';
 import { describeDuration } from '../config/duration.js';
 import { AppError } from '../errors.js';
-import { configSecrets, scrubDeep, scrubberFor, type Scrubber } from '../secret-scrub.js';
+import { configSecrets, scrubDeep, scrubberFor, SLACK_STRUCTURAL_KEYS, type Scrubber } from '../secret-scrub.js';
 
 /** Two retries of a failed call, after SLACK_RETRY_PAUSE and twice that (200 ms and 400 ms as shipped). */
 function slackRetryPolicy(pauseMs: number): RetryOptions {
@@ -55,8 +55,8 @@ export function slackClientOptions(config: Config): WebClientOptions {
   };
 }
 
-/** A call's own token (an argument) is sent as given; every other string is scrubbed. */
-const SENT_AS_GIVEN: ReadonlySet<string> = new Set(['token']);
+/** A call's own token (an argument) and a message's structural keys are sent as given; every other string is scrubbed. */
+const SENT_AS_GIVEN: ReadonlySet<string> = new Set(['token', ...SLACK_STRUCTURAL_KEYS]);
 
 /**
  * The Web API client whose every call (chat.postMessage, chat.update, chat.postEphemeral, views…,

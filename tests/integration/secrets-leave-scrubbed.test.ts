@@ -28,11 +28,15 @@ afterEach(async () => {
   smtp = undefined;
 });
 
-function slackConfig(fake: FakeSlack) {
-  return testConfig({
+function slackEnv(fake: FakeSlack) {
+  return {
     SLACK_BOT_TOKEN: 'xoxb-1111-2222-scrubtestvalue', SLACK_SIGNING_SECRET: 'scrub-signing-secret-0123456789abcdef', SLACK_API_URL: fake.url,
     SLACK_OPS_CHANNEL: 'C0OPS', SLACK_RETRY_PAUSE: '1ms', DATABASE_URL: `postgres://ctb:${DB_PASSWORD}@db.internal:5432/ctb`,
-  });
+  };
+}
+
+function slackConfig(fake: FakeSlack) {
+  return testConfig(slackEnv(fake));
 }
 
 /** Every byte the fake received, for the absence of each secret. */
@@ -73,6 +77,28 @@ describe('what goes to Slack', () => {
     expect(slack.callsTo('chat.update')[0]!.body).toMatchObject({ ts: '1700000000.000100', text: `kill: ${SCRUBBED}` });
     expect(leaks(everything(slack))).toEqual([]);
     expect(message.text).toBe(`kill: ${REASON}`); // the caller's message is not changed
+  });
+
+  it('masks KILL_HTTP_TOKEN, a Secret the scrubber lists by none of its names', async () => {
+    slack = await startFakeSlack();
+    const token = 'kht-0123456789abcdefghij';
+    const client = slackWebClient(testConfig({ ...slackEnv(slack), KILL_HTTP_TOKEN: token }));
+    await client.chat.postMessage({ channel: 'C0OPS', text: `curl -H "Authorization: Bearer ${token}" …/kill` });
+    expect(slack.callsTo('chat.postMessage')[0]!.body.text).toBe('curl -H "Authorization: Bearer [redacted]" …/kill');
+    expect(everything(slack)).not.toContain(token);
+  });
+
+  it('leaves buttons working when the database password is a word the bot uses', async () => {
+    slack = await startFakeSlack();
+    for (const pw of ['confirm', '1']) {
+      const client = slackWebClient(testConfig({ ...slackEnv(slack), DATABASE_URL: `postgres://ctb:${pw}@db.internal:5432/ctb` }));
+      const blocks = [
+        { type: 'section', block_id: 'exit_confirm_1', text: { type: 'mrkdwn', text: 'Exit trade #1? confirm' } },
+        { type: 'actions', elements: [{ type: 'button', action_id: 'exit_trade_confirm', value: '{"t":1,"m":"confirm"}', text: { type: 'plain_text', text: 'Confirm' } }] },
+      ];
+      await client.chat.postMessage({ channel: 'C0OPS', text: 'Exit trade #1? confirm', blocks });
+      expect(slack.callsTo('chat.postMessage').at(-1)!.body, pw).toMatchObject({ text: 'Exit trade #1? confirm', blocks });
+    }
   });
 
   it('scrubs a reply to a response_url', async () => {

@@ -36,8 +36,7 @@ export function redactUrlPassword(url: string | undefined): string | undefined {
  */
 export function backupScrubber(config: Config): (text: string) => string {
   const pw = databasePassword(config);
-  const held = Object.values(config).filter((v): v is Secret => v instanceof Secret);
-  return makeScrubber([...configSecrets(config), ...held, pw ? new Secret(pw) : undefined]);
+  return makeScrubber([...configSecrets(config), pw ? new Secret(pw) : undefined]);
 }
 
 /** The effective configuration as JSON: secrets show as [redacted] when set, null when unset. */

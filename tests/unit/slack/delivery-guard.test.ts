@@ -73,6 +73,26 @@ describe('deliveryGuard', () => {
   });
 });
 
+describe('deliveryGuard when the listener table throws', () => {
+  it('leaves no request counted in flight', async () => {
+    let inFlight = 0;
+    const guard = deliveryGuard(
+      { db: {} as Db, clock: systemClock, logger: silentLogger() },
+      {
+        onStart: () => {
+          inFlight += 1;
+          return () => (inFlight -= 1);
+        },
+        detach: () => {
+          throw new Error('table broke');
+        },
+      },
+    );
+    await expect(guard(slashArgs('trg-guard-throws', async () => undefined, []))).rejects.toThrow('table broke');
+    expect(inFlight).toBe(0);
+  });
+});
+
 describe('RecentKeys', () => {
   it('keeps its own copy of a key, not the request body the key was cut from', () => {
     const keys = new RecentKeys(1_000);

@@ -59,7 +59,8 @@ export class DirectLane {
   #lastTry = Number.NEGATIVE_INFINITY;
   #pumping: Promise<void> | null = null;
   #sending: BufferedAlert | null = null;
-  #paused = false;
+  /** Alerts being stored: not sent from here meanwhile. */
+  readonly #holding = new Set<BufferedAlert>();
   /** Numbers this process's direct sends (with the process, the id a message carries in its metadata). */
   #seq = 0;
 
@@ -118,6 +119,7 @@ export class DirectLane {
     if (i >= 0) this.#queue.splice(i, 1);
     const h = this.#held.indexOf(entry);
     if (h >= 0) this.#held.splice(h, 1);
+    this.#holding.delete(entry);
   }
 
   /** The database took everything: the next outage starts afresh (its fingerprints, its dropped count). */
@@ -129,21 +131,22 @@ export class DirectLane {
   }
 
   /**
-   * Holds sends while the buffer is written to the database: waits for a send under way, so an alert
-   * is never stored while its direct send is in flight (and so never said unsent when it went).
+   * Holds one alert's send while it is written to the database: waits for its send under way, so an
+   * alert is never stored while its direct send is in flight (and so never said unsent when it went).
+   * The others are still sent meanwhile.
    */
-  async pause(): Promise<void> {
-    this.#paused = true;
-    await this.#pumping;
+  async hold(entry: BufferedAlert): Promise<void> {
+    this.#holding.add(entry);
+    if (this.#sending === entry) await this.#pumping;
   }
 
-  resume(): void {
-    this.#paused = false;
+  /** Its store failed: it may be sent again. */
+  release(entry: BufferedAlert): void {
+    this.#holding.delete(entry);
   }
 
   /** Sends what is due, one message per DIRECT_SPACING_MS; later ones wait for the next call (the delivery tick). */
   pump(): Promise<void> {
-    if (this.#paused) return Promise.resolve();
     if (this.#pumping) return this.#pumping;
     const run = this.#run().finally(() => {
       this.#pumping = null;
@@ -153,15 +156,16 @@ export class DirectLane {
   }
 
   async #run(): Promise<void> {
-    while (!this.#paused) {
+    for (;;) {
       const now = this.deps.clock.now();
       if (now.getTime() - this.#lastTry < DIRECT_SPACING_MS) return;
       // What the cap held back goes as the window frees, oldest first.
       while (this.#held.length > 0 && this.#room()) this.#enqueue(this.#held.shift()!);
       if (this.#sent.length >= DIRECT_CAP) return;
       // A first try goes before tries again: an alert raised during a Slack outage is not queued behind its retries.
-      const next = this.#queue.find((e) => e.direct?.status === 'queued')
-        ?? this.#queue.find((e) => (e.direct?.status === 'failed' || e.direct?.status === 'uncertain')
+      const free = this.#queue.filter((e) => !this.#holding.has(e));
+      const next = free.find((e) => e.direct?.status === 'queued')
+        ?? free.find((e) => (e.direct?.status === 'failed' || e.direct?.status === 'uncertain')
           && now.getTime() >= Date.parse(e.direct.at) + backoffDelay(RETRY_BACKOFF, e.direct.tries));
       if (!next) return;
       this.#lastTry = now.getTime();

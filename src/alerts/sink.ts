@@ -296,29 +296,27 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     sendDirect,
     async flushBuffered() {
       if (buffer.length === 0) return 0;
-      // The direct lane is held while the buffer is stored (below): first a bounded look at whether the
-      // database answers at all, so a write that hangs or fails slowly never holds a page back.
+      // First a bounded look at whether the database answers at all: a flush into a database that
+      // hangs is not tried, and what the lane has due is sent meanwhile.
       if (direct && !(await answersWithin(deps.db, deps.config.KILL_DB_TIMEOUT))) {
         await sendDirect();
         return buffer.length;
       }
-      // No direct send may be under way while its alert is stored: it would be said unsent, or sent twice.
-      await direct?.pause();
-      try {
-        while (buffer.length > 0) {
-          const next = buffer[0]!;
-          try {
-            await storeLate(next);
-            buffer.shift();
-            direct?.forget(next);
-          } catch {
-            break;
-          }
+      // Only the alert being stored is held from the lane (its send under way waited for: it would be
+      // said unsent, or sent twice); the lane goes on sending the others while a slow write runs.
+      while (buffer.length > 0) {
+        const next = buffer[0]!;
+        await direct?.hold(next);
+        try {
+          await storeLate(next);
+          buffer.shift();
+          direct?.forget(next);
+        } catch {
+          direct?.release(next);
+          break;
         }
-        if (buffer.length === 0) direct?.endOutage();
-      } finally {
-        direct?.resume();
       }
+      if (buffer.length === 0) direct?.endOutage();
       if (buffer.length > 0) await sendDirect();
       return buffer.length;
     },

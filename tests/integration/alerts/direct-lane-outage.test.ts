@@ -320,6 +320,53 @@ describe('a direct send Slack does not answer in time (it may have been posted)'
   });
 });
 
+describe('the delivery tick storing the buffer while a write is slow', () => {
+  it('holds only the alert being stored: a critical raised meanwhile is sent directly, then stored after it, one parent each', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { sink, runtime } = await bot(clock, 'all');
+    let seq = 0;
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1700000000.${String(++seq).padStart(6, '0')}` } }));
+    proxy.set('down');
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await sink.sendDirect();
+    expect(posts()).toHaveLength(1);
+    proxy.set('forward');
+    // The database answers, but storing the lease alert waits on a lock (a slow write).
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = database().db.transaction(async (tx) => {
+      await tx.execute(sql`lock table alert_groups in exclusive mode`);
+      locked();
+      await released;
+    });
+    await isLocked;
+    const flushing = sink.flushBuffered();
+    // The flush is storing the lease alert: its write waits on the lock.
+    const waiting = async () => Number((await database().db.execute(sql`select count(*)::int as n from pg_locks where not granted`) as unknown as Array<{ n: number }>)[0]?.n ?? 0);
+    const until = Date.now() + 10_000;
+    while ((await waiting()) === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    clock.advance(2_000);
+    await sink.raise({ source: 'kill', severity: 'critical', title: 'kill saved in DATA_DIR', fingerprint: 'kill' });
+    const end = Date.now() + 10_000;
+    while (posts().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    const sentMeanwhile = posts().length;
+    release();
+    await holder;
+    expect(await flushing).toBe(0);
+    expect(sentMeanwhile).toBe(2);
+    expect(textOf(posts()[1]!)).toContain('kill saved in DATA_DIR');
+    const groups = await database().db.select().from(alertGroups);
+    expect(Object.fromEntries(groups.map((g) => [g.fingerprint, g.slackTs]))).toEqual({ lease: '1700000000.000001', kill: '1700000000.000002' });
+    for (let i = 0; i < 4; i += 1) {
+      await runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    expect(posts().filter((c) => !c.body.thread_ts)).toHaveLength(2); // no parent posted again
+  });
+});
+
 describe('the buffer at its limit while the database is away', () => {
   it('lets go of an alert below critical before a critical one sent directly; the direct message says it is lost if the process stops', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');

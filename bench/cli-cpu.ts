@@ -22,13 +22,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPostgresTestDb, type TestDatabase } from '../tests/support/db.js';
 import { startFakeKraken, type FakeKraken } from '../tests/support/fake-kraken.js';
 import { recordLiveOrderEver } from '../tests/support/live-order-ever.js';
+import { freePort, healthzOk, load, median } from './probes.js';
 
 const value = (name: string) => {
   const joined = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -43,12 +43,6 @@ const ONLY = value('only')?.split(',');
 /** V8 CPU profiles of every ctb process into this directory (they cost CPU themselves: compare like with like). */
 const PROF = value('prof');
 const ROOT = new URL('..', import.meta.url).pathname;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-const median = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || !(IDLE_S >= 0)) {
   process.stderr.write('bench:cli-cpu: --rounds expects a whole number of at least 1, --idle a number of seconds\n');
@@ -113,24 +107,6 @@ function run(args: string[], env: Record<string, string>, cwd: string): Child {
     output: () => output,
     done,
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-async function healthzOk(port: number): Promise<boolean> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) });
-    await res.arrayBuffer();
-    return res.status === 200;
-  } catch {
-    return false;
-  }
 }
 
 type Figures = Record<string, number>;

@@ -14,13 +14,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPostgresTestDb, type TestDatabase } from '../tests/support/db.js';
 import { startFakeKraken, type FakeKraken } from '../tests/support/fake-kraken.js';
+import { freePort, healthzOk, load, median } from './probes.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,12 +28,6 @@ const arg = (name: string, fallback: number) => {
 const ROUNDS = arg('rounds', 9);
 const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/ctb.js');
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-const median = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 interface Run {
   ms: number;
@@ -58,24 +51,6 @@ function timed(args: string[], env: Record<string, string>, cwd: string, opts: {
       stopped.then((at) => resolve({ ms: at - started, code, output }), reject);
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-async function healthzOk(port: number): Promise<boolean> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2_000) });
-    await res.arrayBuffer();
-    return res.status === 200;
-  } catch {
-    return false;
-  }
 }
 
 /** `ctb start --feed replay` until /healthz answers 200; then SIGTERM and wait for its exit. */

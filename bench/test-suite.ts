@@ -20,10 +20,11 @@
 //   npm run bench:test-suite [-- --rounds 3] [--clone]
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DROPPED_FOR_TESTS, testRunEnv } from '../scripts/test-env.mjs';
 import { readFileCpu, serverCpuS, type FileCpu } from '../tests/support/file-cpu.js';
+import { load, median } from './probes.js';
 
 /** `--name value` or `--name=value`, as a number. */
 const arg = (name: string, fallback: number) => {
@@ -36,12 +37,6 @@ const ROUNDS = arg('rounds', 3);
 const CLONE = process.argv.includes('--clone');
 const FLOOR_S = 180;
 const ROOT = new URL('..', import.meta.url).pathname;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
-const median = (values: number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) {
   process.stderr.write('bench:test-suite: --rounds expects a whole number of at least 1\n');

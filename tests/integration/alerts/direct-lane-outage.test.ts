@@ -257,16 +257,22 @@ describe('critical alerts while the database refuses the outbox', () => {
   });
 });
 
+/** A bot whose database is cut raises one critical (fingerprint `lease`): sent directly, as 1700000000.000001. */
+async function leaseAlertSentDirectly(clock: ManualClock) {
+  const started = await bot(clock, 'all');
+  let seq = 0;
+  slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1700000000.${String(++seq).padStart(6, '0')}` } }));
+  proxy.set('down');
+  await started.sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+  await started.sink.sendDirect();
+  expect(posts()).toHaveLength(1);
+  return started;
+}
+
 describe('alerts raised after the database is back but before the buffer is stored', () => {
   it('join the buffer: stored after it, marked late, and the direct message stays the one parent', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
-    const { sink, runtime } = await bot(clock, 'all');
-    let seq = 0;
-    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1700000000.${String(++seq).padStart(6, '0')}` } }));
-    proxy.set('down');
-    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
-    await sink.sendDirect();
-    expect(posts()).toHaveLength(1);
+    const { sink, runtime } = await leaseAlertSentDirectly(clock);
     const directTs = '1700000000.000001';
     proxy.set('forward');
     clock.advance(5_000);
@@ -323,13 +329,7 @@ describe('a direct send Slack does not answer in time (it may have been posted)'
 describe('the delivery tick storing the buffer while a write is slow', () => {
   it('holds only the alert being stored: a critical raised meanwhile is sent directly, then stored after it, one parent each', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
-    const { sink, runtime } = await bot(clock, 'all');
-    let seq = 0;
-    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1700000000.${String(++seq).padStart(6, '0')}` } }));
-    proxy.set('down');
-    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
-    await sink.sendDirect();
-    expect(posts()).toHaveLength(1);
+    const { sink, runtime } = await leaseAlertSentDirectly(clock);
     proxy.set('forward');
     // The database answers, but storing the lease alert waits on a lock (a slow write).
     let release!: () => void;

@@ -24,18 +24,22 @@ export function directMetadata(directId: string) {
 /** Recent messages looked through in the person's DM: pages are few, and a retry comes minutes after a crash. */
 const HISTORY_LIMIT = 100;
 
+/**
+ * Where the message carrying `eventType` metadata whose payload `matches` landed in `channel`
+ * among its recent messages, or undefined when Slack does not hold it there.
+ */
+async function findByMetadata(web: WebClient, channel: string, eventType: string, matches: (payload: Record<string, unknown>) => boolean): Promise<Delivered | undefined> {
+  const res = await web.conversations.history({ channel, limit: HISTORY_LIMIT, include_all_metadata: true });
+  const found = res.messages?.find((m) => m.metadata?.event_type === eventType && matches((m.metadata.event_payload ?? {}) as Record<string, unknown>));
+  return found?.ts ? { channel, ts: found.ts } : undefined;
+}
+
 /** Where the page of `deliveryId` landed in the DM `channel`, or undefined when Slack does not hold it there. */
-export async function findPage(web: WebClient, input: { channel: string; deliveryId: number }): Promise<Delivered | undefined> {
-  const res = await web.conversations.history({ channel: input.channel, limit: HISTORY_LIMIT, include_all_metadata: true });
-  const found = res.messages?.find((m) => m.metadata?.event_type === PAGE_EVENT
-    && Number((m.metadata.event_payload as { delivery_id?: unknown } | undefined)?.delivery_id) === input.deliveryId);
-  return found?.ts ? { channel: input.channel, ts: found.ts } : undefined;
+export function findPage(web: WebClient, input: { channel: string; deliveryId: number }): Promise<Delivered | undefined> {
+  return findByMetadata(web, input.channel, PAGE_EVENT, (p) => Number(p.delivery_id) === input.deliveryId);
 }
 
 /** Where the direct message `directId` landed in the alerts channel, or undefined when Slack does not hold it among the recent ones. */
-export async function findDirect(web: WebClient, input: { channel: string; directId: string }): Promise<Delivered | undefined> {
-  const res = await web.conversations.history({ channel: input.channel, limit: HISTORY_LIMIT, include_all_metadata: true });
-  const found = res.messages?.find((m) => m.metadata?.event_type === DIRECT_EVENT
-    && (m.metadata.event_payload as { direct_id?: unknown } | undefined)?.direct_id === input.directId);
-  return found?.ts ? { channel: input.channel, ts: found.ts } : undefined;
+export function findDirect(web: WebClient, input: { channel: string; directId: string }): Promise<Delivered | undefined> {
+  return findByMetadata(web, input.channel, DIRECT_EVENT, (p) => p.direct_id === input.directId);
 }

@@ -21,8 +21,8 @@ import { buildAppContext } from '../src/app/build-context.js';
 import { testConfig } from '../src/config/env.js';
 import { connectPostgres, execute } from '../src/db/client.js';
 import { silentLogger } from '../src/logger.js';
-import { createPostgresTestDb } from '../tests/support/db.js';
 import { startFakeSlack } from '../tests/support/fake-slack.js';
+import { postgresAsShipped } from './probes.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -55,7 +55,7 @@ interface Storm {
 }
 
 async function storm(round: number): Promise<Storm> {
-  const database = await createPostgresTestDb();
+  const database = await postgresAsShipped();
   // The commit probe's own connection: through the storm's pool it would wait in the storm's queue.
   const probeDb = connectPostgres(database.url, { max: 1 });
   const slack = await startFakeSlack();

@@ -25,10 +25,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createPostgresTestDb, type TestDatabase } from '../tests/support/db.js';
+import { type TestDatabase } from '../tests/support/db.js';
 import { startFakeKraken, type FakeKraken } from '../tests/support/fake-kraken.js';
 import { recordLiveOrderEver } from '../tests/support/live-order-ever.js';
-import { freePort, healthzOk, load, median } from './probes.js';
+import { freePort, healthzOk, load, median, postgresAsShipped } from './probes.js';
 
 const value = (name: string) => {
   const joined = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -160,7 +160,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-bench-cpu-'));
   const databases: TestDatabase[] = [];
   const database = async () => {
-    const db = await createPostgresTestDb();
+    const db = await postgresAsShipped();
     databases.push(db);
     return db;
   };

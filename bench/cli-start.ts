@@ -17,9 +17,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createPostgresTestDb, type TestDatabase } from '../tests/support/db.js';
+import { type TestDatabase } from '../tests/support/db.js';
 import { startFakeKraken, type FakeKraken } from '../tests/support/fake-kraken.js';
-import { freePort, healthzOk, load, median } from './probes.js';
+import { freePort, healthzOk, load, median, postgresAsShipped } from './probes.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -91,9 +91,9 @@ async function main() {
   execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--quiet'], { stdio: 'inherit' });
 
   const dir = mkdtempSync(join(tmpdir(), 'ctb-bench-cli-'));
-  const queries: TestDatabase = await createPostgresTestDb();
-  const killDb: TestDatabase = await createPostgresTestDb();
-  const startDb: TestDatabase = await createPostgresTestDb();
+  const queries: TestDatabase = await postgresAsShipped();
+  const killDb: TestDatabase = await postgresAsShipped();
+  const startDb: TestDatabase = await postgresAsShipped();
   const arrivals: number[] = [];
   const kraken: FakeKraken = await startFakeKraken({
     balances: { ZUSD: '10000.0000' },

@@ -31,7 +31,8 @@ import { silentLogger } from '../src/logger.js';
 import type { Notifier } from '../src/notifications/notification.js';
 import { startRequestRunner } from '../src/services/engine-requests/runner.js';
 import { enqueueEngineRequest } from '../src/services/engine-requests/store.js';
-import { ADMIN_URL, createPgliteTestDb, createPostgresTestDb } from '../tests/support/db.js';
+import { ADMIN_URL, createPgliteTestDb } from '../tests/support/db.js';
+import { postgresAsShipped } from './probes.js';
 
 type QueueName = 'outbox' | 'requests';
 const QUEUES: QueueName[] = ['outbox', 'requests'];
@@ -127,7 +128,7 @@ async function bulkInsert(db: Db, queue: QueueName, groupId: number, n: number):
 }
 
 async function drain(queue: QueueName, n: number) {
-  const database = await createPostgresTestDb();
+  const database = await postgresAsShipped();
   const groupId = await groupFor(database.db);
   const seen = new Map<number, number>();
   let tEnd = 0;
@@ -202,7 +203,7 @@ async function xacts(admin: postgres.Sql, name: string): Promise<number> {
 
 /** Enqueue-to-start at the shipped cadence (15 jobs at random gaps), then idle transactions per second. */
 async function idle(queue: QueueName, idleSeconds: number) {
-  const database = await createPostgresTestDb();
+  const database = await postgresAsShipped();
   const groupId = await groupFor(database.db);
   let got: ((ms: number) => void) | undefined;
   const stop = consume(database.db, queue, (p) => { if (typeof p.sent === 'number') got?.(Date.now() - p.sent); }, { backToBack: false });
@@ -255,7 +256,7 @@ async function main(): Promise<void> {
   };
   for (let r = 1; r <= rounds; r += 1) {
     for (const queue of QUEUES.filter((q) => only.includes(q))) {
-      const pgdb = await createPostgresTestDb();
+      const pgdb = await postgresAsShipped();
       const pgEnq = await enqueueLatency(pgdb.db, queue);
       await pgdb.close();
       const lite = await createPgliteTestDb();
@@ -266,7 +267,7 @@ async function main(): Promise<void> {
       add(queue, figures);
       console.log(`round ${r} ${queue} load ${load()} ${Object.entries(figures).map(([k, v]) => `${k}=${r2(v)}`).join(' ')}`);
     }
-    const pgdb = await createPostgresTestDb();
+    const pgdb = await postgresAsShipped();
     const alert = await enqueueLatency(pgdb.db, 'alert');
     const commit = await commitLatency(pgdb.db);
     await pgdb.close();

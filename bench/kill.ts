@@ -21,11 +21,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { execute } from '../src/db/client.js';
-import { createPostgresTestDb, type TestDatabase } from '../tests/support/db.js';
+import { type TestDatabase } from '../tests/support/db.js';
 import { startFakeKraken, type FakeKraken } from '../tests/support/fake-kraken.js';
 import { startFakeSlack, type FakeSlack } from '../tests/support/fake-slack.js';
 import { signedHeaders } from '../tests/support/slack-signing.js';
 import { startStallProxy, type StallProxy } from '../tests/support/stall-proxy.js';
+import { postgresAsShipped } from './probes.js';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -119,7 +120,7 @@ interface CaseResult extends CaseSpec {
 }
 
 async function runCase(spec: CaseSpec, proxy: StallProxy, slack: FakeSlack): Promise<CaseResult> {
-  const db: TestDatabase = await createPostgresTestDb();
+  const db: TestDatabase = await postgresAsShipped();
   const arrivals: number[] = [];
   const kraken: FakeKraken = await startFakeKraken({
     balances: { ZUSD: '100000.0000' },

@@ -23,7 +23,8 @@ import type { ExchangeTrade } from '../src/exchange/types.js';
 import { balanceDiffs } from '../src/services/reconcile/balances.js';
 import { firstFillAt, loadLiveFills } from '../src/services/reconcile/load-ledger.js';
 import { matchTrades } from '../src/services/reconcile/match.js';
-import { createPgliteTestDb, createPostgresTestDb } from '../tests/support/db.js';
+import { createPgliteTestDb } from '../tests/support/db.js';
+import { postgresAsShipped } from './probes.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, db: { type: 'string', default: 'postgres' } } });
 const ROUNDS = Math.max(1, Number(values.rounds));
@@ -105,7 +106,7 @@ console.log(`before: ${load()}`);
 const cases: (Case & { fills: Fill[] })[] = [];
 try {
   for (const n of [100_000, 200_000]) {
-    const database = KIND === 'postgres' ? await createPostgresTestDb() : await createPgliteTestDb();
+    const database = KIND === 'postgres' ? await postgresAsShipped() : await createPgliteTestDb();
     const d = dataset(n);
     cases.push({ n, database, exchange: d.exchange, fills: d.fills });
     await seed(database, d.fills);

@@ -19,7 +19,7 @@ import { sql } from 'drizzle-orm';
 import { buildAppContext } from '../src/app/build-context.js';
 import { ManualClock } from '../src/clock.js';
 import { testConfig } from '../src/config/env.js';
-import { connectPostgres, execute, openDatabase, type Database } from '../src/db/client.js';
+import { execute, openDatabase, type Database } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { executePrepared } from '../src/db/prepared.js';
 import { Engine } from '../src/engine/engine.js';
@@ -29,7 +29,7 @@ import { loadStrategies } from '../src/engine/strategies/config.js';
 import { silentLogger } from '../src/logger.js';
 import { PacedFeed } from '../src/market/paced-feed.js';
 import { generateCandles } from '../src/market/synthetic.js';
-import { createPostgresTestDb } from '../tests/support/db.js';
+import { postgresAsShipped } from './probes.js';
 
 const { values } = parseArgs({
   options: {
@@ -65,18 +65,8 @@ console.log(`before: ${load()}`);
 
 /** A database as the bot opens it: PostgreSQL (a fresh test database) or PGlite on disk under a fresh DATA_DIR. */
 async function open(kind: string): Promise<Database> {
-  if (kind === 'postgres') {
-    // A fresh database from the tests' migrated template, opened again as the bot opens one (its pool,
-    // its settings): the tests' databases commit without waiting for the WAL (synchronous_commit = off
-    // for the whole database, tests/support/db.ts), the bot's do not, but for the paper order and
-    // snapshot statements that say so themselves (src/db/async-commit.ts).
-    const test = await createPostgresTestDb();
-    await execute(test.db, sql.raw(`alter database "${test.name}" reset synchronous_commit`));
-    const database = connectPostgres(test.url, { oneShot: false });
-    const [setting] = await execute<{ v: string }>(database.db, sql`select current_setting('synchronous_commit') as v`);
-    if (setting?.v !== 'on') throw new Error(`replay bench: synchronous_commit is ${setting?.v} on the bench's connection, not PostgreSQL's default`);
-    return { ...database, close: async () => { await database.close(); await test.close(); } };
-  }
+  // Committing as the bot's does (bench/probes.ts: the tests' databases do not wait for the WAL).
+  if (kind === 'postgres') return postgresAsShipped();
   const dataDir = mkdtempSync(join(tmpdir(), 'ctb-bench-replay-'));
   const database = await openDatabase({ dataDir });
   await migrate(database);

@@ -9,7 +9,7 @@ import { commandLog, modeChangeEvents, modeChangeRequests } from '../../../src/d
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { readModeStatus } from '../../../src/services/mode-status.js';
 import { modeStatus } from '../../../src/services/mode/sign-off.js';
-import { withdrawLiveIfUnarmed, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
+import { withdrawLiveIfUnarmed, withdrawLiveUntilDone, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
 import { renderStatus } from '../../../src/cli/commands/mode.js';
 import { renderModeStatus } from '../../../src/slack/views/mode-status.js';
 import { switchToPaper } from '../../../src/services/mode/switch-to-paper.js';
@@ -103,6 +103,22 @@ describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the 
       expect(await trail()).toHaveLength(1);
       expect(await stored()).toHaveLength(1);
     });
+  });
+
+  it("is resolved once an armed engine takes the lease, not before: the link it reported broken is mended", async () => {
+    await database.db.delete(alertGroups);
+    const alerts = createOutboxAlertSink({ db: database.db, clock: h.clock, logger: silentLogger(), config: h.ctx.config });
+    const stored = () => database.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, 'mode-live-withdrawn-unarmed'));
+    const signal = new AbortController().signal;
+    expect(await withdrawLiveUntilDone({ ...h.ctx, alerts }, h.ctx.liveSwitch, HOLDER, { signal })).not.toBeNull();
+    // Another unarmed holder (a restart without IS_LIVE) finds paper: the group stays open.
+    await withdrawLiveUntilDone({ ...h.ctx, alerts }, h.ctx.liveSwitch, { ...HOLDER, holderId: 'test-engine-2' }, { signal });
+    expect(await stored()).toEqual([expect.objectContaining({ status: 'open' })]);
+    const armed = { ...h.ctx, alerts, config: { ...h.ctx.config, IS_LIVE: true } };
+    expect(await withdrawLiveUntilDone(armed, h.ctx.liveSwitch, { ...HOLDER, holderId: 'armed-engine', host: 'armed-host', pid: 99 }, { signal })).toBeNull();
+    expect(await stored()).toEqual([expect.objectContaining({ status: 'resolved', resolvedBy: 'system:engine-lease' })]);
+    // The mode stays as recorded: going live again is still /mode live and two approvals.
+    expect((await getBotState(database.db)).mode).toBe('paper');
   });
 
   it('after taking over from a dead engine, holds its live work for reconciliation: halted and blocked, as an armed takeover is', async () => {

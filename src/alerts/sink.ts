@@ -19,6 +19,8 @@ import { cleanText } from '../db/clean-text.js';
 import { alertScrubber, sanitizeDetails, sanitizeText, type TextScrubber } from './sanitize.js';
 import { AlertWriter, persistAlerts, type PersistResult, type StoredAlert } from './store.js';
 import { storeLateOnce } from './store-late.js';
+import { markEventStoredLate } from '../db/queries/alert-events.js';
+import { withDeadline } from '../services/kill/deadline.js';
 import { OverdueHooks } from './overdue.js';
 import { resolveAlert } from './actions.js';
 import { AppError } from '../errors.js';
@@ -143,13 +145,26 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     return result;
   };
 
-  /** The alert as stored late: its details carry when it was raised and stored, and its direct send. */
-  const late = (entry: BufferedAlert): StoredAlert => {
-    const mark: OutageMark = {
-      raisedAt: entry.at.toISOString(), storedAt: deps.clock.now().toISOString(), process: processName, state: entry.state,
-      ...(entry.direct ? { direct: entry.direct } : {}),
-    };
-    return { ...entry.alert, details: { ...entry.alert.details, [OUTAGE_KEY]: mark } };
+  /** What a late alert carries: when it was raised and stored (now), by which process, and its direct send. */
+  const markOf = (entry: BufferedAlert): OutageMark => ({
+    raisedAt: entry.at.toISOString(), storedAt: deps.clock.now().toISOString(), process: processName, state: entry.state,
+    ...(entry.direct ? { direct: entry.direct } : {}),
+  });
+  /** The alert as stored late: its details carry its mark. */
+  const late = (entry: BufferedAlert): StoredAlert => ({ ...entry.alert, details: { ...entry.alert.details, [OUTAGE_KEY]: markOf(entry) } });
+  /**
+   * A write that hung past KILL_DB_TIMEOUT and then committed was built before anyone knew it would be
+   * late: its row gets the mark after the fact (and its group is refreshed in Slack), so it reads as
+   * late whatever its severity — a critical one has its direct message, the others have only this.
+   */
+  const markStalled = async (entry: BufferedAlert, result: PersistResult) => {
+    try {
+      await withDeadline(markEventStoredLate(deps.db, { eventId: result.eventId, mark: markOf(entry), now: deps.clock.now() }),
+        deps.config.KILL_DB_TIMEOUT, 'the database (marking an alert stored late)');
+    } catch (err) {
+      log.error({ err, groupId: result.groupId, eventId: result.eventId, raisedAt: entry.at.toISOString() },
+        'an alert whose write hung is stored, but could not be marked late: it reads as stored when it was raised');
+    }
   };
   /**
    * Stores a late alert in a statement of its own (never batched with others: a try that fails on its
@@ -189,8 +204,8 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const whereItLives = (groupId: number) =>
     `:inbox_tray: The database answered: this alert is now stored in alert group ${groupId}, whose own message in this channel has the buttons and escalates. This message is not updated again.`;
   /**
-   * A stalled write went through after its alert was offered to the direct lane: stored in time, not
-   * late. A direct message sent meanwhile becomes its new group's parent, or says where it lives.
+   * A stalled write went through after its alert was offered to the direct lane (it is then marked
+   * late, markStalled). A direct message sent meanwhile becomes its new group's parent, or says where it lives.
    */
   const storedAfterStall = async (entry: BufferedAlert, result: PersistResult) => {
     await direct?.settle(entry);
@@ -276,10 +291,13 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
         if (entry.direct?.status === 'queued') void sendDirect();
       };
       const stallTimer = direct && alert.severity === 'critical' ? setTimeout(offer, deps.config.KILL_DB_TIMEOUT) : undefined;
+      const started = performance.now();
       try {
         const result = await write(alert, at);
         clearTimeout(stallTimer);
         if (offered) await storedAfterStall(entry, result);
+        // Past KILL_DB_TIMEOUT, whatever its severity, it was stored late: its row says so.
+        if (offered || performance.now() - started >= deps.config.KILL_DB_TIMEOUT) await markStalled(entry, result);
       } catch (err) {
         clearTimeout(stallTimer);
         bufferEntry(entry, err);

@@ -138,3 +138,38 @@ describe('storing an alert kept while the database was away', () => {
     expect(notes.filter((d) => d.kind !== 'slack_sync')).toHaveLength(0);
   });
 });
+
+describe('a write that hung while the database stalled and committed once it answered', () => {
+  it('is stored marked late (raised at, stored at) whatever its severity, and its Slack message says so; a prompt one is not', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    const runtime = createAlertRuntime(ctx);
+    open.push({ ctx, runtime });
+    const sink = ctx.alerts as OutboxAlertSink;
+    await sink.raise({ source: 'exchange', severity: 'info', title: 'book refreshed', fingerprint: 'prompt' });
+
+    proxy.set('stall');
+    const raising = sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });
+    await sleep(600); // past KILL_DB_TIMEOUT: a warning has no direct message, its write just waits
+    clock.advance(90_000);
+    proxy.set('forward');
+    await raising;
+    expect(sink.buffered).toBe(0);
+
+    const events = await database().db.select().from(alertEvents).orderBy(alertEvents.id);
+    expect(events.map((e) => (e.details as Record<string, unknown>)._outage === undefined)).toEqual([true, false]);
+    expect((events[1]!.details as Record<string, unknown>)._outage).toMatchObject({ raisedAt: '2026-01-05T12:00:00.000Z', storedAt: '2026-01-05T12:01:30.000Z' });
+
+    for (let i = 0; i < 3; i += 1) {
+      await runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    const parents = slack.callsTo('chat.postMessage').filter((c) => !c.body.thread_ts);
+    const spread = parents.find((c) => String(c.body.text).includes('spread is wide'))!;
+    expect(JSON.stringify(spread.body.blocks)).toContain('LATE: raised at');
+    expect(JSON.stringify(spread.body.blocks)).toContain('1m 30s late');
+    const prompt = parents.find((c) => String(c.body.text).includes('book refreshed'))!;
+    expect(JSON.stringify(prompt.body.blocks)).not.toContain('LATE');
+  });
+});

@@ -8,6 +8,7 @@
 // kill: its cancel is done then. A keyless kill saved so is cancelled on Kraken by the bot with the
 // key that reads it (its halt listener, told of each new kill): what that cancel came to is written
 // here too — not confirmed, the follow-up a kill writes, the cancel item reopened pending on it.
+import { hostname } from 'node:os';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
 import { describeError, withDeadline } from './deadline.js';
@@ -108,7 +109,8 @@ async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
         continue;
       }
       const outcome = await withDeadline(
-        persistKill(ctx.db, { killId: kill.killId, at: new Date(kill.at), actor: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport }),
+        persistKill(ctx.db, { killId: kill.killId, at: new Date(kill.at), actor: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport },
+          { replayBy: `${hostname()}:${process.pid}` }),
         ctx.config.KILL_DB_TIMEOUT, 'the database');
       // A kill that did not cancel on Kraken itself (no key): this process's cancel for it, when it made one.
       const own = kill.krakenFollowUp ? undefined : await ownCancelFor(ctx, kill.killId);
@@ -125,7 +127,10 @@ async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
       removePendingKills(ctx.config.DATA_DIR, [kill.killId]);
       ctx.logger.warn({ killId: kill.killId, incidentId: outcome.incident.id, ...(followUp ? { followUpRequest: followUp.requestId, who: followUp.who } : {}) },
         followUp ? "pending kill written to the database; its cancel, not confirmed on Kraken, is handed on as a follow-up request" : 'pending kill written to the database');
-      {
+      // Announced by the replay whose transaction first wrote it (kill_replays): another process
+      // replaying the same file at once (a shell's self-heal, the bot's halt watcher) finds it
+      // written by that one and says nothing more than its log line.
+      if (outcome.firstReplay === true) {
         // The kill's own reply said "pending" and posted nothing: announce it now, even when a
         // stalled transaction of that kill landed late on its own (then the incident is its own).
         const poster = ctx.kill.incidentPoster;

@@ -118,6 +118,7 @@ export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}):
     '  failed (it reaches Slack now for the first time), got no answer from Slack (it may be in the channel twice) or was held back.',
     '  Escalation and paging start then, unless its group is already acknowledged or silenced. Its first badge is the state when it',
     '  was raised (as that process last read it); later updates show the state now, the LATE line keeping the state at its raise.',
+    '  An alert of any severity whose write hung past `KILL_DB_TIMEOUT` and went through once the database answered says LATE too.',
     '',
     '## 7. After the incident',
     '',

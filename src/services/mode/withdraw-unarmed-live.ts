@@ -154,18 +154,41 @@ export function withdrawalFix(liveLeftOpen: LiveLeftOpen | null): string {
   return [
     ...(liveLeftOpen ? [liveLeftOpenPhrase(liveLeftOpen)] : []),
     'To trade live again: restart the engine with IS_LIVE=true and its Kraken keys, then request /mode live and get two approvals.',
-    'Resolve this alert once handled: a resolved withdrawal alert is not counted against the go-live criteria (a safety action, not a fault of the strategy).',
+    'Acknowledge or resolve this alert once handled: then it is not counted against the go-live criteria (a safety action, not a fault of the strategy); an engine that takes the lease armed resolves it.',
   ].join(' ');
+}
+
+/**
+ * An armed engine that takes the lease mends the link whose break the withdrawal reported (an engine
+ * holding the lease without IS_LIVE): the withdrawal's alert group, left open, is resolved, as other
+ * conditions' groups are once they no longer hold, saying who mended it and that going live still
+ * needs a new approval. Left open, it paged nobody anew but was counted against the go-live criteria
+ * and read as a standing fault. The id of the group resolved, or null when none was open.
+ */
+export async function resolveWithdrawalOnceArmed(ctx: WithdrawalDeps, holder: LeaseHolder): Promise<number | null> {
+  if (!ctx.config.IS_LIVE || !ctx.alerts.resolve) return null;
+  return ctx.alerts.resolve({
+    fingerprint: WITHDRAWAL_FINGERPRINT, by: WITHDRAWAL_ACTOR,
+    note: `the engine ${holder.host}:${holder.pid} (${holder.role}) took the lease armed (IS_LIVE=true): no unarmed engine holds it now. `
+      + 'The mode stays as recorded; trading live again still needs /mode live and two approvals.',
+  });
 }
 
 /**
  * withdrawLiveIfUnarmed, retried (doubling from `retryMs`, up to a minute) until the database answers
  * or `signal` aborts (a try waits at most withdrawalLockWaitMs(ENGINE_LEASE_TTL) on a locked row, so a stop is prompt): the engine starts only after, so no armed restart can find the old approval
  * standing because this one could not write. Null when nothing was withdrawn (or it stopped first).
+ * Armed, nothing is withdrawn: an earlier withdrawal's open alert group is resolved (resolveWithdrawalOnceArmed).
  */
 export async function withdrawLiveUntilDone(
   ctx: WithdrawalDeps, ports: LiveSwitchPorts, holder: LeaseHolder, opts: { signal: AbortSignal; retryMs?: number },
 ): Promise<Withdrawal | null> {
+  if (ctx.config.IS_LIVE) {
+    // Nothing to withdraw armed; a failure to resolve is logged and never holds the engine's start.
+    await resolveWithdrawalOnceArmed(ctx, holder)
+      .catch((err: unknown) => ctx.logger.error({ error: describeError(err) }, 'could not resolve the alert of an earlier live withdrawal (this engine is armed); resolve it by hand once handled'));
+    return null;
+  }
   let waitMs = opts.retryMs ?? 1_000;
   for (let failures = 1; !opts.signal.aborted; failures++) {
     try {

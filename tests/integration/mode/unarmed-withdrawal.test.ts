@@ -9,7 +9,7 @@ import { commandLog, modeChangeEvents, modeChangeRequests } from '../../../src/d
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { readModeStatus } from '../../../src/services/mode-status.js';
 import { modeStatus } from '../../../src/services/mode/sign-off.js';
-import { withdrawLiveIfUnarmed, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
+import { withdrawLiveIfUnarmed, withdrawLiveUntilDone, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
 import { renderStatus } from '../../../src/cli/commands/mode.js';
 import { renderModeStatus } from '../../../src/slack/views/mode-status.js';
 import { switchToPaper } from '../../../src/services/mode/switch-to-paper.js';
@@ -105,6 +105,22 @@ describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the 
     });
   });
 
+  it("is resolved once an armed engine takes the lease, not before: the link it reported broken is mended", async () => {
+    await database.db.delete(alertGroups);
+    const alerts = createOutboxAlertSink({ db: database.db, clock: h.clock, logger: silentLogger(), config: h.ctx.config });
+    const stored = () => database.db.select().from(alertGroups).where(eq(alertGroups.fingerprint, 'mode-live-withdrawn-unarmed'));
+    const signal = new AbortController().signal;
+    expect(await withdrawLiveUntilDone({ ...h.ctx, alerts }, h.ctx.liveSwitch, HOLDER, { signal })).not.toBeNull();
+    // Another unarmed holder (a restart without IS_LIVE) finds paper: the group stays open.
+    await withdrawLiveUntilDone({ ...h.ctx, alerts }, h.ctx.liveSwitch, { ...HOLDER, holderId: 'test-engine-2' }, { signal });
+    expect(await stored()).toEqual([expect.objectContaining({ status: 'open' })]);
+    const armed = { ...h.ctx, alerts, config: { ...h.ctx.config, IS_LIVE: true } };
+    expect(await withdrawLiveUntilDone(armed, h.ctx.liveSwitch, { ...HOLDER, holderId: 'armed-engine', host: 'armed-host', pid: 99 }, { signal })).toBeNull();
+    expect(await stored()).toEqual([expect.objectContaining({ status: 'resolved', resolvedBy: 'system:engine-lease' })]);
+    // The mode stays as recorded: going live again is still /mode live and two approvals.
+    expect((await getBotState(database.db)).mode).toBe('paper');
+  });
+
   it('after taking over from a dead engine, holds its live work for reconciliation: halted and blocked, as an armed takeover is', async () => {
     const done = await withdraw({ ...HOLDER, takenOverFrom: 'dead-host:77:ab' });
     expect(done).toMatchObject({ halted: true, heldForReconciliation: true });
@@ -179,7 +195,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the 
     const left = `2 open live positions left on Kraken (#${a.id} BTC/USD 0.5, #${b.id} ETH/USD 2): the paper engine neither loads nor sells them. `
       + 'Ways out: sell them by hand on Kraken, or with `ctb kill --flatten` once the engine runs armed (IS_LIVE=true with its Kraken keys: an unarmed engine sells nothing live; it also halts trading), or trade live again (the engine armed with IS_LIVE=true, then /mode live and two approvals).';
     expect(done!.liveLeftOpen).toEqual({ count: 2, positions: [`#${a.id} BTC/USD 0.5`, `#${b.id} ETH/USD 2`] });
-    expect(h.alerts[0]!.details).toMatchObject({ liveLeftOpen: left, fix: expect.stringMatching(/^2 open live positions left on Kraken .* Resolve this alert once handled: a resolved withdrawal alert is not counted against the go-live criteria/) });
+    expect(h.alerts[0]!.details).toMatchObject({ liveLeftOpen: left, fix: expect.stringMatching(/^2 open live positions left on Kraken .* Acknowledge or resolve this alert once handled: then it is not counted against the go-live criteria/) });
     // The status read holds the lease as this engine's: running, unarmed, so the engine trades paper.
     const status = await readModeStatus(h.ctx);
     expect(status.liveLeftOpen).toEqual(done!.liveLeftOpen);

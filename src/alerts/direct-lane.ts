@@ -26,6 +26,8 @@ const RETRY_BACKOFF: Backoff = { baseMs: 2_000, maxMs: 60_000 };
 export interface BufferedAlert {
   alert: StoredAlert;
   at: Date;
+  /** Its own key, stored with it (alert_events.raise_key): a late store is never made twice. */
+  key: string;
   /** The bot's state as this process knew it when the alert was raised. */
   state: RaiseState | null;
   direct?: DirectState;

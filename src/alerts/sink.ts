@@ -7,6 +7,7 @@
 // database answers, each buffered alert is stored once, in order, marked late (domain/alert-outage.ts) —
 // an alert raised while others wait joins them — and one that
 // went to Slack directly becomes its group's parent message instead of being posted again.
+import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { ctbMetrics } from '../metrics/instruments.js';
 import type { Clock } from '../clock.js';
@@ -17,6 +18,9 @@ import type { Logger } from '../logger.js';
 import { cleanText } from '../db/clean-text.js';
 import { alertScrubber, sanitizeDetails, sanitizeText, type TextScrubber } from './sanitize.js';
 import { AlertWriter, persistAlerts, type PersistResult, type StoredAlert } from './store.js';
+import { storeLateOnce } from './store-late.js';
+import { markEventStoredLate } from '../db/queries/alert-events.js';
+import { withDeadline } from '../services/kill/deadline.js';
 import { OverdueHooks } from './overdue.js';
 import { resolveAlert } from './actions.js';
 import { AppError } from '../errors.js';
@@ -141,34 +145,58 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     return result;
   };
 
-  /** The alert as stored late: its details carry when it was raised and stored, and its direct send. */
-  const late = (entry: BufferedAlert): StoredAlert => {
-    const mark: OutageMark = {
-      raisedAt: entry.at.toISOString(), storedAt: deps.clock.now().toISOString(), process: processName, state: entry.state,
-      ...(entry.direct ? { direct: entry.direct } : {}),
-    };
-    return { ...entry.alert, details: { ...entry.alert.details, [OUTAGE_KEY]: mark } };
+  /** What a late alert carries: when it was raised and stored (now), by which process, and its direct send. */
+  const markOf = (entry: BufferedAlert): OutageMark => ({
+    raisedAt: entry.at.toISOString(), storedAt: deps.clock.now().toISOString(), process: processName, state: entry.state,
+    ...(entry.direct ? { direct: entry.direct } : {}),
+  });
+  /** The alert as stored late: its details carry its mark. */
+  const late = (entry: BufferedAlert): StoredAlert => ({ ...entry.alert, details: { ...entry.alert.details, [OUTAGE_KEY]: markOf(entry) } });
+  /**
+   * A write that hung past KILL_DB_TIMEOUT and then committed was built before anyone knew it would be
+   * late: its row gets the mark after the fact (and its group is refreshed in Slack), so it reads as
+   * late whatever its severity — a critical one has its direct message, the others have only this.
+   */
+  const markStalled = async (entry: BufferedAlert, result: PersistResult) => {
+    try {
+      await withDeadline(markEventStoredLate(deps.db, { eventId: result.eventId, mark: markOf(entry), now: deps.clock.now() }),
+        deps.config.KILL_DB_TIMEOUT, 'the database (marking an alert stored late)');
+    } catch (err) {
+      log.error({ err, groupId: result.groupId, eventId: result.eventId, raisedAt: entry.at.toISOString() },
+        'an alert whose write hung is stored, but could not be marked late: it reads as stored when it was raised');
+    }
   };
-  /** Stores a late alert; one sent directly has its message adopted as its new group's parent in the same commit. */
+  /**
+   * Stores a late alert in a statement of its own (never batched with others: a try that fails on its
+   * key must fail alone), within KILL_DB_TIMEOUT and at most once (store-late.ts); one sent directly
+   * has its message adopted as its new group's parent in the same commit.
+   */
   const storeLate = async (entry: BufferedAlert) => {
     const alert = late(entry);
     const sent = entry.direct?.status === 'sent' ? entry.direct : null;
-    if (sent === null) return write(alert, entry.at);
-    const result = await deps.db.transaction(async (tx) => {
-      const [r] = await persistAlerts({ db: tx, batch: [{ alert, at: entry.at }], slackChannel: channel });
-      // Adopted whenever the group has no message yet (a raise stored before this one had none posted).
-      const adopted = await adoptDirectMessage(tx, { groupId: r!.groupId, eventId: r!.eventId, channel: sent.channel, ts: sent.ts });
-      // Its group already has its message (an earlier alert, or another process's direct one): this
-      // one says, in its own thread, where its alert now lives; it is not updated again.
-      if (!adopted) {
-        await enqueuePageFollowUp(tx, {
-          groupId: r!.groupId, page: { channel: sent.channel, ts: sent.ts }, now: deps.clock.now(),
-          text: whereItLives(r!.groupId),
-        });
-      }
-      return r!;
+    const item = { alert, at: entry.at, key: entry.key };
+    const { result, already } = await storeLateOnce({
+      db: deps.db, key: entry.key, ms: deps.config.KILL_DB_TIMEOUT,
+      store: async () => sent === null
+        ? (await persistAlerts({ db: deps.db, batch: [item], slackChannel: channel }))[0]!
+        : deps.db.transaction(async (tx) => {
+          const [r] = await persistAlerts({ db: tx, batch: [item], slackChannel: channel });
+          // Adopted whenever the group has no message yet (a raise stored before this one had none posted).
+          const adopted = await adoptDirectMessage(tx, { groupId: r!.groupId, eventId: r!.eventId, channel: sent.channel, ts: sent.ts });
+          // Its group already has its message (an earlier alert, or another process's direct one): this
+          // one says, in its own thread, where its alert now lives; it is not updated again.
+          if (!adopted) {
+            await enqueuePageFollowUp(tx, {
+              groupId: r!.groupId, page: { channel: sent.channel, ts: sent.ts }, now: deps.clock.now(),
+              text: whereItLives(r!.groupId),
+            });
+          }
+          return r!;
+        }),
     });
-    raised?.inc({ severity: alert.severity });
+    if (already) log.warn({ alert: { source: alert.source, severity: alert.severity, fingerprint: alert.fingerprint }, groupId: result.groupId, eventId: result.eventId },
+      'an alert kept while the database was away had been stored by an earlier try that gave up at its deadline; not stored again');
+    else raised?.inc({ severity: alert.severity });
     return result;
   };
 
@@ -176,8 +204,8 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const whereItLives = (groupId: number) =>
     `:inbox_tray: The database answered: this alert is now stored in alert group ${groupId}, whose own message in this channel has the buttons and escalates. This message is not updated again.`;
   /**
-   * A stalled write went through after its alert was offered to the direct lane: stored in time, not
-   * late. A direct message sent meanwhile becomes its new group's parent, or says where it lives.
+   * A stalled write went through after its alert was offered to the direct lane (it is then marked
+   * late, markStalled). A direct message sent meanwhile becomes its new group's parent, or says where it lives.
    */
   const storedAfterStall = async (entry: BufferedAlert, result: PersistResult) => {
     await direct?.settle(entry);
@@ -240,7 +268,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     async raise(input) {
       const alert = normalise(input);
       const at = deps.clock.now();
-      const entry: BufferedAlert = { alert, at, state: deps.stateNow?.() ?? null };
+      const entry: BufferedAlert = { alert, at, state: deps.stateNow?.() ?? null, key: randomUUID() };
       // While earlier alerts wait in the buffer, this one joins them (stored after them, marked late):
       // written straight away it would be stored before them, unmarked, and a message sent directly
       // for its fingerprint would no longer be its group's first.
@@ -263,10 +291,13 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
         if (entry.direct?.status === 'queued') void sendDirect();
       };
       const stallTimer = direct && alert.severity === 'critical' ? setTimeout(offer, deps.config.KILL_DB_TIMEOUT) : undefined;
+      const started = performance.now();
       try {
         const result = await write(alert, at);
         clearTimeout(stallTimer);
         if (offered) await storedAfterStall(entry, result);
+        // Past KILL_DB_TIMEOUT, whatever its severity, it was stored late: its row says so.
+        if (offered || performance.now() - started >= deps.config.KILL_DB_TIMEOUT) await markStalled(entry, result);
       } catch (err) {
         clearTimeout(stallTimer);
         bufferEntry(entry, err);

@@ -29,6 +29,8 @@ export interface PersistResult {
 export interface TimedAlert {
   alert: StoredAlert;
   at: Date;
+  /** A late alert's own key (alert_events.raise_key): it is stored at most once. */
+  key?: string;
 }
 
 /** Persists a batch in one round trip and one commit (db/queries/alerts-log-batch.ts); results in input order. */

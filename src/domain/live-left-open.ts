@@ -6,6 +6,12 @@
 
 import { dec } from '../money.js';
 
+/**
+ * The alert group of live orders or positions left unchecked on Kraken while the engine trades paper
+ * (the self-heal watchdog of an engine that cannot ask Kraken pages it: services/self-heal/self-heal.ts).
+ */
+export const LIVE_LEFT_FINGERPRINT = 'self-heal:live_left:failed';
+
 /** One position as the views list it: "#12 BTC/USD 0.5" (the quantity without trailing zeros). */
 export function livePositionText(t: { id: number; symbol: string; quantity: string }): string {
   return `#${t.id} ${t.symbol} ${dec(t.quantity).toFixed()}`;

@@ -16,6 +16,8 @@ export interface CtbMetrics {
   escalations: CounterType<'step'>;
   /** ctb_slack_ack_duration_seconds{surface}: time from a Slack request's arrival to its ack. */
   slackAckSeconds: HistogramType<'surface'>;
+  /** ctb_slack_requests_shed_total{surface}: Slack requests turned away as busy (the acked work queue full). */
+  slackShed: CounterType<'surface'>;
   /** ctb_scheduled_reports_total{kind,outcome}: daily/weekly summaries posted or failed. */
   scheduledReports: CounterType<'kind' | 'outcome'>;
 }
@@ -37,6 +39,11 @@ export function ctbMetrics(registry: Registry): CtbMetrics {
       labelNames: ['surface'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5],
       registers,
+    }),
+    slackShed: new Counter({
+      name: 'ctb_slack_requests_shed_total',
+      help: 'Slack requests turned away as busy at their ack: the queue of work behind acks was full (/kill never is).',
+      labelNames: ['surface'], registers,
     }),
     scheduledReports: new Counter({ name: 'ctb_scheduled_reports_total', help: 'Scheduled summaries, by kind and outcome (posted, failed).', labelNames: ['kind', 'outcome'], registers }),
   };

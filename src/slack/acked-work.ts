@@ -4,11 +4,16 @@
 // waiting behind database round trips and replies. A slot is held until the work finishes or for
 // `leaseMs`, whichever comes first: a slow audit that mostly waits on the exchange never blocks the
 // commands behind it for longer than that. Order of starts is arrival order.
+// Bounded: at most `limit` items are pending — waiting for a slot, or started and not finished (one
+// past its lease included: a stalled database keeps them running) — so a flood cannot grow it without
+// end; the caller asks `full` before it acks and turns the request away (deliveries.ts).
 export interface AckedWorkOptions {
   /** Work items started and not yet finished (or past their lease) at once. */
   concurrency: number;
   /** After this long a running item stops counting against the concurrency. */
   leaseMs: number;
+  /** Items pending at most (waiting, or started and not finished): `full` once reached. */
+  limit: number;
   /** Called with anything a work item throws (items handle their own errors; this is the backstop). */
   onError(err: unknown): void;
 }
@@ -17,6 +22,8 @@ export class AckedWork {
   readonly #opts: AckedWorkOptions;
   readonly #queue = new Fifo<() => Promise<void>>();
   #active = 0;
+  /** Waiting, or started and not finished (past its lease too). */
+  #pending = 0;
   readonly #pumping = new NextTurn(() => this.#pump());
 
   constructor(opts: AckedWorkOptions) {
@@ -28,7 +35,19 @@ export class AckedWork {
     return this.#queue.size;
   }
 
+  /** Items waiting or started and not finished. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** No room for another item: the caller turns it away rather than queue it. */
+  get full(): boolean {
+    return this.#pending >= this.#opts.limit;
+  }
+
+  /** Queues `task` (whether full or not: the caller asks `full` first, and may let an item through past it). */
   run(task: () => Promise<void>): void {
+    this.#pending += 1;
     this.#queue.push(task);
     this.#pumping.request();
   }
@@ -46,7 +65,10 @@ export class AckedWork {
     slot.lease.unref();
     task()
       .catch((err: unknown) => this.#opts.onError(err))
-      .finally(() => this.#release(slot));
+      .finally(() => {
+        this.#pending -= 1;
+        this.#release(slot);
+      });
   }
 
   #release(slot: Slot): void {

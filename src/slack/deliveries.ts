@@ -80,6 +80,51 @@ export class RecentKeys {
 /** Acked work items started and not yet finished, at most (see deliveryGuard). */
 export const ACKED_WORK_SLOTS = 32;
 
+/**
+ * Acked work items pending (waiting for a slot, or started and not finished), at most: past it a
+ * request is turned away at its ack (a command is told so), so a flood, or a database that stalls
+ * while requests keep coming, cannot grow the queue without end. At 300 commands a second the queue
+ * stays in the tens (bench/slack-ack.ts); a thousand is seconds of work behind the last ack, and the
+ * requests' bodies and closures it holds stay in the megabytes.
+ */
+export const ACKED_WORK_LIMIT = 1_000;
+
+/** How often turning requests away is logged at most (every one is counted in ctb_slack_requests_shed_total). */
+export const SHED_LOG_EVERY_MS = 60_000;
+
+/** The queue's bounds (tests make them small, and the lease long, to fill it without a race against the clock). */
+export interface AckedWorkLimits {
+  slots: number;
+  limit: number;
+  leaseMs: number;
+  shedLogEveryMs: number;
+}
+
+/** What a command turned away is told, in its ack (ephemeral: only the one who typed it sees it). */
+export function busyText(command: string, limit: number): string {
+  return `:hourglass: The bot is busy: ${limit} Slack requests are already waiting to be worked on, so \`${command}\` was not run. `
+    + 'Try again in a minute. (/kill is never held back: it runs at once, busy or not.)';
+}
+
+/**
+ * Logs requests turned away at most once per interval (the first at once), with how many since the
+ * last line: a flood sheds thousands a second, and a line each would be the next flood.
+ */
+class ShedLog {
+  #count = 0;
+  #lastAt = Number.NEGATIVE_INFINITY;
+  constructor(private readonly ctx: Pick<AppContext, 'clock' | 'logger'>, private readonly everyMs: number, private readonly limit: number) {}
+
+  note(delivery: Delivery): void {
+    this.#count += 1;
+    const now = this.ctx.clock.now().getTime();
+    if (now - this.#lastAt < this.everyMs) return;
+    this.ctx.logger.warn({ shed: this.#count, limit: this.limit, last: delivery }, `Slack requests turned away as busy: ${this.#count} since the last line (${this.limit} already pending); /kill is never turned away`);
+    this.#count = 0;
+    this.#lastAt = now;
+  }
+}
+
 export interface DeliveryGuardHooks {
   /** Called around each accepted request: tests and the bench wait for in-flight work with it. */
   onStart?(): () => void;
@@ -173,6 +218,7 @@ function enqueue(
 export function deliveryGuard(
   ctx: Pick<AppContext, 'db' | 'clock' | 'logger'> & Partial<Pick<AppContext, 'metrics'>>,
   hooks: DeliveryGuardHooks = {},
+  limits: Partial<AckedWorkLimits> = {},
 ): Middleware<AnyMiddlewareArgs> {
   const recent = new RecentKeys();
   // ACKED_WORK_SLOTS at a time, a slot held at most a second. Under load an item spends most of
@@ -182,26 +228,39 @@ export function deliveryGuard(
   // while still starting at most thirty-two items between two acks.
   // Measured with bench/slack-ack.ts (two slots, before the window, was worse than four: the
   // backlog's memory cost more in GC than the fewer concurrent items saved).
+  const limit = limits.limit ?? ACKED_WORK_LIMIT;
   const queue = new AckedWork({
-    concurrency: ACKED_WORK_SLOTS,
-    leaseMs: 1_000,
+    concurrency: limits.slots ?? ACKED_WORK_SLOTS,
+    leaseMs: limits.leaseMs ?? 1_000,
+    limit,
     onError: (err) => ctx.logger.error({ err }, 'Slack work failed after its ack'),
   });
   const ackSeconds = ctx.metrics ? ctbMetrics(ctx.metrics).slackAckSeconds : undefined;
+  const shedCount = ctx.metrics ? ctbMetrics(ctx.metrics).slackShed : undefined;
+  const shedLog = new ShedLog(ctx, limits.shedLogEveryMs ?? SHED_LOG_EVERY_MS, limit);
   return async (args) => {
     const { body, context, next } = args;
     const started = performance.now();
     const delivery = deliveryOf(body as unknown as Body, context.retryNum);
     context.delivery = delivery;
-    const slackAck = 'ack' in args && typeof args.ack === 'function' ? (args.ack as () => Promise<void>) : undefined;
+    const slackAck = 'ack' in args && typeof args.ack === 'function' ? (args.ack as (answer?: { response_type: 'ephemeral'; text: string }) => Promise<void>) : undefined;
     // ctb_slack_ack_duration_seconds: Slack retries anything not acked within 3 s.
     const ack = slackAck
-      ? async () => {
-          await slackAck();
+      ? async (answer?: { response_type: 'ephemeral'; text: string }) => {
+          await slackAck(answer);
           ackSeconds?.observe({ surface: delivery.surface }, (performance.now() - started) / 1000);
         }
       : undefined;
     const listenerAcks = delivery.surface === 'view' || delivery.surface === 'options';
+    // The queue full: turned away at the ack, never queued. /kill never is (it does not queue), nor a
+    // view or option request (answered in its ack, not queued); a command is told, in its ack.
+    if (queue.full && !listenerAcks && !isKill(body as unknown as Body)) {
+      shedCount?.inc({ surface: delivery.surface });
+      shedLog.note(delivery);
+      const command = str((body as unknown as Body).command);
+      if (ack) await ack(command ? { response_type: 'ephemeral', text: busyText(command, limit) } : undefined);
+      return;
+    }
     if (ack && !listenerAcks) await ack();
 
     if (!recent.add(delivery.key)) {

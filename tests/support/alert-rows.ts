@@ -13,6 +13,6 @@ export function alertGroupRow(over: Partial<AlertGroup> = {}): AlertGroup {
 export function alertEventRow(over: Partial<AlertEvent> = {}): AlertEvent {
   return {
     id: 1, groupId: 42, at: new Date('2026-01-05T12:00:00Z'), source: 'risk', severity: 'critical', title: 'Risk guard paused new entries',
-    details: {}, ...over,
+    details: {}, raiseKey: null, ...over,
   };
 }

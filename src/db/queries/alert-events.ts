@@ -1,10 +1,33 @@
-// Owns reading one alert event by id: the event an email names (its details), stored as an id when
-// the mail is queued and read when it is rendered.
-import { eq } from 'drizzle-orm';
-import type { Db } from '../client.js';
+// Owns reading one alert event by id (the event an email names, its details, stored as an id when
+// the mail is queued and read when it is rendered), and marking one whose write committed late.
+import { eq, sql } from 'drizzle-orm';
+import { execute, type Db } from '../client.js';
+import { OUTAGE_KEY } from '../../domain/alert-outage.js';
+import { bumpAlertGroupVersion } from './alert-groups.js';
+import { requestSync } from './alert-outbox.js';
 import { alertEvents, type AlertEvent } from '../schema/alerts.js';
 
 export async function alertEventById(db: Db, id: number): Promise<AlertEvent | undefined> {
   const [row] = await db.select().from(alertEvents).where(eq(alertEvents.id, id)).limit(1);
   return row;
+}
+
+/**
+ * An event whose write hung and committed late (alerts/sink.ts): its details get the late mark, once
+ * (`mark` is the object stored under OUTAGE_KEY), and its group is refreshed in Slack (version bumped,
+ * a sync queued), so a parent or thread line already shown without the mark is brought up to date.
+ * False when the event already carries a mark (or is gone).
+ */
+export async function markEventStoredLate(db: Db, input: { eventId: number; mark: object; now: Date }): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [row] = await execute<{ group_id: number }>(tx, sql`
+      update alert_events set details = details || jsonb_build_object(${OUTAGE_KEY}::text, ${JSON.stringify(input.mark)}::jsonb)
+      where id = ${input.eventId} and details -> ${OUTAGE_KEY}::text is null
+      returning group_id`);
+    if (!row) return false;
+    const groupId = Number(row.group_id);
+    await bumpAlertGroupVersion(tx, groupId);
+    await requestSync(tx, { groupId, now: input.now });
+    return true;
+  });
 }

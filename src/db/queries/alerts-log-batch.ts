@@ -15,6 +15,8 @@ const rank = (column: ReturnType<typeof sql.raw>) =>
 export interface AlertBatchItem {
   alert: { source: string; severity: Severity; title: string; fingerprint: string; details: Record<string, unknown>; test: boolean };
   at: Date;
+  /** A late alert's own key (alert_events.raise_key): storing it again fails on the unique index. */
+  key?: string;
 }
 
 export interface StoredAlertRow {
@@ -31,16 +33,16 @@ export interface StoredAlertRow {
  */
 export async function insertAlertBatch(db: Db, batch: AlertBatchItem[], slackChannel: string | null): Promise<StoredAlertRow[]> {
   if (batch.length === 0) return [];
-  const rows = batch.map(({ alert, at }, i) => ({
+  const rows = batch.map(({ alert, at, key }, i) => ({
     i, fingerprint: alert.fingerprint, source: alert.source, severity: alert.severity, title: alert.title,
-    details: alert.details, at: at.toISOString(), test: alert.test,
+    details: alert.details, at: at.toISOString(), test: alert.test, key: key ?? null,
   }));
   const now = batch.reduce((max, b) => (b.at > max ? b.at : max), batch[0]!.at).toISOString();
   const sevRank = (c: string) => rank(sql.raw(c));
   const [out] = await executePrepared<{ groups: Array<{ fingerprint: string; id: number; severity: Severity; inserted: boolean }>; events: Array<string | number> }>(db, sql`
     with input as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-        as x(i int, fingerprint text, source text, severity text, title text, details jsonb, at timestamptz, test boolean)
+        as x(i int, fingerprint text, source text, severity text, title text, details jsonb, at timestamptz, test boolean, key text)
     ), agg as (
       select fingerprint, count(*)::int as n, min(at) as first_at, max(at) as last_at, bool_or(test) as test,
         (array_agg(severity order by ${sevRank('severity')} desc))[1] as severity,
@@ -57,8 +59,8 @@ export async function insertAlertBatch(db: Db, batch: AlertBatchItem[], slackCha
         version = alert_groups.version + 1
       returning id, fingerprint, severity, status, (xmax = 0) as inserted
     ), e as (
-      insert into alert_events (group_id, at, source, severity, title, details)
-      select g.id, x.at, x.source, x.severity, x.title, x.details from input x join g on g.fingerprint = x.fingerprint
+      insert into alert_events (group_id, at, source, severity, title, details, raise_key)
+      select g.id, x.at, x.source, x.severity, x.title, x.details, x.key from input x join g on g.fingerprint = x.fingerprint
       order by x.i
       returning id
     ), d as (

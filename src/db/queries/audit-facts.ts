@@ -18,18 +18,20 @@ export async function closedPaperTradeFacts(db: Db): Promise<{ count: number; pn
  * Critical alert events since `since` (test alerts excluded). `incidentId`: the open incident a
  * resume would close — its own alert group (`kill:<id>`, the kill's and its halt cancel's), once
  * resolved, is counted apart as `excused`; an unresolved one counts like any other.
- * `safetyFingerprints`: groups that report a safety action the bot took (the live approval withdrawn
- * by an unarmed engine), once resolved, counted apart as `safetyActions` whatever the incident.
+ * `paperReturnFingerprints`: groups that record a return to paper and what it left (the live approval
+ * withdrawn by an unarmed engine, live positions left unchecked on Kraken), once handled — acknowledged
+ * or resolved — counted apart as `safetyActions` whatever the incident; while open (nobody has taken
+ * them) they count.
  */
 export async function criticalAlertsSince(
-  db: Db, since: Date, incidentId: number | null = null, safetyFingerprints: readonly string[] = [],
+  db: Db, since: Date, incidentId: number | null = null, paperReturnFingerprints: readonly string[] = [],
 ): Promise<{ counted: number; excused: number; safetyActions: number }> {
   const excusedGroup = incidentId === null
     ? sql<boolean>`false`
     : sql<boolean>`(${alertGroups.fingerprint} = ${`kill:${incidentId}`} and ${alertGroups.status} = 'resolved')`;
-  const safetyGroup = safetyFingerprints.length === 0
+  const safetyGroup = paperReturnFingerprints.length === 0
     ? sql<boolean>`false`
-    : sql<boolean>`(${inArray(alertGroups.fingerprint, [...safetyFingerprints])} and ${alertGroups.status} = 'resolved')`;
+    : sql<boolean>`(${inArray(alertGroups.fingerprint, [...paperReturnFingerprints])} and ${alertGroups.status} in ('acknowledged', 'resolved'))`;
   const [row] = await db
     .select({
       counted: sql<number>`count(*) filter (where not ${excusedGroup} and not ${safetyGroup})::int`,

@@ -58,8 +58,16 @@ export const alertEvents = pgTable(
     severity: text('severity', { enum: SEVERITIES }).notNull(),
     title: text('title').notNull(),
     details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    /**
+     * An alert kept in memory while the database was away carries its own key when it is stored late:
+     * a store that gave up at its deadline but committed all the same is never stored a second time.
+     */
+    raiseKey: text('raise_key'),
   },
-  (t) => [index('alert_events_group').on(t.groupId, t.id)],
+  (t) => [
+    index('alert_events_group').on(t.groupId, t.id),
+    uniqueIndex('alert_events_raise_key').on(t.raiseKey).where(sql`${t.raiseKey} is not null`),
+  ],
 );
 
 export const DELIVERY_KINDS = ['slack_sync', 'slack_thread_note', 'slack_dm', 'email'] as const;

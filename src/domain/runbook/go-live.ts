@@ -28,6 +28,8 @@ export function renderGoLiveRunbook(d: RunbookData, opts: RenderOptions = {}): s
     '',
     `1. **Paper-trading criteria** (${goliveSource(d)}): at least ${code(d.golive.minPaperTrades)} closed paper trades on the Kraken feed`,
     `   (replay-feed trades never count), ROI above ${code(d.golive.minRoiPct)} %, and zero critical alerts in the last ${code(d.golive.alertWindow)}.`,
+    '   Alerts that record a return to paper (the live approval withdrawn by an unarmed engine, live positions left',
+    '   unchecked on Kraken) are not counted once acknowledged or resolved; the audit\'s details say the rule.',
     '   These thresholds are the gate policy: the engine\'s process records its GOLIVE_* in the database when it takes the',
     '   engine lease, with the other settings an audit check can pass by (ROI_TOLERANCE_PCT, LOG_CHECK_WINDOW,',
     '   PAPER_STARTING_BALANCE, RECONCILE_LEGACY_CUTOFF, RISK_APPETITE_MAX_DRAWDOWN_PCT and the drawdown guard\'s RISK_*',

@@ -4,7 +4,8 @@
 // whatever the database does: a stalled query never rejects by itself, so the read runs under a
 // deadline, and past it the answer is 503 with what this process knows without the database and what
 // it could not read (`"database": "no answer within 1000 ms"`) — a health check that hangs is one a
-// load balancer cannot act on. src/http/health.ts serves it.
+// load balancer cannot act on. Until the bot's start is over, `start` says what it does (starting, or
+// waiting for a database that went away: src/app/wait-for-database.ts). src/http/health.ts serves it.
 import type { Config } from '../../config/env.js';
 import type { Database, Db } from '../../db/client.js';
 import type { JobRegistry } from '../../jobs/registry.js';
@@ -21,6 +22,7 @@ import { holdsLease } from '../engine-lease/runtime.js';
 import { DeadlineError, withDeadline } from '../kill/deadline.js';
 import { isHaltLatched, type KillPorts } from '../kill/runtime.js';
 import { reconciliationGate } from '../reconcile/start/monitor.js';
+import type { StartStanding } from '../../domain/start-standing.js';
 
 export interface HealthAnswer {
   status: 200 | 503;
@@ -38,9 +40,17 @@ export interface HealthDeps {
   kill: KillPorts;
 }
 
-export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Promise<HealthAnswer> {
+export interface HealthProbeOptions {
+  feed: string;
+  /** The bot's start while it is not over: shown as `start` (starting, or waiting for the database). */
+  start?: { standing(): StartStanding | null };
+}
+
+export function healthProbe(ctx: HealthDeps, opts: HealthProbeOptions): () => Promise<HealthAnswer> {
   let failures = 0;
   return async () => {
+    const starting = opts.start?.standing() ?? null;
+    const start = starting ? { start: starting } : {};
     const timeoutMs = ctx.config.HEALTHZ_DB_TIMEOUT;
     try {
       const watched = feedStatusOf(ctx.database);
@@ -74,6 +84,7 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           // The process that runs the engine (any replica answers the same); thisProcess: whether it is this one.
           engine: { ...engine, thisProcess: holdsLease(ctx) ?? false },
           reconciliation: reconciliationHealth(standingOf(state), reconciliationGate(ctx) ?? null),
+          ...start,
         },
       };
     } catch (err) {
@@ -99,6 +110,7 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           feed: opts.feed,
           feedState: feedStatusOf(ctx.database) ?? null,
           engine: { thisProcess: holdsLease(ctx) ?? false },
+          ...start,
         },
       };
     }

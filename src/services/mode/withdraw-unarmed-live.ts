@@ -154,7 +154,7 @@ export function withdrawalFix(liveLeftOpen: LiveLeftOpen | null): string {
   return [
     ...(liveLeftOpen ? [liveLeftOpenPhrase(liveLeftOpen)] : []),
     'To trade live again: restart the engine with IS_LIVE=true and its Kraken keys, then request /mode live and get two approvals.',
-    'Resolve this alert once handled: a resolved withdrawal alert is not counted against the go-live criteria (a safety action, not a fault of the strategy).',
+    'Acknowledge or resolve this alert once handled: then it is not counted against the go-live criteria (a safety action, not a fault of the strategy); an engine that takes the lease armed resolves it.',
   ].join(' ');
 }
 

@@ -74,6 +74,7 @@ import { databaseFailure } from '../../domain/local-halt.js';
 import { DeadlineError, describeError, sleep as realSleep, withDeadline } from '../kill/deadline.js';
 import { readPendingKills } from '../kill/pending-kill.js';
 import { replayPendingKills, type ReplayDeps } from '../kill/replay-pending.js';
+import { LIVE_LEFT_FINGERPRINT } from '../../domain/live-left-open.js';
 
 /**
  * Self-heal: what writing a saved kill needs, what the engine's resync of intents and the ledger's
@@ -193,7 +194,7 @@ export type DeferredWork = HealCheck | 'intents' | 'reconcile_owed' | 'mode' | '
 export const EXCHANGE_WORK: readonly DeferredWork[] = ['exchange', 'intents', 'reconcile', 'reconcile_owed', 'mode', 'live_left'];
 
 /** The alert group of live orders or positions left unchecked by the watchdog of an engine that cannot ask Kraken. */
-export const LIVE_LEFT_FINGERPRINT = 'self-heal:live_left:failed';
+export { LIVE_LEFT_FINGERPRINT };
 
 /** When (clock ms) an owed period began, and in which process (host:pid). */
 export interface ClockOrigin {

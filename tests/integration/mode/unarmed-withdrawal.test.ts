@@ -195,7 +195,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('an unarmed engine that holds the 
     const left = `2 open live positions left on Kraken (#${a.id} BTC/USD 0.5, #${b.id} ETH/USD 2): the paper engine neither loads nor sells them. `
       + 'Ways out: sell them by hand on Kraken, or with `ctb kill --flatten` once the engine runs armed (IS_LIVE=true with its Kraken keys: an unarmed engine sells nothing live; it also halts trading), or trade live again (the engine armed with IS_LIVE=true, then /mode live and two approvals).';
     expect(done!.liveLeftOpen).toEqual({ count: 2, positions: [`#${a.id} BTC/USD 0.5`, `#${b.id} ETH/USD 2`] });
-    expect(h.alerts[0]!.details).toMatchObject({ liveLeftOpen: left, fix: expect.stringMatching(/^2 open live positions left on Kraken .* Resolve this alert once handled: a resolved withdrawal alert is not counted against the go-live criteria/) });
+    expect(h.alerts[0]!.details).toMatchObject({ liveLeftOpen: left, fix: expect.stringMatching(/^2 open live positions left on Kraken .* Acknowledge or resolve this alert once handled: then it is not counted against the go-live criteria/) });
     // The status read holds the lease as this engine's: running, unarmed, so the engine trades paper.
     const status = await readModeStatus(h.ctx);
     expect(status.liveLeftOpen).toEqual(done!.liveLeftOpen);

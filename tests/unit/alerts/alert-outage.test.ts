@@ -46,7 +46,7 @@ describe('an alert stored late, after a database outage', () => {
     expect(raisedDetails(details)).toEqual({ holder: 'h1' });
     const at = new Date('2026-01-05T12:00:00Z');
     const group = { id: 7, severity: 'critical', title: 'lease unconfirmed', test: false, source: 'engine', count: 1, firstAt: at, lastAt: at, status: 'open' } as AlertGroup;
-    const latest = { id: 1, groupId: 7, at, source: 'engine', severity: 'critical', title: 'lease unconfirmed', details } as AlertEvent;
+    const latest = { id: 1, groupId: 7, at, source: 'engine', severity: 'critical', title: 'lease unconfirmed', details, raiseKey: null } as AlertEvent;
     const mail = emailFor(group, latest, 'on call', undefined);
     expect(mail.text).toContain('LATE: raised at 2026-01-05 12:00:00 UTC');
     expect(mail.text).not.toContain(OUTAGE_KEY);

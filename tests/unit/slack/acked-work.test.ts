@@ -25,7 +25,7 @@ describe('AckedWork', () => {
   it('starts nothing synchronously, then at most `concurrency` items, in arrival order', async () => {
     const started: number[] = [];
     const gates = Array.from({ length: 5 }, deferred);
-    const q = new AckedWork({ concurrency: 2, leaseMs: 60_000, onError: () => {} });
+    const q = new AckedWork({ concurrency: 2, leaseMs: 60_000, limit: 1_000, onError: () => {} });
     gates.forEach((g, i) => q.run(async () => { started.push(i); await g.promise; }));
     expect(started).toEqual([]);
     await tick();
@@ -43,7 +43,7 @@ describe('AckedWork', () => {
   it('gives a slow item\'s slot to the next one after the lease, without cancelling it', async () => {
     const events: string[] = [];
     const slow = deferred();
-    const q = new AckedWork({ concurrency: 1, leaseMs: 30, onError: () => {} });
+    const q = new AckedWork({ concurrency: 1, leaseMs: 30, limit: 1_000, onError: () => {} });
     const queuedAt = performance.now();
     let nextAt = 0;
     q.run(async () => { events.push('slow start'); await slow.promise; events.push('slow end'); });
@@ -62,11 +62,25 @@ describe('AckedWork', () => {
   it('reports a failing item and keeps going', async () => {
     const errors: unknown[] = [];
     const done: string[] = [];
-    const q = new AckedWork({ concurrency: 1, leaseMs: 60_000, onError: (e) => errors.push(e) });
+    const q = new AckedWork({ concurrency: 1, leaseMs: 60_000, limit: 1_000, onError: (e) => errors.push(e) });
     q.run(async () => { throw new Error('boom'); });
     q.run(async () => { done.push('after'); });
     await until(() => done.length > 0, 'the item after the failing one');
     expect((errors[0] as Error).message).toBe('boom');
     expect(done).toEqual(['after']);
+  });
+
+  it('is full once `limit` items are pending — waiting, or started and not finished, past its lease too — and has room again as one finishes', async () => {
+    const gates = Array.from({ length: 3 }, deferred);
+    const q = new AckedWork({ concurrency: 1, leaseMs: 1, limit: 3, onError: () => {} });
+    gates.forEach((g) => q.run(() => g.promise));
+    expect(q.full).toBe(true);
+    // Every item started (the lease freed each slot), none finished: still pending, still full.
+    await until(() => q.waiting === 0, 'every item to start');
+    expect(q).toMatchObject({ pending: 3, full: true });
+    gates[0]!.resolve();
+    await until(() => q.pending === 2, 'the first item to finish');
+    expect(q.full).toBe(false);
+    gates[1]!.resolve(); gates[2]!.resolve();
   });
 });

@@ -11,6 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/clock.js';
 import type { Db } from '../../../src/db/client.js';
 import { silentLogger } from '../../../src/logger.js';
+import { pino } from 'pino';
+import { ManualClock } from '../../../src/clock.js';
+import { createMetricsRegistry } from '../../../src/metrics/registry.js';
 import { ACKED_WORK_SLOTS, deliveryGuard, deliveryOf, RecentKeys } from '../../../src/slack/deliveries.js';
 
 setFlagsFromString('--expose-gc');
@@ -90,6 +93,82 @@ describe('deliveryGuard when the listener table throws', () => {
     );
     await expect(guard(slashArgs('trg-guard-throws', async () => undefined, []))).rejects.toThrow('table broke');
     expect(inFlight).toBe(0);
+  });
+});
+
+describe('deliveryGuard under a flood', () => {
+  /** Bolt's arguments for a request of any kind, recording what its ack carried. */
+  function requestArgs(body: Record<string, unknown>, acks: unknown[]) {
+    return {
+      body, context: {}, client: {}, logger: {}, next: async () => undefined,
+      ack: async (answer?: unknown) => {
+        acks.push(answer ?? 'ack');
+      },
+    } as unknown as Parameters<Middleware<AnyMiddlewareArgs>>[0];
+  }
+
+  it('turns a command away in its ack as busy once the queue is full, counts and logs it once per interval, and never holds /kill back', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const ran: string[] = [];
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const clock = new ManualClock();
+    const metrics = createMetricsRegistry();
+    // Two slots, three pending at most, a lease that never runs out within the test: filled by count, not by time.
+    const guard = deliveryGuard({ db: {} as Db, clock, logger, metrics }, {
+      detach: (args) => async () => {
+        const text = String((args.body as Record<string, unknown>).text);
+        ran.push(text);
+        // The commands that fill the queue wait; /kill runs in the request itself, so it must end.
+        if (text.startsWith('work')) await held;
+      },
+    }, { slots: 2, limit: 3, leaseMs: 600_000, shedLogEveryMs: 60_000 });
+    const slash = (command: string, text: string, trigger: string) => ({ command, text, user_id: 'U1', trigger_id: trigger });
+
+    const acks: unknown[] = [];
+    for (let i = 0; i < 3; i++) await guard(requestArgs(slash('/t', `work ${i}`, `trg-flood-${i}`), acks));
+    expect(acks).toEqual(['ack', 'ack', 'ack']);
+
+    // Full: the next command is answered busy in its ack, and its work never runs.
+    const turnedAway: unknown[] = [];
+    await guard(requestArgs(slash('/stats', 'week', 'trg-flood-busy'), turnedAway));
+    expect(turnedAway).toEqual([{
+      response_type: 'ephemeral',
+      text: ':hourglass: The bot is busy: 3 Slack requests are already waiting to be worked on, so `/stats` was not run. Try again in a minute. (/kill is never held back: it runs at once, busy or not.)',
+    }]);
+    expect(ran).not.toContain('week');
+    // An event (a reaction) is acked and dropped the same way: Slack would only retry it into the same flood.
+    const eventAcks: unknown[] = [];
+    await guard(requestArgs({ type: 'event_callback', event_id: 'Ev-flood', event: { type: 'reaction_added' } }, eventAcks));
+    expect(eventAcks).toEqual(['ack']);
+
+    // /kill runs at once, full or not.
+    const killAcks: unknown[] = [];
+    await guard(requestArgs(slash('/kill', 'flood', 'trg-flood-kill'), killAcks));
+    expect(killAcks).toEqual(['ack']);
+    expect(ran).toContain('flood');
+
+    // One log line for the first, none for the next within the interval; after it, one line with the count since.
+    const shedLines = () => lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('Slack requests turned away as busy'));
+    expect(shedLines()).toHaveLength(1);
+    expect(shedLines()[0]).toMatchObject({ shed: 1, limit: 3 });
+    clock.advance(60_000);
+    await guard(requestArgs(slash('/stats', 'day', 'trg-flood-busy-2'), []));
+    expect(shedLines()).toHaveLength(2);
+    expect(shedLines()[1]).toMatchObject({ shed: 2 });
+
+    const shed = await metrics.getSingleMetricAsString('ctb_slack_requests_shed_total');
+    expect(shed).toMatch(/ctb_slack_requests_shed_total\{surface="command"[^}]*\} 2$/m);
+    expect(shed).toMatch(/ctb_slack_requests_shed_total\{surface="event"[^}]*\} 1$/m);
+
+    // Room again once work finishes: a command is taken, not turned away.
+    release();
+    for (let i = 0; i < 500 && ran.filter((t) => t.startsWith('work')).length < 3; i++) await nextTurn();
+    for (let i = 0; i < 50; i++) await nextTurn();
+    const after: unknown[] = [];
+    await guard(requestArgs(slash('/t', 'work later', 'trg-flood-later'), after));
+    expect(after).toEqual(['ack']);
   });
 });
 

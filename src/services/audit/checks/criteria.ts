@@ -6,10 +6,13 @@
 // own alert group (`kill:<id>`), once resolved, is not counted — the audit a resume needs would
 // otherwise fail for 7 days on the kill's own, handled alert. Unresolved, it counts; every other
 // critical alert counts; once the incident is closed (resumed), its alerts count again (go-live).
-// Another, for the live approval an unarmed engine withdrew (domain/live-withdrawal.ts): its alert
-// group, once resolved, is not counted either — it reports a safety action the bot took (the chain
-// armed + approved was broken, so it recorded paper), not a fault of the strategy; counting it would
-// refuse the /mode live that is one of the ways back to the live positions it left on Kraken.
+// Another, for the alerts that record a return to paper and what it left: the live approval an unarmed
+// engine withdrew (domain/live-withdrawal.ts) and live positions left unchecked on Kraken (the self-heal
+// page, domain/live-left-open.ts). Once their group is acknowledged or resolved they are not counted —
+// they report a safety action the bot took or its consequence, not a fault of the strategy; counting
+// them would refuse the /mode live that is one of the ways back to the live positions left on Kraken,
+// for a whole window after an episode someone took (the page is raised again at each engine restart).
+// Open — nobody has taken them — they count. The rule is said in the check's details, and its fix.
 // The thresholds are the run's (ctx.thresholds): the gate policy the engine recorded, not whatever
 // this process's environment says (src/services/audit/gate-policy.ts).
 import { closedPaperTradeFacts, criticalAlertsSince } from '../../../db/queries/audit-facts.js';
@@ -18,6 +21,7 @@ import { paperStartOf, paperStartReason } from '../../../domain/paper-start.js';
 import { openIncident } from '../../../db/queries/kill-incidents.js';
 import { getBotState } from '../../bot-state.js';
 import { WITHDRAWAL_FINGERPRINT } from '../../../domain/live-withdrawal.js';
+import { LIVE_LEFT_FINGERPRINT } from '../../../domain/live-left-open.js';
 import { Decimal } from '../../../money.js';
 import { defineCheck, type CheckOutcome } from '../types.js';
 
@@ -31,6 +35,16 @@ function changeHint(source: 'engine' | 'process'): string {
   return source === 'engine'
     ? "the gate policy the engine recorded: GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT, GOLIVE_ALERT_WINDOW in the engine's environment"
     : 'GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT, GOLIVE_ALERT_WINDOW';
+}
+
+/** The alert groups that record a return to paper and what it left: not counted once acknowledged or resolved. */
+export const PAPER_RETURN_FINGERPRINTS: readonly string[] = [WITHDRAWAL_FINGERPRINT, LIVE_LEFT_FINGERPRINT];
+
+/** Which critical alerts count against the criteria, in the audit's words. */
+export function criticalAlertRule(window: string, incidentId: number | null): string {
+  return `counted: every critical alert raised in the last ${window} (test alerts aside), except those that record a return to paper `
+    + '(the live approval withdrawn by an unarmed engine, live positions left unchecked on Kraken) once acknowledged or resolved'
+    + (incidentId === null ? '' : `, and incident ${incidentId}'s own alerts once resolved, for its resume`);
 }
 
 export const goLiveCriteriaCheck = defineCheck({
@@ -49,9 +63,10 @@ export const goLiveCriteriaCheck = defineCheck({
     const why = paperStartReason(paperStart.from);
     const over = why ? `, over PAPER_STARTING_BALANCE ${start.toString()}: ${why}` : '';
     const incident = (await getBotState(ctx.db)).halted ? await openIncident(ctx.db) : undefined;
-    const { counted: critical, excused, safetyActions } = await criticalAlertsSince(ctx.db, since, incident?.id ?? null, [WITHDRAWAL_FINGERPRINT]);
+    const { counted: critical, excused, safetyActions } = await criticalAlertsSince(ctx.db, since, incident?.id ?? null, PAPER_RETURN_FINGERPRINTS);
     const excusedText = (excused > 0 ? `; ${excused} more of incident ${incident!.id}'s own alerts, resolved, not counted for its resume` : '')
-      + (safetyActions > 0 ? `; ${safetyActions} more of the live approval's withdrawal (an engine took the lease unarmed), resolved, not counted: a safety action, not a fault of the strategy` : '');
+      + (safetyActions > 0 ? `; ${safetyActions} more of a return to paper (the live approval withdrawn, or live positions left unchecked), acknowledged or resolved, not counted: a safety action, not a fault of the strategy` : '');
+    const rule = criticalAlertRule(windowText(t.alertWindowMs), incident?.id ?? null);
     const criteria = [
       t.minPaperTrades >= 1
         ? { name: 'paper trades', ok: count >= t.minPaperTrades, text: `${count} paper trades (need ≥ ${t.minPaperTrades})` }
@@ -63,7 +78,7 @@ export const goLiveCriteriaCheck = defineCheck({
     const details = {
       paperTrades: count, minPaperTrades: t.minPaperTrades, paperRoiPct: roi.toFixed(4), minRoiPct: Number(t.minRoiPct),
       paperStartingBalance: start.toString(), paperStartingBalanceFrom: paperStart.from,
-      criticalAlerts: critical, ...(excused > 0 ? { excusedIncidentAlerts: excused, incidentId: incident!.id } : {}), ...(safetyActions > 0 ? { excusedWithdrawalAlerts: safetyActions } : {}), alertWindow: windowText(t.alertWindowMs), criteria: criteria.map(({ name, ok }) => ({ name, ok })),
+      criticalAlerts: critical, criticalAlertRule: rule, ...(excused > 0 ? { excusedIncidentAlerts: excused, incidentId: incident!.id } : {}), ...(safetyActions > 0 ? { excusedPaperReturnAlerts: safetyActions } : {}), alertWindow: windowText(t.alertWindowMs), criteria: criteria.map(({ name, ok }) => ({ name, ok })),
       thresholds: t, thresholdsFrom: ctx.thresholds.source === 'engine' ? 'gate policy' : 'this process',
       ...(ctx.thresholds.envIgnored.length > 0 ? { envIgnored: ctx.thresholds.envIgnored.map((o) => `${o.env}=${o.value}`) } : {}),
     };
@@ -72,7 +87,8 @@ export const goLiveCriteriaCheck = defineCheck({
     const unmet = criteria.filter((x) => !x.ok);
     if (unmet.length > 0) {
       const floor = t.minPaperTrades < 1 ? `Set GOLIVE_MIN_PAPER_TRADES to at least 1${ctx.thresholds.source === 'engine' ? " in the engine's environment and restart the engine (ctb start)" : ''}, then audit again. ` : '';
-      return { status: 'fail', value, fix: `${floor}Keep paper trading until ${unmet.map((x) => x.name).join(', ')} ${unmet.length === 1 ? 'is' : 'are'} met (thresholds: ${changeHint(ctx.thresholds.source)}).`, details };
+      const alertsRule = critical > 0 ? ` Critical alerts ${rule}.` : '';
+      return { status: 'fail', value, fix: `${floor}Keep paper trading until ${unmet.map((x) => x.name).join(', ')} ${unmet.length === 1 ? 'is' : 'are'} met (thresholds: ${changeHint(ctx.thresholds.source)}).${alertsRule}`, details };
     }
     return { status: 'pass', value, fix: null, details };
   },

@@ -1,0 +1,48 @@
+// Owns storing one alert that waited in memory while the database was away (sink.ts's buffer): under
+// a deadline, so a database that hangs never holds the delivery tick, and idempotently, so a store
+// that gave up at its deadline but committed all the same (the hung bytes went through later) is
+// never stored a second time. The alert carries its own key (alert_events.raise_key, unique): the
+// next try either stores it, waits for the earlier try's commit and then fails on the key, or finds
+// it already stored — and then returns that stored event, as if this try had written it. A try that
+// stored it and adopted its direct message did both in one commit, so finding the event means both.
+import { sql } from 'drizzle-orm';
+import { execute, type Db } from '../db/client.js';
+import { withDeadline } from '../services/kill/deadline.js';
+import type { PersistResult } from './store.js';
+
+/** The event stored under `key`, with its group, if a try of it committed. */
+async function storedUnder(db: Db, key: string): Promise<PersistResult | undefined> {
+  const [row] = await execute<{ group_id: number; id: number; severity: PersistResult['severity'] }>(db, sql`
+    select e.group_id, e.id, g.severity from alert_events e join alert_groups g on g.id = e.group_id where e.raise_key = ${key}`);
+  return row ? { groupId: Number(row.group_id), eventId: Number(row.id), newGroup: false, severity: row.severity } : undefined;
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  return e?.code === '23505' || e?.cause?.code === '23505';
+}
+
+/** What storing a late alert came to: stored by this try, or found stored by an earlier one. */
+export interface LateStore {
+  result: PersistResult;
+  /** An earlier try that gave up had committed it: counted and tied to its message then, not now. */
+  already: boolean;
+}
+
+/**
+ * Runs `store` (which writes the alert with `key`) within `ms`. A try that gave up at its deadline may
+ * commit later: the next try then fails on the key (waiting for it first if it is still open, within
+ * this deadline too) or finds it, and returns the stored event. Throws when the database did not take
+ * it in time (the alert stays in memory and is tried again).
+ */
+export async function storeLateOnce(input: { db: Db; key: string; ms: number; store: () => Promise<PersistResult> }): Promise<LateStore> {
+  const what = 'the database (storing an alert kept while it was away)';
+  try {
+    return { result: await withDeadline(input.store(), input.ms, what), already: false };
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    const found = await withDeadline(storedUnder(input.db, input.key), input.ms, what);
+    if (!found) throw err;
+    return { result: found, already: true };
+  }
+}

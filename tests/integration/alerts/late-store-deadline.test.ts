@@ -1,0 +1,205 @@
+// Storing an alert kept in memory while the database was away (the delivery tick's flush): a store
+// that hangs gives up at KILL_DB_TIMEOUT instead of holding the tick, and a store that gave up but
+// committed all the same (its bytes went through once the database answered) is never stored a
+// second time — on real PostgreSQL behind a TCP proxy that stalls or refuses.
+import nock from 'nock';
+import { sql } from 'drizzle-orm';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
+import { createAlertRuntime, type AlertRuntime } from '../../../src/alerts/runtime.js';
+import { createOutboxAlertSink, type OutboxAlertSink } from '../../../src/alerts/sink.js';
+import { ManualClock } from '../../../src/clock.js';
+import { connectPostgres, type Database } from '../../../src/db/client.js';
+import { alertDeliveries, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
+import { silentLogger } from '../../../src/logger.js';
+import { usePostgresTestDb } from '../../support/db.js';
+import { ALERT_TABLES, alertConfig } from '../../support/alert-fixtures.js';
+import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
+
+const database = usePostgresTestDb({ truncate: [...ALERT_TABLES, 'bot_state'] });
+
+let slack: FakeSlack;
+let proxy: StallProxy;
+let proxied: Database;
+const open: Array<{ ctx: OwnedContext; runtime: AlertRuntime }> = [];
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(() => {
+  nock.enableNetConnect();
+});
+beforeEach(async () => {
+  slack = await startFakeSlack();
+  proxy = await startStallProxy();
+  proxied = connectPostgres(proxy.urlFor(database().url), { max: 4 });
+});
+afterEach(async () => {
+  for (const o of open.splice(0)) {
+    o.runtime.close();
+    await o.ctx.close();
+  }
+  proxy.set('forward');
+  await proxied.close().catch(() => undefined);
+  await proxy.close();
+  await slack.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls until `done` (10 s at most). */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!(await done()) && Date.now() < end) await sleep(20);
+}
+const eventCount = async () => (await database().db.select().from(alertEvents)).length;
+/** Times a flush of the buffer: what it left buffered, and how long it held the tick. */
+async function timedFlush(sink: OutboxAlertSink): Promise<{ left: number | 'held'; ms: number }> {
+  const t0 = Date.now();
+  const left = await Promise.race([sink.flushBuffered(), sleep(5_000).then(() => 'held' as const)]);
+  return { left, ms: Date.now() - t0 };
+}
+
+describe('storing an alert kept while the database was away', () => {
+  it('gives up at KILL_DB_TIMEOUT when the database stalls, and a try that committed later is not stored twice', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    // No alerts channel: no direct lane, so the flush goes straight to the store (no answering check first).
+    const config = alertConfig(null, { KILL_DB_TIMEOUT: '300ms' });
+    const sink = createOutboxAlertSink({ db: proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
+    proxy.set('down');
+    await sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });
+    expect(sink.buffered).toBe(1);
+
+    // The database neither answers nor refuses: the store's bytes are held.
+    proxy.set('stall');
+    clock.advance(30_000);
+    const stalled = await timedFlush(sink);
+    expect(stalled.left).toBe(1);
+    expect(stalled.ms).toBeLessThan(3_000);
+
+    // The held bytes go through: the try that gave up commits after all.
+    proxy.set('forward');
+    await until(async () => (await eventCount()) > 0);
+    expect(await eventCount()).toBe(1);
+
+    // The next flush finds it stored under its key: not stored a second time, and let go.
+    expect(await sink.flushBuffered()).toBe(0);
+    const events = await database().db.select().from(alertEvents);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.raiseKey).toMatch(/^[0-9a-f-]{36}$/);
+    const groups = await database().db.select().from(alertGroups);
+    expect(groups.map((g) => [g.fingerprint, g.count])).toEqual([['spread', 1]]);
+  });
+
+  it('a direct message\'s alert whose store waited past the deadline (a lock) and then committed: stored and adopted once', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    open.push({ ctx, runtime: createAlertRuntime(ctx) });
+    const sink = ctx.alerts as OutboxAlertSink;
+    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000000.000001' } }));
+    proxy.set('down');
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await sink.sendDirect();
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    proxy.set('forward');
+
+    // The database answers, but the store waits on a lock past the deadline.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = database().db.transaction(async (tx) => {
+      await tx.execute(sql`lock table alert_groups in exclusive mode`);
+      locked();
+      await released;
+    });
+    await isLocked;
+    clock.advance(30_000);
+    const waited = await timedFlush(sink);
+    expect(waited.left).toBe(1);
+    expect(waited.ms).toBeLessThan(3_000);
+    // A second try while the first still waits gives up too (it would wait for the first's commit).
+    expect((await timedFlush(sink)).left).toBe(1);
+    release();
+    await holder;
+    await until(async () => (await eventCount()) > 0);
+
+    expect(await sink.flushBuffered()).toBe(0);
+    await sleep(200); // a second store, had one been made, would have committed by now
+    const [group, ...others] = await database().db.select().from(alertGroups);
+    expect(others).toHaveLength(0);
+    expect(group!.count).toBe(1);
+    expect(group!.slackTs).toBe('1700000000.000001');
+    expect(await eventCount()).toBe(1);
+    // Adopted as its group's parent in the try that committed: no "where it lives" note for a second one.
+    const notes = await database().db.select().from(alertDeliveries);
+    expect(notes.filter((d) => d.kind !== 'slack_sync')).toHaveLength(0);
+  });
+});
+
+describe('a write that hung while the database stalled and committed once it answered', () => {
+  it('is stored marked late (raised at, stored at) whatever its severity, and its Slack message says so; a prompt one is not', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    const runtime = createAlertRuntime(ctx);
+    open.push({ ctx, runtime });
+    const sink = ctx.alerts as OutboxAlertSink;
+    await sink.raise({ source: 'exchange', severity: 'info', title: 'book refreshed', fingerprint: 'prompt' });
+
+    proxy.set('stall');
+    const raising = sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });
+    await sleep(600); // past KILL_DB_TIMEOUT: a warning has no direct message, its write just waits
+    clock.advance(90_000);
+    proxy.set('forward');
+    await raising;
+    expect(sink.buffered).toBe(0);
+
+    const events = await database().db.select().from(alertEvents).orderBy(alertEvents.id);
+    expect(events.map((e) => (e.details as Record<string, unknown>)._outage === undefined)).toEqual([true, false]);
+    expect((events[1]!.details as Record<string, unknown>)._outage).toMatchObject({ raisedAt: '2026-01-05T12:00:00.000Z', storedAt: '2026-01-05T12:01:30.000Z' });
+
+    for (let i = 0; i < 3; i += 1) {
+      await runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    const parents = slack.callsTo('chat.postMessage').filter((c) => !c.body.thread_ts);
+    const spread = parents.find((c) => String(c.body.text).includes('spread is wide'))!;
+    expect(JSON.stringify(spread.body.blocks)).toContain('LATE: raised at');
+    expect(JSON.stringify(spread.body.blocks)).toContain('1m 30s late');
+    const prompt = parents.find((c) => String(c.body.text).includes('book refreshed'))!;
+    expect(JSON.stringify(prompt.body.blocks)).not.toContain('LATE');
+  });
+});
+
+describe('the page of an alert stored late', () => {
+  it('says, in the DM, when it was raised and when it was stored', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    const runtime = createAlertRuntime(ctx);
+    open.push({ ctx, runtime });
+    const sink = ctx.alerts as OutboxAlertSink;
+    proxy.set('down');
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await sink.sendDirect();
+    clock.advance(60_000);
+    proxy.set('forward');
+    expect(await sink.flushBuffered()).toBe(0);
+    // Nobody on call: the first rung pages the approvers by DM.
+    expect(await runtime.escalation.tick()).toBe(1);
+    for (let i = 0; i < 4; i += 1) {
+      await runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    const dms = slack.callsTo('chat.postMessage').filter((c) => String(c.body.channel).startsWith('UAPPROVER'));
+    expect(dms.map((c) => c.body.channel).sort()).toEqual(['UAPPROVER1', 'UAPPROVER2']);
+    for (const dm of dms) {
+      expect(String(dm.body.text)).toContain('You are paged');
+      expect(String(dm.body.text)).toContain('LATE: raised at 2026-01-05 12:00:00 UTC');
+      expect(String(dm.body.text)).toContain('stored at 2026-01-05 12:01:00 UTC, 1m 0s late');
+    }
+  });
+});

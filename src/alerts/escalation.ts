@@ -17,7 +17,7 @@ import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { describeDuration } from '../config/duration.js';
 import { advanceEscalation, anyDueEscalation, endEscalation, escalationById, lockDueEscalations, pagedInRound, recordPage, silenceEscalation } from '../db/queries/alert-escalations.js';
-import { alertGroupById, latestAlertEvent } from '../db/queries/alert-groups.js';
+import { alertGroupById, firstAlertEvent, latestAlertEvent } from '../db/queries/alert-groups.js';
 import { databaseNow } from '../db/queries/database-clock.js';
 import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
 import { emailConfigured } from '../email/smtp.js';
@@ -207,12 +207,14 @@ export class EscalationTicker {
 
   async #page(db: Db, group: AlertGroup, targets: Targets, at: { round: number; step: number; first: boolean; label: string; now: Date; email: boolean; slaMs: number }): Promise<void> {
     const fresh: string[] = [];
+    // A group opened by an alert stored late says so in every page (raised when, stored when).
+    const first = targets.users.length > 0 && group.slackChannel ? await firstAlertEvent(db, group.id) : undefined;
     for (const userId of targets.users) {
       const newPage = await recordPage(db, { groupId: group.id, round: at.round, step: at.step, userId, reason: targets.reason, at: at.now });
       if (!newPage) continue; // already paged for this rung (another replica)
       fresh.push(userId);
       if (group.slackChannel) {
-        await enqueueDelivery(db, { groupId: group.id, kind: 'slack_dm', target: userId, now: at.now, payload: { text: pageMessage(group, at.label), round: at.round, step: at.step } });
+        await enqueueDelivery(db, { groupId: group.id, kind: 'slack_dm', target: userId, now: at.now, payload: { text: pageMessage(group, at.label, first), round: at.round, step: at.step } });
       }
     }
     const mentions = targets.channelWide ? '<!channel>' : fresh.map(who).join(' ');

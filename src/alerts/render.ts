@@ -3,6 +3,7 @@
 // Slack's Block Kit for alerts (the parent, the repeats) is src/slack/views/alert.ts, the email's
 // text src/email/render-notification.ts.
 import type { AlertEvent, AlertGroup } from '../db/schema/alerts.js';
+import { lateHead, outageMarkOf } from '../domain/alert-outage.js';
 
 export function headline(group: Pick<AlertGroup, 'severity' | 'title' | 'test'>): string {
   return `${group.test ? '[TEST] ' : ''}[${group.severity.toUpperCase()}] ${group.title}`;
@@ -13,9 +14,18 @@ export function who(actor: string | null | undefined): string {
   return /^[UW][A-Z0-9]{2,}$/.test(actor) ? `<@${actor}>` : actor;
 }
 
-export function pageMessage(group: AlertGroup, rung: string): string {
+const utc = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+
+/**
+ * `first`: the event that opened the group (and started its escalation). When it was stored late (kept
+ * while the database was away, or its write hung), the page says when it was raised and stored: the
+ * person paged now is answering something that happened that long ago.
+ */
+export function pageMessage(group: AlertGroup, rung: string, first?: Pick<AlertEvent, 'details'>): string {
+  const mark = outageMarkOf(first?.details);
   return `:rotating_light: You are paged (${rung}) for ${headline(group)} (×${group.count}). ` +
-    `Open the thread in the alerts channel and press Acknowledge. Group ${group.id}.`;
+    `Open the thread in the alerts channel and press Acknowledge. Group ${group.id}.` +
+    (mark ? `\n:hourglass: ${lateHead(mark, utc)}` : '');
 }
 
 /**

@@ -443,6 +443,13 @@ export interface Config extends RawEnv {
   autoKill: boolean;
   /** Which escalation variables the environment set (the others are the built-in defaults): `ctb oncall show` names the source. */
   escalationEnv: { ESCALATION_ACK_SLA: boolean; ESCALATION_MAX_ROUNDS: boolean };
+  /**
+   * The variables the PostgreSQL driver itself reads from the process environment for what
+   * DATABASE_URL leaves out (its host, port, database, user): naming the database a kill is aimed at
+   * (services/kill/kill-target.ts) resolves them as the driver does. Never in .env (the driver does
+   * not read that file: load.ts leaves them out of it). Optional: configurations built by hand have none.
+   */
+  postgresEnv?: PostgresEnv;
   /** Which gate-policy settings the environment set: the audit says which of them the gate policy overrides. */
   goliveEnv: Record<GatePolicyEnv, boolean>;
 }
@@ -456,6 +463,15 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
     this.problems = problems;
   }
+}
+
+/** The PostgreSQL driver's own environment variables for what a connection URL leaves out (postgres.js 3.4: parseOptions). */
+export const POSTGRES_ENV = ['PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGUSERNAME'] as const;
+export type PostgresEnv = Partial<Record<(typeof POSTGRES_ENV)[number], string>>;
+
+/** `vars` without the driver's own variables: what .env sets of them never reaches the driver. */
+export function withoutPostgresEnv<T extends Record<string, string | undefined>>(vars: T): T {
+  return Object.fromEntries(Object.entries(vars).filter(([name]) => !(POSTGRES_ENV as readonly string[]).includes(name))) as T;
 }
 
 /** Parses the environment once. Throws ConfigError naming every bad field and what is expected. */
@@ -533,6 +549,8 @@ export function readEnv(env: Record<string, string | undefined>): Config {
     slackEnabled: cfg.SLACK_BOT_TOKEN !== undefined,
     autoKill: cfg.AUTO_KILL === 'on' || (cfg.AUTO_KILL === 'live' && cfg.IS_LIVE),
     escalationEnv: { ESCALATION_ACK_SLA: isSet('ESCALATION_ACK_SLA'), ESCALATION_MAX_ROUNDS: isSet('ESCALATION_MAX_ROUNDS') },
+    // As the driver takes them: any non-empty value, untrimmed.
+    postgresEnv: Object.fromEntries(POSTGRES_ENV.filter((name) => (env[name] ?? '') !== '').map((name) => [name, env[name]!])) as PostgresEnv,
     goliveEnv: Object.fromEntries(GATE_POLICY_ENV.map((name) => [name, isSet(name)])) as Record<GatePolicyEnv, boolean>,
   };
 }

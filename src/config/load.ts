@@ -3,7 +3,7 @@
 // is no setting is named (setting-names.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnvFile, readEnvFile } from './env-file.js';
-import { ConfigError, readEnv, type Config } from './env.js';
+import { ConfigError, readEnv, withoutPostgresEnv, type Config } from './env.js';
 import { checkSettingNames, type EnvFileNames } from './setting-names.js';
 
 /**
@@ -28,7 +28,7 @@ export function envLayers(
     }
   }
   // The real environment wins over .env, so `IS_LIVE=false ctb ...` always forces paper.
-  return { ...fromFile, ...env };
+  return { ...withoutPostgresEnv(fromFile), ...env };
 }
 
 /**
@@ -47,7 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, envFile = '.env
   let config: Config | undefined;
   let problems = names.problems;
   try {
-    config = readEnv({ ...file?.vars, ...env });
+    config = readEnv({ ...withoutPostgresEnv(file?.vars ?? {}), ...env });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems = [...problems, ...err.problems];

@@ -106,6 +106,10 @@ export function lateText(mark: OutageMark, when: (at: Date) => string, opts: { b
   const state = opts.raisedBadge && mark.state ? ` When it was raised the state was ${opts.raisedBadge}${readAt}; the badge is the state now.`
     : !opts.badge ? '' : mark.state ? ` The badge is the state when it was raised${readAt}.` : '';
   const direct = directSendText(mark.direct, when, opts.group);
-  return `LATE: raised at ${when(new Date(mark.raisedAt))} by ${mark.process} while the database was unreachable; stored at ${when(new Date(mark.storedAt))}, ${lateBy(mark)} late.` +
-    `${direct ? ` ${direct}` : ''}${state}`;
+  return `${lateHead(mark, when)}${direct ? ` ${direct}` : ''}${state}`;
+}
+
+/** The LATE line's first sentence: raised when and by whom, stored when, how late. */
+export function lateHead(mark: OutageMark, when: (at: Date) => string): string {
+  return `LATE: raised at ${when(new Date(mark.raisedAt))} by ${mark.process} while the database was unreachable; stored at ${when(new Date(mark.storedAt))}, ${lateBy(mark)} late.`;
 }

@@ -62,9 +62,6 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
     check: (config) => ({ strategies: loadTradedStrategies(config) }),
     async start(ctx, _http, startOpts) {
       // As checked before the start; read here only when nothing was (a caller that starts this feature itself).
-      // Until the engine has prepared and warmed up (its first reconciliation, the feed's history), the
-      // bot is starting: a scheduled job's run it holds back is the start's doing (src/jobs/registry.ts).
-      const startHold = ctx.jobs.holdStart();
       const loaded = startOpts.files?.strategies ?? loadTradedStrategies(ctx.config);
       const strategies = loaded.config.strategies;
       // The release this process runs is the build it loaded now: a rebuild on disk before it takes
@@ -74,6 +71,11 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       // Armed with the key: every traded pair must be a market Kraken lists, known now, not at the first order.
       await assertKrakenListsPairs(ctx);
       const feed = await createMarketFeed(ctx.config, startOpts.feed, opts.market);
+      // Until the engine has prepared and warmed up (its first reconciliation, the feed's history), the
+      // bot is starting: a scheduled job's run it holds back is the start's doing (src/jobs/registry.ts).
+      // Taken once nothing above can throw: a start that throws leaves nothing behind (Feature.start),
+      // and startBot's own hold covers the start until here.
+      const startHold = ctx.jobs.holdStart();
       const lease = createLeaseKeeper(ctx, {
         role: startOpts.role, feed: startOpts.feed, ...(opts.standbyPollMs !== undefined ? { standbyPollMs: opts.standbyPollMs } : {}),
       });

@@ -16,6 +16,12 @@ export async function latestAlertEvent(db: Db, groupId: number): Promise<AlertEv
   return row;
 }
 
+/** The event that opened the group (the first stored into it). */
+export async function firstAlertEvent(db: Db, groupId: number): Promise<AlertEvent | undefined> {
+  const [row] = await db.select().from(alertEvents).where(eq(alertEvents.groupId, groupId)).orderBy(alertEvents.id).limit(1);
+  return row;
+}
+
 /** The live (not resolved) group with this fingerprint: there is at most one. */
 export async function liveAlertGroupId(db: Db, fingerprint: string): Promise<number | null> {
   const [row] = await execute<{ id: number }>(db, sql`select id from alert_groups where fingerprint = ${fingerprint} and status <> 'resolved' limit 1`);

@@ -6,7 +6,7 @@
 // its checklist message last showed (thread_shown), swapped only by the process that read it as it was.
 import { and, desc, eq, isNotNull, isNull, like, not, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { botState, incidents, type Incident, type ThreadShown } from '../schema/index.js';
+import { botState, incidents, killReplays, type Incident, type ThreadShown } from '../schema/index.js';
 
 export type NewIncident = typeof incidents.$inferInsert;
 
@@ -30,6 +30,13 @@ export async function liftHalt(db: Db, at: Date): Promise<void> {
     halted: false, haltedReason: null, haltedAt: null, haltedBy: null, mode: 'paper',
     version: sql`${botState.version} + 1`, updatedAt: at,
   }).where(and(eq(botState.id, 1), eq(botState.halted, true)));
+}
+
+/** Records that `by` wrote the saved kill: true only for the insert that made the row (the first writer). */
+export async function claimKillReplay(db: Db, input: { killId: string; at: Date; by: string }): Promise<boolean> {
+  const rows = await db.insert(killReplays).values({ killId: input.killId, replayedAt: input.at, replayedBy: input.by })
+    .onConflictDoNothing({ target: killReplays.killId }).returning({ killId: killReplays.killId });
+  return rows.length === 1;
 }
 
 export async function incidentByKillId(db: Db, killId: string): Promise<Incident | undefined> {

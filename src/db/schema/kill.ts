@@ -70,6 +70,19 @@ export const incidentChecklistItems = pgTable(
   (t) => [uniqueIndex('incident_checklist_items_item').on(t.incidentId, t.item)],
 );
 
+/**
+ * Each kill saved in DATA_DIR that a replay wrote to the database (services/kill/replay-pending.ts),
+ * inserted in the transaction that writes its halt: two processes replaying one saved kill at once
+ * (the bot's halt watcher and a shell's self-heal) both find it written, and only the one whose
+ * insert made the row raises its alert and posts its incident thread.
+ */
+export const killReplays = pgTable('kill_replays', {
+  killId: text('kill_id').primaryKey(),
+  replayedAt: at('replayed_at').notNull(),
+  /** The process that wrote it: host:pid. */
+  replayedBy: text('replayed_by').notNull(),
+});
+
 export type Incident = typeof incidents.$inferSelect;
 export type IncidentChecklistItem = typeof incidentChecklistItems.$inferSelect;
 export type ChecklistItemKey = IncidentChecklistItem['item'];

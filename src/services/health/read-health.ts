@@ -4,7 +4,8 @@
 // whatever the database does: a stalled query never rejects by itself, so the read runs under a
 // deadline, and past it the answer is 503 with what this process knows without the database and what
 // it could not read (`"database": "no answer within 1000 ms"`) — a health check that hangs is one a
-// load balancer cannot act on. src/http/health.ts serves it.
+// load balancer cannot act on. Until the bot's start is over, `start` says what it does (starting, or
+// waiting for a database that went away: src/app/wait-for-database.ts). src/http/health.ts serves it.
 import type { Config } from '../../config/env.js';
 import type { Database, Db } from '../../db/client.js';
 import type { JobRegistry } from '../../jobs/registry.js';
@@ -23,6 +24,7 @@ import type { BotState } from '../../db/schema/index.js';
 import { DeadlineError, withDeadline } from '../kill/deadline.js';
 import { isHaltLatched, type KillPorts } from '../kill/runtime.js';
 import { reconciliationGate } from '../reconcile/start/monitor.js';
+import type { StartStanding } from '../../domain/start-standing.js';
 
 export interface HealthAnswer {
   status: 200 | 503;
@@ -40,9 +42,17 @@ export interface HealthDeps {
   kill: KillPorts;
 }
 
-export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Promise<HealthAnswer> {
+export interface HealthProbeOptions {
+  feed: string;
+  /** The bot's start while it is not over: shown as `start` (starting, or waiting for the database). */
+  start?: { standing(): StartStanding | null };
+}
+
+export function healthProbe(ctx: HealthDeps, opts: HealthProbeOptions): () => Promise<HealthAnswer> {
   let failures = 0;
   return async () => {
+    const starting = opts.start?.standing() ?? null;
+    const start = starting ? { start: starting } : {};
     const timeoutMs = ctx.config.HEALTHZ_DB_TIMEOUT;
     try {
       const watched = feedStatusOf(ctx.database);
@@ -77,6 +87,7 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           // and then waiting: why it does not trade (the step it waits in, a halt, its gate), null when it trades.
           engine: { ...engine, thisProcess: holdsLease(ctx) ?? false, ...engineWaiting(ctx, state) },
           reconciliation: reconciliationHealth(standingOf(state), reconciliationGate(ctx) ?? null),
+          ...start,
         },
       };
     } catch (err) {
@@ -102,6 +113,7 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           feed: opts.feed,
           feedState: feedStatusOf(ctx.database) ?? null,
           engine: { thisProcess: holdsLease(ctx) ?? false },
+          ...start,
         },
       };
     }

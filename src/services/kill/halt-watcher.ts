@@ -10,6 +10,7 @@
 // cancelled Kraken's again), or released a kill not yet written.
 import type { Config } from '../../config/env.js';
 import { getBotState } from '../bot-state.js';
+import { knownServerIdentity, learnServerIdentity } from './database-identity.js';
 import { describeError, withDeadline } from './deadline.js';
 import { readPendingKills } from './pending-kill.js';
 import { replayPendingKills, type ReplayDeps } from './replay-pending.js';
@@ -51,6 +52,9 @@ export async function startHaltWatcher(ctx: HaltWatcherDeps, opts: HaltWatcherOp
     }
     const before = changes();
     const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (bot_state poll)');
+    // The database answers: learn which server it is, once, so a kill saved while it does not answer
+    // names the server it was aimed at (database-identity.ts). Not waited for.
+    if (!knownServerIdentity(ctx)) void learnServerIdentity(ctx);
     if (changes() !== before) {
       // Overtaken by this process while out: the next poll reads what it wrote.
       sawHaltedAt = null;

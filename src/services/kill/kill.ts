@@ -23,6 +23,7 @@ import { adoptHaltCancel } from './halt-cancel.js';
 import { KrakenRoom } from './kraken-room.js';
 import { handKrakenCancelOver, leaseForHandoff, neverLiveHere, type HandoffDeps } from './handoff.js';
 import { killTargetOf } from './kill-target.js';
+import { knownServerIdentity } from './database-identity.js';
 import { dropRunningKill, pendingKillPath, releaseRunningKill, saveRunningKill, type PendingKill } from './pending-kill.js';
 import { checklistOf, persistKill, recordCancelReport, type KillRecord, type PersistOutcome } from './persist-kill.js';
 import { killFollowUpOf, stillPending } from './follow-up-request.js';
@@ -40,7 +41,7 @@ import { clearCancelPhrase, krakenAccessOf, neverLiveNotice, zeroOpenConfirmedPh
  */
 export type KillDeps = ChecklistItemDeps & HandoffDeps & AnnounceDeps & {
   /** Where the database is, to name it when it cannot be used (never its password). */
-  config: Pick<Config, 'DATABASE_URL' | 'KRAKEN_API_URL' | 'DATA_DIR'>;
+  config: Pick<Config, 'DATABASE_URL' | 'KRAKEN_API_URL' | 'DATA_DIR' | 'postgresEnv'>;
   alerts: Pick<AlertSink, 'raise'>;
   kill: KillPorts;
   jobs: JobRegistry;
@@ -160,7 +161,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
 
   // The kill is on disk before the database is touched; the halt write starts as soon as it is.
   const record: KillRecord = { killId, at, actor: request.actor.id, trigger: request.trigger, reason, cancelReport: {} };
-  const saved: Omit<PendingKill, 'owner'> = { ...record, at: at.toISOString(), actorSource: request.actor.source, target: killTargetOf(ctx.config) };
+  const server = knownServerIdentity(ctx);
+  const saved: Omit<PendingKill, 'owner'> = { ...record, at: at.toISOString(), actorSource: request.actor.source, target: killTargetOf(ctx.config), ...(server ? { server } : {}) };
   // A kill with the key owes a follow-up on Kraken until it confirms zero open orders there: its first
   // entry says so, so a kill stopped or crashed before it answered is replayed with the cancel handed
   // on, not with the halt alone. Owned for as long as the kill can take to answer (its cancel's bound,

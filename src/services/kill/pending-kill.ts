@@ -36,6 +36,12 @@ export const pendingKillSchema = z.object({
    * by older versions: any process writes those.
    */
   target: z.string().optional(),
+  /**
+   * The identity of that database's server (database-identity.ts), when the process that killed had
+   * learned it before: a replay on a server that says the same writes the kill whatever name its
+   * configuration gives it, and one on another server does not, whatever the name.
+   */
+  server: z.object({ systemIdentifier: z.string(), database: z.string() }).optional(),
   /** The process whose kill is still writing this entry, and until when it counts as doing so. */
   owner: z.object({ host: z.string(), pid: z.number().int(), until: z.string() }).optional(),
 });

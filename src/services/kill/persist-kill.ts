@@ -7,7 +7,7 @@ import { cleanJson, cleanText } from '../../db/clean-text.js';
 import type { Db } from '../../db/client.js';
 import { createBotStateRow, lockBotState } from '../../db/queries/bot-state-row.js';
 import { checklistItemsOf, insertChecklistItems } from '../../db/queries/kill-checklist.js';
-import { haltForKill, incidentByKillId, insertIncident, openIncident, setIncidentCancelReport } from '../../db/queries/kill-incidents.js';
+import { claimKillReplay, haltForKill, incidentByKillId, insertIncident, openIncident, setIncidentCancelReport } from '../../db/queries/kill-incidents.js';
 import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import { CHECKLIST } from '../../domain/incident-checklist.js';
 
@@ -28,27 +28,41 @@ export interface PersistOutcome {
   replayed: boolean;
   /** bot_state was already halted before this kill. */
   wasHalted: boolean;
+  /**
+   * Written by a replay (`replayBy` given): whether this transaction is the first replay to write the
+   * saved kill — the only one that announces it. Absent for a kill writing its own halt.
+   */
+  firstReplay?: boolean;
 }
 
-export async function persistKill(db: Db, record: KillRecord): Promise<PersistOutcome> {
+export interface PersistOptions {
+  /** A replay of a kill saved in DATA_DIR, by this process (host:pid): claims the kill_replays row in the same transaction. */
+  replayBy?: string;
+}
+
+export async function persistKill(db: Db, record: KillRecord, opts: PersistOptions = {}): Promise<PersistOutcome> {
   // A reason PostgreSQL would refuse (a NUL) must never be why a halt is not written.
   const kill = { ...record, reason: cleanText(record.reason), actor: cleanText(record.actor), cancelReport: cleanJson(record.cancelReport) };
   return db.transaction(async (tx) => {
     await createBotStateRow(tx);
     const state = await lockBotState(tx);
+    // Claimed under the bot_state lock, in the transaction that writes the halt: replays of one saved
+    // kill in several processes queue on that lock, and exactly one of them inserts the row.
+    const replay = opts.replayBy !== undefined
+      ? { firstReplay: await claimKillReplay(tx, { killId: kill.killId, at: new Date(), by: opts.replayBy }) } : {};
     const same = await incidentByKillId(tx, kill.killId);
-    if (same) return { incident: same, alreadyKilled: true, replayed: true, wasHalted: state!.halted };
+    if (same) return { incident: same, alreadyKilled: true, replayed: true, wasHalted: state!.halted, ...replay };
 
     const wasHalted = state!.halted;
     if (!wasHalted || state!.mode !== 'paper') {
       await haltForKill(tx, { wasHalted, reason: kill.reason, at: kill.at, actor: kill.actor });
     }
     const open = await openIncident(tx);
-    if (open) return { incident: open, alreadyKilled: true, replayed: false, wasHalted };
+    if (open) return { incident: open, alreadyKilled: true, replayed: false, wasHalted, ...replay };
 
     const incident = await insertIncident(tx, { killId: kill.killId, openedAt: kill.at, openedBy: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport });
     await insertChecklistItems(tx, incident.id, CHECKLIST);
-    return { incident, alreadyKilled: false, replayed: false, wasHalted };
+    return { incident, alreadyKilled: false, replayed: false, wasHalted, ...replay };
   });
 }
 

@@ -8,6 +8,7 @@
 // kill: its cancel is done then. A keyless kill saved so is cancelled on Kraken by the bot with the
 // key that reads it (its halt listener, told of each new kill): what that cancel came to is written
 // here too — not confirmed, the follow-up a kill writes, the cancel item reopened pending on it.
+import { hostname } from 'node:os';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
 import { describeError, withDeadline } from './deadline.js';
@@ -19,7 +20,8 @@ import { followUpOnCancelItem } from './cancel-item-follow-up.js';
 import type { WrittenFollowUp } from './follow-up-request.js';
 import { latchHalt, type KillPorts } from './runtime.js';
 import { getBotState } from '../bot-state.js';
-import { killTargetOf } from './kill-target.js';
+import { killTargetOf, sameKillTarget } from './kill-target.js';
+import { describeServer, learnServerIdentity, sameServer, type ServerIdentity } from './database-identity.js';
 import { haltCancelForKill, type HaltCancelKey } from './halt-cancel.js';
 import type { VenueCancelReport } from './cancel-everywhere.js';
 
@@ -33,7 +35,7 @@ export interface ReplayOutcome {
 
 /** Writing saved kills: DATA_DIR, the database (and the thread it announces), this process's latch, the alert. */
 export type ReplayDeps = AnnounceDeps & {
-  config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL' | 'KILL_DB_TIMEOUT' | 'ENGINE_LEASE_TTL'>;
+  config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL' | 'KILL_DB_TIMEOUT' | 'ENGINE_LEASE_TTL' | 'postgresEnv'>;
   alerts: Pick<AlertSink, 'raise'>;
   kill: KillPorts;
 } & Partial<HaltCancelKey>;
@@ -102,13 +104,15 @@ async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
       if (writtenByItsKill(kill)) continue;
       // Aimed at another database: left in the file for a process on it. This process stays halted
       // (latched above, its bot with the key cancelled on Kraken): a halt is never ignored.
-      if (kill.target !== undefined && kill.target !== ours) {
-        tellOtherDatabase(ctx, kill, ours);
-        elsewhere.push({ killId: kill.killId, target: kill.target });
+      const here = await aimedHere(ctx, kill, ours);
+      if (!here.yes) {
+        tellOtherDatabase(ctx, kill, ours, here.server);
+        elsewhere.push({ killId: kill.killId, target: kill.target ?? ours });
         continue;
       }
       const outcome = await withDeadline(
-        persistKill(ctx.db, { killId: kill.killId, at: new Date(kill.at), actor: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport }),
+        persistKill(ctx.db, { killId: kill.killId, at: new Date(kill.at), actor: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport },
+          { replayBy: `${hostname()}:${process.pid}` }),
         ctx.config.KILL_DB_TIMEOUT, 'the database');
       // A kill that did not cancel on Kraken itself (no key): this process's cancel for it, when it made one.
       const own = kill.krakenFollowUp ? undefined : await ownCancelFor(ctx, kill.killId);
@@ -125,7 +129,10 @@ async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
       removePendingKills(ctx.config.DATA_DIR, [kill.killId]);
       ctx.logger.warn({ killId: kill.killId, incidentId: outcome.incident.id, ...(followUp ? { followUpRequest: followUp.requestId, who: followUp.who } : {}) },
         followUp ? "pending kill written to the database; its cancel, not confirmed on Kraken, is handed on as a follow-up request" : 'pending kill written to the database');
-      {
+      // Announced by the replay whose transaction first wrote it (kill_replays): another process
+      // replaying the same file at once (a shell's self-heal, the bot's halt watcher) finds it
+      // written by that one and says nothing more than its log line.
+      if (outcome.firstReplay === true) {
         // The kill's own reply said "pending" and posted nothing: announce it now, even when a
         // stalled transaction of that kill landed late on its own (then the incident is its own).
         const poster = ctx.kill.incidentPoster;
@@ -156,12 +163,28 @@ async function ownCancelFor(ctx: ReplayDeps, killId: string): Promise<VenueCance
   return cancel ? cancel.catch(() => null) : undefined;
 }
 
+/**
+ * Whether the saved kill is this database's to write. Saved by an older version (no target): anyone's.
+ * The server's identity, when the kill recorded it and this database says its own, decides: the same
+ * server under another name (an alias, a promoted standby) writes it; another server does not, even
+ * under the same name (a new cluster at the old address). Else the names (kill-target.ts).
+ */
+async function aimedHere(ctx: ReplayDeps, kill: PendingKill, ours: string): Promise<{ yes: boolean; server?: ServerIdentity }> {
+  if (kill.target === undefined) return { yes: true };
+  const server = kill.server ? await learnServerIdentity(ctx) : undefined;
+  if (kill.server && server) return { yes: sameServer(kill.server, server), server };
+  return { yes: sameKillTarget(kill.target, ours) };
+}
+
 /** Saved kills this process has said are another database's: said once each, not at every poll. */
 const toldOtherDatabase = new Set<string>();
 
-function tellOtherDatabase(ctx: ReplayDeps, kill: PendingKill, ours: string): void {
+function tellOtherDatabase(ctx: ReplayDeps, kill: PendingKill, ours: string, server: ServerIdentity | undefined): void {
   if (toldOtherDatabase.has(kill.killId)) return;
   toldOtherDatabase.add(kill.killId);
-  ctx.logger.error({ killId: kill.killId, reason: kill.reason, aimedAt: kill.target, thisDatabase: ours, file: pendingKillPath(ctx.config.DATA_DIR) },
-    `a kill saved in DATA_DIR is aimed at ${kill.target}, not at this process's database (${ours}): it is left in the file for a process on that database to write; this process stays halted until it is written`);
+  const aimed = `${kill.target}${kill.server && server ? ` (${describeServer(kill.server)})` : ''}`;
+  const here = `${ours}${kill.server && server ? `, ${describeServer(server)}` : ''}`;
+  ctx.logger.error({ killId: kill.killId, reason: kill.reason, aimedAt: kill.target, thisDatabase: ours, ...(kill.server && server ? { aimedAtServer: kill.server, thisServer: server } : {}),
+    file: pendingKillPath(ctx.config.DATA_DIR) },
+    `a kill saved in DATA_DIR is aimed at ${aimed}, not at this process's database (${here}): it is left in the file for a process on that database to write; this process stays halted until it is written`);
 }

@@ -173,3 +173,33 @@ describe('a write that hung while the database stalled and committed once it ans
     expect(JSON.stringify(prompt.body.blocks)).not.toContain('LATE');
   });
 });
+
+describe('the page of an alert stored late', () => {
+  it('says, in the DM, when it was raised and when it was stored', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    const runtime = createAlertRuntime(ctx);
+    open.push({ ctx, runtime });
+    const sink = ctx.alerts as OutboxAlertSink;
+    proxy.set('down');
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await sink.sendDirect();
+    clock.advance(60_000);
+    proxy.set('forward');
+    expect(await sink.flushBuffered()).toBe(0);
+    // Nobody on call: the first rung pages the approvers by DM.
+    expect(await runtime.escalation.tick()).toBe(1);
+    for (let i = 0; i < 4; i += 1) {
+      await runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    const dms = slack.callsTo('chat.postMessage').filter((c) => String(c.body.channel).startsWith('UAPPROVER'));
+    expect(dms.map((c) => c.body.channel).sort()).toEqual(['UAPPROVER1', 'UAPPROVER2']);
+    for (const dm of dms) {
+      expect(String(dm.body.text)).toContain('You are paged');
+      expect(String(dm.body.text)).toContain('LATE: raised at 2026-01-05 12:00:00 UTC');
+      expect(String(dm.body.text)).toContain('stored at 2026-01-05 12:01:00 UTC, 1m 0s late');
+    }
+  });
+});

@@ -1,12 +1,20 @@
 // A kill saved in DATA_DIR names the database it was aimed at (never a secret), and is written only
 // into that one: a process on another database that reads the same DATA_DIR stays halted (and, with
 // the Kraken key, cancels there) but leaves the saved kill in the file for a process on the right one.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { incidents } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { cancelOnHalt } from '../../../src/services/kill/halt-cancel.js';
-import { killTargetOf } from '../../../src/services/kill/kill-target.js';
+import { readEnv } from '../../../src/config/env.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { readServerIdentity } from '../../../src/db/queries/server-identity.js';
+import { knownServerIdentity } from '../../../src/services/kill/database-identity.js';
+import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
+import { executeKill } from '../../../src/services/kill/kill.js';
+import { killTargetOf, sameKillTarget } from '../../../src/services/kill/kill-target.js';
 import { addPendingKill, pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { replayPendingKills } from '../../../src/services/kill/replay-pending.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
@@ -14,7 +22,8 @@ import { resumeAfterHalt } from '../../../src/services/kill/resume.js';
 import { selfHeal } from '../../../src/services/self-heal/self-heal.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { freePort } from '../../support/free-port.js';
-import { killTestContext, useKillTestDb } from '../../support/kill-context.js';
+import { killTestContext, recordingDatabase, useKillTestDb } from '../../support/kill-context.js';
+import { startStallProxy } from '../../support/stall-proxy.js';
 import { openOrder } from '../../support/recording-exchange.js';
 
 const kill = useKillTestDb(['incident_checklist_items', 'incidents', 'bot_state', 'audit_runs', 'order_intents', 'engine_requests', 'engine_lease']);
@@ -57,6 +66,38 @@ describe('a kill saved in DATA_DIR names its database', () => {
     expect(killTargetOf({ DATABASE_URL: 'postgres://u:p@DB.Internal.:6432/ctb', DATA_DIR: 'x' })).toBe('PostgreSQL db.internal:6432/ctb');
     // A URL the driver refuses is not taken apart: with an unencoded / its "database name" is the password.
     expect(killTargetOf({ DATABASE_URL: 'postgres://u:/s3cret@db.internal/ctb', DATA_DIR: 'x' })).toBe('PostgreSQL (DATABASE_URL unreadable)');
+  });
+
+  it('what DATABASE_URL leaves out is named as the driver fills it in: PGHOST, PGPORT, PGDATABASE, then the user', () => {
+    const env = (postgresEnv: Record<string, string>) => readEnv({ DATABASE_URL: 'postgres:///', DATA_DIR: 'x', ...postgresEnv });
+    expect(killTargetOf(readEnv({ DATABASE_URL: 'postgres:///ctb', DATA_DIR: 'x', PGHOST: 'DB.internal', PGPORT: '6432' })))
+      .toBe(killTargetOf({ DATABASE_URL: 'postgres://u:p@db.internal:6432/ctb', DATA_DIR: 'y' }));
+    expect(killTargetOf(env({ PGHOST: 'db.internal', PGDATABASE: 'ctb' }))).toBe('PostgreSQL db.internal:5432/ctb');
+    expect(killTargetOf(env({ PGUSER: 'ops' }))).toBe('PostgreSQL 127.0.0.1:5432/ops');
+    expect(killTargetOf({ DATABASE_URL: 'postgres://ops@127.0.0.1', DATA_DIR: 'x', postgresEnv: { PGDATABASE: 'ctb' } })).toBe('PostgreSQL 127.0.0.1:5432/ctb');
+    // What the URL says wins over the variables, as in the driver.
+    expect(killTargetOf(readEnv({ DATABASE_URL: 'postgres://u@db.internal:6432/ctb', DATA_DIR: 'x', PGHOST: 'other', PGPORT: '7000', PGDATABASE: 'x' })))
+      .toBe('PostgreSQL db.internal:6432/ctb');
+    // ::1 is localhost too; a port written with a leading zero is the same port.
+    expect(killTargetOf({ DATABASE_URL: 'postgres://u@[::1]:05432/ctb', DATA_DIR: 'x' })).toBe('PostgreSQL 127.0.0.1:5432/ctb');
+  });
+
+  it('PG* variables set in .env are not the driver\'s (it reads the process environment only): they name nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-dotenv-'));
+    writeFileSync(join(dir, '.env'), 'PGHOST=elsewhere.internal\nPGPORT=7000\n');
+    const config = loadConfig({ DATABASE_URL: 'postgres:///ctb', DATA_DIR: dir }, join(dir, '.env'));
+    expect(killTargetOf(config)).toBe('PostgreSQL 127.0.0.1:5432/ctb');
+  });
+
+  it('an embedded database reached through a symbolic link to its DATA_DIR is the same one, also as saved by an older version', () => {
+    const real = mkdtempSync(join(tmpdir(), 'ctb-real-'));
+    const link = join(mkdtempSync(join(tmpdir(), 'ctb-link-')), 'data');
+    symlinkSync(real, link);
+    expect(killTargetOf({ DATA_DIR: link })).toBe(killTargetOf({ DATA_DIR: real }));
+    expect(killTargetOf({ DATA_DIR: `${link}/` })).toBe(`embedded PGlite in ${realpathSync(real)}/pglite`);
+    // Saved before targets were resolved through links: the path as written.
+    expect(sameKillTarget(`embedded PGlite in ${link}/pglite`, killTargetOf({ DATA_DIR: real }))).toBe(true);
+    expect(sameKillTarget(`embedded PGlite in ${real}-other/pglite`, killTargetOf({ DATA_DIR: real }))).toBe(false);
   });
 });
 
@@ -101,6 +142,48 @@ describe('replaying saved kills', () => {
     expect(readPendingKills(t.dataDir).map((k) => k.killId)).toEqual(['aimed-elsewhere']);
     expect(existsSync(pendingKillPath(t.dataDir))).toBe(true);
     expect((await getBotState(kill.db().db)).halted).toBe(true);
+    stop();
+  });
+
+  it('a kill made through another address of the same server (a proxy) records that server, and the bot on it writes the kill', async () => {
+    const direct = new URL(kill.db().url);
+    const proxy = kill.track(await startStallProxy(direct.hostname, Number(direct.port || 5432)));
+    const proxied = proxy.urlFor(kill.db().url);
+    const shell = await killTestContext({ database: kill.track(recordingDatabase(proxied, [])), env: { DATABASE_URL: proxied, KILL_DB_TIMEOUT: '1s' } });
+    kill.track(shell.ctx);
+    const identity = await readServerIdentity(kill.db().db);
+    // This process learned its server while the database answered: its halt watcher asks at its first poll.
+    const watcher = await startHaltWatcher(shell.ctx, { timer: false });
+    await vi.waitFor(() => expect(knownServerIdentity(shell.ctx)).toEqual(identity));
+    await watcher.stop();
+    proxy.set('down');
+    const result = await executeKill(shell.ctx, { actor: { id: 'U0OPERATOR', source: 'slack' }, reason: 'through the proxy', trigger: 'manual' });
+    expect(result.state).toBe('pending');
+    const [entry] = readPendingKills(shell.dataDir);
+    expect(entry).toMatchObject({ target: `PostgreSQL 127.0.0.1:${proxy.port}/${kill.db().name}`, server: identity });
+
+    const { t, stop } = await botOnTestDatabase(shell.dataDir);
+    expect(killTargetOf(t.ctx.config)).not.toBe(entry!.target);
+    const replay = await replayPendingKills(t.ctx);
+    expect(replay).toMatchObject({ written: [entry!.killId], remaining: 0 });
+    expect(replay.elsewhere).toBeUndefined();
+    expect(await kill.db().db.select().from(incidents)).toEqual([expect.objectContaining({ killId: entry!.killId, reason: 'through the proxy' })]);
+    stop();
+  });
+
+  it('a kill that recorded another server is not written here even under this database\'s name: both servers are named', async () => {
+    const { t, stop } = await botOnTestDatabase();
+    const identity = await readServerIdentity(kill.db().db);
+    const other = { systemIdentifier: '7000000000000000001', database: identity.database };
+    addPendingKill(t.dataDir, { ...saved('other-server', killTargetOf(t.ctx.config)), server: other });
+    const errors: string[] = [];
+    vi.spyOn(t.ctx.logger, 'error').mockImplementation(((...args: unknown[]) => void errors.push(String(args.find((a) => typeof a === 'string') ?? ''))) as never);
+    const replay = await replayPendingKills(t.ctx);
+    expect(replay).toMatchObject({ written: [], remaining: 1, elsewhere: [{ killId: 'other-server' }] });
+    expect(await kill.db().db.select().from(incidents)).toEqual([]);
+    expect(isHaltLatched(t.ctx)).toBe(true);
+    expect(errors.filter((e) => e.includes(`(server 7000000000000000001, database ${identity.database}), not at this process's database`)
+      && e.includes(`server ${identity.systemIdentifier}, database ${identity.database})`))).toHaveLength(1);
     stop();
   });
 

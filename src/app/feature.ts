@@ -4,6 +4,7 @@ import type { IncidentPoster } from '../services/kill/runtime.js';
 import type { Config } from '../config/env.js';
 import type { AppContext } from './context.js';
 import type { StartFiles } from './start-checks.js';
+import type { StartProgress } from './start-progress.js';
 
 export interface StartOptions {
   /** 'all' runs everything in one process; Procfile splits web (HTTP, Slack) and worker (engine, jobs). */
@@ -11,6 +12,8 @@ export interface StartOptions {
   feed: 'kraken' | 'replay';
   /** The files read and checked before the start (start-checks.ts): a feature uses these rather than reading them again. */
   files?: StartFiles;
+  /** What the bot's start is doing until it is over (startBot's; absent where a caller starts a feature itself). */
+  progress?: StartProgress;
 }
 
 export interface RunningFeature {
@@ -28,6 +31,10 @@ export interface Feature {
    * part runs. What it returns reaches start() as `opts.files`.
    */
   check?(config: Config): StartFiles;
+  /**
+   * Starts the part. One that throws leaves nothing running: when the database went away during it, after it
+   * had answered, startBot runs it again once the database answers (wait-for-database.ts).
+   */
   start(ctx: AppContext, http: HttpServer, opts: StartOptions): Promise<RunningFeature | void>;
 }
 

@@ -16,8 +16,11 @@ import { engineMode } from '../domain/engine-mode.js';
 import { tradingStateOf } from '../domain/trading-state.js';
 import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
 import { engineStanding } from '../services/engine-lease/runtime.js';
+import { engineProgress, engineTradingWithin, engineWaitingWhy } from '../services/engine-lease/engine-progress.js';
 import { readEngineHolder } from '../services/engine-lease/holder-view.js';
 import { withDeadline } from '../services/kill/deadline.js';
+import { StartProgress } from './start-progress.js';
+import { untilDatabaseAnswers } from './wait-for-database.js';
 
 /**
  * How long the banner waits for the engine's first try for its lease, or (role web) for the read of the
@@ -40,6 +43,11 @@ export interface StartBotOptions extends StartOptions {
   port?: number;
   exchanges?: BuildContextOptions['exchanges'];
   liveSwitch?: BuildContextOptions['liveSwitch'];
+  /**
+   * Aborted when the bot is asked to stop while it starts: a wait for the database (wait-for-database.ts)
+   * ends then, with StartStoppedError, after the parts already started are stopped.
+   */
+  stop?: AbortSignal;
 }
 
 /**
@@ -67,7 +75,8 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   // The files this role's parts read are checked first (unless the caller has: `ctb start`): a bad one
   // is reported in the first second, before the port is taken, the database migrated or any part started.
   const files: StartFiles = opts.files ?? Object.assign({}, ...features.filter((f) => f.roles.includes(opts.role)).map((f) => f.check?.(opts.config) ?? {}));
-  const startOpts: StartOptions = { role: opts.role, feed: opts.feed, files };
+  const progress = new StartProgress();
+  const startOpts: StartOptions = { role: opts.role, feed: opts.feed, files, progress };
   const logger = opts.logger ?? createLogger({ config: opts.config });
   const http = createHttpServer(logger, { starting: true });
   const port = await bindPort(http, opts.port ?? opts.config.PORT, opts.config.HOST);
@@ -99,6 +108,9 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   );
   // The parts' start: the jobs they schedule may miss runs meanwhile, which is the start's doing.
   const startHold = ctx.jobs.holdStart();
+  // The database answered (it was migrated): from here on, one that goes away is waited for, while the
+  // parts already started serve (/healthz, POST /kill, Slack); the part it cut is started again.
+  const waitDeps = { logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop };
   const running: Array<{ name: string; feature: RunningFeature }> = [];
   const stop = async () => {
     for (const { name, feature } of running.reverse()) {
@@ -114,14 +126,23 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   try {
     for (const feature of features) {
       if (!feature.roles.includes(opts.role)) continue;
-      const started = await feature.start(ctx, http, startOpts);
+      const started = await untilDatabaseAnswers(`the part "${feature.name}"`, () => feature.start(ctx, http, startOpts), waitDeps);
       if (started) running.push({ name: feature.name, feature: started });
     }
     http.ready();
-    const state = await getBotState(ctx.db);
-    const tradingState = tradingStateOf(state);
     // Its first try for the engine lease answered: a standby says it is one, not that it trades.
     const engine = await engineStanding(ctx, BANNER_LEASE_WAIT_MS);
+    // Holding the lease, its engine gets as long again to run its first pass; if it has not (a live
+    // approval's withdrawal the database will not record, the start reconciliation, a slow warm-up),
+    // the banner says what it waits on, and a line follows once it trades.
+    const engineSteps = engine?.kind === 'engine' ? engineProgress(ctx) : undefined;
+    const tradingNow = engineSteps ? await engineTradingWithin(ctx, BANNER_LEASE_WAIT_MS) : false;
+    const state = await untilDatabaseAnswers('the start banner', () => getBotState(ctx.db), waitDeps);
+    const tradingState = tradingStateOf(state);
+    const engineWaiting = engineSteps ? engineWaitingWhy(engineSteps, state, effectiveMode(state, opts.config.IS_LIVE)) : undefined;
+    if (engineSteps && !tradingNow) {
+      void engineSteps.trading.then(() => logger.info({ event: 'engine_trading' }, 'engine trading now: its first pass ran (the start banner said it was waiting; `ctb mode status` shows the mode and trading state)'));
+    }
     // A process without an engine (role web) names the one that trades: one read of the lease row, bounded
     // as the lease wait is, so a stalled database delays the banner by that much and says it was not read.
     const engineHolder = engine === undefined && opts.role === 'web'
@@ -133,12 +154,13 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     // Live or paper is the arming of the process that trades: a web process's own places no order.
     const armed = engineHolder === undefined ? opts.config.IS_LIVE : engineHolder?.state === 'running' && engineHolder.armed;
     const banner = startBanner({
-      config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(), engine, engineHolder,
+      config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(), engine, engineHolder, engineWaiting,
       // The lease's holder's mode when read (unknown: stale, armed, the database live), else this process's.
       mode: engineHolder ? engineMode(state, engineHolder) : effectiveMode(state, armed), tradingState, haltedReason: state.haltedReason,
-      ...(tradingState === 'halted' ? { onlyReplayBooked: await onlyReplayOrders(ctx.db) } : {}),
+      ...(tradingState === 'halted' ? { onlyReplayBooked: await untilDatabaseAnswers('the start banner', () => onlyReplayOrders(ctx.db), waitDeps) } : {}),
     });
     logger.info(banner.fields, banner.message);
+    progress.over();
     return { ctx, port, stop };
   } catch (err) {
     await stop();

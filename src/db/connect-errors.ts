@@ -202,3 +202,63 @@ export function networkFailure(err: unknown, databaseUrl?: string): string | nul
   const named = where === null || text.includes(where) ? text : `${text} (at ${where})`;
   return named.includes(String(e.code)) ? named : `${named} (${String(e.code)})`;
 }
+
+/** A database that answered going away: how (refused, lost, no answer in time …), where, and in what words. */
+export interface DatabaseOutage {
+  kind: 'refused' | 'lost' | 'timeout' | 'unreachable' | 'host not found';
+  /** host:port (or the socket's path) without the password. */
+  at: string;
+  /** What happened, for a person: "connection refused (ECONNREFUSED)". */
+  detail: string;
+}
+
+// The server's own words for going away: shutting down (57P01 admin, 57P02 crash), starting up (57P03),
+// and the connection exceptions (class 08).
+const SERVER_GOING_AWAY = /^(57P0[123]|08\d{3})$/;
+
+/**
+ * The database went away, if that is what `err` says: refused, closed, reset, no answer in time, its
+ * host unreachable or unknown, a server shutting down or starting up — or, at an address that answered
+ * as PostgreSQL before, new connections closed without an answer (a proxy whose server is gone). Null
+ * for anything else, a wrong password or a missing database included: waiting does not fix those.
+ * Only for a database known to have answered (the bot's start, after its migrations): at the first
+ * connection the same errors are a configuration to check (databaseProblem).
+ */
+export function databaseOutage(err: unknown, databaseUrl?: string): DatabaseOutage | null {
+  const e = driverErrorOf(err);
+  if (!e) return null;
+  const target = databaseTarget(databaseUrl);
+  const code = String(e.code);
+  if (SOCKET_CODES.has(code) && !fromDatabase(err, e, target)) return null;
+  const where = at(e, target);
+  const serverText = typeof e.message === 'string' ? e.message.split('\n')[0] : '';
+  const outage = (kind: DatabaseOutage['kind'], detail: string): DatabaseOutage => ({ kind, at: where, detail });
+  switch (code) {
+    case 'ECONNREFUSED':
+      return outage('refused', 'connection refused (ECONNREFUSED)');
+    case 'ENOENT':
+      return outage('refused', 'no socket there (ENOENT)');
+    case 'CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return outage('timeout', `no answer in time (${code})`);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return outage('unreachable', `host unreachable (${code})`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return outage('host not found', `host name not found (${code})`);
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'CONNECTION_CLOSED':
+    case 'CONNECTION_DESTROYED':
+      return outage('lost', `connection lost (${code})`);
+    case 'STARTUP_CLOSED':
+      return outage('lost', 'connection lost: closed during its start-up without an error message (STARTUP_CLOSED)');
+    case 'NOT_POSTGRES':
+      return outage('lost', typeof e.answer === 'string'
+        ? `connection lost: the server there now sends ${e.answer} (NOT_POSTGRES)`
+        : 'connection lost: new connections are closed without an answer (NOT_POSTGRES)');
+    default:
+      return SERVER_GOING_AWAY.test(code) ? outage('lost', `connection lost: ${serverText} (${code})`) : null;
+  }
+}

@@ -6,7 +6,7 @@
 
 /** The manifest's bot scopes. */
 export const BOT_SCOPES: readonly string[] = [
-  'commands', 'chat:write', 'files:write', 'im:history', 'users:read', 'reactions:read',
+  'commands', 'chat:write', 'files:write', 'im:history', 'channels:history', 'groups:history', 'users:read', 'reactions:read',
 ];
 
 /**

@@ -8,7 +8,7 @@ export const healthFeature: Feature = {
   name: 'health',
   roles: ['all', 'web', 'worker'],
   async start(ctx, http, opts) {
-    const probe = healthProbe(ctx, { feed: opts.feed });
+    const probe = healthProbe(ctx, { feed: opts.feed, ...(opts.progress ? { start: opts.progress } : {}) });
     http.route('GET', '/healthz', async (_req, res) => {
       const { status, body } = await probe();
       sendJson(res, status, body);

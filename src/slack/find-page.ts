@@ -3,7 +3,8 @@
 // in the person's DM for the message carrying the delivery's id (PAGE_EVENT metadata) before posting
 // it again, so a crash never pages anyone twice. Which DM is the person's is known from an earlier
 // page to them (Slack names the DM channel in its answer; alert_deliveries records it): reading its
-// recent messages needs im:history only.
+// recent messages needs im:history. A direct alert (alerts/direct-lane.ts) is looked for the same way in
+// the alerts channel: channels:history (public) or groups:history (private).
 import type { WebClient } from '@slack/web-api';
 import type { Delivered } from '../notifications/notification.js';
 

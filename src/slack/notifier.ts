@@ -119,10 +119,33 @@ function raisedState(n: SlackNotification): BadgeState | undefined {
 }
 
 /**
- * The direct message Slack already holds from a try that got no answer, if any. Slack refusing to say
- * (a missing channels:history scope) sends it again, at worst a second time, logged.
+ * Slack would not say what a channel holds (conversations.history refused): the message is sent again,
+ * at worst a second time. A missing scope (an app installed before the manifest asked for it) is a
+ * warning naming the scope to add, once per scope for this notifier; later refusals for it are info
+ * lines. Any other refusal is a warning each time.
  */
-async function lookUpDirect(web: WebClient, n: Extract<SlackNotification, { kind: 'alert_direct' }>, logger: Logger): Promise<Delivered | undefined> {
+function lookUpRefused(logger: Logger, warned: Set<string>, err: unknown, fields: Record<string, unknown>, what: string): void {
+  const data = (err as { data?: { error?: string; needed?: string } }).data;
+  if (data?.error !== 'missing_scope') {
+    logger.warn({ ...fields, error: data?.error }, `could not check whether ${what} reached Slack; sending it (it may arrive twice)`);
+    return;
+  }
+  const scope = data.needed ?? 'the history scope of that conversation';
+  const msg = `could not check whether ${what} reached Slack: the Slack app's token lacks ${scope}. Add ${scope} to the app `
+    + `(slack/manifest.yaml asks for it) and reinstall it to the workspace; until then such a message is sent again and may arrive twice`;
+  if (warned.has(scope)) {
+    logger.info({ ...fields, error: data.error, needed: scope }, msg);
+    return;
+  }
+  warned.add(scope);
+  logger.warn({ ...fields, error: data.error, needed: scope }, msg);
+}
+
+/**
+ * The direct message Slack already holds from a try that got no answer, if any. Slack refusing to say
+ * (a missing channels:history or groups:history scope) sends it again, at worst a second time, logged.
+ */
+async function lookUpDirect(web: WebClient, n: Extract<SlackNotification, { kind: 'alert_direct' }>, logger: Logger, warned: Set<string>): Promise<Delivered | undefined> {
   try {
     const found = await findDirect(web, { channel: n.channel, directId: n.directId });
     logger.info({ directId: n.directId, found: found !== undefined },
@@ -130,8 +153,7 @@ async function lookUpDirect(web: WebClient, n: Extract<SlackNotification, { kind
     return found;
   } catch (err) {
     if ((err as { code?: string })?.code !== ErrorCode.PlatformError) throw err;
-    logger.warn({ directId: n.directId, error: (err as { data?: { error?: string } }).data?.error },
-      'could not check whether a direct alert message that got no answer reached Slack; sending it (it may arrive twice)');
+    lookUpRefused(logger, warned, err, { directId: n.directId }, 'a direct alert message that got no answer');
     return undefined;
   }
 }
@@ -142,7 +164,7 @@ async function lookUpDirect(web: WebClient, n: Extract<SlackNotification, { kind
  * keep the person from being paged: it is logged, and the page goes out, at worst a second time. Not
  * reaching Slack is thrown: the page is tried again later.
  */
-async function lookUpPage(web: WebClient, n: Extract<SlackNotification, { kind: 'alert_page' }>, logger: Logger): Promise<Delivered | undefined> {
+async function lookUpPage(web: WebClient, n: Extract<SlackNotification, { kind: 'alert_page' }>, logger: Logger, warned: Set<string>): Promise<Delivered | undefined> {
   if (!n.dmChannel) {
     logger.warn({ deliveryId: n.deliveryId, user: n.user },
       'could not check whether an interrupted page reached Slack: no earlier page to this person recorded their DM; sending it (it may arrive twice)');
@@ -155,8 +177,7 @@ async function lookUpPage(web: WebClient, n: Extract<SlackNotification, { kind: 
     return found;
   } catch (err) {
     if ((err as { code?: string })?.code !== ErrorCode.PlatformError) throw err;
-    logger.warn({ deliveryId: n.deliveryId, user: n.user, error: (err as { data?: { error?: string } }).data?.error },
-      'could not check whether an interrupted page reached Slack; sending it (it may arrive twice)');
+    lookUpRefused(logger, warned, err, { deliveryId: n.deliveryId, user: n.user }, 'an interrupted page');
     return undefined;
   }
 }
@@ -164,6 +185,8 @@ async function lookUpPage(web: WebClient, n: Extract<SlackNotification, { kind: 
 export function slackNotifier(deps: { config: Config; logger: Logger; client?: WebClient }): Notifier {
   const carriage = slackCarriage(deps.config);
   const web = () => deps.client ?? slackWebClient(deps.config);
+  /** Scopes a history lookup found missing, already warned about. */
+  const warnedScopes = new Set<string>();
   return {
     carries: carriedKinds(carriage),
     async notify(db: Db, n: Notification): Promise<Delivered> {
@@ -174,11 +197,11 @@ export function slackNotifier(deps: { config: Config; logger: Logger; client?: W
       if (fromOutbox(n)) {
         try {
           if (n.kind === 'alert_page' && n.checkSent) {
-            const found = await lookUpPage(web(), n, deps.logger);
+            const found = await lookUpPage(web(), n, deps.logger, warnedScopes);
             if (found) return found;
           }
           if (n.kind === 'alert_direct' && n.checkSent) {
-            const found = await lookUpDirect(web(), n, deps.logger);
+            const found = await lookUpDirect(web(), n, deps.logger, warnedScopes);
             if (found) return found;
           }
           return await send(web(), n, message, opsChannel);

@@ -26,9 +26,19 @@ interface Cruise {
   modules: Array<{ source: string; dependencies: Array<{ resolved: string; module: string; dependencyTypes: string[] }> }>;
 }
 
+/**
+ * Node's flag for the dependency-cruiser process; its output is the same without it. The process
+ * imports TypeScript's 9 MB CommonJS file from an ES module (dependency-cruiser's own import()), and
+ * with module-syntax detection on (Node 20.19's default for a .js file whose package names no "type")
+ * Node first compiles the whole file to see whether it is an ES module, before it lexes and runs it
+ * as the CommonJS it is. Measured importing typescript so, 10 runs each under load: 1.18 CPU-s with
+ * detection, 0.97 without.
+ */
+const CRUISE_NODE_FLAGS = ['--no-experimental-detect-module'];
+
 /** Each job cruised with CONFIG from its directory, in one dependency-cruiser process. */
 async function cruise(jobs: Array<{ cwd: string; dirs: string[] }>): Promise<Cruise[]> {
-  const out = await promisify(execFile)(process.execPath, [childScript('cruise-child'), CONFIG, JSON.stringify(jobs)], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 })
+  const out = await promisify(execFile)(process.execPath, [...CRUISE_NODE_FLAGS, childScript('cruise-child'), CONFIG, JSON.stringify(jobs)], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 })
     .catch((err: { stderr?: string }) => {
       throw new Error(`dependency-cruiser failed: ${err.stderr ?? String(err)}`);
     });

@@ -40,10 +40,16 @@ export const startCli: CliRegistration = {
         const logger = createLogger({ config, rotate: true });
         // SIGINT, SIGTERM and SIGHUP (the bot's terminal closed) are stop requests from here on: Node's
         // default is to die at once, which left the engine lease to go stale and the PGlite lock and
-        // socket behind. One that comes while the bot is starting stops it once it has started.
+        // socket behind. One that comes while the bot is starting stops it once it has started — or at
+        // once when the start is waiting for a database that went away (src/app/wait-for-database.ts).
         let stopRequested: string | undefined;
         let stopNow: ((signal: string) => void) | undefined;
-        const onStopSignal = (signal: string) => (stopNow ? stopNow(signal) : (stopRequested ??= signal));
+        const stopWhileStarting = new AbortController();
+        const onStopSignal = (signal: string) => {
+          if (stopNow) return stopNow(signal);
+          stopRequested ??= signal;
+          stopWhileStarting.abort();
+        };
         for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onStopSignal);
         const feed = opts.feed ?? config.MARKET_FEED;
         const database = describeDatabase(config, config.DATABASE_URL ? 'postgres' : 'pglite', io.cwd);
@@ -53,7 +59,9 @@ export const startCli: CliRegistration = {
           `starting ctb (${opts.role === 'web' ? 'role web, no engine' : `${config.IS_LIVE ? 'armed for live' : 'paper only'}, role ${opts.role}, feed ${feed}`}, ${database}): ` +
             'loading, migrating and opening the database…',
         );
-        const [{ installCrashHandlers }, { startBot }] = await Promise.all([import('../../app/crash-handlers.js'), import('../../app/runtime.js')]);
+        const [{ installCrashHandlers }, { startBot }, { StartStoppedError }] = await Promise.all([
+          import('../../app/crash-handlers.js'), import('../../app/runtime.js'), import('../../app/wait-for-database.js'),
+        ]);
         let bot: Awaited<ReturnType<typeof startBot>> | undefined;
         const uninstall = installCrashHandlers({
           logger,
@@ -65,7 +73,7 @@ export const startCli: CliRegistration = {
           },
         });
         try {
-          bot = await startBot({ config: { ...config, MARKET_FEED: feed }, logger, role: opts.role, feed, files });
+          bot = await startBot({ config: { ...config, MARKET_FEED: feed }, logger, role: opts.role, feed, files, stop: stopWhileStarting.signal });
           const running = bot;
           await new Promise<void>((resolve) => {
             const shutdown = (signal: string) => {
@@ -81,6 +89,11 @@ export const startCli: CliRegistration = {
           });
           setExit(0);
         } catch (err) {
+          // Stopped as asked: the parts already started were stopped (startBot), as a running bot's are.
+          if (err instanceof StartStoppedError) {
+            logger.info({ signal: stopRequested }, `stopped after ${stopRequested ?? 'a stop signal'}: ${err.message}`);
+            return setExit(0);
+          }
           setExit(printError(io, err, config));
         } finally {
           uninstall();

@@ -4,7 +4,8 @@
 // whatever the database does: a stalled query never rejects by itself, so the read runs under a
 // deadline, and past it the answer is 503 with what this process knows without the database and what
 // it could not read (`"database": "no answer within 1000 ms"`) — a health check that hangs is one a
-// load balancer cannot act on. src/http/health.ts serves it.
+// load balancer cannot act on. Until the bot's start is over, `start` says what it does (starting, or
+// waiting for a database that went away: src/app/wait-for-database.ts). src/http/health.ts serves it.
 import type { Config } from '../../config/env.js';
 import type { Database, Db } from '../../db/client.js';
 import type { JobRegistry } from '../../jobs/registry.js';
@@ -14,13 +15,16 @@ import { standingOf, type ReconciliationStanding } from '../../domain/reconcilia
 import { tradingStateOf } from '../../domain/trading-state.js';
 import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
 import { FEED_SILENT_FINGERPRINT, feedStatusOf, type FeedStatus } from '../../engine/feed-watch.js';
-import { getBotState } from '../bot-state.js';
+import { effectiveMode, getBotState } from '../bot-state.js';
 import { engineMode, holderArmed } from '../../domain/engine-mode.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { holdsLease } from '../engine-lease/runtime.js';
+import { engineProgress, engineWaitingWhy } from '../engine-lease/engine-progress.js';
+import type { BotState } from '../../db/schema/index.js';
 import { DeadlineError, withDeadline } from '../kill/deadline.js';
 import { isHaltLatched, type KillPorts } from '../kill/runtime.js';
 import { reconciliationGate } from '../reconcile/start/monitor.js';
+import type { StartStanding } from '../../domain/start-standing.js';
 
 export interface HealthAnswer {
   status: 200 | 503;
@@ -38,9 +42,17 @@ export interface HealthDeps {
   kill: KillPorts;
 }
 
-export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Promise<HealthAnswer> {
+export interface HealthProbeOptions {
+  feed: string;
+  /** The bot's start while it is not over: shown as `start` (starting, or waiting for the database). */
+  start?: { standing(): StartStanding | null };
+}
+
+export function healthProbe(ctx: HealthDeps, opts: HealthProbeOptions): () => Promise<HealthAnswer> {
   let failures = 0;
   return async () => {
+    const starting = opts.start?.standing() ?? null;
+    const start = starting ? { start: starting } : {};
     const timeoutMs = ctx.config.HEALTHZ_DB_TIMEOUT;
     try {
       const watched = feedStatusOf(ctx.database);
@@ -71,9 +83,11 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           // The engine's market feed: as this process's engine sees it, else as the silent-feed alert says (null: no word of it here).
           feedState,
           engineHeartbeatAt: state.engineHeartbeatAt?.toISOString() ?? null,
-          // The process that runs the engine (any replica answers the same); thisProcess: whether it is this one.
-          engine: { ...engine, thisProcess: holdsLease(ctx) ?? false },
+          // The process that runs the engine (any replica answers the same); thisProcess: whether it is this one,
+          // and then waiting: why it does not trade (the step it waits in, a halt, its gate), null when it trades.
+          engine: { ...engine, thisProcess: holdsLease(ctx) ?? false, ...engineWaiting(ctx, state) },
           reconciliation: reconciliationHealth(standingOf(state), reconciliationGate(ctx) ?? null),
+          ...start,
         },
       };
     } catch (err) {
@@ -99,10 +113,17 @@ export function healthProbe(ctx: HealthDeps, opts: { feed: string }): () => Prom
           feed: opts.feed,
           feedState: feedStatusOf(ctx.database) ?? null,
           engine: { thisProcess: holdsLease(ctx) ?? false },
+          ...start,
         },
       };
     }
   };
+}
+
+/** Why this process's engine does not trade, when this process holds the lease (another's is not known here). */
+function engineWaiting(ctx: HealthDeps, state: BotState): { waiting: string | null } | Record<string, never> {
+  const progress = holdsLease(ctx) ? engineProgress(ctx) : undefined;
+  return progress ? { waiting: engineWaitingWhy(progress, state, effectiveMode(state, ctx.config.IS_LIVE)) } : {};
 }
 
 /** `ok` only while the feed answers (or nothing here says otherwise): a bot whose feed never answered is not ok. */

@@ -1,0 +1,103 @@
+// The bot's start and a database that went away after it answered (src/app/wait-for-database.ts):
+// the part is started again once the database answers, an outage is named and said once (not at
+// every try), /healthz's standing says what the start waits for, what waiting does not fix is thrown
+// at once, and a stop signal ends the wait. Pauses of 0 ms: nothing here is timed.
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { StartProgress } from '../../src/app/start-progress.js';
+import { StartStoppedError, untilDatabaseAnswers } from '../../src/app/wait-for-database.js';
+import { markDatabaseError } from '../../src/db/connect-errors.js';
+import { NotPostgresError } from '../../src/db/postgres-sockets.js';
+
+const URL = 'postgres://ctb:pw-not-to-print@db.internal:6432/ctb';
+
+function logged() {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, lines };
+}
+
+const refused = () => {
+  const err = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:6432'), { code: 'ECONNREFUSED', address: '10.0.0.5', port: 6432 });
+  markDatabaseError(err); // as the database's sockets mark theirs (postgres-sockets.ts)
+  return err;
+};
+
+describe('untilDatabaseAnswers', () => {
+  it('starts the part again once the database answers, says the outage once with host:port and what it does, and says when it is back', async () => {
+    const { logger, lines } = logged();
+    const progress = new StartProgress();
+    const standings: unknown[] = [];
+    let tries = 0;
+    const started = await untilDatabaseAnswers('the part "mode"', async () => {
+      tries += 1;
+      standings.push(progress.standing());
+      if (tries <= 2) throw new NotPostgresError('10.0.0.5', 6432, null);
+      if (tries === 3) throw refused();
+      return 'started';
+    }, { logger, databaseUrl: URL, progress, pausesMs: [0, 0] });
+    expect(started).toBe('started');
+    expect(tries).toBe(4);
+    expect(standings[0]).toMatchObject({ state: 'starting' });
+    expect(standings[1]).toMatchObject({
+      state: 'waiting for the database', part: 'the part "mode"',
+      database: 'connection lost: new connections are closed without an answer (NOT_POSTGRES) at 10.0.0.5:6432',
+    });
+    expect(standings[3]).toMatchObject({ state: 'waiting for the database', database: 'connection refused (ECONNREFUSED) at 10.0.0.5:6432' });
+    expect(progress.standing()).toMatchObject({ state: 'starting' });
+    expect(progress.waitingForDatabase).toBe(false);
+    const said = lines.map((l) => String(l.msg));
+    // Said once when lost, again only when what happens changes (lost → refused), and when it is back.
+    expect(lines.map((l) => l.event)).toEqual(['start_database_lost', 'start_database_waiting', 'start_database_back']);
+    expect(said[0]).toBe(
+      'the database at 10.0.0.5:6432 went away during the start, after it had answered: connection lost: new connections are closed without an answer (NOT_POSTGRES). ' +
+        'Waiting for it, retrying every 0 s; the start goes on from the part "mode" when it answers. ' +
+        '/healthz and the kill switch answer meanwhile; nothing trades until the start is over.',
+    );
+    expect(said[1]).toMatch(/^still waiting for the database at 10\.0\.0\.5:6432 after \d+ s \(connection refused \(ECONNREFUSED\)\)/);
+    expect(said[2]).toMatch(/^the database answers again after \d+ s: the start goes on from the part "mode"$/);
+    expect(JSON.stringify(lines)).not.toContain('pw-not-to-print');
+  });
+
+  it('throws at once what waiting does not fix: a refused login, a missing database, a network error that is not the database’s, any other error', async () => {
+    for (const err of [
+      Object.assign(new Error('password authentication failed for user "ctb"'), { code: '28P01' }),
+      Object.assign(new Error('database "ctb" does not exist'), { code: '3D000' }),
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8080'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 8080 }),
+      new Error('strategies file changed'),
+    ]) {
+      const { logger, lines } = logged();
+      let tries = 0;
+      await expect(untilDatabaseAnswers('the part "engine"', async () => {
+        tries += 1;
+        throw err;
+      }, { logger, databaseUrl: URL, progress: new StartProgress(), pausesMs: [0] })).rejects.toBe(err);
+      expect(tries).toBe(1);
+      expect(lines).toEqual([]);
+    }
+  });
+
+  it('ends the wait when the bot is asked to stop, naming what it waited for', async () => {
+    const { logger } = logged();
+    const stop = new AbortController();
+    let tries = 0;
+    const waiting = untilDatabaseAnswers('the start banner', async () => {
+      tries += 1;
+      if (tries === 2) stop.abort();
+      throw refused();
+    }, { logger, databaseUrl: URL, progress: new StartProgress(), stop: stop.signal, pausesMs: [0] });
+    const err = await waiting.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartStoppedError);
+    expect((err as Error).message).toBe('stopped while the start waited for the database at 10.0.0.5:6432 (connection refused (ECONNREFUSED))');
+    expect(tries).toBe(2);
+  });
+
+  it('shows nothing on /healthz once the start is over', () => {
+    const progress = new StartProgress();
+    progress.waiting('the start banner', { kind: 'timeout', at: 'db.internal:6432', detail: 'no answer in time (CONNECT_TIMEOUT)' }, 10_000);
+    expect(progress.standing()).toMatchObject({ state: 'waiting for the database', retryInS: 10, database: 'no answer in time (CONNECT_TIMEOUT) at db.internal:6432' });
+    progress.over();
+    expect(progress.standing()).toBeNull();
+    expect(progress.waitingForDatabase).toBe(false);
+  });
+});

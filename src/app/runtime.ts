@@ -16,6 +16,7 @@ import { engineMode } from '../domain/engine-mode.js';
 import { tradingStateOf } from '../domain/trading-state.js';
 import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
 import { engineStanding } from '../services/engine-lease/runtime.js';
+import { engineProgress, engineTradingWithin, engineWaitingWhy } from '../services/engine-lease/engine-progress.js';
 import { readEngineHolder } from '../services/engine-lease/holder-view.js';
 import { withDeadline } from '../services/kill/deadline.js';
 import { StartProgress } from './start-progress.js';
@@ -129,10 +130,19 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
       if (started) running.push({ name: feature.name, feature: started });
     }
     http.ready();
-    const state = await untilDatabaseAnswers('the start banner', () => getBotState(ctx.db), waitDeps);
-    const tradingState = tradingStateOf(state);
     // Its first try for the engine lease answered: a standby says it is one, not that it trades.
     const engine = await engineStanding(ctx, BANNER_LEASE_WAIT_MS);
+    // Holding the lease, its engine gets as long again to run its first pass; if it has not (a live
+    // approval's withdrawal the database will not record, the start reconciliation, a slow warm-up),
+    // the banner says what it waits on, and a line follows once it trades.
+    const engineSteps = engine?.kind === 'engine' ? engineProgress(ctx) : undefined;
+    const tradingNow = engineSteps ? await engineTradingWithin(ctx, BANNER_LEASE_WAIT_MS) : false;
+    const state = await untilDatabaseAnswers('the start banner', () => getBotState(ctx.db), waitDeps);
+    const tradingState = tradingStateOf(state);
+    const engineWaiting = engineSteps ? engineWaitingWhy(engineSteps, state, effectiveMode(state, opts.config.IS_LIVE)) : undefined;
+    if (engineSteps && !tradingNow) {
+      void engineSteps.trading.then(() => logger.info({ event: 'engine_trading' }, 'engine trading now: its first pass ran (the start banner said it was waiting; `ctb mode status` shows the mode and trading state)'));
+    }
     // A process without an engine (role web) names the one that trades: one read of the lease row, bounded
     // as the lease wait is, so a stalled database delays the banner by that much and says it was not read.
     const engineHolder = engine === undefined && opts.role === 'web'
@@ -144,7 +154,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     // Live or paper is the arming of the process that trades: a web process's own places no order.
     const armed = engineHolder === undefined ? opts.config.IS_LIVE : engineHolder?.state === 'running' && engineHolder.armed;
     const banner = startBanner({
-      config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(), engine, engineHolder,
+      config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(), engine, engineHolder, engineWaiting,
       // The lease's holder's mode when read (unknown: stale, armed, the database live), else this process's.
       mode: engineHolder ? engineMode(state, engineHolder) : effectiveMode(state, armed), tradingState, haltedReason: state.haltedReason,
       ...(tradingState === 'halted' ? { onlyReplayBooked: await untilDatabaseAnswers('the start banner', () => onlyReplayOrders(ctx.db), waitDeps) } : {}),

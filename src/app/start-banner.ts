@@ -28,6 +28,11 @@ export interface BannerFacts {
   /** This process's part in the engine (engine-lease/runtime.ts engineStanding); absent when it runs none (role web). */
   engine?: EngineStanding | undefined;
   /**
+   * Why this process's engine, holding the lease, does not trade (engine-lease/engine-progress.ts
+   * engineWaitingWhy): the step it waits in, a halt, its gate; null or absent when it trades.
+   */
+  engineWaiting?: string | null | undefined;
+  /**
    * The engine lease as the database shows it, read when this process runs no engine (role web);
    * null when it could not be read.
    */
@@ -98,6 +103,8 @@ function tradingPhrase(f: BannerFacts): string {
   if (runsNoEngine(f)) return 'not trading here: this process serves Slack and HTTP and runs no engine';
   if (f.engine?.kind === 'standby') return `STANDBY: not trading here (the engine runs in ${f.engine.holder}; trading ${f.tradingState} there)`;
   if (f.engine?.kind === 'asking') return `not trading yet: the engine lease is not taken (trading ${f.tradingState} once it is)`;
+  // Holding the lease is not trading: never "trading active" of an engine that waits.
+  if (f.engineWaiting) return `engine waiting: ${f.engineWaiting}`;
   return `trading ${f.tradingState}`;
 }
 
@@ -187,6 +194,7 @@ export function startBanner(f: BannerFacts): { message: string; fields: Record<s
         // Of a process that runs no engine, the running engine's (null: none runs, or the lease was not read).
         ...(runsNoEngine(f) ? { armed: runningEngine(f)?.armed ?? null, mode: runningEngine(f) || f.mode === 'unknown' ? f.mode : null } : { armed: config.IS_LIVE, mode: f.mode }),
         ...(runsNoEngine(f) && f.engineHolder !== undefined ? { engineHolder: f.engineHolder === null ? null : { state: f.engineHolder.state, holderId: f.engineHolder.holderId } } : {}),
+        ...(f.engine?.kind === 'engine' ? { engineWaiting: f.engineWaiting ?? null } : {}),
         engine: f.engine === undefined ? 'none in this process' : f.engine.kind === 'engine' ? 'this process' : f.engine.kind === 'standby' ? `standby behind ${f.engine.holder}` : 'lease not taken yet',
         databaseText: database, feedText: feed, slack, urls, next: NEXT_COMMANDS.map(([c]) => c),
       },

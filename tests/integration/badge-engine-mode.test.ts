@@ -1,34 +1,39 @@
 // The paper/LIVE badge on Slack replies says the mode the running engine trades in, as `ctb mode
 // status` says it (bot_state and the engine lease), not the answering process's own arming: in the
 // Procfile layout the web process answers Slack unarmed while the worker runs the engine armed.
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client.js';
 import { testConfig } from '../../src/config/env.js';
 import { silentLogger } from '../../src/logger.js';
 import { updateBotState } from '../../src/services/bot-state.js';
 import { createLeaseKeeper, type LeaseKeeper } from '../../src/services/engine-lease/keeper.js';
+import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../support/kraken-test-keys.js';
 import { startSlackHarness, USERS, type SlackHarness } from '../support/slack-harness.js';
+import { hookedDatabase } from '../support/statement-hooks.js';
 
-// `failLeaseRead` makes the engine lease unreadable (bot_state still reads): the badge cannot know the engine's mode.
-const lease = vi.hoisted(() => ({ failLeaseRead: false }));
-vi.mock('../../src/db/queries/engine-lease.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/db/queries/engine-lease.js')>();
-  return {
-    ...real,
-    readLease: async (db: Parameters<typeof real.readLease>[0]) => {
-      if (lease.failLeaseRead) throw new Error('connection terminated');
-      return real.readLease(db);
-    },
-  };
-});
+// `failLeaseRead` makes the engine lease unreadable (bot_state still reads): the badge cannot know the
+// engine's mode. The harness's database fails readLease's statement while it is set, as a dropped
+// connection would.
+const lease = { failLeaseRead: false };
+const LEASE_READ = /^select now\(\) as db_now, l\.\* from \(select 1\) as one left join engine_lease l on l\.id = 1$/;
 
 describe('the reply badge of a web process that is not armed', () => {
   let h: SlackHarness;
+  let database: TestDatabase;
+  let hooked: Database;
   let engine: LeaseKeeper | undefined;
   const clock = { now: () => new Date() };
 
   beforeAll(async () => {
-    h = await startSlackHarness();
+    database = await createPostgresTestDb();
+    hooked = hookedDatabase(database.url, [{
+      match: LEASE_READ,
+      before: () => {
+        if (lease.failLeaseRead) throw new Error('connection terminated');
+      },
+    }]);
+    h = await startSlackHarness({ database: hooked });
     expect(h.ctx.config.IS_LIVE).toBe(false);
   });
   afterEach(async () => {
@@ -39,6 +44,8 @@ describe('the reply badge of a web process that is not armed', () => {
   });
   afterAll(async () => {
     await h?.close();
+    await hooked?.close();
+    await database?.close();
   });
 
   /** The worker: its own configuration (IS_LIVE as given) holding the engine lease on the same database. */

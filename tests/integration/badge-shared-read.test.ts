@@ -2,36 +2,38 @@
 // that ask for it together, and a read never answers a reply that asked after it left: a request's
 // own write (a /pause, then its reply) always shows in its badge.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Database } from '../../src/db/client.js';
 import { readBadgeState } from '../../src/services/badge-state.js';
 import { updateBotState } from '../../src/services/bot-state.js';
 import { silentLogger } from '../../src/logger.js';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { hookedDatabase } from '../support/statement-hooks.js';
 
-// Each read is counted; `hold` keeps a read's answer back after it was read (a slow round trip).
-const reads = vi.hoisted(() => ({ count: 0, answered: 0, hold: undefined as Promise<void> | undefined }));
-vi.mock('../../src/services/bot-state.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/services/bot-state.js')>();
-  return {
-    ...real,
-    getBotState: async (db: Parameters<typeof real.getBotState>[0]) => {
-      reads.count += 1;
-      const state = await real.getBotState(db);
-      reads.answered += 1;
-      if (reads.hold) await reads.hold;
-      return state;
-    },
-  };
-});
+// Each read of bot_state (getBotState's statement, as the badge's database sends it) is counted;
+// `hold` keeps a read's answer back after it was read (a slow round trip).
+const reads = { count: 0, answered: 0, hold: undefined as Promise<void> | undefined };
+const BOT_STATE_READ = /^select .* from "bot_state" where "bot_state"\."id" = \$1$/;
 
 describe('the badge read', () => {
   let database: TestDatabase;
+  // The badge's own connection to it: its reads of bot_state counted and held (the writes below go through `database`).
+  let badgeDb: Database;
   const clock = { now: () => new Date('2026-03-01T10:00:00Z') };
-  const deps = () => ({ db: database.db, config: { KILL_DB_TIMEOUT: 3_000, ENGINE_LEASE_TTL: 15_000 }, logger: silentLogger() });
+  const deps = () => ({ db: badgeDb.db, config: { KILL_DB_TIMEOUT: 3_000, ENGINE_LEASE_TTL: 15_000 }, logger: silentLogger() });
 
   beforeAll(async () => {
     database = await createPostgresTestDb();
+    badgeDb = hookedDatabase(database.url, [{
+      match: BOT_STATE_READ,
+      before: () => void (reads.count += 1),
+      after: async () => {
+        reads.answered += 1;
+        if (reads.hold) await reads.hold;
+      },
+    }]);
   });
   afterAll(async () => {
+    await badgeDb?.close();
     await database?.close();
   });
   beforeEach(async () => {

@@ -352,6 +352,14 @@ export const SHARED_WORKER_FILES = [
   // closed after each test (tests/support/db.ts hands one on only if its schema is the template's).
   'tests/integration/alerts/direct-lane-outage.test.ts',
   'tests/integration/db/ledger-indexes.test.ts',
+  // Files that mocked a query module (vi.mock) to fail, count or hold one statement, now doing it on
+  // a database of their own (tests/support/statement-hooks.ts: the statement failed, counted or held
+  // where the code sends it), closed by their hooks; no module replaced, nothing else of the process
+  // changed. The kills run keyless against recording exchanges.
+  'tests/integration/badge-engine-mode.test.ts',
+  'tests/integration/badge-shared-read.test.ts',
+  'tests/integration/kill/kill-lease-read-once.test.ts',
+  'tests/integration/kill/never-live-fence-unread.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeDatabase, startBanner } from '../../src/app/start-banner.js';
+import { engineWaitingWhy } from '../../src/services/engine-lease/engine-progress.js';
+import type { BotState } from '../../src/db/schema/index.js';
 import { testConfig } from '../../src/config/env.js';
 import type { EngineHolderView } from '../../src/domain/engine-holder.js';
 
@@ -93,5 +95,24 @@ describe('the start banner', () => {
     // Armed without the keys: no order can reach Kraken, and it says whose.
     expect(startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'live', tradingState: 'active', cwd: '/srv', engineHolder: { ...engineHolder, hasKrakenKeys: false } }).message)
       .toMatch(/^ {2}mode {6}live \(the engine is armed for live but has no Kraken keys: no order can reach Kraken\), not trading here: /m);
+  });
+});
+
+describe('an engine that holds the lease but waits', () => {
+  const config = testConfig();
+  const state = (over: Partial<BotState> = {}) => ({ mode: 'paper', halted: false, haltedReason: null, entriesPaused: false, ...over }) as BotState;
+  const progress = (waiting: string | null, gate: string | null = null) => ({ waiting: () => waiting, gate: () => gate });
+
+  it('says the step it waits in, then a halt, then its gate — and "trading" only when none holds it', () => {
+    expect(engineWaitingWhy(progress('reconciliation with Kraken at start'), state({ halted: true }), 'paper')).toBe('reconciliation with Kraken at start');
+    expect(engineWaitingWhy(progress(null, 'live trading waits for reconciliation with Kraken'), state({ halted: true, haltedReason: 'kill: drill' }), 'live')).toBe('halted (kill: drill): no orders until `ctb resume`');
+    expect(engineWaitingWhy(progress(null, 'live trading waits for reconciliation with Kraken'), state(), 'live')).toBe('live trading waits for reconciliation with Kraken');
+    // Entries paused is no wait: exits go on, and the trading state says reducing.
+    expect(engineWaitingWhy(progress(null), state({ entriesPaused: true }), 'paper')).toBeNull();
+
+    const banner = (engineWaiting: string | null) => startBanner({ config, port: 3001, role: 'all', feed: 'kraken', database: 'postgres', mode: 'live', tradingState: 'active', cwd: '/srv', engine: { kind: 'engine' }, engineWaiting });
+    expect(banner('live trading waits for reconciliation with Kraken').message).toMatch(/^ {2}mode {6}live .*, engine waiting: live trading waits for reconciliation with Kraken, role all$/m);
+    expect(banner('live trading waits for reconciliation with Kraken').message).not.toContain('trading active');
+    expect(banner(null).message).toMatch(/, trading active, role all$/m);
   });
 });

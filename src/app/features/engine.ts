@@ -21,6 +21,7 @@ import { startLogScanPublisher, type LogScanPublisher } from '../../services/log
 import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
 import { withdrawLiveUntilDone } from '../../services/mode/withdraw-unarmed-live.js';
 import { setEngineLease } from '../../services/engine-lease/runtime.js';
+import { setEngineProgress } from '../../services/engine-lease/engine-progress.js';
 import { engineRequestFollowUp, engineRequestHandlers } from '../../services/engine-requests/handlers.js';
 import { startRequestRunner } from '../../services/engine-requests/runner.js';
 import { createReconciliationMonitor, setReconciliationMonitor, type ReconciliationMonitor } from '../../services/reconcile/start/monitor.js';
@@ -90,9 +91,17 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       // now, and live trading waits until reconciliation with Kraken has passed.
       const gate = (_state: BotState, mode: Mode) => {
         if (!lease.holdsLease()) return 'this process does not hold the engine lease';
+        // The database went away during the bot's start, after this part started: no order while the start waits for it.
+        if (startOpts.progress?.waitingForDatabase) return "the bot's start waits for the database";
         if (!monitor) return mode === 'live' ? 'live trading waits for reconciliation with Kraken' : null;
         return monitor.blockReason(mode);
       };
+      // The step the engine waits in until its loop runs a pass: the banner and /healthz say it
+      // ("engine waiting: …") rather than "trading" of an engine that does not trade yet.
+      let step: string | null = 'the engine lease';
+      let markTrading!: () => void;
+      let trading = new Promise<void>((resolve) => (markTrading = resolve));
+      setEngineProgress(ctx, { waiting: () => step, gate, get trading() { return trading; } });
       const stopping = new AbortController();
       let engine: Engine | null = null;
       let logScans: LogScanPublisher | null = null;
@@ -106,8 +115,14 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           // its next armed restart must not trade LIVE on an approval the chain broke since.
           // After a dead predecessor it also holds that engine's live work for reconciliation (halted), as
           // monitor.begin below does in an armed engine: withdrawn to paper first, begin would not act.
-          await withdrawLiveUntilDone(ctx, ctx.liveSwitch, { holderId: lease.holderId, host, pid, role, takenOverFrom: acquired.takenOverFrom }, { signal: stopping.signal });
+          const withdrawal = 'the live approval\'s withdrawal (this engine is not armed: a live approval bot_state holds is recorded withdrawn before it trades)';
+          step = ctx.config.IS_LIVE ? 'the engine\'s start' : withdrawal;
+          await withdrawLiveUntilDone(ctx, ctx.liveSwitch, { holderId: lease.holderId, host, pid, role, takenOverFrom: acquired.takenOverFrom }, {
+            signal: stopping.signal,
+            onRetry: (error) => (step = `${withdrawal}: the database did not record it (${error}); retried until it does`),
+          });
           if (stopping.signal.aborted) return;
+          step = 'recording the go-live gate policy';
           // The go-live thresholds this engine runs with become the gate policy every audit is held to.
           // Retried until written, and no engine before it is: the gate must know the policy the engine runs with.
           const policy = await recordGatePolicyUntilWritten(ctx, { by: `${host}:${pid} (${role})`, strategies: { file: loaded.file, sha256: loaded.sha256 }, release, signal: stopping.signal });
@@ -120,6 +135,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           logScans = startLogScanPublisher(ctx, `${host}:${pid} (${role})`);
           monitor = createReconciliationMonitor(ctx, opts.reconcile ?? {});
           setReconciliationMonitor(ctx, monitor);
+          step = 'reconciliation with Kraken at start';
           // After a dead predecessor this halts first (durably), before the engine reads bot_state.
           await monitor.begin(acquired.takenOverFrom);
           // begin() is a second wait before the engine exists: a stop during it must not start one either.
@@ -129,11 +145,18 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
             ...(startOpts.feed === 'replay' ? { snapshotEveryMs: replaySnapshotEveryMs(ctx.config) } : {}),
             progressEveryMs: opts.progressEveryMs ?? (startOpts.feed === 'replay' ? 10_000 : 300_000),
             ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),
-            onStarted: startHold,
+            onStarted: () => {
+              step = null;
+              markTrading();
+              startHold();
+            },
           });
           engine = current;
+          step = 'warming up (the account and the market feed\'s first prices)';
           const lost = await Promise.race([current.start().then(() => null), lease.lost()]);
           if (lost === null) return;
+          step = `the engine lease was lost (${lost}): standing by to take it again`;
+          trading = new Promise<void>((resolve) => (markTrading = resolve));
           await logScans.stop();
           logScans = null;
           await current.stop();
@@ -155,6 +178,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           await runner.stop();
           await lease.release();
           setEngineLease(ctx, null);
+          setEngineProgress(ctx, null);
         },
       };
     },

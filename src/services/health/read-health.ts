@@ -15,10 +15,12 @@ import { standingOf, type ReconciliationStanding } from '../../domain/reconcilia
 import { tradingStateOf } from '../../domain/trading-state.js';
 import { liveAlertGroupId } from '../../db/queries/alert-groups.js';
 import { FEED_SILENT_FINGERPRINT, feedStatusOf, type FeedStatus } from '../../engine/feed-watch.js';
-import { getBotState } from '../bot-state.js';
+import { effectiveMode, getBotState } from '../bot-state.js';
 import { engineMode, holderArmed } from '../../domain/engine-mode.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { holdsLease } from '../engine-lease/runtime.js';
+import { engineProgress, engineWaitingWhy } from '../engine-lease/engine-progress.js';
+import type { BotState } from '../../db/schema/index.js';
 import { DeadlineError, withDeadline } from '../kill/deadline.js';
 import { isHaltLatched, type KillPorts } from '../kill/runtime.js';
 import { reconciliationGate } from '../reconcile/start/monitor.js';
@@ -81,8 +83,9 @@ export function healthProbe(ctx: HealthDeps, opts: HealthProbeOptions): () => Pr
           // The engine's market feed: as this process's engine sees it, else as the silent-feed alert says (null: no word of it here).
           feedState,
           engineHeartbeatAt: state.engineHeartbeatAt?.toISOString() ?? null,
-          // The process that runs the engine (any replica answers the same); thisProcess: whether it is this one.
-          engine: { ...engine, thisProcess: holdsLease(ctx) ?? false },
+          // The process that runs the engine (any replica answers the same); thisProcess: whether it is this one,
+          // and then waiting: why it does not trade (the step it waits in, a halt, its gate), null when it trades.
+          engine: { ...engine, thisProcess: holdsLease(ctx) ?? false, ...engineWaiting(ctx, state) },
           reconciliation: reconciliationHealth(standingOf(state), reconciliationGate(ctx) ?? null),
           ...start,
         },
@@ -115,6 +118,12 @@ export function healthProbe(ctx: HealthDeps, opts: HealthProbeOptions): () => Pr
       };
     }
   };
+}
+
+/** Why this process's engine does not trade, when this process holds the lease (another's is not known here). */
+function engineWaiting(ctx: HealthDeps, state: BotState): { waiting: string | null } | Record<string, never> {
+  const progress = holdsLease(ctx) ? engineProgress(ctx) : undefined;
+  return progress ? { waiting: engineWaitingWhy(progress, state, effectiveMode(state, ctx.config.IS_LIVE)) } : {};
 }
 
 /** `ok` only while the feed answers (or nothing here says otherwise): a bot whose feed never answered is not ok. */

@@ -181,7 +181,8 @@ export async function resolveWithdrawalOnceArmed(ctx: WithdrawalDeps, holder: Le
  * Armed, nothing is withdrawn: an earlier withdrawal's open alert group is resolved (resolveWithdrawalOnceArmed).
  */
 export async function withdrawLiveUntilDone(
-  ctx: WithdrawalDeps, ports: LiveSwitchPorts, holder: LeaseHolder, opts: { signal: AbortSignal; retryMs?: number },
+  ctx: WithdrawalDeps, ports: LiveSwitchPorts, holder: LeaseHolder,
+  opts: { signal: AbortSignal; retryMs?: number; onRetry?: (error: string) => void },
 ): Promise<Withdrawal | null> {
   if (ctx.config.IS_LIVE) {
     // Nothing to withdraw armed; a failure to resolve is logged and never holds the engine's start.
@@ -194,6 +195,7 @@ export async function withdrawLiveUntilDone(
     try {
       return await withdrawLiveIfUnarmed(ctx, ports, holder);
     } catch (err) {
+      opts.onRetry?.(describeError(err));
       if (failures === 1 || failures % 10 === 0) {
         ctx.logger.error({ error: describeError(err), failures }, 'could not check whether the live approval must be withdrawn (this engine is not armed); retrying before the engine starts');
       }

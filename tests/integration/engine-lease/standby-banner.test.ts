@@ -10,6 +10,8 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { engineFeature } from '../../../src/app/features/engine.js';
+import { healthFeature } from '../../../src/http/health.js';
+import { getBotState } from '../../../src/services/bot-state.js';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { testConfig } from '../../../src/config/env.js';
 import { acquireLease } from '../../../src/db/queries/engine-lease.js';
@@ -36,7 +38,7 @@ afterAll(async () => {
 });
 
 /** Starts a worker on the replay (or a web process) and returns its banner line (message and fields). */
-async function startWorker(role: 'worker' | 'web' = 'worker'): Promise<{ msg: string; banner: Record<string, unknown> }> {
+async function startWorker(role: 'worker' | 'web' = 'worker'): Promise<{ msg: string; banner: Record<string, unknown>; lines: Array<{ msg: string }> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-worker-banner-'));
   const { replayFile, strategiesFile } = writeTradingReplay(dir);
   const config = testConfig({
@@ -51,10 +53,24 @@ async function startWorker(role: 'worker' | 'web' = 'worker'): Promise<{ msg: st
     },
   });
   const logger = createLogger({ config, stdout: false, files: false, destination: sink, destinationLevel: 'info' });
-  bot = await startBot({ config, logger, database, features: role === 'web' ? [] : [engineFeature({ standbyPollMs: 100 })], role, feed: 'replay', port: 0 });
+  bot = await startBot({ config, logger, database, features: role === 'web' ? [] : [healthFeature, engineFeature({ standbyPollMs: 100 })], role, feed: 'replay', port: 0 });
   const line = lines.find((l) => l.msg.startsWith('ctb running on port'));
   expect(line).toBeDefined();
-  return { msg: line!.msg, banner: line!.banner! };
+  return { msg: line!.msg, banner: line!.banner!, lines };
+}
+
+async function healthzEngine(): Promise<Record<string, unknown>> {
+  const res = await fetch(`http://127.0.0.1:${bot!.port}/healthz`, { signal: AbortSignal.timeout(10_000) });
+  return ((await res.json()) as { engine: Record<string, unknown> }).engine;
+}
+
+/** Polls `cond` (no guessed sleep): a loaded machine is slow, not wrong. */
+async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 describe('the start banner of a worker', () => {
@@ -73,6 +89,49 @@ describe('the start banner of a worker', () => {
     expect(msg).toMatch(/^ {2}mode {6}paper .*, trading active, role worker$/m);
     expect(msg).not.toMatch(/standby|STANDBY/);
     expect(banner).toMatchObject({ tradingState: 'active', engine: 'this process' });
+  }, 120_000);
+});
+
+describe('the start banner of a worker whose engine waits', () => {
+  it("on the live approval's withdrawal: says the engine waits and why, never that it trades; /healthz says the same; a line follows once it trades", async () => {
+    await updateBotState(database.db, systemClock, { mode: 'live' });
+    // Another session holds bot_state's row: this unarmed engine's withdrawal cannot record paper, and is retried.
+    const locker = postgres(database.url, { max: 1, onnotice: () => {} });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const lock = locker.begin(async (tx) => {
+      await tx`select id from bot_state where id = 1 for update`;
+      locked();
+      await held;
+    });
+    try {
+      await isLocked;
+      const { msg, banner, lines } = await startWorker();
+      const waiting = /^the live approval's withdrawal \(this engine is not armed: a live approval bot_state holds is recorded withdrawn before it trades\): the database did not record it \(.+\); retried until it does$/;
+      expect(msg).toMatch(/^ {2}mode {6}paper \(IS_LIVE is not set: no order can reach Kraken\), engine waiting: the live approval's withdrawal .*, role worker$/m);
+      expect(msg).not.toMatch(/trading active/);
+      expect(banner).toMatchObject({ engine: 'this process', engineWaiting: expect.stringMatching(waiting) });
+      expect(await healthzEngine()).toMatchObject({ thisProcess: true, waiting: expect.stringMatching(waiting) });
+
+      release();
+      await lock;
+      await until(() => lines.some((l) => l.msg.startsWith('engine trading now')), 'the line saying the engine trades');
+      expect(await healthzEngine()).toMatchObject({ thisProcess: true, waiting: null });
+      expect((await getBotState(database.db)).mode).toBe('paper');
+    } finally {
+      release();
+      await lock;
+      await locker.end();
+    }
+  }, 120_000);
+
+  it('that trades: says so, and /healthz says it waits on nothing', async () => {
+    const { msg, banner } = await startWorker();
+    expect(msg).toMatch(/^ {2}mode {6}paper .*, trading active, role worker$/m);
+    expect(banner).toMatchObject({ engine: 'this process', engineWaiting: null });
+    expect(await healthzEngine()).toMatchObject({ thisProcess: true, waiting: null });
   }, 120_000);
 });
 

@@ -2,28 +2,20 @@
 // (nothing to cancel, nobody to ask) and whether a running bot with the key can take the cancel —
 // and both rest on one reading of it: a lease that changes between the two cannot make the kill
 // say one thing of Kraken in one decision and the opposite in the other.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { acquireLease, releaseLease } from '../../../src/db/queries/engine-lease.js';
 import { engineRequests } from '../../../src/db/schema/index.js';
 import { executeKill } from '../../../src/services/kill/kill.js';
-import { killTestContext, recordingDatabase, useKillTestDb } from '../../support/kill-context.js';
+import { killTestContext, useKillTestDb } from '../../support/kill-context.js';
 import { openOrder } from '../../support/recording-exchange.js';
+import { hookedDatabase } from '../../support/statement-hooks.js';
 
-/** Each reading of the engine lease, and what runs after a reading and before its answer is used (the lease changing). */
-const reads = vi.hoisted(() => ({ count: 0, afterRead: null as null | ((n: number) => Promise<void>) }));
-
-vi.mock('../../../src/services/engine-lease/holder-view.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../src/services/engine-lease/holder-view.js')>();
-  return {
-    ...real,
-    readEngineHolder: async (ctx: Parameters<typeof real.readEngineHolder>[0]) => {
-      const view = await real.readEngineHolder(ctx);
-      reads.count += 1;
-      await reads.afterRead?.(reads.count);
-      return view;
-    },
-  };
-});
+/**
+ * Each reading of the engine lease (readLease's statement, as the kill's database sends it), and what
+ * runs after a reading and before its answer is used (the lease changing).
+ */
+const reads = { count: 0, afterRead: null as null | ((n: number) => Promise<void>) };
+const LEASE_READ = /^select now\(\) as db_now, l\.\* from \(select 1\) as one left join engine_lease l on l\.id = 1$/;
 
 const operator = { id: 'U0OPERATOR', source: 'slack' as const };
 const keyedBot = { holderId: 'worker-1', host: 'worker-1', pid: 42, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: true };
@@ -36,7 +28,13 @@ afterEach(() => {
 
 describe('a keyless kill reads the engine lease once for its Kraken decisions', () => {
   it('a bot with the key holds the lease at the reading and is gone right after: the cancel is still handed to it and waited for, never "nobody could cancel"', async () => {
-    const database = kill.track(recordingDatabase(kill.db().url, []));
+    const database = kill.track(hookedDatabase(kill.db().url, [{
+      match: LEASE_READ,
+      after: async () => {
+        reads.count += 1;
+        await reads.afterRead?.(reads.count);
+      },
+    }]));
     const t = await killTestContext({ database, env: { KILL_HANDOFF_TIMEOUT: '300ms' } });
     kill.track(t.ctx);
     await acquireLease(kill.db().db, keyedBot, 15_000);

@@ -92,6 +92,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       // now, and live trading waits until reconciliation with Kraken has passed.
       const gate = (_state: BotState, mode: Mode) => {
         if (!lease.holdsLease()) return 'this process does not hold the engine lease';
+        // The database went away during the bot's start, after this part started: no order while the start waits for it.
+        if (startOpts.progress?.waitingForDatabase) return "the bot's start waits for the database";
         if (!monitor) return mode === 'live' ? 'live trading waits for reconciliation with Kraken' : null;
         return monitor.blockReason(mode);
       };

@@ -124,7 +124,6 @@ export function busyText(command: string, limit: number): string {
 export const BUSY_ACTION_TEXT = ':hourglass: Not done: the bot is busy (its Slack work is not moving), so this press was not taken in. '
   + 'Press the button again in a minute. (/kill, /mode paper, /exit and /pause are never held back.)';
 
-
 /**
  * Logs requests turned away at most once per interval (the first at once), with how many since the
  * last line: a flood sheds thousands a second, and a line each would be the next flood.

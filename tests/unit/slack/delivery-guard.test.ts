@@ -146,6 +146,11 @@ describe('deliveryGuard under a flood', () => {
     await guard(requestArgs({ type: 'event_callback', event_id: 'Ev-flood', event: { type: 'reaction_added' } }, eventAcks));
     expect(eventAcks).toEqual(['ack']);
 
+    // /mode paper is taken past the limit (going back to paper is immediate): queued, acked plainly, run once there is a slot.
+    const paperAcks: unknown[] = [];
+    await guard(requestArgs(slash('/mode', 'paper drill', 'trg-flood-paper'), paperAcks));
+    expect(paperAcks).toEqual(['ack']);
+
     // /kill runs at once, full or not.
     const killAcks: unknown[] = [];
     await guard(requestArgs(slash('/kill', 'flood', 'trg-flood-kill'), killAcks));
@@ -167,7 +172,8 @@ describe('deliveryGuard under a flood', () => {
 
     // Room again once work finishes: a command is taken, not turned away.
     release();
-    for (let i = 0; i < 500 && ran.filter((t) => t.startsWith('work')).length < 3; i++) await nextTurn();
+    for (let i = 0; i < 500 && !ran.includes('paper drill'); i++) await nextTurn();
+    expect(ran).toContain('paper drill');
     for (let i = 0; i < 50; i++) await nextTurn();
     const after: unknown[] = [];
     await guard(requestArgs(slash('/t', 'work later', 'trg-flood-later'), after));

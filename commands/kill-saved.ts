@@ -10,6 +10,7 @@ import type { Db } from '../src/db/client.js';
 import { insertCommandLog } from '../src/db/queries/command-log.js';
 import { AppError } from '../src/errors.js';
 import type { Logger } from '../src/logger.js';
+import { getBotState } from '../src/services/bot-state.js';
 import { learnServerIdentity } from '../src/services/kill/database-identity.js';
 import { describeError, withDeadline } from '../src/services/kill/deadline.js';
 import { discardSavedKill, listSavedKills, type DiscardedKill, type SavedKills } from '../src/services/kill/discard-saved-kill.js';
@@ -27,6 +28,11 @@ export type SavedKillsResult = SavedKills & { ok: true };
 export type DiscardResult = DiscardedKill & {
   /** "written", or why the command log did not take the row. */
   commandLog: string;
+  /**
+   * Whether this configuration's database records the bot halted (null: not known, it did not
+   * answer). Not halted, a bot that latched the dropped kill stays halted only until it restarts.
+   */
+  haltedHere: boolean | null;
 };
 
 const COMMAND = 'kill saved';
@@ -57,7 +63,9 @@ export async function discardSaved(deps: KillSavedDeps, args: { killId: string; 
   const commandLog = await trail(deps, argsText, 'ok', { discarded: k, discardReason: discarded.discardReason })
     .then(() => 'written', (err: unknown) => describeError(err));
   if (commandLog !== 'written') deps.logger.error({ killId: k.killId, error: commandLog }, 'the discarded saved kill is not in the command log: LOG_DIR holds its record');
-  return { ...discarded, commandLog };
+  const haltedHere = deps.db
+    ? await withDeadline(getBotState(deps.db), deps.config.KILL_DB_TIMEOUT, 'the database (bot_state)').then((state) => state.halted, () => null) : null;
+  return { ...discarded, commandLog, haltedHere };
 }
 
 /** The command log's row, when a database is open, within the database's deadline. */

@@ -47,7 +47,10 @@ export function renderDiscarded(r: DiscardResult, logDir: string): string {
   return [
     `DISCARDED the saved kill ${k.killId} (saved ${k.at} by ${k.actor}: ${JSON.stringify(k.reason)}), aimed at ${k.target}${server(k.server)}.`,
     `Reason: ${r.discardReason} — by ${r.by}.`,
-    'Only its pending database write is forgotten: the cancels on Kraken it stood for were sent when it was made, nothing is cancelled less, and no halt is lifted — a halted bot stays halted until an operator resumes it (ctb resume).',
+    'Only its pending database write is forgotten: the cancels on Kraken it stood for were sent when it was made, nothing is cancelled less, and no halt is lifted.',
+    r.haltedHere === true ? `This database (${r.thisDatabase}) records the bot halted: it stays halted until an operator resumes it (ctb resume).`
+      : r.haltedHere === false ? `This database (${r.thisDatabase}) records NO halt: a running bot that read the saved kill stays halted only until it restarts, then trades. To keep it halted, run ctb kill --reason "…" (it records the halt here).`
+      : `Whether this database (${r.thisDatabase}) records a halt is not known (it did not answer): if it records none, a running bot that read the saved kill stays halted only until it restarts. To keep it halted, run ctb kill --reason "…".`,
     `Recorded in ${resolve(logDir, 'system.log')}${r.commandLog === 'written' ? ' and in the command log (ctb audit-log --command kill).' : `; NOT in the command log: ${r.commandLog}.`}`,
     r.kills.length === 0 ? `No kill is saved in ${r.file} any more.` : `${r.kills.length} kill(s) still saved in ${r.file} (ctb kill saved lists them).`,
   ].join('\n');

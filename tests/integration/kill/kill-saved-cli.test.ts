@@ -5,14 +5,16 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
 import { commandLog } from '../../../src/db/schema/index.js';
+import { updateBotState } from '../../../src/services/bot-state.js';
 import { killTargetOf } from '../../../src/services/kill/kill-target.js';
 import { addPendingKill, readPendingKills, type PendingKill } from '../../../src/services/kill/pending-kill.js';
 import { ctbIn } from '../../support/ctb-shell.js';
 import { freePort } from '../../support/free-port.js';
 import { useKillTestDb } from '../../support/kill-context.js';
 
-const kill = useKillTestDb(['command_log']);
+const kill = useKillTestDb(['command_log', 'bot_state']);
 
 const saved = (killId: string, target?: string, extra: Partial<PendingKill> = {}): PendingKill => ({
   killId, at: '2026-03-02T09:59:00.000Z', actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: `saved ${killId}`, cancelReport: {},
@@ -52,6 +54,8 @@ describe('ctb kill saved', () => {
     expect(run.stdout).toContain('Reason: db1 decommissioned; the bot runs on db2 — by cli:');
     expect(run.stdout).toContain('nothing is cancelled less, and no halt is lifted');
     expect(run.stdout).toContain('and in the command log');
+    // The dropped kill was never written here: a bot that latched it is halted only until it restarts, and the answer says so.
+    expect(run.stdout).toContain(`This database (${here}) records NO halt: a running bot that read the saved kill stays halted only until it restarts, then trades. To keep it halted, run ctb kill --reason "…" (it records the halt here).`);
     expect(readPendingKills(shell.dataDir).map((k) => k.killId)).toEqual(['k-here']);
     expect(shell.systemLog()).toMatch(/"killId":"k-gone","discardReason":"db1 decommissioned; the bot runs on db2".*saved kill k-gone discarded by cli:/);
     const rows = await kill.db().db.select().from(commandLog);
@@ -64,8 +68,17 @@ describe('ctb kill saved', () => {
     const run = await shell.run(['--discard', 'k-gone', '--reason', 'db1 gone']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/; NOT in the command log: .+\.\n/);
+    expect(run.stdout).toContain('records a halt is not known (it did not answer)');
     expect(readPendingKills(shell.dataDir)).toEqual([]);
     expect(shell.systemLog()).toContain('saved kill k-gone discarded by cli:');
+  }, 120_000);
+
+  it('says the bot stays halted until resumed when this database records the halt', async () => {
+    await updateBotState(kill.db().db, new ManualClock('2026-03-02T10:00:00Z'), { halted: true, haltedReason: 'an earlier kill' });
+    const shell = shellWith([saved('k-gone', GONE)], kill.db().url);
+    const run = await shell.run(['--discard', 'k-gone', '--reason', 'db1 gone']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('records the bot halted: it stays halted until an operator resumes it (ctb resume).');
   }, 120_000);
 
   it('refuses without a reason, an unknown id, a kill aimed at this database, a kill still running — dropping nothing', async () => {

@@ -7,7 +7,8 @@
 // is found by a check once a part's start runs late, and waited for the same way. A stop signal ends a
 // part's start in flight, or the wait (StartStoppedError).
 // What never answered (wrong URL, bad login, not PostgreSQL) still ends the start at once: that is
-// before this runs (buildAppContext), and a bad login or a missing database here is thrown as it is.
+// before this runs (buildAppContext). Here a missing database is thrown as it is; a login refused after
+// it was accepted (a credential rotation) and too many clients are waited for, as outages.
 import { databaseOutage, databaseTarget, type DatabaseOutage } from '../db/connect-errors.js';
 import type { Logger } from '../logger.js';
 import type { StartProgress } from './start-progress.js';

@@ -65,9 +65,31 @@ describe('untilDatabaseAnswers', () => {
     expect(JSON.stringify(lines)).not.toContain('pw-not-to-print');
   });
 
-  it('throws at once what waiting does not fix: a refused login, a missing database, a network error that is not the database’s, any other error', async () => {
+  it('waits, as for an outage, for too many clients (53300, 53400) and for a login refused after it was accepted (a rotation)', async () => {
+    for (const [err, detail] of [
+      [Object.assign(new Error('sorry, too many clients already'), { code: '53300' }), 'the server refuses new connections for now: sorry, too many clients already (53300)'],
+      [Object.assign(new Error('remaining connection slots are reserved'), { code: '53400' }), 'the server refuses new connections for now: remaining connection slots are reserved (53400)'],
+      [Object.assign(new Error('password authentication failed for user "ctb"'), { code: '28P01' }),
+        'the login is refused now, after it had been accepted: password authentication failed for user "ctb" (28P01); if the credentials were rotated, DATABASE_URL needs the new ones'],
+    ] as const) {
+      const { logger, lines } = logged();
+      const progress = new StartProgress();
+      let tries = 0;
+      const standings: unknown[] = [];
+      expect(await untilDatabaseAnswers('the part "mode"', async () => {
+        tries += 1;
+        standings.push(progress.standing());
+        if (tries === 1) throw err;
+        return 'started';
+      }, { logger, databaseUrl: URL, progress, pausesMs: [0] })).toBe('started');
+      expect(standings[1]).toMatchObject({ state: 'waiting for the database', database: `${detail} at db.internal:6432` });
+      expect(lines.map((l) => l.event)).toEqual(['start_database_lost', 'start_database_back']);
+      expect(JSON.stringify(lines)).not.toContain('pw-not-to-print');
+    }
+  });
+
+  it('throws at once what waiting does not fix: a missing database, a network error that is not the database’s, any other error', async () => {
     for (const err of [
-      Object.assign(new Error('password authentication failed for user "ctb"'), { code: '28P01' }),
       Object.assign(new Error('database "ctb" does not exist'), { code: '3D000' }),
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8080'), { code: 'ECONNREFUSED', address: '127.0.0.1', port: 8080 }),
       new Error('strategies file changed'),

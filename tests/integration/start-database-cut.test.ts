@@ -108,7 +108,7 @@ describe('a database cut while `ctb start` is starting', () => {
     const down = await health();
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ status: 'degraded', mode: 'unknown' });
-    expect(down.body.start).toMatchObject({ state: 'waiting for the database', part: expect.stringMatching(/^the part "(slack|mode)"$/) });
+    expect(down.body.start).toMatchObject({ state: 'waiting for the database', part: expect.stringMatching(/^the part "(slack|alerts|mode)"$/) });
     expect((down.body.start as { database: string }).database).toMatch(new RegExp(`^connection .* at 127\\.0\\.0\\.1:${proxy.port}$`));
 
     // The kill switch answers: POST /kill gets the kill's answer (the halt saved on disk), not a reset.

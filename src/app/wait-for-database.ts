@@ -120,7 +120,7 @@ export async function untilDatabaseAnswers<T>(part: string, start: () => Promise
       deps.logger.warn({ event: 'start_database_lost', part, database: outage.at, outage: outage.kind },
         `the database at ${outage.at} went away during the start, after it had answered: ${outage.detail}. ` +
           `Waiting for it, ${tries}; the start goes on from ${part} when it answers. ` +
-          '/healthz and the kill switch answer meanwhile; nothing trades until the start is over.');
+          '/healthz and the kill switch answer meanwhile; the engine places no order while the start waits for it.');
       saidAt = now;
     } else if (outage.kind !== said || now - saidAt >= STILL_WAITING_EVERY_MS) {
       deps.logger.warn({ event: 'start_database_waiting', part, database: outage.at, outage: outage.kind, waitedMs: now - waitingSince },

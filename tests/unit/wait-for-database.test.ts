@@ -58,7 +58,7 @@ describe('untilDatabaseAnswers', () => {
     expect(said[0]).toBe(
       'the database at 10.0.0.5:6432 went away during the start, after it had answered: connection lost: new connections are closed without an answer (NOT_POSTGRES). ' +
         'Waiting for it, retrying every 0 s; the start goes on from the part "mode" when it answers. ' +
-        '/healthz and the kill switch answer meanwhile; nothing trades until the start is over.',
+        '/healthz and the kill switch answer meanwhile; the engine places no order while the start waits for it.',
     );
     expect(said[1]).toMatch(/^still waiting for the database at 10\.0\.0\.5:6432 after \d+ s \(connection refused \(ECONNREFUSED\)\)/);
     expect(said[2]).toMatch(/^the database answers again after \d+ s: the start goes on from the part "mode"$/);

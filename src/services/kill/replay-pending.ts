@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import type { AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
 import { describeError, withDeadline } from './deadline.js';
-import { pendingKillPath, readPendingKills, removePendingKills, UNREADABLE_PENDING_KILL, writtenByItsKill, type PendingKill } from './pending-kill.js';
+import { isUnreadablePendingKill, pendingKillPath, readPendingKills, removePendingKills, writtenByItsKill, type PendingKill } from './pending-kill.js';
 import { replayedKillTitle } from '../../domain/local-halt.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { checklistOf, persistKill } from './persist-kill.js';
@@ -140,7 +140,7 @@ async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
           announceIncident(ctx, outcome.incident.id, poster).catch((err) => ctx.logger.error({ err }, 'could not post the incident thread'));
         }
         await withDeadline(ctx.alerts.raise({
-          source: 'kill', severity: 'critical', title: `${replayedKillTitle(kill.database, kill.killId === UNREADABLE_PENDING_KILL)}${followUp ? `; ${handedOnPhrase(followUp, own !== undefined ? 'this bot' : answeredBy(kill))}` : ''}`,
+          source: 'kill', severity: 'critical', title: `${replayedKillTitle(kill.database, isUnreadablePendingKill(kill.killId))}${followUp ? `; ${handedOnPhrase(followUp, own !== undefined ? 'this bot' : answeredBy(kill))}` : ''}`,
           fingerprint: `kill:${outcome.incident.id}`,
           details: { killId: kill.killId, killedAt: kill.at, by: kill.actor, incidentId: outcome.incident.id, ...(kill.database ? { databaseError: kill.database.error } : {}),
             ...(followUp ? { confirmationContinues: `request #${followUp.requestId}` } : {}) },

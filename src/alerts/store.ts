@@ -4,6 +4,7 @@
 // fingerprint, locked in fingerprint order so concurrent writers cannot deadlock), every event is
 // appended, a Slack sync delivery is queued (one pending per group), and for a severity whose
 // policy pages, the escalation timer is started.
+import { channel } from 'node:diagnostics_channel';
 import type { Db } from '../db/client.js';
 import { insertAlertBatch } from '../db/queries/alerts-log-batch.js';
 import type { Severity } from './types.js';
@@ -38,6 +39,20 @@ export async function persistAlerts(input: { db: Db; batch: TimedAlert[]; slackC
   return insertAlertBatch(input.db, input.batch, input.slackChannel);
 }
 
+/** One batch's timing, published on WRITER_BATCHES when someone listens (bench/alerts.ts). */
+export interface WriterBatchTiming {
+  size: number;
+  /** Batches already in flight when this one started (its commit overlaps theirs). */
+  overlapping: number;
+  /** Each alert's wait from persist() to its batch's start (ms), in batch order. */
+  waitedMs: number[];
+  /** From the batch's start to its commit answered (ms): its statement and its commit. */
+  writeMs: number;
+}
+
+/** What a persist time is made of, batch by batch; nothing is measured or kept while nobody subscribes. */
+export const WRITER_BATCHES = channel('ctb:alerts:writer-batch');
+
 /**
  * Group-commit writer: alerts that arrive while the event loop is busy go into one batch, and up
  * to `maxInFlight` batches are written at once on separate connections, so a new alert never waits
@@ -47,7 +62,7 @@ export async function persistAlerts(input: { db: Db; batch: TimedAlert[]; slackC
  * Each alert's promise resolves only when the transaction holding it has committed.
  */
 export class AlertWriter {
-  #queue: Array<TimedAlert & { resolve(r: PersistResult): void; reject(err: unknown): void }> = [];
+  #queue: Array<TimedAlert & { resolve(r: PersistResult): void; reject(err: unknown): void; queuedAt: number }> = [];
   #inFlight = 0;
   #scheduled = false;
 
@@ -62,7 +77,7 @@ export class AlertWriter {
 
   persist(item: TimedAlert): Promise<PersistResult> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ ...item, resolve, reject });
+      this.#queue.push({ ...item, resolve, reject, queuedAt: WRITER_BATCHES.hasSubscribers ? performance.now() : 0 });
       this.#schedule();
     });
   }
@@ -80,9 +95,18 @@ export class AlertWriter {
   #start(): void {
     while (this.#queue.length > 0 && this.#inFlight < (this.opts.maxInFlight ?? 4)) {
       const batch = this.#queue.splice(0, this.opts.maxBatch ?? 500);
+      const timed = WRITER_BATCHES.hasSubscribers;
+      const startedAt = timed ? performance.now() : 0;
+      const overlapping = this.#inFlight;
       this.#inFlight += 1;
       this.write(batch).then(
-        (results) => batch.forEach((b, i) => b.resolve(results[i]!)),
+        (results) => {
+          if (timed) {
+            const timing: WriterBatchTiming = { size: batch.length, overlapping, waitedMs: batch.map((b) => startedAt - b.queuedAt), writeMs: performance.now() - startedAt };
+            WRITER_BATCHES.publish(timing);
+          }
+          batch.forEach((b, i) => b.resolve(results[i]!));
+        },
         (err: unknown) => batch.forEach((b) => b.reject(err)),
       ).finally(() => {
         this.#inFlight -= 1;

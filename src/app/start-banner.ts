@@ -142,7 +142,8 @@ function engineLine(f: BannerFacts): string[] {
   const worker = 'a worker (`ctb start --role worker`)';
   if (!h) return ['  engine    not known: the engine lease could not be read (the warning above says why), so whether and where an engine runs is not said here; `ctb mode status` shows it once the database answers'];
   const holder = `${h.host}:${h.pid} (${h.role})`;
-  if (h.state === 'running') return [`  engine    runs in ${describeHolder(h)}: trading ${f.tradingState} there`];
+  // Holding the lease is not trading: describeHolder says what a running engine still waits on.
+  if (h.state === 'running') return [`  engine    runs in ${describeHolder(h)}${h.waiting ? '' : `: trading ${f.tradingState} there`}`];
   if (h.state === 'stale' && f.mode === 'unknown') {
     return [`  engine    none running: the lease of ${holder} went stale at ${h.staleSince}; nothing trades while it hangs or until ${worker} takes it over, but it may resume LIVE trading if it wakes`];
   }

@@ -23,6 +23,8 @@ interface DriverError {
   cause?: unknown;
   /** NOT_POSTGRES (postgres-sockets.ts): what the server sent instead, or null when it closed. */
   answer?: unknown;
+  /** NOT_POSTGRES: a connection to the same address was ready for queries before (postgres-sockets.ts). */
+  answeredBefore?: unknown;
   /** STARTUP_CLOSED (postgres-sockets.ts): the start-up messages the server sent before it closed. */
   after?: unknown;
 }
@@ -155,6 +157,12 @@ export function databaseProblem(err: unknown, databaseUrl?: string): AppError | 
         `The database at ${at(e, target)} closed the connection during start-up${typeof e.after === 'string' ? ` after it sent ${e.after}` : ''}, without an error message (STARTUP_CLOSED).`,
         resetHint(databaseUrl));
     case 'NOT_POSTGRES':
+      // Closed without an answer where PostgreSQL answered before: the database went away behind a proxy or
+      // pooler that still accepts connections (or a server going away) — an outage, not a wrong URL.
+      if (e.answer === null && e.answeredBefore === true) {
+        return make('retryable', 'db_reset', `The database at ${at(e, target)} closed the connection without answering, after it had answered as PostgreSQL (NOT_POSTGRES).`,
+          'It (or the server behind a proxy there) may be down or restarting; try again.');
+      }
       // A wrong port or a proxy in front: only a change of DATABASE_URL (or of what listens) fixes it.
       return make('config', 'db_not_postgres',
         `The server at ${at(e, target)} did not answer as PostgreSQL (${typeof e.answer === 'string' ? `it sent ${e.answer}` : 'it closed the connection without answering'}).`,

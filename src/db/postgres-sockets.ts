@@ -23,14 +23,23 @@ const CANCEL_REQUEST_BYTES = 16;
  * on a wrong port), or closed the connection without answering. postgres.js itself would wait for
  * the rest of a "message" that never comes (a length read from the garbage), or connect again and
  * again to a server that closes: every command hung. `answer` is what the server sent, as text.
+ * `answeredBefore`: a connection of this process to the same address was ready for queries before —
+ * one closed now without an answer is a database gone away behind something that still accepts
+ * connections (a proxy, a pooler), not a wrong address (connect-errors.ts).
  */
 export class NotPostgresError extends Error {
   readonly code = 'NOT_POSTGRES';
-  constructor(readonly address: string, readonly port: number | undefined, readonly answer: string | null) {
-    super(`the server at ${port === undefined ? address : `${address}:${port}`} did not answer as PostgreSQL (${answer === null ? 'it closed the connection without answering' : `it sent ${answer}`})`);
+  constructor(readonly address: string, readonly port: number | undefined, readonly answer: string | null, readonly answeredBefore = false) {
+    super(answer === null && answeredBefore
+      ? `the server at ${port === undefined ? address : `${address}:${port}`} closed the connection without answering, after it had answered as PostgreSQL`
+      : `the server at ${port === undefined ? address : `${address}:${port}`} did not answer as PostgreSQL (${answer === null ? 'it closed the connection without answering' : `it sent ${answer}`})`);
     this.name = 'NotPostgresError';
   }
 }
+
+/** The addresses (host:port, or a socket's path) where a connection of this process was ready for queries. */
+const answeredAt = new Set<string>();
+const addressKey = (address: string, port: number | undefined) => (port === undefined ? address : `${address}:${port}`);
 
 /** The start of what a server sent, for a person: its first line as text, or its first bytes in hex. */
 export function describeAnswer(bytes: Buffer): string {
@@ -95,7 +104,11 @@ function expectPostgres(s: Socket, address: string, port: number | undefined): v
         s.destroy(new NotPostgresError(address, port, describeAnswer(chunk)));
         return;
       }
-      if (chunk.length === 1 && TLS_ANSWERS.has(chunk[0]!)) return stop();
+      if (chunk.length === 1 && TLS_ANSWERS.has(chunk[0]!)) {
+        // PostgreSQL's answer to the TLS request: what follows (its start-up, ReadyForQuery) is encrypted.
+        answeredAt.add(addressKey(address, port));
+        return stop();
+      }
     }
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     while (pending.length >= 5) {
@@ -103,6 +116,7 @@ function expectPostgres(s: Socket, address: string, port: number | undefined): v
       const length = pending.readUInt32BE(1);
       // Not a message postgres.js can read either: left to it (it reports what it makes of it).
       if (length < 4 || length > FIRST_MESSAGE_MAX) return stop();
+      if (type === READY_FOR_QUERY) answeredAt.add(addressKey(address, port));
       if (type === READY_FOR_QUERY || type === ERROR_RESPONSE) return stop();
       if (pending.length < 1 + length) break;
       const name = STARTUP_MESSAGES[type] ?? `a message of type ${JSON.stringify(String.fromCharCode(type))}`;
@@ -114,7 +128,7 @@ function expectPostgres(s: Socket, address: string, port: number | undefined): v
     stop();
     // A cancel request (16 bytes) is answered by the server closing the connection.
     if (s.bytesWritten === CANCEL_REQUEST_BYTES) return;
-    if (first) s.destroy(new NotPostgresError(address, port, null));
+    if (first) s.destroy(new NotPostgresError(address, port, null, answeredAt.has(addressKey(address, port))));
     else s.destroy(new StartupClosedError(address, port, seen.length > 0 ? seen.join(', ') : 'part of a message'));
   };
   s.on('data', onData).on('end', onEnd);

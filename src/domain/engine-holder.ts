@@ -21,13 +21,15 @@ export interface EngineHolderView {
   heartbeatAgeMs: number | null;
   staleSince: string | null;
   takenOverFrom: string | null;
+  /** What a running holder's engine waits on before it trades (the lease row says it); null when it trades, or when none runs. */
+  waiting: string | null;
 }
 
 export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number): EngineHolderView {
   if (!lease) {
     return {
       state: 'none', holderId: null, host: null, pid: null, role: null, feed: null, armed: false, hasKrakenKeys: false,
-      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: null, staleSince: null, takenOverFrom: null,
+      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: null, staleSince: null, takenOverFrom: null, waiting: null,
     };
   }
   const age = Math.max(0, dbNow.getTime() - lease.heartbeatAt.getTime());
@@ -36,6 +38,7 @@ export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number
     state: stale ? 'stale' : 'running', holderId: lease.holderId, host: lease.host, pid: lease.pid, role: lease.role, feed: lease.feed,
     armed: lease.armed, hasKrakenKeys: lease.hasKrakenKeys, acquiredAt: lease.acquiredAt.toISOString(), heartbeatAt: lease.heartbeatAt.toISOString(),
     heartbeatAgeMs: age, staleSince: stale ? new Date(lease.heartbeatAt.getTime() + ttlMs).toISOString() : null, takenOverFrom: lease.takenOverFrom,
+    waiting: stale ? null : (lease.waiting ?? null),
   };
 }
 
@@ -90,5 +93,5 @@ export function describeHolder(v: EngineHolderView): string {
   const who = `${v.host}:${v.pid} (${v.role}, feed ${v.feed}, ${v.armed ? 'armed for live' : 'not armed'}, ${v.hasKrakenKeys ? 'has Kraken keys' : 'no Kraken keys'})`;
   const age = v.heartbeatAgeMs === null ? '' : agoPhrase(v.heartbeatAgeMs);
   if (v.state === 'stale') return `stale since ${v.staleSince} — ${who}, last heartbeat ${v.heartbeatAt} (${age}): died or hung, and no other process has taken the lease over`;
-  return `${who}, heartbeat ${age}`;
+  return `${who}, heartbeat ${age}${v.waiting ? `; engine waiting: ${v.waiting}` : ''}`;
 }

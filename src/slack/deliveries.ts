@@ -48,6 +48,12 @@ export function deliveryOf(body: Body, retryNum?: number): Delivery {
 
 const isKill = (body: Body): boolean => body.command === '/kill';
 
+/** `/mode paper`: going back to paper is immediate (one operator, no approval), so a busy queue takes it still. */
+const isPaperSwitch = (body: Body): boolean => body.command === '/mode' && typeof body.text === 'string' && body.text.trim().split(/\s+/)[0]?.toLowerCase() === 'paper';
+
+/** Room a busy queue keeps past its limit for `/mode paper`: bounded too, or a flood of it would be the unbounded queue again. */
+export const PAPER_SWITCH_RESERVE = 50;
+
 /**
  * Remembers recent keys in this process; bounded, oldest forgotten first. The oldest is found in a
  * ring of the keys in arrival order, not as the Set's first value: a Set keeps its deleted entries
@@ -103,7 +109,7 @@ export interface AckedWorkLimits {
 /** What a command turned away is told, in its ack (ephemeral: only the one who typed it sees it). */
 export function busyText(command: string, limit: number): string {
   return `:hourglass: The bot is busy: ${limit} Slack requests are already waiting to be worked on, so \`${command}\` was not run. `
-    + 'Try again in a minute. (/kill is never held back: it runs at once, busy or not.)';
+    + 'Try again in a minute. (/kill is never held back: it runs at once, busy or not; /mode paper is still taken.)';
 }
 
 /**
@@ -253,8 +259,10 @@ export function deliveryGuard(
       : undefined;
     const listenerAcks = delivery.surface === 'view' || delivery.surface === 'options';
     // The queue full: turned away at the ack, never queued. /kill never is (it does not queue), nor a
-    // view or option request (answered in its ack, not queued); a command is told, in its ack.
-    if (queue.full && !listenerAcks && !isKill(body as unknown as Body)) {
+    // view or option request (answered in its ack, not queued); /mode paper is queued within a reserve
+    // of its own (PAPER_SWITCH_RESERVE); a command is told, in its ack.
+    if (queue.full && !listenerAcks && !isKill(body as unknown as Body)
+      && !(isPaperSwitch(body as unknown as Body) && queue.pending < limit + PAPER_SWITCH_RESERVE)) {
       shedCount?.inc({ surface: delivery.surface });
       shedLog.note(delivery);
       const command = str((body as unknown as Body).command);

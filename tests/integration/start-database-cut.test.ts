@@ -119,6 +119,8 @@ describe('a database cut while `ctb start` is starting', () => {
     expect(killed.status).toBe(200);
     const kill = (await killed.json()) as { killId: string; state: string };
     expect(kill).toMatchObject({ killId: expect.any(String), state: 'pending' });
+    // Its answer names the database as away, not as a wrong address (it answered as PostgreSQL before the cut).
+    expect(JSON.stringify(kill)).not.toMatch(/did not answer as PostgreSQL|db_not_postgres|as configured/);
     const saved = () => existsSync(join(dir, 'data', 'kill-pending.json'))
       ? (JSON.parse(readFileSync(join(dir, 'data', 'kill-pending.json'), 'utf8')) as { kills: Array<{ killId: string }> }).kills.map((k) => k.killId)
       : [];

@@ -22,6 +22,7 @@ import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
 import { withdrawLiveUntilDone } from '../../services/mode/withdraw-unarmed-live.js';
 import { setEngineLease } from '../../services/engine-lease/runtime.js';
 import { setEngineProgress } from '../../services/engine-lease/engine-progress.js';
+import { writeLeaseWaiting } from '../../db/queries/engine-lease.js';
 import { engineRequestFollowUp, engineRequestHandlers } from '../../services/engine-requests/handlers.js';
 import { startRequestRunner } from '../../services/engine-requests/runner.js';
 import { createReconciliationMonitor, setReconciliationMonitor, type ReconciliationMonitor } from '../../services/reconcile/start/monitor.js';
@@ -91,12 +92,24 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       // now, and live trading waits until reconciliation with Kraken has passed.
       const gate = (_state: BotState, mode: Mode) => {
         if (!lease.holdsLease()) return 'this process does not hold the engine lease';
+        // The database went away during the bot's start, after this part started: no order while the start waits for it.
+        if (startOpts.progress?.waitingForDatabase) return "the bot's start waits for the database";
         if (!monitor) return mode === 'live' ? 'live trading waits for reconciliation with Kraken' : null;
         return monitor.blockReason(mode);
       };
       // The step the engine waits in until its loop runs a pass: the banner and /healthz say it
       // ("engine waiting: …") rather than "trading" of an engine that does not trade yet.
       let step: string | null = 'the engine lease';
+      // The lease row says it too, for every other process (`ctb mode status`, /golive status, a web
+      // replica's banner and /healthz): written in order, never awaited by the engine; a write that
+      // fails is logged, and the next step's write says the truth again.
+      let written = Promise.resolve();
+      const setStep = (next: string | null) => {
+        step = next;
+        written = written.then(() => writeLeaseWaiting(ctx.db, lease.holderId, next).then(() => undefined, (err: unknown) => {
+          ctx.logger.warn({ err }, 'could not record in the engine lease what the engine waits on');
+        }));
+      };
       let markTrading!: () => void;
       let trading = new Promise<void>((resolve) => (markTrading = resolve));
       setEngineProgress(ctx, { waiting: () => step, gate, get trading() { return trading; } });
@@ -114,13 +127,13 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           // After a dead predecessor it also holds that engine's live work for reconciliation (halted), as
           // monitor.begin below does in an armed engine: withdrawn to paper first, begin would not act.
           const withdrawal = 'the live approval\'s withdrawal (this engine is not armed: a live approval bot_state holds is recorded withdrawn before it trades)';
-          step = ctx.config.IS_LIVE ? 'the engine\'s start' : withdrawal;
+          setStep(ctx.config.IS_LIVE ? 'the engine\'s start' : withdrawal);
           await withdrawLiveUntilDone(ctx, ctx.liveSwitch, { holderId: lease.holderId, host, pid, role, takenOverFrom: acquired.takenOverFrom }, {
             signal: stopping.signal,
-            onRetry: (error) => (step = `${withdrawal}: the database did not record it (${error}); retried until it does`),
+            onRetry: (error) => setStep(`${withdrawal}: the database did not record it (${error}); retried until it does`),
           });
           if (stopping.signal.aborted) return;
-          step = 'recording the go-live gate policy';
+          setStep('recording the go-live gate policy');
           // The go-live thresholds this engine runs with become the gate policy every audit is held to.
           // Retried until written, and no engine before it is: the gate must know the policy the engine runs with.
           const policy = await recordGatePolicyUntilWritten(ctx, { by: `${host}:${pid} (${role})`, strategies: { file: loaded.file, sha256: loaded.sha256 }, release, signal: stopping.signal });
@@ -133,7 +146,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           logScans = startLogScanPublisher(ctx, `${host}:${pid} (${role})`);
           monitor = createReconciliationMonitor(ctx, opts.reconcile ?? {});
           setReconciliationMonitor(ctx, monitor);
-          step = 'reconciliation with Kraken at start';
+          setStep('reconciliation with Kraken at start');
           // After a dead predecessor this halts first (durably), before the engine reads bot_state.
           await monitor.begin(acquired.takenOverFrom);
           // begin() is a second wait before the engine exists: a stop during it must not start one either.
@@ -144,16 +157,16 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
             progressEveryMs: opts.progressEveryMs ?? (startOpts.feed === 'replay' ? 10_000 : 300_000),
             ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),
             onStarted: () => {
-              step = null;
+              setStep(null);
               markTrading();
               startHold();
             },
           });
           engine = current;
-          step = 'warming up (the account and the market feed\'s first prices)';
+          setStep('warming up (the account and the market feed\'s first prices)');
           const lost = await Promise.race([current.start().then(() => null), lease.lost()]);
           if (lost === null) return;
-          step = `the engine lease was lost (${lost}): standing by to take it again`;
+          setStep(`the engine lease was lost (${lost}): standing by to take it again`);
           trading = new Promise<void>((resolve) => (markTrading = resolve));
           await logScans.stop();
           logScans = null;

@@ -350,7 +350,7 @@ const krakenAfterFailure = async (kraken: Exchange, config: Config): Promise<str
 
 export const killCli: CliRegistration = {
   register(program, io, setExit) {
-    program
+    const kill = program
       .command('kill')
       .description('EMERGENCY: cancel every open order (Kraken, and paper), halt in paper mode, open the incident checklist')
       .option('--reason <text>', 'why (shown in the alert and the incident)', '')
@@ -459,6 +459,18 @@ export const killCli: CliRegistration = {
           abandonKraken.abort();
           await ctx?.close().catch(() => {});
         }
+      });
+    // `ctb kill saved`: the kills saved in DATA_DIR, and dropping one that will never be written. Its
+    // module is loaded only when it runs: the kill itself imports nothing for it.
+    kill
+      .command('saved')
+      .description('list the kills saved in DATA_DIR while their database did not take them; --discard one aimed at a database that will never answer')
+      .option('--discard <kill id>', 'forget this saved kill\'s pending database write (cancels nothing less, lifts no halt)')
+      .option('--reason <text>', 'why it will never be written (required with --discard; logged and recorded)')
+      .option('--json', 'machine-readable output', false)
+      .action(async (opts: { discard?: string; reason?: string; json: boolean }) => {
+        const { runKillSaved } = await import('./kill-saved.js');
+        setExit(await runKillSaved(io, opts));
       });
   },
 };

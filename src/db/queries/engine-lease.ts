@@ -33,6 +33,7 @@ function toLease(r: Record<string, unknown>): EngineLease {
     id: Number(r.id), holderId: String(r.holder_id), host: String(r.host), pid: Number(r.pid), bootId: r.boot_id === null || r.boot_id === undefined ? null : String(r.boot_id), role: String(r.role), feed: String(r.feed),
     armed: r.armed === true || r.armed === 't', hasKrakenKeys: r.has_kraken_keys === true || r.has_kraken_keys === 't',
     acquiredAt: date(r.acquired_at), heartbeatAt: date(r.heartbeat_at), takenOverFrom: r.taken_over_from === null || r.taken_over_from === undefined ? null : String(r.taken_over_from),
+    waiting: r.waiting === null || r.waiting === undefined ? null : String(r.waiting),
   };
 }
 
@@ -48,7 +49,8 @@ export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHo
     on conflict (id) do update set holder_id = excluded.holder_id, host = excluded.host, pid = excluded.pid, boot_id = excluded.boot_id, role = excluded.role,
       feed = excluded.feed, armed = excluded.armed, has_kraken_keys = excluded.has_kraken_keys, heartbeat_at = now(),
       acquired_at = case when l.holder_id = excluded.holder_id then l.acquired_at else now() end,
-      taken_over_from = case when l.holder_id = excluded.holder_id then l.taken_over_from else l.holder_id end
+      taken_over_from = case when l.holder_id = excluded.holder_id then l.taken_over_from else l.holder_id end,
+      waiting = case when l.holder_id = excluded.holder_id then l.waiting else null end
     where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - ${ttlMs}::int * interval '1 millisecond'
       or l.holder_id = ${goneHolder}
     returning l.*`);
@@ -64,6 +66,15 @@ export async function renewLease(db: Db, me: LeaseClaim): Promise<boolean> {
   const rows = await execute(db, sql`
     update engine_lease set heartbeat_at = now(), armed = ${me.armed}, has_kraken_keys = ${me.hasKrakenKeys}, feed = ${me.feed}
     where id = 1 and holder_id = ${me.holderId} returning id`);
+  return rows.length > 0;
+}
+
+/**
+ * What `holderId`'s engine waits on before it trades (null: it trades); nothing when the lease is no
+ * longer its own. False then.
+ */
+export async function writeLeaseWaiting(db: Db, holderId: string, waiting: string | null): Promise<boolean> {
+  const rows = await execute(db, sql`update engine_lease set waiting = ${waiting} where id = 1 and holder_id = ${holderId} returning id`);
   return rows.length > 0;
 }
 

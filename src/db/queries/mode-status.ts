@@ -51,7 +51,7 @@ export const STATUS_COLUMNS_FROM = sql.raw(`b.id as b_id, b.mode as b_mode, b.ha
   b.reconciled_through as b_reconciled_through, b.reconciliation_blocked as b_reconciliation_blocked,
   b.reconciliation_details as b_reconciliation_details, b.version as b_version, b.updated_at as b_updated_at,
   l.id as l_id, l.holder_id as l_holder_id, l.host as l_host, l.pid as l_pid, l.boot_id as l_boot_id, l.role as l_role, l.feed as l_feed, l.armed as l_armed,
-  l.has_kraken_keys as l_has_kraken_keys, l.acquired_at as l_acquired_at, l.heartbeat_at as l_heartbeat_at, l.taken_over_from as l_taken_over_from,
+  l.has_kraken_keys as l_has_kraken_keys, l.acquired_at as l_acquired_at, l.heartbeat_at as l_heartbeat_at, l.taken_over_from as l_taken_over_from, l.waiting as l_waiting,
   now() as db_now,
   a.id as a_id, a.at as a_at, a.actor as a_actor, a.mode as a_mode, a.dry_run as a_dry_run, a.passed as a_passed, a.summary as a_summary,
   a.thresholds as a_thresholds,
@@ -112,6 +112,7 @@ function leaseOf(r: StatusColumns): EngineLease | null {
     acquiredAt: date(r.l_acquired_at),
     heartbeatAt: date(r.l_heartbeat_at),
     takenOverFrom: r.l_taken_over_from as string | null,
+    waiting: (r.l_waiting ?? null) as string | null,
   };
 }
 

@@ -33,6 +33,12 @@ export const engineLease = pgTable(
     heartbeatAt: at('heartbeat_at').notNull(),
     /** The holder this one took over from because its lease went stale (it died or hung). */
     takenOverFrom: text('taken_over_from'),
+    /**
+     * What the holder's engine waits on before it trades (the live approval's withdrawal, the gate
+     * policy, the start reconciliation, the warm-up), null once it trades: holding the lease is not
+     * trading, and every process's views say so (engine-lease/engine-progress.ts writes it).
+     */
+    waiting: text('waiting'),
   },
   (t) => [check('engine_lease_singleton', sql`${t.id} = 1`)],
 );

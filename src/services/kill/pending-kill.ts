@@ -185,6 +185,11 @@ export function dropRunningKill(dataDir: string, killId: string): Promise<void> 
   return replaceEntry(dataDir, killId, null).finally(() => inFlight.delete(killId));
 }
 
+/** An operator dropped the saved kill (discard-saved-kill.ts): its entry goes, nothing is written. */
+export function discardPendingKill(dataDir: string, killId: string): Promise<void> {
+  return replaceEntry(dataDir, killId, null);
+}
+
 function replaceEntry(dataDir: string, killId: string, entry: PendingKill | null): Promise<void> {
   return serialised(async () => {
     const path = pendingKillPath(dataDir);

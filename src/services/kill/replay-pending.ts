@@ -213,5 +213,5 @@ function tellOtherDatabase(ctx: ReplayDeps, kill: PendingKill, ours: string, ser
   const here = `${ours}${kill.server && server ? `, ${describeServer(server)}` : ''}`;
   ctx.logger.error({ killId: kill.killId, reason: kill.reason, aimedAt: kill.target, thisDatabase: ours, ...(kill.server && server ? { aimedAtServer: kill.server, thisServer: server } : {}),
     file: pendingKillPath(ctx.config.DATA_DIR) },
-    `a kill saved in DATA_DIR is aimed at ${aimed}, not at this process's database (${here}): it is left in the file for a process on that database to write; this process stays halted until it is written`);
+    `a kill saved in DATA_DIR is aimed at ${aimed}, not at this process's database (${here}): it is left in the file for a process on that database to write; this process stays halted until it is written (ctb kill saved lists it; should that database never answer again, ctb kill saved --discard ${kill.killId} --reason "…" drops it)`);
 }

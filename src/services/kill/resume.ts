@@ -58,7 +58,7 @@ export async function resumeAfterHalt(ctx: ResumeDeps, actor: Actor): Promise<Re
     // A kill aimed at another database is written only there: name it, so the operator brings that one back.
     const targets = [...new Set(pending.flatMap((k) => (k.target !== undefined ? [k.target] : [])))];
     throw new AppError('conflict', 'kill_pending', `A kill is still waiting to be written to the database${targets.length > 0 ? ` (${targets.join(', ')})` : ''}; the bot stays halted.`, {
-      hint: 'Bring the database back (ctb self-heal with DATA_DIR and that database writes it), then resume.',
+      hint: 'Bring the database back (ctb self-heal with DATA_DIR and that database writes it), then resume. A database that will never answer again: ctb kill saved lists the saved kills, and ctb kill saved --discard <kill id> --reason "…" drops one.',
     });
   }
   const state = await getBotState(ctx.db);

@@ -346,7 +346,7 @@ export async function selfHeal(ctx: SelfHealDeps, options: SelfHealOptions = {})
       await record(replay.error
         ? { check: 'pending_kill', status: 'failed', detail: `${replay.remaining} saved kill(s) not written: ${replay.error}` }
         : replay.elsewhere
-          ? { check: 'pending_kill', status: 'failed', detail: `${replay.written.length} saved kill(s) written to the database; ${replay.elsewhere.length} aimed at another database (${[...new Set(replay.elsewhere.map((e) => e.target))].join(', ')}) left for a process on it; the bot stays halted` }
+          ? { check: 'pending_kill', status: 'failed', detail: `${replay.written.length} saved kill(s) written to the database; ${replay.elsewhere.length} aimed at another database (${[...new Set(replay.elsewhere.map((e) => e.target))].join(', ')}) left for a process on it; the bot stays halted (ctb kill saved lists them; one whose database will never answer again is dropped with --discard)` }
           : { check: 'pending_kill', status: 'healed', detail: `${replay.written.length} saved kill(s) written to the database` });
     }
   }

@@ -142,7 +142,8 @@ describe('storing an alert kept while the database was away', () => {
 describe('a write that hung while the database stalled and committed once it answered', () => {
   it('is stored marked late (raised at, stored at) whatever its severity, and its Slack message says so; a prompt one is not', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
-    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
+    // Long enough that the prompt write stays under it on a loaded machine (a write past it is late).
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '2s' });
     const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
     const runtime = createAlertRuntime(ctx);
     open.push({ ctx, runtime });
@@ -151,7 +152,7 @@ describe('a write that hung while the database stalled and committed once it ans
 
     proxy.set('stall');
     const raising = sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });
-    await sleep(600); // past KILL_DB_TIMEOUT: a warning has no direct message, its write just waits
+    await sleep(2_300); // past KILL_DB_TIMEOUT: a warning has no direct message, its write just waits
     clock.advance(90_000);
     proxy.set('forward');
     await raising;

@@ -2,7 +2,7 @@
 // after the commit that holds it; overlapping fingerprints neither deadlock nor lose a count.
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { AlertWriter, persistAlerts, type PersistResult, type TimedAlert } from '../../../src/alerts/store.js';
+import { AlertWriter, persistAlerts, WRITER_BATCHES, type PersistResult, type TimedAlert, type WriterBatchTiming } from '../../../src/alerts/store.js';
 import { execute } from '../../../src/db/client.js';
 import { usePostgresTestDb } from '../../support/db.js';
 
@@ -41,6 +41,30 @@ describe('AlertWriter', () => {
     await new Promise((r) => setImmediate(r));
     expect(settled.sort()).toEqual([0, 1, 2, 3]);
     expect(peak).toBe(2);
+  });
+
+  it('publishes each batch\'s timing to a subscriber (what a persist time is made of): its size, overlap, waits and write', async () => {
+    const timings: WriterBatchTiming[] = [];
+    const listen = (t: unknown) => void timings.push(t as WriterBatchTiming);
+    WRITER_BATCHES.subscribe(listen);
+    try {
+      const pending: Array<() => void> = [];
+      const writer = new AlertWriter(async (batch) => {
+        await new Promise<void>((resolve) => pending.push(resolve));
+        return batch.map((): PersistResult => ({ groupId: 1, eventId: 1, newGroup: false, severity: 'info' }));
+      }, { maxInFlight: 2 });
+      const all = [writer.persist(alert(0, 1)), writer.persist(alert(1, 1))];
+      await Promise.resolve();
+      all.push(writer.persist(alert(2, 1)));
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 5));
+      pending.forEach((done) => done());
+      await Promise.all(all);
+      expect(timings.map((t) => [t.size, t.overlapping, t.waitedMs.length])).toEqual([[2, 0, 2], [1, 1, 1]]);
+      for (const t of timings) expect(t.writeMs).toBeGreaterThanOrEqual(4);
+    } finally {
+      WRITER_BATCHES.unsubscribe(listen);
+    }
   });
 
   it('rejects only the alerts of a batch whose write failed', async () => {

@@ -10,6 +10,7 @@ import { databaseUrlProblem } from '../../../src/db/database-url.js';
 import { describeError } from '../../../src/services/kill/deadline.js';
 import { AppError, exitCodeFor } from '../../../src/errors.js';
 import { createPostgresTestDb } from '../../support/db.js';
+import { startStallProxy } from '../../support/stall-proxy.js';
 
 async function failureOf(url: string): Promise<unknown> {
   const database = connectPostgres(url, { max: 1 });
@@ -51,6 +52,35 @@ describe('databaseProblem', () => {
     for (const socket of held) socket.destroy();
     await new Promise<void>((r) => silent.close(() => r()));
     expect(databaseProblem(raw)).toMatchObject({ kind: 'retryable', code: 'db_timeout', message: `The database at 127.0.0.1:${port} did not answer in time (CONNECT_TIMEOUT).` });
+  });
+
+  it('names new connections closed without an answer where PostgreSQL answered before as the database gone away (retryable), not as a wrong address', async () => {
+    const database = await createPostgresTestDb();
+    const proxy = await startStallProxy();
+    const neverAnswered = await startStallProxy();
+    try {
+      const url = proxy.urlFor(database.url);
+      const first = connectPostgres(url, { max: 1 });
+      await first.db.execute(sql`select 1`);
+      await first.close();
+      // The proxy accepts and closes at once, as one whose server went away: a new client, a new connection.
+      proxy.set('down');
+      const gone = databaseProblem(await failureOf(url), url)!;
+      expect(gone).toMatchObject({
+        kind: 'retryable', code: 'db_reset',
+        message: `The database at 127.0.0.1:${proxy.port} closed the connection without answering, after it had answered as PostgreSQL (NOT_POSTGRES).`,
+      });
+      expect(gone.userMessage).not.toContain('DATABASE_URL');
+      expect(exitCodeFor(gone)).toBe(1);
+      // The same at an address where nothing answered as PostgreSQL yet: a wrong address, said as before.
+      neverAnswered.set('down');
+      const otherUrl = neverAnswered.urlFor(database.url);
+      expect(databaseProblem(await failureOf(otherUrl), otherUrl)).toMatchObject({ kind: 'config', code: 'db_not_postgres' });
+    } finally {
+      await proxy.close();
+      await neverAnswered.close();
+      await database.close();
+    }
   });
 
   it('leaves errors that are not about reaching the database alone', () => {

@@ -12,6 +12,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { engineFeature } from '../../../src/app/features/engine.js';
 import { healthFeature } from '../../../src/http/health.js';
 import { getBotState } from '../../../src/services/bot-state.js';
+import { modeStatus } from '../../../src/services/mode/sign-off.js';
+import { renderStatus } from '../../../src/cli/commands/mode.js';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { testConfig } from '../../../src/config/env.js';
 import { acquireLease } from '../../../src/db/queries/engine-lease.js';
@@ -114,11 +116,15 @@ describe('the start banner of a worker whose engine waits', () => {
       expect(msg).not.toMatch(/trading active/);
       expect(banner).toMatchObject({ engine: 'this process', engineWaiting: expect.stringMatching(waiting) });
       expect(await healthzEngine()).toMatchObject({ thisProcess: true, waiting: expect.stringMatching(waiting) });
+      // Another process (`ctb mode status`) reads it from the lease row: the engine runs, and waits.
+      const cliEngineLine = async () => renderStatus({ ok: true, ...(await modeStatus(bot!.ctx)) }).split('\n').find((l) => l.startsWith('engine: ')) ?? '';
+      await until(async () => (await cliEngineLine()).includes("; engine waiting: the live approval's withdrawal"), 'ctb mode status to say the engine waits');
 
       release();
       await lock;
       await until(() => lines.some((l) => l.msg.startsWith('engine trading now')), 'the line saying the engine trades');
       expect(await healthzEngine()).toMatchObject({ thisProcess: true, waiting: null });
+      await until(async () => !(await cliEngineLine()).includes('engine waiting'), 'ctb mode status to stop saying the engine waits');
       expect((await getBotState(database.db)).mode).toBe('paper');
     } finally {
       release();

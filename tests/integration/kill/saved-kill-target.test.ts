@@ -126,7 +126,8 @@ describe('replaying saved kills', () => {
     // `ctb self-heal` and a resume here name the database the saved kill waits for.
     const heal = await selfHeal(t.ctx, { attempts: 1, baseDelayMs: 1, sleep: async () => {} });
     expect(heal.actions.find((a) => a.check === 'pending_kill')).toMatchObject({
-      status: 'failed', detail: `0 saved kill(s) written to the database; 1 aimed at another database (${elsewhere}) left for a process on it; the bot stays halted` });
+      status: 'failed', detail: `0 saved kill(s) written to the database; 1 aimed at another database (${elsewhere}) left for a process on it; the bot stays halted (ctb kill saved lists them; one whose database will never answer again is dropped with --discard)` });
+    await expect(resumeAfterHalt(t.ctx, { id: 'U0OPERATOR', source: 'slack' })).rejects.toMatchObject({ hint: expect.stringContaining('ctb kill saved --discard <kill id> --reason "…" drops one') });
     await expect(resumeAfterHalt(t.ctx, { id: 'U0OPERATOR', source: 'slack' })).rejects.toThrow(`A kill is still waiting to be written to the database (${elsewhere}); the bot stays halted.`);
     expect(readPendingKills(t.dataDir).map((k) => k.killId)).toEqual(['aimed-elsewhere']);
     stop();

@@ -135,13 +135,18 @@ describe('deliveryGuard under a flood', () => {
     await guard(requestArgs(slash('/stats', 'week', 'trg-flood-busy'), turnedAway));
     expect(turnedAway).toEqual([{
       response_type: 'ephemeral',
-      text: ':hourglass: The bot is busy: 3 Slack requests are already waiting to be worked on, so `/stats` was not run. Try again in a minute. (/kill is never held back: it runs at once, busy or not.)',
+      text: ':hourglass: The bot is busy: 3 Slack requests are already waiting to be worked on, so `/stats` was not run. Try again in a minute. (/kill is never held back: it runs at once, busy or not; /mode paper is still taken.)',
     }]);
     expect(ran).not.toContain('week');
     // An event (a reaction) is acked and dropped the same way: Slack would only retry it into the same flood.
     const eventAcks: unknown[] = [];
     await guard(requestArgs({ type: 'event_callback', event_id: 'Ev-flood', event: { type: 'reaction_added' } }, eventAcks));
     expect(eventAcks).toEqual(['ack']);
+
+    // /mode paper is taken past the limit (going back to paper is immediate): queued, acked plainly, run once there is a slot.
+    const paperAcks: unknown[] = [];
+    await guard(requestArgs(slash('/mode', 'paper drill', 'trg-flood-paper'), paperAcks));
+    expect(paperAcks).toEqual(['ack']);
 
     // /kill runs at once, full or not.
     const killAcks: unknown[] = [];
@@ -164,7 +169,8 @@ describe('deliveryGuard under a flood', () => {
 
     // Room again once work finishes: a command is taken, not turned away.
     release();
-    for (let i = 0; i < 500 && ran.filter((t) => t.startsWith('work')).length < 3; i++) await nextTurn();
+    for (let i = 0; i < 500 && !ran.includes('paper drill'); i++) await nextTurn();
+    expect(ran).toContain('paper drill');
     for (let i = 0; i < 50; i++) await nextTurn();
     const after: unknown[] = [];
     await guard(requestArgs(slash('/t', 'work later', 'trg-flood-later'), after));

@@ -11,7 +11,7 @@ import { renderGoLiveStatus, renderModeStatus } from '../../../src/slack/views/m
 
 const runningEngine: EngineHolderView = {
   state: 'running', holderId: 'bot-1:4242:ab12cd34', host: 'bot-1', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: true,
-  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null,
+  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, waiting: null,
 };
 
 const status = (over: Partial<GoLiveStatusResult & ModeStatusResult> = {}): GoLiveStatusResult & ModeStatusResult => ({

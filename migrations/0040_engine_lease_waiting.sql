@@ -1,0 +1,1 @@
+ALTER TABLE "engine_lease" ADD COLUMN "waiting" text;

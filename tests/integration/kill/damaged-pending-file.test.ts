@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
 import { alertEvents, botState, incidents } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
+import { discardSavedKill } from '../../../src/services/kill/discard-saved-kill.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { replayPendingKills, type ReplayDeps } from '../../../src/services/kill/replay-pending.js';
 import { killTestContext, recordingDatabase, useKillTestDb } from '../../support/kill-context.js';
@@ -55,4 +56,13 @@ describe('a damaged kill-pending.json', () => {
     expect(first[0]!.at).toBe('2026-03-01T08:00:00.000Z');
     expect(second[0]!.at).toBe('2026-03-20T08:00:00.000Z');
   }, 120_000);
+
+  it('is never discarded by `ctb kill saved discard`: the kills it holds are not known, whatever its stand-in is called', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ctb-damaged-'));
+    writeFileSync(pendingKillPath(dataDir), '{"kills": [');
+    const [standIn] = readPendingKills(dataDir);
+    await expect(discardSavedKill({ DATABASE_URL: 'postgres://ctb@db-gone.internal/ctb', DATA_DIR: dataDir }, { killId: standIn!.killId, reason: 'db-gone decommissioned', by: 'cli:ops' }))
+      .rejects.toMatchObject({ code: 'saved_kills_unreadable' });
+    expect(readPendingKills(dataDir)).toEqual([standIn]);
+  });
 });

@@ -181,25 +181,36 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
         ? (await persistAlerts({ db: deps.db, batch: [item], slackChannel: channel }))[0]!
         : deps.db.transaction(async (tx) => {
           const [r] = await persistAlerts({ db: tx, batch: [item], slackChannel: channel });
-          // Adopted whenever the group has no message yet (a raise stored before this one had none posted).
-          const adopted = await adoptDirectMessage(tx, { groupId: r!.groupId, eventId: r!.eventId, channel: sent.channel, ts: sent.ts });
-          // Its group already has its message (an earlier alert, or another process's direct one): this
-          // one says, in its own thread, where its alert now lives; it is not updated again.
-          if (!adopted) {
-            await enqueuePageFollowUp(tx, {
-              groupId: r!.groupId, page: { channel: sent.channel, ts: sent.ts }, now: deps.clock.now(),
-              text: whereItLives(r!.groupId),
-            });
-          }
+          await tieDirect(tx, r!, sent);
           return r!;
         }),
     });
-    if (already) log.warn({ alert: { source: alert.source, severity: alert.severity, fingerprint: alert.fingerprint }, groupId: result.groupId, eventId: result.eventId },
-      'an alert kept while the database was away had been stored by an earlier try that gave up at its deadline; not stored again');
-    else raised?.inc({ severity: alert.severity });
+    if (already) {
+      log.warn({ alert: { source: alert.source, severity: alert.severity, fingerprint: alert.fingerprint }, groupId: result.groupId, eventId: result.eventId },
+        'an alert kept while the database was away had been stored by an earlier try that gave up at its deadline; not stored again');
+      // That try may have run before its direct message went (it could not tie it): tied now, within
+      // the deadline; if this fails, the alert stays kept and the next flush ties it.
+      if (sent) await withDeadline(deps.db.transaction((tx) => tieDirect(tx, result, sent)), deps.config.KILL_DB_TIMEOUT, 'the database (tying a direct message to its stored alert)');
+    } else raised?.inc({ severity: alert.severity });
     return result;
   };
 
+  /**
+   * Ties a direct message to its stored alert, once however often it is run (a try may commit after
+   * its caller gave up, and the next runs it again): adopted as its group's parent while the group has
+   * no message (a raise stored before this one had none posted); nothing when it already is the
+   * parent; else, once, a note in its own thread says where its alert now lives (an earlier alert, or
+   * another process's direct message, is the parent), and it is not updated again.
+   */
+  const tieDirect = async (tx: Db, stored: PersistResult, sent: { channel: string; ts: string }): Promise<void> => {
+    const [group] = await execute<{ slack_ts: string | null }>(tx, sql`select slack_ts from alert_groups where id = ${stored.groupId} for update`);
+    if (group?.slack_ts === sent.ts) return;
+    if (await adoptDirectMessage(tx, { groupId: stored.groupId, eventId: stored.eventId, channel: sent.channel, ts: sent.ts })) return;
+    const [noted] = await execute<{ id: number }>(tx, sql`select id from alert_deliveries
+      where group_id = ${stored.groupId} and kind = 'slack_thread_note' and payload ->> 'threadTs' = ${sent.ts} limit 1`);
+    if (noted) return;
+    await enqueuePageFollowUp(tx, { groupId: stored.groupId, page: { channel: sent.channel, ts: sent.ts }, now: deps.clock.now(), text: whereItLives(stored.groupId) });
+  };
   /** The thread reply under a direct message that did not become its group's parent. */
   const whereItLives = (groupId: number) =>
     `:inbox_tray: The database answered: this alert is now stored in alert group ${groupId}, whose own message in this channel has the buttons and escalates. This message is not updated again.`;
@@ -213,8 +224,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     if (entry.direct?.status !== 'sent') return;
     const sent = entry.direct;
     try {
-      const adopted = await adoptDirectMessage(deps.db, { groupId: result.groupId, eventId: result.eventId, channel: sent.channel, ts: sent.ts });
-      if (!adopted) await enqueuePageFollowUp(deps.db, { groupId: result.groupId, page: { channel: sent.channel, ts: sent.ts }, now: deps.clock.now(), text: whereItLives(result.groupId) });
+      await deps.db.transaction((tx) => tieDirect(tx, result, sent));
     } catch (err) {
       log.error({ err, groupId: result.groupId, ts: sent.ts }, 'an alert sent directly while its write stalled is stored, but its direct message could not be tied to it');
     }

@@ -3,8 +3,9 @@
 // that gave up at its deadline but committed all the same (the hung bytes went through later) is
 // never stored a second time. The alert carries its own key (alert_events.raise_key, unique): the
 // next try either stores it, waits for the earlier try's commit and then fails on the key, or finds
-// it already stored — and then returns that stored event, as if this try had written it. A try that
-// stored it and adopted its direct message did both in one commit, so finding the event means both.
+// it already stored — and then returns that stored event, as if this try had written it. Finding the
+// event does not mean its direct message is tied to it: the try that committed may have run before
+// the message went (sink.ts ties it then).
 import { sql } from 'drizzle-orm';
 import { execute, type Db } from '../db/client.js';
 import { withDeadline } from '../services/kill/deadline.js';

@@ -42,7 +42,7 @@ export function ctbMetrics(registry: Registry): CtbMetrics {
     }),
     slackShed: new Counter({
       name: 'ctb_slack_requests_shed_total',
-      help: 'Slack requests turned away as busy at their ack: the queue of work behind acks was full (/kill never is).',
+      help: 'Slack requests turned away as busy at their ack: the queue of work behind acks was full for their kind (/kill, /mode paper, /exit, /pause never are).',
       labelNames: ['surface'], registers,
     }),
     scheduledReports: new Counter({ name: 'ctb_scheduled_reports_total', help: 'Scheduled summaries, by kind and outcome (posted, failed).', labelNames: ['kind', 'outcome'], registers }),

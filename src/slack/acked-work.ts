@@ -6,7 +6,8 @@
 // commands behind it for longer than that. Order of starts is arrival order.
 // Bounded: at most `limit` items are pending — waiting for a slot, or started and not finished (one
 // past its lease included: a stalled database keeps them running) — so a flood cannot grow it without
-// end; the caller asks `full` before it acks and turns the request away (deliveries.ts).
+// end; the caller compares `pending` with its thresholds before it acks and turns the request away
+// (deliveries.ts, shed-policy.ts).
 export interface AckedWorkOptions {
   /** Work items started and not yet finished (or past their lease) at once. */
   concurrency: number;

@@ -5,12 +5,17 @@
 // within this process even while the database is unreachable (a kill during an outage still runs).
 // A status command's claim also reads the status rows, in the claim's statement: they reach the
 // command as `context.statusRead`, its one read of them (services/mode-status.ts).
+// A request turned away because the queue is full (shed-policy.ts says which go first, and which
+// never) is neither remembered in the in-memory set nor claimed in slack_deliveries: nothing of it
+// ran, so a retry of it (an event left un-acked, or an ack Slack got late) is processed, not deduped.
 import { createHash } from 'node:crypto';
 import type { AllMiddlewareArgs, AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { claimSlackDelivery, claimSlackDeliveryReadingStatus, pruneSlackDeliveries } from '../db/queries/slack-deliveries.js';
 import { ctbMetrics } from '../metrics/instruments.js';
 import { AckedWork } from './acked-work.js';
+import { postToResponseUrl } from './response-url.js';
+import { shedAt, shedClassOf, type VoteEmoji } from './shed-policy.js';
 
 export interface Delivery {
   key: string;
@@ -47,12 +52,6 @@ export function deliveryOf(body: Body, retryNum?: number): Delivery {
 }
 
 const isKill = (body: Body): boolean => body.command === '/kill';
-
-/** `/mode paper`: going back to paper is immediate (one operator, no approval), so a busy queue takes it still. */
-const isPaperSwitch = (body: Body): boolean => body.command === '/mode' && typeof body.text === 'string' && body.text.trim().split(/\s+/)[0]?.toLowerCase() === 'paper';
-
-/** Room a busy queue keeps past its limit for `/mode paper`: bounded too, or a flood of it would be the unbounded queue again. */
-export const PAPER_SWITCH_RESERVE = 50;
 
 /**
  * Remembers recent keys in this process; bounded, oldest forgotten first. The oldest is found in a
@@ -95,6 +94,13 @@ export const ACKED_WORK_SLOTS = 32;
  */
 export const ACKED_WORK_LIMIT = 1_000;
 
+/**
+ * Pending items past ACKED_WORK_LIMIT that only an operator's decision (a button, a modal, a vote
+ * reaction) may take (shed-policy.ts). Those are human-paced: a few hundred of them waiting means
+ * the work is not moving at all (a stalled database), not that people click fast.
+ */
+export const DECISION_HEADROOM = 500;
+
 /** How often turning requests away is logged at most (every one is counted in ctb_slack_requests_shed_total). */
 export const SHED_LOG_EVERY_MS = 60_000;
 
@@ -104,13 +110,19 @@ export interface AckedWorkLimits {
   limit: number;
   leaseMs: number;
   shedLogEveryMs: number;
+  /** Past `limit`, room kept for operators' decisions (DECISION_HEADROOM). */
+  decisionHeadroom: number;
 }
 
 /** What a command turned away is told, in its ack (ephemeral: only the one who typed it sees it). */
 export function busyText(command: string, limit: number): string {
   return `:hourglass: The bot is busy: ${limit} Slack requests are already waiting to be worked on, so \`${command}\` was not run. `
-    + 'Try again in a minute. (/kill is never held back: it runs at once, busy or not; /mode paper is still taken.)';
+    + 'Try again in a minute. (/kill, /mode paper, /exit and /pause are never held back: they run, busy or not.)';
 }
+
+/** What the one who pressed a button is told when the press is turned away (ephemeral, through its response_url). */
+export const BUSY_ACTION_TEXT = ':hourglass: Not done: the bot is busy (its Slack work is not moving), so this press was not taken in. '
+  + 'Press the button again in a minute. (/kill, /mode paper, /exit and /pause are never held back.)';
 
 /**
  * Logs requests turned away at most once per interval (the first at once), with how many since the
@@ -125,7 +137,7 @@ class ShedLog {
     this.#count += 1;
     const now = this.ctx.clock.now().getTime();
     if (now - this.#lastAt < this.everyMs) return;
-    this.ctx.logger.warn({ shed: this.#count, limit: this.limit, last: delivery }, `Slack requests turned away as busy: ${this.#count} since the last line (${this.limit} already pending); /kill is never turned away`);
+    this.ctx.logger.warn({ shed: this.#count, limit: this.limit, last: delivery }, `Slack requests turned away as busy: ${this.#count} since the last line (${this.limit} already pending); /kill, /mode paper, /exit and /pause never are`);
     this.#count = 0;
     this.#lastAt = now;
   }
@@ -138,6 +150,8 @@ export interface DeliveryGuardHooks {
   onError?(error: Error, body: unknown): Promise<void>;
   /** Whether the request's work starts with the status read (a status command): its claim makes that read. */
   readsStatus?(body: Record<string, unknown>): boolean;
+  /** How a button press turned away is told (default: a POST to its response_url, no database). */
+  tellShedAction?(responseUrl: string, message: { response_type: 'ephemeral'; replace_original: false; text: string }): Promise<void>;
   /**
    * The listener table's work for a request the table takes (listeners/register.ts, tableDispatch),
    * holding only what its rows read: run in place of Bolt's `next`, with a context of its own.
@@ -222,7 +236,7 @@ function enqueue(
  * reply — they survived young-generation collections and were copied, then promoted, by each.
  */
 export function deliveryGuard(
-  ctx: Pick<AppContext, 'db' | 'clock' | 'logger'> & Partial<Pick<AppContext, 'metrics'>>,
+  ctx: Pick<AppContext, 'db' | 'clock' | 'logger'> & { config: VoteEmoji } & Partial<Pick<AppContext, 'metrics'>>,
   hooks: DeliveryGuardHooks = {},
   limits: Partial<AckedWorkLimits> = {},
 ): Middleware<AnyMiddlewareArgs> {
@@ -244,6 +258,33 @@ export function deliveryGuard(
   const ackSeconds = ctx.metrics ? ctbMetrics(ctx.metrics).slackAckSeconds : undefined;
   const shedCount = ctx.metrics ? ctbMetrics(ctx.metrics).slackShed : undefined;
   const shedLog = new ShedLog(ctx, limits.shedLogEveryMs ?? SHED_LOG_EVERY_MS, limit);
+  const decisionHeadroom = limits.decisionHeadroom ?? DECISION_HEADROOM;
+  const tellShedAction = hooks.tellShedAction ?? ((url, message) => postToResponseUrl(url, message));
+  /**
+   * A command is told "busy" in its ack; a button press is acked and told through its response_url
+   * (Slack never redelivers one); a vote reaction is left un-acked, so that Slack delivers it again
+   * (about a minute, then five, later) and it counts then; any other event is acked and dropped.
+   */
+  const turnAway = async (body: Body, delivery: Delivery, ack: ((answer?: { response_type: 'ephemeral'; text: string }) => Promise<void>) | undefined) => {
+    shedCount?.inc({ surface: delivery.surface });
+    shedLog.note(delivery);
+    const command = str(body.command);
+    if (command) {
+      if (ack) await ack({ response_type: 'ephemeral', text: busyText(command, limit) });
+      return;
+    }
+    if (delivery.surface === 'event' && shedClassOf(body, ctx.config) === 'decision') {
+      ctx.logger.warn({ delivery }, 'a vote reaction was left un-acked as busy: Slack delivers it again shortly');
+      return;
+    }
+    if (ack) await ack();
+    const responseUrl = str(body.response_url);
+    if (delivery.surface === 'action' && responseUrl) {
+      // Not awaited: the POST must not hold this request's arguments, nor the next ack.
+      void tellShedAction(responseUrl, { response_type: 'ephemeral', replace_original: false, text: BUSY_ACTION_TEXT })
+        .catch((err: unknown) => ctx.logger.warn({ err, delivery }, 'could not tell the presser that the button press was turned away'));
+    }
+  };
   return async (args) => {
     const { body, context, next } = args;
     const started = performance.now();
@@ -258,15 +299,10 @@ export function deliveryGuard(
         }
       : undefined;
     const listenerAcks = delivery.surface === 'view' || delivery.surface === 'options';
-    // The queue full: turned away at the ack, never queued. /kill never is (it does not queue), nor a
-    // view or option request (answered in its ack, not queued); /mode paper is queued within a reserve
-    // of its own (PAPER_SWITCH_RESERVE); a command is told, in its ack.
-    if (queue.full && !listenerAcks && !isKill(body as unknown as Body)
-      && !(isPaperSwitch(body as unknown as Body) && queue.pending < limit + PAPER_SWITCH_RESERVE)) {
-      shedCount?.inc({ surface: delivery.surface });
-      shedLog.note(delivery);
-      const command = str((body as unknown as Body).command);
-      if (ack) await ack(command ? { response_type: 'ephemeral', text: busyText(command, limit) } : undefined);
+    // The queue full for its kind (shed-policy.ts): turned away at the ack, never queued, never
+    // remembered (a retry of it runs). A view or option request is not queued (answered in its ack).
+    if (!listenerAcks && queue.pending >= shedAt(shedClassOf(body as unknown as Body, ctx.config), limit, decisionHeadroom)) {
+      await turnAway(body as unknown as Body, delivery, ack);
       return;
     }
     if (ack && !listenerAcks) await ack();

@@ -19,9 +19,11 @@ export async function closedPaperTradeFacts(db: Db): Promise<{ count: number; pn
  * resume would close — its own alert group (`kill:<id>`, the kill's and its halt cancel's), once
  * resolved, is counted apart as `excused`; an unresolved one counts like any other.
  * `paperReturnFingerprints`: groups that record a return to paper and what it left (the live approval
- * withdrawn by an unarmed engine, live positions left unchecked on Kraken), once handled — acknowledged
- * or resolved — counted apart as `safetyActions` whatever the incident; while open (nobody has taken
- * them) they count.
+ * withdrawn by an unarmed engine, live positions left unchecked on Kraken). Each of their events is
+ * judged by its own time: one raised before someone acknowledged or resolved the group is counted apart
+ * as `safetyActions` whatever the incident; one raised after the acknowledgement counts until the group
+ * is resolved. A new event joins an acknowledged group without reopening it, so the group's status alone
+ * would excuse a page raised again days later (live positions still unchecked) that nobody has looked at.
  */
 export async function criticalAlertsSince(
   db: Db, since: Date, incidentId: number | null = null, paperReturnFingerprints: readonly string[] = [],
@@ -31,7 +33,9 @@ export async function criticalAlertsSince(
     : sql<boolean>`(${alertGroups.fingerprint} = ${`kill:${incidentId}`} and ${alertGroups.status} = 'resolved')`;
   const safetyGroup = paperReturnFingerprints.length === 0
     ? sql<boolean>`false`
-    : sql<boolean>`(${inArray(alertGroups.fingerprint, [...paperReturnFingerprints])} and ${alertGroups.status} in ('acknowledged', 'resolved'))`;
+    : sql<boolean>`(${inArray(alertGroups.fingerprint, [...paperReturnFingerprints])} and (
+        (${alertGroups.status} in ('acknowledged', 'resolved') and ${alertGroups.acknowledgedAt} >= ${alertEvents.at})
+        or (${alertGroups.status} = 'resolved' and ${alertGroups.resolvedAt} >= ${alertEvents.at})))`;
   const [row] = await db
     .select({
       counted: sql<number>`count(*) filter (where not ${excusedGroup} and not ${safetyGroup})::int`,

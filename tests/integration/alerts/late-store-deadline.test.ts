@@ -137,6 +137,61 @@ describe('storing an alert kept while the database was away', () => {
     const notes = await database().db.select().from(alertDeliveries);
     expect(notes.filter((d) => d.kind !== 'slack_sync')).toHaveLength(0);
   });
+
+  it('a direct message sent between a try that gave up (and committed later) and the next: tied to the stored alert, shown once', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    const runtime = createAlertRuntime(ctx);
+    open.push({ ctx, runtime });
+    const sink = ctx.alerts as OutboxAlertSink;
+    // Slack refuses the first direct send and takes the next.
+    let slackUp = false;
+    slack.on('chat.postMessage', (body) => slackUp
+      ? { body: { ok: true, channel: body.channel, ts: '1700000000.000002' } }
+      : { body: { ok: false, error: 'channel_not_found' } });
+    proxy.set('down');
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await sink.sendDirect();
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    proxy.set('forward');
+    slackUp = true;
+
+    // The first store waits on a lock past its deadline, before anything was sent; the direct send goes meanwhile.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = database().db.transaction(async (tx) => {
+      await tx.execute(sql`lock table alert_groups in exclusive mode`);
+      locked();
+      await released;
+    });
+    await isLocked;
+    clock.advance(30_000);
+    expect(await sink.flushBuffered()).toBe(1);
+    await sink.sendDirect();
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(2);
+    // The try that gave up commits once the lock goes.
+    release();
+    await holder;
+    await until(async () => (await eventCount()) > 0);
+
+    // The next try finds it stored: the message sent since becomes its group's parent.
+    expect(await sink.flushBuffered()).toBe(0);
+    const [group, ...others] = await database().db.select().from(alertGroups);
+    expect(others).toHaveLength(0);
+    expect(group!.slackTs).toBe('1700000000.000002');
+    expect(await eventCount()).toBe(1);
+    for (let i = 0; i < 3; i += 1) {
+      await runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    // Shown once: the group's sync updates the direct message instead of posting a second parent.
+    const parents = slack.callsTo('chat.postMessage').filter((c) => !c.body.thread_ts && c.body.channel === group!.slackChannel);
+    expect(parents).toHaveLength(2); // the refused try and the one that went
+    expect(slack.callsTo('chat.update').length).toBeGreaterThan(0);
+  });
 });
 
 describe('a write that hung while the database stalled and committed once it answered', () => {

@@ -366,42 +366,54 @@ describe('golive.criteria', () => {
     expect(r.value).toBe('1 paper trades (need ≥ 2); paper ROI 0.10% (need > 0.5%, over PAPER_STARTING_BALANCE 10000: no engine has funded the paper account yet); 1 critical alerts in 7d (need 0)');
   });
 
-  it("does not count the live approval's withdrawal once acknowledged or resolved (a safety action, not a fault of the strategy); open, it counts", async () => {
+  it("does not count the live approval's withdrawal once acknowledged or resolved after it was raised (a safety action, not a fault of the strategy); open, it counts", async () => {
     await database.db.insert(trades).values([closedTrade({ realizedPnl: '30' }), closedTrade({ entryIntentId: 2, realizedPnl: '30' })]);
     const at = new Date('2026-01-04T00:00:00Z');
+    const later = new Date('2026-01-04T01:00:00Z');
     const [g] = await database.db.insert(alertGroups).values({ fingerprint: 'mode-live-withdrawn-unarmed', source: 'mode', severity: 'critical', title: 'Live approval withdrawn', firstAt: at, lastAt: at }).returning();
     await database.db.insert(alertEvents).values({ groupId: g!.id, at, source: 'mode', severity: 'critical', title: 'Live approval withdrawn' });
     expect((await run(goLiveCriteriaCheck, env)).value).toContain('1 critical alerts in 7d (need 0)');
 
-    for (const status of ['acknowledged', 'resolved'] as const) {
-      await database.db.update(alertGroups).set({ status });
+    for (const set of [{ status: 'acknowledged', acknowledgedAt: later }, { status: 'resolved', resolvedAt: later }] as const) {
+      await database.db.update(alertGroups).set({ acknowledgedAt: null, resolvedAt: null, ...set });
       const r = await run(goLiveCriteriaCheck, env);
-      expect(r.status, status).toBe('pass');
-      expect(r.value).toContain('0 critical alerts in 7d (need 0; 1 more of a return to paper (the live approval withdrawn, or live positions left unchecked), acknowledged or resolved, not counted: a safety action, not a fault of the strategy)');
+      expect(r.status, set.status).toBe('pass');
+      expect(r.value).toContain('0 critical alerts in 7d (need 0; 1 more of a return to paper (the live approval withdrawn, or live positions left unchecked), acknowledged or resolved after it was raised, not counted: a safety action, not a fault of the strategy)');
       expect(r.details).toMatchObject({ criticalAlerts: 0, excusedPaperReturnAlerts: 1 });
     }
   });
 
-  it('does not count the page of live positions left unchecked, raised again in the window for a return to paper long before, once someone took it; says the rule', async () => {
+  it('counts a page of live positions left unchecked raised again after its group was acknowledged, until the group is resolved; says the rule', async () => {
     await database.db.insert(trades).values([closedTrade({ realizedPnl: '30' }), closedTrade({ entryIntentId: 2, realizedPnl: '30' })]);
-    // Live was left weeks ago; the paper engine's watchdog paged at the time and again at each restart since (in the window).
+    // Live was left weeks ago; on-call acknowledged the page at the time (to stop the paging), and the
+    // paper engine's watchdog paged again at each restart since (in the window): the new events join the
+    // acknowledged group without reopening it, and the live positions may still be unchecked on Kraken.
     const left = new Date('2025-12-01T00:00:00Z');
-    const [g] = await database.db.insert(alertGroups).values({ fingerprint: 'self-heal:live_left:failed', source: 'self_heal', severity: 'critical', title: 'Self-heal could not repair exchange', status: 'acknowledged', count: 3, firstAt: left, lastAt: new Date('2026-01-05T00:00:00Z') }).returning();
+    const [g] = await database.db.insert(alertGroups).values({ fingerprint: 'self-heal:live_left:failed', source: 'self_heal', severity: 'critical', title: 'Self-heal could not repair exchange', status: 'acknowledged', acknowledgedBy: 'U1', acknowledgedAt: new Date('2025-12-01T00:10:00Z'), count: 3, firstAt: left, lastAt: new Date('2026-01-05T00:00:00Z') }).returning();
     await database.db.insert(alertEvents).values([
       { groupId: g!.id, at: left, source: 'self_heal', severity: 'critical', title: 'Self-heal could not repair exchange' },
       { groupId: g!.id, at: new Date('2026-01-03T00:00:00Z'), source: 'self_heal', severity: 'critical', title: 'Self-heal could not repair exchange' },
       { groupId: g!.id, at: new Date('2026-01-05T00:00:00Z'), source: 'self_heal', severity: 'critical', title: 'Self-heal could not repair exchange' },
     ]);
-    const rule = 'counted: every critical alert raised in the last 7d (test alerts aside), except those that record a return to paper (the live approval withdrawn by an unarmed engine, live positions left unchecked on Kraken) once acknowledged or resolved';
-    const taken = await run(goLiveCriteriaCheck, env);
-    expect(taken, taken.value).toMatchObject({ status: 'pass', details: { criticalAlerts: 0, excusedPaperReturnAlerts: 2, criticalAlertRule: rule } });
+    const rule = 'counted: every critical alert raised in the last 7d (test alerts aside), except those that record a return to paper (the live approval withdrawn by an unarmed engine, live positions left unchecked on Kraken) once someone acknowledged or resolved their alert after it was raised (one raised after the acknowledgement counts until the alert is resolved)';
+    const stale = await run(goLiveCriteriaCheck, env);
+    expect(stale).toMatchObject({ status: 'fail', details: { criticalAlerts: 2, criticalAlertRule: rule } });
+    expect(stale.details).not.toHaveProperty('excusedPaperReturnAlerts');
+    expect(stale.value).toContain('2 critical alerts in 7d (need 0)');
+    expect(stale.fix).toContain(`Critical alerts ${rule}.`);
 
-    // Open again (nobody has taken it): its events in the window count, and the fix says which alerts count.
+    // Acknowledged again between the two repeats: the one before it is excused, the one after still counts.
+    await database.db.update(alertGroups).set({ acknowledgedAt: new Date('2026-01-04T00:00:00Z') });
+    expect(await run(goLiveCriteriaCheck, env)).toMatchObject({ status: 'fail', details: { criticalAlerts: 1, excusedPaperReturnAlerts: 1 } });
+
+    // Resolved after both (someone checked the positions on Kraken): neither counts.
+    await database.db.update(alertGroups).set({ status: 'resolved', resolvedBy: 'U1', resolvedAt: new Date('2026-01-05T12:00:00Z') });
+    const handled = await run(goLiveCriteriaCheck, env);
+    expect(handled, handled.value).toMatchObject({ status: 'pass', details: { criticalAlerts: 0, excusedPaperReturnAlerts: 2, criticalAlertRule: rule } });
+
+    // Open (nobody has taken it): its events in the window count.
     await database.db.update(alertGroups).set({ status: 'open' });
-    const open = await run(goLiveCriteriaCheck, env);
-    expect(open).toMatchObject({ status: 'fail', details: { criticalAlerts: 2, criticalAlertRule: rule } });
-    expect(open.value).toContain('2 critical alerts in 7d (need 0)');
-    expect(open.fix).toContain(`Critical alerts ${rule}.`);
+    expect(await run(goLiveCriteriaCheck, env)).toMatchObject({ status: 'fail', details: { criticalAlerts: 2 } });
   });
 
   it('measures paper ROI over the funding the paper venue recorded, not this process’s PAPER_STARTING_BALANCE', async () => {

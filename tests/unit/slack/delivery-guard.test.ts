@@ -14,11 +14,14 @@ import { silentLogger } from '../../../src/logger.js';
 import { pino } from 'pino';
 import { ManualClock } from '../../../src/clock.js';
 import { createMetricsRegistry } from '../../../src/metrics/registry.js';
-import { ACKED_WORK_SLOTS, deliveryGuard, deliveryOf, RecentKeys } from '../../../src/slack/deliveries.js';
+import { ACKED_WORK_SLOTS, BUSY_ACTION_TEXT, deliveryGuard, deliveryOf, RecentKeys } from '../../../src/slack/deliveries.js';
 
 setFlagsFromString('--expose-gc');
 /** A full collection, from a context made after the flag above (the test's own has no `gc`). */
 const collect = runInNewContext('gc') as () => void;
+
+/** The vote emoji the guard knows a vote reaction by (the config's defaults). */
+const VOTES = { APPROVAL_EMOJI: 'white_check_mark', REJECTION_EMOJI: 'x' };
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -45,7 +48,7 @@ describe('deliveryGuard', () => {
     const acks: string[] = [];
     // No database: the claim fails, and the work goes on with the in-process duplicate check.
     const guard = deliveryGuard(
-      { db: {} as Db, clock: systemClock, logger: silentLogger() },
+      { db: {} as Db, clock: systemClock, logger: silentLogger(), config: VOTES },
       {
         detach: () => async (context) => {
           ran.push(context);
@@ -80,7 +83,7 @@ describe('deliveryGuard when the listener table throws', () => {
   it('leaves no request counted in flight', async () => {
     let inFlight = 0;
     const guard = deliveryGuard(
-      { db: {} as Db, clock: systemClock, logger: silentLogger() },
+      { db: {} as Db, clock: systemClock, logger: silentLogger(), config: VOTES },
       {
         onStart: () => {
           inFlight += 1;
@@ -116,7 +119,7 @@ describe('deliveryGuard under a flood', () => {
     const clock = new ManualClock();
     const metrics = createMetricsRegistry();
     // Two slots, three pending at most, a lease that never runs out within the test: filled by count, not by time.
-    const guard = deliveryGuard({ db: {} as Db, clock, logger, metrics }, {
+    const guard = deliveryGuard({ db: {} as Db, clock, logger, metrics, config: VOTES }, {
       detach: (args) => async () => {
         const text = String((args.body as Record<string, unknown>).text);
         ran.push(text);
@@ -135,7 +138,7 @@ describe('deliveryGuard under a flood', () => {
     await guard(requestArgs(slash('/stats', 'week', 'trg-flood-busy'), turnedAway));
     expect(turnedAway).toEqual([{
       response_type: 'ephemeral',
-      text: ':hourglass: The bot is busy: 3 Slack requests are already waiting to be worked on, so `/stats` was not run. Try again in a minute. (/kill is never held back: it runs at once, busy or not; /mode paper is still taken.)',
+      text: ':hourglass: The bot is busy: 3 Slack requests are already waiting to be worked on, so `/stats` was not run. Try again in a minute. (/kill, /mode paper, /exit and /pause are never held back: they run, busy or not.)',
     }]);
     expect(ran).not.toContain('week');
     // An event (a reaction) is acked and dropped the same way: Slack would only retry it into the same flood.
@@ -175,6 +178,137 @@ describe('deliveryGuard under a flood', () => {
     const after: unknown[] = [];
     await guard(requestArgs(slash('/t', 'work later', 'trg-flood-later'), after));
     expect(after).toEqual(['ack']);
+  });
+});
+
+describe('deliveryGuard turning requests away', () => {
+  /** Bolt's arguments for a request of any kind (a Slack retry: `retryNum`), recording what its ack carried. */
+  function requestArgs(body: Record<string, unknown>, acks: unknown[], retryNum?: number) {
+    return {
+      body, context: retryNum === undefined ? {} : { retryNum }, client: {}, logger: {}, next: async () => undefined,
+      ack: async (answer?: unknown) => {
+        acks.push(answer ?? 'ack');
+      },
+    } as unknown as Parameters<Middleware<AnyMiddlewareArgs>>[0];
+  }
+  const slash = (command: string, text: string, trigger: string) => ({ command, text, user_id: 'U1', trigger_id: trigger });
+  const action = (actionId: string, trigger: string) => ({
+    type: 'block_actions', trigger_id: trigger, user: { id: 'U1' }, response_url: 'http://127.0.0.1:1/unused',
+    actions: [{ action_id: actionId, action_ts: `${trigger}.1` }],
+  });
+  const reaction = (type: 'reaction_added' | 'reaction_removed', emoji: string, eventId: string) => ({
+    type: 'event_callback', event_id: eventId, event: { type, user: 'U2', reaction: emoji, item: { type: 'message', channel: 'C1', ts: '1.1' } },
+  });
+  /** What a request's work is known by in `ran`. */
+  const labelOf = (body: Record<string, unknown>): string => {
+    if (typeof body.command === 'string') return `${body.command} ${String(body.text)}`;
+    if (body.type === 'block_actions') return `action ${String(body.trigger_id)}`;
+    const event = body.event as Record<string, unknown>;
+    return `${String(event.type)} ${String(event.reaction)} ${String(body.event_id)}`;
+  };
+
+  /**
+   * Two slots; commands turned away at 4 pending, other events at 2, decisions at 4 + 2; a lease that
+   * never runs out within the test. Work whose label holds "work" waits until `release`.
+   */
+  function floodedGuard(tellShedAction?: (url: string, message: Record<string, unknown>) => Promise<void>) {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const ran: string[] = [];
+    let finished = 0;
+    const waiters: Array<() => void> = [];
+    /** Resolves once `n` accepted requests' work has ended. */
+    const ended = async (n: number) => {
+      while (finished < n) await new Promise<void>((resolve) => waiters.push(resolve));
+    };
+    const guard = deliveryGuard({ db: {} as Db, clock: new ManualClock(), logger: silentLogger(), config: VOTES }, {
+      detach: (args) => async () => {
+        const label = labelOf(args.body as Record<string, unknown>);
+        ran.push(label);
+        if (label.includes('work')) await held;
+      },
+      ...(tellShedAction ? { tellShedAction } : {}),
+      // Counts work that ended: a claim may wait for its group commit (a real timer), so the test waits for the count.
+      onStart: () => () => {
+        finished += 1;
+        for (const waiter of waiters.splice(0)) waiter();
+      },
+    }, { slots: 2, limit: 4, decisionHeadroom: 2, leaseMs: 600_000, shedLogEveryMs: 60_000 });
+    return { guard, ran, ended, release: () => release() };
+  }
+
+  it('turns unrelated reactions away first, at half the limit, while a vote reaction and a button press still get in', async () => {
+    const { guard, ran, ended, release } = floodedGuard();
+    for (let i = 0; i < 2; i++) await guard(requestArgs(slash('/t', `work ${i}`, `trg-chat-${i}`), []));
+    const acks: unknown[] = [];
+    await guard(requestArgs(reaction('reaction_added', 'tada', 'Ev-chatter'), acks));
+    await guard(requestArgs(slash('/stats', 'week', 'trg-chat-stats'), acks));
+    await guard(requestArgs(reaction('reaction_removed', 'white_check_mark::skin-tone-2', 'Ev-vote'), acks));
+    await guard(requestArgs(action('alert_ack', 'trg-chat-ack'), acks));
+    release();
+    await ended(5);
+    expect(acks).toEqual(['ack', 'ack', 'ack', 'ack']);
+    expect(ran).not.toContain('reaction_added tada Ev-chatter');
+    expect(ran).toEqual(expect.arrayContaining(['/stats week', 'reaction_removed white_check_mark::skin-tone-2 Ev-vote', 'action trg-chat-ack']));
+  });
+
+  it('never turns away /mode paper, /exit, /pause or the exit confirm, and keeps room past the limit for decisions', async () => {
+    const { guard, ran, ended, release } = floodedGuard();
+    for (let i = 0; i < 4; i++) await guard(requestArgs(slash('/t', `work ${i}`, `trg-risk-${i}`), []));
+    // Full for commands: a command that adds risk, or reads, is busy.
+    const busy: unknown[] = [];
+    await guard(requestArgs(slash('/mode', 'live', 'trg-risk-live'), busy));
+    expect(busy).toEqual([expect.objectContaining({ response_type: 'ephemeral', text: expect.stringContaining('`/mode` was not run') })]);
+    // Decisions still get in, up to their headroom (4 + 2): an alert Ack and a vote reaction.
+    const acks: unknown[] = [];
+    await guard(requestArgs(action('alert_ack', 'trg-risk-ack'), acks));
+    await guard(requestArgs(reaction('reaction_added', 'x', 'Ev-risk-reject'), acks));
+    // Past every limit: what removes risk is taken all the same.
+    await guard(requestArgs(slash('/mode', 'PAPER incident', 'trg-risk-paper'), acks));
+    await guard(requestArgs(slash('/exit', 'all', 'trg-risk-exit'), acks));
+    await guard(requestArgs(slash('/pause', '', 'trg-risk-pause'), acks));
+    await guard(requestArgs(action('exit_trade_confirm', 'trg-risk-confirm'), acks));
+    expect(acks).toEqual(['ack', 'ack', 'ack', 'ack', 'ack', 'ack']);
+    release();
+    await ended(10);
+    expect(ran).toEqual(expect.arrayContaining([
+      'action trg-risk-ack', 'reaction_added x Ev-risk-reject', '/mode PAPER incident', '/exit all', '/pause ', 'action trg-risk-confirm',
+    ]));
+    expect(ran).not.toContain('/mode live');
+  });
+
+  it('past the headroom, tells the presser through the response_url and leaves a vote reaction un-acked; its Slack retry is processed', async () => {
+    const told: Array<{ url: string; message: Record<string, unknown> }> = [];
+    const { guard, ran, ended, release } = floodedGuard(async (url, message) => {
+      told.push({ url, message });
+    });
+    // Commands fill the queue to its limit (4), button presses its headroom (2).
+    for (let i = 0; i < 4; i++) await guard(requestArgs(slash('/t', `work ${i}`, `trg-past-${i}`), []));
+    for (let i = 0; i < 2; i++) await guard(requestArgs(action('alert_ack', `trg-past-work-${i}`), []));
+    const pressAcks: unknown[] = [];
+    await guard(requestArgs(action('alert_ack', 'trg-past-ack'), pressAcks));
+    expect(pressAcks).toEqual(['ack']);
+    expect(told).toEqual([{
+      url: 'http://127.0.0.1:1/unused',
+      message: { response_type: 'ephemeral', replace_original: false, text: BUSY_ACTION_TEXT },
+    }]);
+    const voteAcks: unknown[] = [];
+    await guard(requestArgs(reaction('reaction_removed', 'white_check_mark', 'Ev-past-vote'), voteAcks));
+    expect(voteAcks).toEqual([]);
+    // A command turned away busy, then typed again by Slack's retry of the same trigger.
+    await guard(requestArgs(slash('/stats', 'day', 'trg-past-stats'), []));
+
+    release();
+    await ended(6);
+    expect(ran).not.toContain('action trg-past-ack');
+    expect(ran).not.toContain('reaction_removed white_check_mark Ev-past-vote');
+    // Room again: Slack's redelivery of the vote, and a retry of the command, are not taken for duplicates.
+    const retryAcks: unknown[] = [];
+    await guard(requestArgs(reaction('reaction_removed', 'white_check_mark', 'Ev-past-vote'), retryAcks, 1));
+    await guard(requestArgs(slash('/stats', 'day', 'trg-past-stats'), retryAcks, 1));
+    await ended(8);
+    expect(retryAcks).toEqual(['ack', 'ack']);
+    expect(ran).toEqual(expect.arrayContaining(['reaction_removed white_check_mark Ev-past-vote', '/stats day']));
   });
 });
 

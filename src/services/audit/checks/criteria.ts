@@ -37,13 +37,18 @@ function changeHint(source: 'engine' | 'process'): string {
     : 'GOLIVE_MIN_PAPER_TRADES, GOLIVE_MIN_ROI_PCT, GOLIVE_ALERT_WINDOW';
 }
 
-/** The alert groups that record a return to paper and what it left: not counted once acknowledged or resolved. */
+/**
+ * The alert groups that record a return to paper and what it left: an event of theirs is not counted
+ * once someone acknowledged or resolved the group after it was raised; one raised after the
+ * acknowledgement counts until the group is resolved.
+ */
 export const PAPER_RETURN_FINGERPRINTS: readonly string[] = [WITHDRAWAL_FINGERPRINT, LIVE_LEFT_FINGERPRINT];
 
 /** Which critical alerts count against the criteria, in the audit's words. */
 export function criticalAlertRule(window: string, incidentId: number | null): string {
   return `counted: every critical alert raised in the last ${window} (test alerts aside), except those that record a return to paper `
-    + '(the live approval withdrawn by an unarmed engine, live positions left unchecked on Kraken) once acknowledged or resolved'
+    + '(the live approval withdrawn by an unarmed engine, live positions left unchecked on Kraken) once someone acknowledged or resolved '
+    + 'their alert after it was raised (one raised after the acknowledgement counts until the alert is resolved)'
     + (incidentId === null ? '' : `, and incident ${incidentId}'s own alerts once resolved, for its resume`);
 }
 
@@ -65,7 +70,7 @@ export const goLiveCriteriaCheck = defineCheck({
     const incident = (await getBotState(ctx.db)).halted ? await openIncident(ctx.db) : undefined;
     const { counted: critical, excused, safetyActions } = await criticalAlertsSince(ctx.db, since, incident?.id ?? null, PAPER_RETURN_FINGERPRINTS);
     const excusedText = (excused > 0 ? `; ${excused} more of incident ${incident!.id}'s own alerts, resolved, not counted for its resume` : '')
-      + (safetyActions > 0 ? `; ${safetyActions} more of a return to paper (the live approval withdrawn, or live positions left unchecked), acknowledged or resolved, not counted: a safety action, not a fault of the strategy` : '');
+      + (safetyActions > 0 ? `; ${safetyActions} more of a return to paper (the live approval withdrawn, or live positions left unchecked), acknowledged or resolved after it was raised, not counted: a safety action, not a fault of the strategy` : '');
     const rule = criticalAlertRule(windowText(t.alertWindowMs), incident?.id ?? null);
     const criteria = [
       t.minPaperTrades >= 1

@@ -1,0 +1,71 @@
+// Owns which Slack requests a full queue of acked work may turn away (deliveries.ts), and in which
+// order. What carries no operator's decision goes first; what removes risk never goes:
+//   - `risk`: /kill, /mode paper, /exit, /pause and the exit's confirm button. They take risk off
+//     (invariant 3: going back to paper is immediate); they are never turned away, whatever is pending.
+//   - `decision`: a button press, a modal, a vote reaction (the approval or rejection emoji). The
+//     one who pressed believes it is done, and nothing re-reads a button: they have headroom of their
+//     own past the limit, and are turned away only past it (the pressed told, the event left for Slack
+//     to deliver again).
+//   - `command`: any other slash command; turned away at the limit, told "busy" in its ack.
+//   - `chatter`: every other event (reactions with any other emoji fire for every message in the
+//     bot's channels, App Home opened): turned away first, at half the limit, so a burst of them leaves
+//     the other half for commands.
+// Pure: it reads the request body only (no database on the ack path).
+import { EXIT_CONFIRM_ACTION } from './views/exit.js';
+
+export type ShedClass = 'risk' | 'decision' | 'command' | 'chatter';
+
+/** The emoji that make a reaction a vote (APPROVAL_EMOJI, REJECTION_EMOJI). */
+export interface VoteEmoji {
+  APPROVAL_EMOJI: string;
+  REJECTION_EMOJI: string;
+}
+
+type Body = Record<string, unknown>;
+
+/** `+1::skin-tone-2` and `:x:` name the same reaction as `+1` and `x` (as services/mode/record-reaction.ts reads them). */
+const emojiName = (name: string): string => name.replace(/^:|:$/g, '').split('::')[0]!.toLowerCase();
+
+const RISK_COMMANDS = new Set(['/kill', '/exit', '/pause']);
+
+function firstWord(text: unknown): string {
+  return typeof text === 'string' ? (text.trim().split(/\s+/)[0] ?? '').toLowerCase() : '';
+}
+
+/** What turning `body` away would lose (see the header). */
+export function shedClassOf(body: Body, votes: VoteEmoji): ShedClass {
+  const command = body.command;
+  if (typeof command === 'string') {
+    if (RISK_COMMANDS.has(command)) return 'risk';
+    if (command === '/mode' && firstWord(body.text) === 'paper') return 'risk';
+    return 'command';
+  }
+  const type = body.type;
+  if (type === 'block_actions') {
+    const actions = (body.actions as Array<Record<string, unknown>> | undefined) ?? [];
+    return actions.some((a) => a.action_id === EXIT_CONFIRM_ACTION) ? 'risk' : 'decision';
+  }
+  if (type === 'view_submission' || type === 'view_closed') return 'decision';
+  if (type === 'event_callback') {
+    const event = (body.event as Record<string, unknown> | undefined) ?? {};
+    const isReaction = event.type === 'reaction_added' || event.type === 'reaction_removed';
+    const emoji = typeof event.reaction === 'string' ? emojiName(event.reaction) : '';
+    if (isReaction && (emoji === emojiName(votes.APPROVAL_EMOJI) || emoji === emojiName(votes.REJECTION_EMOJI))) return 'decision';
+    return 'chatter';
+  }
+  return 'chatter';
+}
+
+/** Pending items past which a request of class `cls` is turned away (`risk`: never). */
+export function shedAt(cls: ShedClass, limit: number, decisionHeadroom: number): number {
+  switch (cls) {
+    case 'risk':
+      return Number.POSITIVE_INFINITY;
+    case 'decision':
+      return limit + decisionHeadroom;
+    case 'command':
+      return limit;
+    case 'chatter':
+      return Math.max(1, Math.floor(limit / 2));
+  }
+}

@@ -3,6 +3,8 @@
 // (for its claim's group commit, for a reply) Bolt's arguments for it — its middleware chain with
 // them — must not stay held, or under load every young-generation collection copies them. Nor may
 // the in-process set of recent delivery keys hold the bodies the keys were cut from.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parse as parseQuery } from 'node:querystring';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -309,6 +311,46 @@ describe('deliveryGuard turning requests away', () => {
     await ended(8);
     expect(retryAcks).toEqual(['ack', 'ack']);
     expect(ran).toEqual(expect.arrayContaining(['reaction_removed white_check_mark Ev-past-vote', '/stats day']));
+  });
+});
+
+describe('deliveryGuard telling a turned-away press', () => {
+  it("posts the busy text to the press's response_url by default (no database on the way)", async () => {
+    const posted: Array<Record<string, unknown>> = [];
+    let got!: () => void;
+    const arrived = new Promise<void>((resolve) => (got = resolve));
+    const server: Server = createServer((req, res) => {
+      let data = '';
+      req.on('data', (chunk: Buffer) => (data += chunk.toString()));
+      req.on('end', () => {
+        posted.push({ path: req.url, ...(JSON.parse(data) as Record<string, unknown>) });
+        res.writeHead(200);
+        res.end('ok');
+        got();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const guard = deliveryGuard({ db: {} as Db, clock: new ManualClock(), logger: silentLogger(), config: VOTES }, {
+        detach: () => () => new Promise<void>(() => undefined),
+      }, { slots: 1, limit: 1, decisionHeadroom: 0, leaseMs: 600_000, shedLogEveryMs: 60_000 });
+      const press = (trigger: string, acks: unknown[]) => ({
+        body: { type: 'block_actions', trigger_id: trigger, user: { id: 'U1' }, response_url: `http://127.0.0.1:${port}/actions/${trigger}`, actions: [{ action_id: 'alert_ack' }] },
+        context: {}, client: {}, logger: {}, next: async () => undefined,
+        ack: async () => {
+          acks.push('ack');
+        },
+      } as unknown as Parameters<Middleware<AnyMiddlewareArgs>>[0]);
+      await guard(press('trg-tell-0', []));
+      const acks: unknown[] = [];
+      await guard(press('trg-tell-1', acks));
+      await arrived;
+      expect(acks).toEqual(['ack']);
+      expect(posted).toEqual([{ path: '/actions/trg-tell-1', response_type: 'ephemeral', replace_original: false, text: BUSY_ACTION_TEXT }]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 

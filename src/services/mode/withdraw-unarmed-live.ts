@@ -22,7 +22,7 @@ import { announceClosed, type AnnounceDeps } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { recordPaperSwitch } from './switch-to-paper.js';
 import { sleep } from '../../market/sleep.js';
-import { describeError } from '../kill/deadline.js';
+import { DeadlineError, describeError, withDeadline } from '../kill/deadline.js';
 import { openTrades } from '../../db/queries/ledger-trades.js';
 import { holdTakeoverForReconciliation } from '../reconcile/start/run.js';
 import { liveLeftOpenOf, liveLeftOpenPhrase, livePositionText, type LiveLeftOpen } from '../../domain/live-left-open.js';
@@ -48,7 +48,7 @@ export function withdrawalLockWaitMs(leaseTtlMs: number): number {
 export interface WithdrawalDeps extends AnnounceDeps {
   db: Db;
   clock: Clock;
-  config: Pick<Config, 'IS_LIVE' | 'ENGINE_LEASE_TTL'>;
+  config: Pick<Config, 'IS_LIVE' | 'ENGINE_LEASE_TTL' | 'KILL_DB_TIMEOUT'>;
 }
 
 /** The engine that took the lease, as its lease row names it. */
@@ -178,16 +178,29 @@ export async function resolveWithdrawalOnceArmed(ctx: WithdrawalDeps, holder: Le
  * withdrawLiveIfUnarmed, retried (doubling from `retryMs`, up to a minute) until the database answers
  * or `signal` aborts (a try waits at most withdrawalLockWaitMs(ENGINE_LEASE_TTL) on a locked row, so a stop is prompt): the engine starts only after, so no armed restart can find the old approval
  * standing because this one could not write. Null when nothing was withdrawn (or it stopped first).
- * Armed, nothing is withdrawn: an earlier withdrawal's open alert group is resolved (resolveWithdrawalOnceArmed).
+ * Armed, nothing is withdrawn: an earlier withdrawal's open alert group is resolved (resolveWithdrawalOnceArmed),
+ * waited for at most KILL_DB_TIMEOUT. That resolve can take minutes (it waits out a Slack send under
+ * way, twelve tries) or hang with the database; past the deadline the engine starts and the resolve
+ * goes on by itself, its failure logged.
  */
 export async function withdrawLiveUntilDone(
   ctx: WithdrawalDeps, ports: LiveSwitchPorts, holder: LeaseHolder,
   opts: { signal: AbortSignal; retryMs?: number; onRetry?: (error: string) => void },
 ): Promise<Withdrawal | null> {
   if (ctx.config.IS_LIVE) {
-    // Nothing to withdraw armed; a failure to resolve is logged and never holds the engine's start.
-    await resolveWithdrawalOnceArmed(ctx, holder)
-      .catch((err: unknown) => ctx.logger.error({ error: describeError(err) }, 'could not resolve the alert of an earlier live withdrawal (this engine is armed); resolve it by hand once handled'));
+    // Nothing to withdraw armed. The resolve holds the engine's start for KILL_DB_TIMEOUT at most; a
+    // failure to resolve, then or later, is logged and never holds it.
+    const failed = (err: unknown) => ctx.logger.error({ error: describeError(err) }, 'could not resolve the alert of an earlier live withdrawal (this engine is armed); resolve it by hand once handled');
+    const resolving = resolveWithdrawalOnceArmed(ctx, holder);
+    try {
+      await withDeadline(resolving, ctx.config.KILL_DB_TIMEOUT, 'resolving the alert of an earlier live withdrawal');
+    } catch (err) {
+      if (!(err instanceof DeadlineError)) failed(err);
+      else {
+        ctx.logger.warn({ waitedMs: ctx.config.KILL_DB_TIMEOUT }, 'resolving the alert of an earlier live withdrawal takes longer than KILL_DB_TIMEOUT (a Slack send under way, or the database slow); the engine starts without it and the resolve goes on');
+        resolving.catch(failed);
+      }
+    }
     return null;
   }
   let waitMs = opts.retryMs ?? 1_000;

@@ -2,14 +2,19 @@
 // session: nothing there waits on another's lock): while it waits, a takeover cannot take the lease row it
 // holds FOR SHARE; it gives up after its lock wait (2 s, or a sixth of ENGINE_LEASE_TTL when shorter) so the lease's renewal, waiting
 // behind that share lock, is not stalled; retried by withdrawLiveUntilDone until the row is free, and stopped
-// by its abort signal without withdrawing.
-import { sql } from 'drizzle-orm';
+// by its abort signal without withdrawing. Armed, the resolve of an earlier withdrawal's alert whose group row another
+// transaction holds does not hold the engine's start past KILL_DB_TIMEOUT.
+import { eq, sql } from 'drizzle-orm';
 import { execute } from '../../../src/db/client.js';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../../src/db/client.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { WITHDRAWAL_LOCK_WAIT_MS, withdrawLiveIfUnarmed, withdrawLiveUntilDone, withdrawalLockWaitMs, type LeaseHolder } from '../../../src/services/mode/withdraw-unarmed-live.js';
 import { createTestDb } from '../../support/db.js';
+import { alertGroups } from '../../../src/db/schema/index.js';
+import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
+import { silentLogger } from '../../../src/logger.js';
+import { WITHDRAWAL_FINGERPRINT } from '../../../src/domain/live-withdrawal.js';
 import { waitUntil } from '../../support/bot-process.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { holdEngineLease, unarmedEngineWhileLive, type ModeHarness } from '../../support/mode-harness.js';
@@ -119,4 +124,39 @@ describe('the withdrawal while another transaction holds bot_state, on postgres'
     expect(done).toMatchObject({ halted: false, withdrawn: [] });
     expect((await getBotState(database.db)).mode).toBe('paper');
   });
+
+  it("armed, does not hold the engine's start on a resolve of the earlier withdrawal's alert that cannot finish: past KILL_DB_TIMEOUT it goes on, and the resolve lands once the database answers", async () => {
+    const alerts = createOutboxAlertSink({ db: database.db, clock: h.clock, logger: silentLogger(), config: h.ctx.config });
+    const signal = new AbortController().signal;
+    await database.db.delete(alertGroups);
+    expect(await withdrawLiveUntilDone({ ...h.ctx, alerts }, h.ctx.liveSwitch, HOLDER, { signal })).not.toBeNull();
+    const stored = () => database.db.select({ status: alertGroups.status }).from(alertGroups).where(eq(alertGroups.fingerprint, WITHDRAWAL_FINGERPRINT));
+    expect(await stored()).toEqual([{ status: 'open' }]);
+
+    // Another transaction holds the group's row: the resolve (which locks it) cannot finish until it lets go.
+    let free!: () => void;
+    const freed = new Promise<void>((r) => (free = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holding = database.db.transaction(async (t) => {
+      await t.execute(sql`select 1 from alert_groups where fingerprint = ${WITHDRAWAL_FINGERPRINT} for update`);
+      locked();
+      await freed;
+    });
+    await isLocked;
+    const warn = vi.spyOn(h.ctx.logger, 'warn');
+    const armed = { ...h.ctx, alerts, config: { ...h.ctx.config, IS_LIVE: true, KILL_DB_TIMEOUT: 200 } };
+    try {
+      // Returns (the engine starts) while the row is still held; before, this waited for the lock.
+      expect(await withdrawLiveUntilDone(armed, h.ctx.liveSwitch, { ...HOLDER, holderId: 'armed-engine' }, { signal })).toBeNull();
+      expect(warn.mock.calls.map((c) => c[1])).toContainEqual(expect.stringMatching(/takes longer than KILL_DB_TIMEOUT .* the engine starts without it/));
+      expect(await stored()).toEqual([{ status: 'open' }]);
+    } finally {
+      warn.mockRestore();
+      free();
+      await holding;
+    }
+    // The resolve went on by itself and lands once the row is free.
+    await vi.waitFor(async () => expect(await stored()).toEqual([{ status: 'resolved' }]), { timeout: 20_000, interval: 50 });
+  }, 30_000);
 });

@@ -139,8 +139,9 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
 
   const writer = new AlertWriter((batch) => persistAlerts({ db: deps.db, batch, slackChannel: slackAlertsChannel(deps.config) }));
   const raised = deps.metrics ? ctbMetrics(deps.metrics).alertsRaised : undefined;
-  const write = async (alert: StoredAlert, at: Date) => {
-    const result = await writer.persist({ alert, at });
+  /** `key`: the alert's own (raise()'s): a write that errors after the server committed it is not stored again. */
+  const write = async (alert: StoredAlert, at: Date, key?: string) => {
+    const result = await writer.persist({ alert, at, ...(key ? { key } : {}) });
     raised?.inc({ severity: alert.severity });
     return result;
   };
@@ -303,7 +304,9 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
       const stallTimer = direct && alert.severity === 'critical' ? setTimeout(offer, deps.config.KILL_DB_TIMEOUT) : undefined;
       const started = performance.now();
       try {
-        const result = await write(alert, at);
+        // Under the alert's key: if this errors after the server committed (the answer lost), the store
+        // from the buffer finds it stored instead of storing it again (store-late.ts).
+        const result = await write(alert, at, entry.key);
         clearTimeout(stallTimer);
         if (offered) await storedAfterStall(entry, result);
         // Past KILL_DB_TIMEOUT, whatever its severity, it was stored late: its row says so.

@@ -30,7 +30,7 @@ export interface PersistResult {
 export interface TimedAlert {
   alert: StoredAlert;
   at: Date;
-  /** A late alert's own key (alert_events.raise_key): it is stored at most once. */
+  /** The alert's own key (alert_events.raise_key), from its raise: it is stored at most once. */
   key?: string;
 }
 

@@ -1,9 +1,11 @@
 // A TCP proxy in front of PostgreSQL that a test can stall (bytes stop flowing: queries hang, as
-// on a frozen network or a wedged server) or take down (connections reset and new ones refused).
+// on a frozen network or a wedged server) or take down (connections reset and new ones refused). When
+// deaf, what the client sends goes through and the answers are held (the server commits, the client
+// does not hear it).
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-export type ProxyState = 'forward' | 'stall' | 'down';
+export type ProxyState = 'forward' | 'stall' | 'down' | 'deaf';
 
 export interface StallProxy {
   port: number;
@@ -24,7 +26,7 @@ export async function startStallProxy(targetHost = '127.0.0.1', targetPort = 543
     pairs.add(pair);
     const pipe = (from: Socket, to: Socket) =>
       from.on('data', (chunk) => {
-        if (state === 'forward') to.write(chunk);
+        if (state === 'forward' || (state === 'deaf' && to === upstream)) to.write(chunk);
         else pair.held.push([to, chunk]);
       });
     pipe(client, upstream);

@@ -11,6 +11,12 @@ import { NotPostgresError } from '../../src/db/postgres-sockets.js';
 
 const URL = 'postgres://ctb:pw-not-to-print@db.internal:6432/ctb';
 
+/** Lets timers of 0 ms and promises run until `done` holds (no time is measured). */
+async function waitFor(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await new Promise((r) => setTimeout(r, 1));
+  expect(done()).toBe(true);
+}
+
 function logged() {
   const lines: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
@@ -90,6 +96,64 @@ describe('untilDatabaseAnswers', () => {
     expect(err).toBeInstanceOf(StartStoppedError);
     expect((err as Error).message).toBe('stopped while the start waited for the database at 10.0.0.5:6432 (connection refused (ECONNREFUSED))');
     expect(tries).toBe(2);
+  });
+
+  it('a start in flight whose database does not answer a check is an outage (timeout): said, shown, and the same start waited for, not run again', async () => {
+    const { logger, lines } = logged();
+    const progress = new StartProgress();
+    let tries = 0;
+    let answer!: (v: string) => void;
+    let probes = 0;
+    let back = false;
+    const running = untilDatabaseAnswers('the part "mode"', () => {
+      tries += 1;
+      return new Promise<string>((resolve) => (answer = resolve));
+    }, { logger, databaseUrl: URL, progress, pausesMs: [0], overdueMs: 0, probeMs: 0, probe: () => { probes += 1; return back ? Promise.resolve() : new Promise(() => {}); } });
+    await waitFor(() => progress.waitingForDatabase);
+    expect(progress.standing()).toMatchObject({
+      state: 'waiting for the database', part: 'the part "mode"', database: expect.stringMatching(/^no answer within 0 s .* at db\.internal:6432$/),
+    });
+    expect(lines[0]).toMatchObject({ event: 'start_database_lost', outage: 'timeout', database: 'db.internal:6432' });
+    expect(String(lines[0]!.msg)).toContain('Waiting for it, checking again every 0 s; the start goes on from the part "mode" when it answers.');
+    await waitFor(() => probes >= 3);
+    back = true;
+    answer('started');
+    expect(await running).toBe('started');
+    expect(tries).toBe(1);
+    expect(progress.waitingForDatabase).toBe(false);
+    expect(lines.map((l) => l.event)).toEqual(['start_database_lost', 'start_database_back']);
+  });
+
+  it('a start in flight whose database answers the check is left to finish, with nothing said', async () => {
+    const { logger, lines } = logged();
+    const progress = new StartProgress();
+    let answer!: (v: string) => void;
+    let probes = 0;
+    const running = untilDatabaseAnswers('the part "slack"', () => new Promise<string>((resolve) => (answer = resolve)),
+      { logger, databaseUrl: URL, progress, pausesMs: [0], overdueMs: 0, probeMs: 60_000, probe: async () => { probes += 1; } });
+    await waitFor(() => probes >= 3);
+    expect(progress.waitingForDatabase).toBe(false);
+    answer('started');
+    expect(await running).toBe('started');
+    expect(lines).toEqual([]);
+  });
+
+  it('a stop signal ends a start in flight at once, not only the pause between tries', async () => {
+    const { logger } = logged();
+    const stop = new AbortController();
+    const progress = new StartProgress();
+    const running = untilDatabaseAnswers('the part "alerts"', () => new Promise<never>(() => {}),
+      { logger, databaseUrl: URL, progress, stop: stop.signal, pausesMs: [0], overdueMs: 0, probeMs: 0, probe: () => new Promise(() => {}) });
+    await waitFor(() => progress.waitingForDatabase);
+    stop.abort();
+    const err = await running.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StartStoppedError);
+    expect((err as Error).message).toMatch(/^stopped while the start waited for the database at db\.internal:6432 \(no answer within 0 s/);
+    // Before any outage: stopped all the same, naming the part.
+    const early = new AbortController();
+    const starting = untilDatabaseAnswers('the part "slack"', () => new Promise<never>(() => {}), { logger, databaseUrl: URL, progress: new StartProgress(), stop: early.signal });
+    early.abort();
+    await expect(starting).rejects.toThrow('stopped during the start, at the part "slack"');
   });
 
   it('shows nothing on /healthz once the start is over', () => {

@@ -15,7 +15,7 @@ const rank = (column: ReturnType<typeof sql.raw>) =>
 export interface AlertBatchItem {
   alert: { source: string; severity: Severity; title: string; fingerprint: string; details: Record<string, unknown>; test: boolean };
   at: Date;
-  /** A late alert's own key (alert_events.raise_key): storing it again fails on the unique index. */
+  /** The alert's own key (alert_events.raise_key, from its raise): storing it again fails on the unique index. */
   key?: string;
 }
 

@@ -92,6 +92,30 @@ describe('storing an alert kept while the database was away', () => {
     expect(groups.map((g) => [g.fingerprint, g.count])).toEqual([['spread', 1]]);
   });
 
+  it('a first write that errored after the database committed it (the answer was lost) is not stored again', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(null, { KILL_DB_TIMEOUT: '300ms' });
+    const sink = createOutboxAlertSink({ db: proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
+    // A first alert opens the connection (its handshake needs answers) and prepares the write on it.
+    await sink.raise({ source: 'exchange', severity: 'info', title: 'book refreshed', fingerprint: 'book' });
+    expect(await eventCount()).toBe(1);
+    // The next write reaches the database and commits; its answer never comes back, and the connection drops.
+    proxy.set('deaf');
+    const raising = sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });
+    await until(async () => (await eventCount()) > 1);
+    expect(await eventCount()).toBe(2);
+    proxy.set('down');
+    await raising;
+    expect(sink.buffered).toBe(1);
+
+    proxy.set('forward');
+    clock.advance(30_000);
+    expect(await sink.flushBuffered()).toBe(0);
+    expect(await eventCount()).toBe(2);
+    const groups = await database().db.select().from(alertGroups).orderBy(alertGroups.id);
+    expect(groups.map((g) => [g.fingerprint, g.count])).toEqual([['book', 1], ['spread', 1]]);
+  });
+
   it('a direct message\'s alert whose store waited past the deadline (a lock) and then committed: stored and adopted once', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });

@@ -68,7 +68,8 @@ export interface BuildContextOptions {
 }
 
 export interface OwnedContext extends AppContext {
-  close(): Promise<void>;
+  /** `jobsWaitMs`: how long the job runs under way are waited for (default 10 s; 0 when the database they wait on does not answer). */
+  close(opts?: { jobsWaitMs?: number }): Promise<void>;
 }
 
 /**
@@ -160,9 +161,9 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   const ctx: OwnedContext = {
     ...withExchanges,
     alerts,
-    async close() {
+    async close(closing) {
       detachLogAlerts();
-      await jobs.stopAll();
+      await jobs.stopAll(closing?.jobsWaitMs);
       if (ownsDatabase) await database.close();
     },
   };

@@ -16,4 +16,7 @@ import { notifiedIncidentPoster, notifiedIncidentThread } from './notifier-ports
 // notifier (Slack with SLACK_OPS_CHANNEL); without one there is no thread.
 const killFeature = createKillFeature({ incidentPoster: notifiedIncidentPoster, incidentThread: notifiedIncidentThread });
 
-export const features: Feature[] = [healthFeature, metricsFeature, alertsFeature, killFeature, modeFeature, exitsFeature, slackFeature, statsSummariesFeature, engineFeature({ onHardBreach: killOnHardBreach })];
+// The kill switch comes right after /healthz, and Slack (its /kill) next: each routes its kill before any
+// read of the database, so a database that goes away or stalls during the rest of the start (alerts, mode,
+// the banner's reads) never stands between an operator and the kill. Cancelling is never refused.
+export const features: Feature[] = [healthFeature, killFeature, slackFeature, metricsFeature, alertsFeature, modeFeature, exitsFeature, statsSummariesFeature, engineFeature({ onHardBreach: killOnHardBreach })];

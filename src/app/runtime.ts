@@ -14,19 +14,22 @@ import type { StartFiles } from './start-checks.js';
 import { effectiveMode, getBotState } from '../services/bot-state.js';
 import { engineMode } from '../domain/engine-mode.js';
 import { tradingStateOf } from '../domain/trading-state.js';
+import { databaseNow } from '../db/queries/database-clock.js';
 import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
 import { engineStanding } from '../services/engine-lease/runtime.js';
 import { engineProgress, engineTradingWithin, engineWaitingWhy } from '../services/engine-lease/engine-progress.js';
 import { readEngineHolder } from '../services/engine-lease/holder-view.js';
 import { withDeadline } from '../services/kill/deadline.js';
 import { StartProgress } from './start-progress.js';
-import { untilDatabaseAnswers } from './wait-for-database.js';
+import { StartStoppedError, untilDatabaseAnswers } from './wait-for-database.js';
 
 /**
  * How long the banner waits for the engine's first try for its lease, or (role web) for the read of the
  * lease's holder: one query each; a stalled database is said as such.
  */
 const BANNER_LEASE_WAIT_MS = 5_000;
+/** How long a part's stop is waited for when the start was stopped while the database did not answer. */
+const STALLED_STOP_WAIT_MS = 1_000;
 
 export interface RunningBot {
   ctx: OwnedContext;
@@ -44,8 +47,8 @@ export interface StartBotOptions extends StartOptions {
   exchanges?: BuildContextOptions['exchanges'];
   liveSwitch?: BuildContextOptions['liveSwitch'];
   /**
-   * Aborted when the bot is asked to stop while it starts: a wait for the database (wait-for-database.ts)
-   * ends then, with StartStoppedError, after the parts already started are stopped.
+   * Aborted when the bot is asked to stop while it starts: a part's start in flight, or a wait for the
+   * database (wait-for-database.ts), ends then, with StartStoppedError, after the parts already started are stopped.
    */
   stop?: AbortSignal;
 }
@@ -110,18 +113,25 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   const startHold = ctx.jobs.holdStart();
   // The database answered (it was migrated): from here on, one that goes away is waited for, while the
   // parts already started serve (/healthz, POST /kill, Slack); the part it cut is started again.
-  const waitDeps = { logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop };
+  // A part's start that runs late has the database checked (one read of its clock): a stalled one is an outage too.
+  const waitDeps = { logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop, probe: () => databaseNow(ctx.db) };
   const running: Array<{ name: string; feature: RunningFeature }> = [];
-  const stop = async () => {
+  // `closing`: the start was stopped while the database did not answer. A part's stop that waits on it
+  // (a poll in flight, a lock to release) is given STALLED_STOP_WAIT_MS, then left behind: it would wait as long as the stall.
+  const stop = async (closing?: { jobsWaitMs: number }) => {
     for (const { name, feature } of running.reverse()) {
       try {
-        await feature.stop();
+        const stopping = feature.stop();
+        if (!closing) await stopping;
+        else if (await withDeadline(stopping, STALLED_STOP_WAIT_MS, `the part "${name}"'s stop`).then(() => false, () => true)) {
+          logger.warn({ feature: name }, `the part "${name}" had not stopped after ${STALLED_STOP_WAIT_MS} ms (it waits on the database, which does not answer): left behind`);
+        }
       } catch (err) {
         logger.error({ err, feature: name }, 'feature did not stop cleanly');
       }
     }
     await http.close();
-    await ctx.close();
+    await ctx.close(closing);
   };
   try {
     for (const feature of features) {
@@ -161,9 +171,10 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     });
     logger.info(banner.fields, banner.message);
     progress.over();
-    return { ctx, port, stop };
+    return { ctx, port, stop: () => stop() };
   } catch (err) {
-    await stop();
+    // Stopped while the database did not answer: the job runs under way wait on it, and are not waited for.
+    await stop(err instanceof StartStoppedError && err.outage ? { jobsWaitMs: 0 } : undefined);
     throw err;
   } finally {
     startHold();

@@ -32,6 +32,11 @@ export class StartProgress {
     this.#waiting = null;
   }
 
+  /** What the start waits for the database about, if it does. */
+  get outage(): DatabaseOutage | null {
+    return this.#waiting?.outage ?? null;
+  }
+
   get waitingForDatabase(): boolean {
     return this.#waiting !== null;
   }

@@ -227,8 +227,9 @@ const SERVER_GOING_AWAY = /^(57P0[123]|08\d{3})$/;
 /**
  * The database went away, if that is what `err` says: refused, closed, reset, no answer in time, its
  * host unreachable or unknown, a server shutting down or starting up — or, at an address that answered
- * as PostgreSQL before, new connections closed without an answer (a proxy whose server is gone). Null
- * for anything else, a wrong password or a missing database included: waiting does not fix those.
+ * as PostgreSQL before, new connections closed without an answer (a proxy whose server is gone), too many
+ * clients (53300, 53400: replicas reconnecting after a restart), a login refused after it was accepted (a
+ * credential rotation). Null for anything else, a missing database included: waiting does not fix it.
  * Only for a database known to have answered (the bot's start, after its migrations): at the first
  * connection the same errors are a configuration to check (databaseProblem).
  */
@@ -262,6 +263,15 @@ export function databaseOutage(err: unknown, databaseUrl?: string): DatabaseOuta
       return outage('lost', `connection lost (${code})`);
     case 'STARTUP_CLOSED':
       return outage('lost', 'connection lost: closed during its start-up without an error message (STARTUP_CLOSED)');
+    case '53300':
+    case '53400':
+      // Too many clients, or a configured limit: common while every replica reconnects after the server restarted.
+      return outage('refused', `the server refuses new connections for now: ${serverText} (${code})`);
+    case '28P01':
+    case '28000':
+      // The same login answered moments ago (the migrations): a credential rotation under way, not a
+      // configuration to give up on — exiting would take the kill switch down, and the restart would stop there.
+      return outage('refused', `the login is refused now, after it had been accepted: ${serverText} (${code}); if the credentials were rotated, DATABASE_URL needs the new ones`);
     case 'NOT_POSTGRES':
       return outage('lost', typeof e.answer === 'string'
         ? `connection lost: the server there now sends ${e.answer} (NOT_POSTGRES)`

@@ -4,6 +4,7 @@
 // escalation policy every replica pages by is stored once (the first process's configuration).
 import type { Feature } from '../feature.js';
 import { createAlertRuntime } from '../../alerts/runtime.js';
+import { databaseOutage } from '../../db/connect-errors.js';
 import { emailRecipients } from '../../email/smtp.js';
 import { badgeKnownNow, readBadgeState } from '../../services/badge-state.js';
 
@@ -34,7 +35,17 @@ export const alertsFeature: Feature = {
     };
     // The escalation policy every replica pages by is the stored one: stored from this process's
     // configuration if none is yet, and a warning when this process's ESCALATION_* differ from it.
-    await guarded('alert-escalation-policy', () => runtime.escalation.adoptPolicies())();
+    // Nothing tries this again later: a database gone away here is the start's to wait for (it starts
+    // this part again, wait-for-database.ts), with nothing of this start left running.
+    try {
+      await runtime.escalation.adoptPolicies();
+    } catch (err) {
+      if (databaseOutage(err, ctx.config.DATABASE_URL)) {
+        await runtime.close();
+        throw err;
+      }
+      log.error({ err, job: 'alert-escalation-policy' }, 'could not store or compare the escalation policy at start: not tried again until the next start (each page still reads the stored policy, and stores this configuration where none is)');
+    }
     // The state an alert raised without the database shows (services/badge-state.ts badgeKnownNow).
     let stateReadAt = Number.NEGATIVE_INFINITY;
     let stateKnown = false;

@@ -40,8 +40,8 @@ export const startCli: CliRegistration = {
         const logger = createLogger({ config, rotate: true });
         // SIGINT, SIGTERM and SIGHUP (the bot's terminal closed) are stop requests from here on: Node's
         // default is to die at once, which left the engine lease to go stale and the PGlite lock and
-        // socket behind. One that comes while the bot is starting stops it once it has started — or at
-        // once when the start is waiting for a database that went away (src/app/wait-for-database.ts).
+        // socket behind. One that comes while the bot is starting stops it at once: the part starting is
+        // left, the parts started are stopped, and the process exits 0 (src/app/wait-for-database.ts).
         let stopRequested: string | undefined;
         let stopNow: ((signal: string) => void) | undefined;
         const stopWhileStarting = new AbortController();
@@ -49,6 +49,12 @@ export const startCli: CliRegistration = {
           if (stopNow) return stopNow(signal);
           stopRequested ??= signal;
           stopWhileStarting.abort();
+          // A part's start left in flight (its query stalled on a database that does not answer) may
+          // hold the process after the parts started are stopped: it ends by this time all the same.
+          setTimeout(() => {
+            logger.warn({ signal, waitedMs: STOP_TIMEOUT_MS }, `stopped after ${signal} during the start: exiting after ${STOP_TIMEOUT_MS / 1000} s with what waits on the database left behind`);
+            setTimeout(() => process.exit(0), LOG_DRAIN_MS);
+          }, STOP_TIMEOUT_MS).unref();
         };
         for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onStopSignal);
         const feed = opts.feed ?? config.MARKET_FEED;

@@ -32,11 +32,36 @@ export async function liftHalt(db: Db, at: Date): Promise<void> {
   }).where(and(eq(botState.id, 1), eq(botState.halted, true)));
 }
 
-/** Records that `by` wrote the saved kill: true only for the insert that made the row (the first writer). */
-export async function claimKillReplay(db: Db, input: { killId: string; at: Date; by: string }): Promise<boolean> {
-  const rows = await db.insert(killReplays).values({ killId: input.killId, replayedAt: input.at, replayedBy: input.by })
+/**
+ * Records that `by` wrote the saved kill, in the transaction that writes its halt (under the bot_state
+ * lock). True when `by` is the one to announce it: its insert made the row, or the row is still
+ * unannounced and either is `by`'s own (its earlier try failed after the write) or was claimed more
+ * than `leaseMs` ago (database time) by a process that has not announced it since — then `by` takes
+ * it over. Another process's fresh claim is left to that process.
+ */
+export async function claimKillReplay(db: Db, input: { killId: string; by: string; leaseMs: number }): Promise<boolean> {
+  const rows = await db.insert(killReplays).values({ killId: input.killId, replayedAt: sql`now()`, replayedBy: input.by })
     .onConflictDoNothing({ target: killReplays.killId }).returning({ killId: killReplays.killId });
+  if (rows.length === 1) return true;
+  const taken = await db.update(killReplays).set({ replayedAt: sql`now()`, replayedBy: input.by })
+    .where(and(eq(killReplays.killId, input.killId), isNull(killReplays.announcedAt),
+      or(eq(killReplays.replayedBy, input.by), sql`${killReplays.replayedAt} < now() - ${input.leaseMs} * interval '1 millisecond'`)))
+    .returning({ killId: killReplays.killId });
+  return taken.length === 1;
+}
+
+/** Marks the saved kill announced by `by`, if it is still `by`'s to announce: false when it is not (taken over, or announced). */
+export async function markKillReplayAnnounced(db: Db, input: { killId: string; by: string }): Promise<boolean> {
+  const rows = await db.update(killReplays).set({ announcedAt: sql`now()` })
+    .where(and(eq(killReplays.killId, input.killId), eq(killReplays.replayedBy, input.by), isNull(killReplays.announcedAt)))
+    .returning({ killId: killReplays.killId });
   return rows.length === 1;
+}
+
+/** Whether the saved kill's announcement is stored (a kill no replay wrote has nothing to announce here). */
+export async function killReplayAnnounced(db: Db, killId: string): Promise<boolean> {
+  const [row] = await db.select({ announcedAt: killReplays.announcedAt }).from(killReplays).where(eq(killReplays.killId, killId));
+  return row === undefined || row.announcedAt !== null;
 }
 
 export async function incidentByKillId(db: Db, killId: string): Promise<Incident | undefined> {

@@ -79,8 +79,14 @@ export const incidentChecklistItems = pgTable(
 export const killReplays = pgTable('kill_replays', {
   killId: text('kill_id').primaryKey(),
   replayedAt: at('replayed_at').notNull(),
-  /** The process that wrote it: host:pid. */
+  /** The process that wrote it, or took its announcement over (host:pid): the one that announces it. */
   replayedBy: text('replayed_by').notNull(),
+  /**
+   * When its announcement (the critical alert) was stored. Null until then: the process named above
+   * announces it, and when it has not within ANNOUNCE_LEASE_MS (it died, or a step after the write
+   * failed), any later replay takes the announcement over.
+   */
+  announcedAt: at('announced_at'),
 });
 
 export type Incident = typeof incidents.$inferSelect;

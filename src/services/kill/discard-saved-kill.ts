@@ -9,7 +9,7 @@
 import { AppError } from '../../errors.js';
 import { describeServer, sameServer, type ServerIdentity } from './database-identity.js';
 import { killTargetOf, sameKillTarget, type KillTargetConfig } from './kill-target.js';
-import { discardPendingKill, pendingKillPath, readPendingKills, UNREADABLE_PENDING_KILL, writtenByItsKill, type PendingKill } from './pending-kill.js';
+import { discardPendingKill, isUnreadablePendingKill, pendingKillPath, readPendingKills, writtenByItsKill, type PendingKill } from './pending-kill.js';
 
 export interface SavedKillView {
   killId: string;
@@ -76,7 +76,7 @@ export async function discardSavedKill(
   if (reason.length > DISCARD_REASON_MAX) throw new AppError('usage', 'discard_reason_too_long', `--reason: expected at most ${DISCARD_REASON_MAX} characters, got ${reason.length}.`);
   const saved = listSavedKills(config, input.ourServer);
   const ids = saved.kills.map((k) => k.killId);
-  if (ids.includes(UNREADABLE_PENDING_KILL)) {
+  if (ids.some(isUnreadablePendingKill)) {
     throw new AppError('conflict', 'saved_kills_unreadable',
       `${saved.file} cannot be read: no saved kill can be discarded from it (the kills it holds are not known). Nothing was dropped.`,
       { hint: 'Read the file: repair it, or move it aside once every kill it holds is written or known to be unwanted. Every process reading this DATA_DIR stays halted meanwhile.' });

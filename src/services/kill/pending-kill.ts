@@ -5,7 +5,8 @@
 // and a restart in between starts halted. Written atomically (temp file, fsync, rename, directory
 // fsync). An entry whose kill is still running in a live process names that process (`owner`):
 // others latch the halt it stands for but leave writing it to that process.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,8 +50,13 @@ export type PendingKill = z.infer<typeof pendingKillSchema>;
 
 const fileSchema = z.object({ kills: z.array(pendingKillSchema) });
 
-/** The kill id that stands for a pending-kill file that cannot be read (taken as a kill, to be safe). */
+/** How the kill id of a pending-kill file that cannot be read begins (the file is taken as a kill, to be safe). */
 export const UNREADABLE_PENDING_KILL = 'damaged-pending-file';
+
+/** Whether the kill id stands for a pending-kill file that could not be read. */
+export function isUnreadablePendingKill(killId: string): boolean {
+  return killId === UNREADABLE_PENDING_KILL || killId.startsWith(`${UNREADABLE_PENDING_KILL}:`);
+}
 
 export function pendingKillPath(dataDir: string): string {
   return join(dataDir, 'kill-pending.json');
@@ -64,8 +70,26 @@ export function readPendingKills(dataDir: string): PendingKill[] {
     return fileSchema.parse(JSON.parse(readFileSync(path, 'utf8'))).kills;
   } catch {
     // Unreadable but present: someone killed the bot. Fail closed: treat it as one kill.
-    return [{ killId: UNREADABLE_PENDING_KILL, at: new Date(0).toISOString(), actor: 'unknown', actorSource: 'system', trigger: 'manual',
+    const damaged = damagedFileKill(path);
+    return [{ killId: damaged.killId, at: damaged.at.toISOString(), actor: 'unknown', actorSource: 'system', trigger: 'manual',
       reason: `unreadable ${path}: halted to be safe`, cancelReport: {} }];
+  }
+}
+
+/**
+ * The kill a damaged file stands for: its id names the file's bytes and when it was last written, so
+ * each damaged file is a kill of its own (its own halt, incident and alert; one id for all of them
+ * would make every later one find the first's incident and write no halt), while every read of one
+ * file gives the same id (written once, dropped once). Made when the file was last written.
+ */
+function damagedFileKill(path: string): { killId: string; at: Date } {
+  try {
+    const mtime = statSync(path).mtime;
+    const digest = createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
+    return { killId: `${UNREADABLE_PENDING_KILL}:${digest}:${mtime.getTime()}`, at: mtime };
+  } catch {
+    // Gone or unreadable as bytes too: a kill of its own all the same.
+    return { killId: `${UNREADABLE_PENDING_KILL}:${randomUUID()}`, at: new Date() };
   }
 }
 

@@ -29,11 +29,18 @@ export interface PersistOutcome {
   /** bot_state was already halted before this kill. */
   wasHalted: boolean;
   /**
-   * Written by a replay (`replayBy` given): whether this transaction is the first replay to write the
-   * saved kill — the only one that announces it. Absent for a kill writing its own halt.
+   * Written by a replay (`replayBy` given): whether this replay is the one to announce the saved kill —
+   * the first to write it, or one taking over an announcement its writer did not make within
+   * ANNOUNCE_LEASE_MS (kill_replays). Absent for a kill writing its own halt.
    */
-  firstReplay?: boolean;
+  announces?: boolean;
 }
+
+/**
+ * How long the replay that wrote a saved kill has to announce it before any other replay takes the
+ * announcement over: past its own Kraken cancel's bound and the follow-up's database deadlines.
+ */
+export const ANNOUNCE_LEASE_MS = 2 * 60_000;
 
 export interface PersistOptions {
   /** A replay of a kill saved in DATA_DIR, by this process (host:pid): claims the kill_replays row in the same transaction. */
@@ -47,9 +54,9 @@ export async function persistKill(db: Db, record: KillRecord, opts: PersistOptio
     await createBotStateRow(tx);
     const state = await lockBotState(tx);
     // Claimed under the bot_state lock, in the transaction that writes the halt: replays of one saved
-    // kill in several processes queue on that lock, and exactly one of them inserts the row.
+    // kill in several processes queue on that lock, and exactly one of them is the one to announce it.
     const replay = opts.replayBy !== undefined
-      ? { firstReplay: await claimKillReplay(tx, { killId: kill.killId, at: new Date(), by: opts.replayBy }) } : {};
+      ? { announces: await claimKillReplay(tx, { killId: kill.killId, by: opts.replayBy, leaseMs: ANNOUNCE_LEASE_MS }) } : {};
     const same = await incidentByKillId(tx, kill.killId);
     if (same) return { incident: same, alreadyKilled: true, replayed: true, wasHalted: state!.halted, ...replay };
 

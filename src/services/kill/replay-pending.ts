@@ -9,10 +9,10 @@
 // key that reads it (its halt listener, told of each new kill): what that cancel came to is written
 // here too — not confirmed, the follow-up a kill writes, the cancel item reopened pending on it.
 import { hostname } from 'node:os';
-import type { AlertSink } from '../../alerts/types.js';
+import type { AlertInput, AlertSink } from '../../alerts/types.js';
 import type { Config } from '../../config/env.js';
 import { describeError, withDeadline } from './deadline.js';
-import { pendingKillPath, readPendingKills, removePendingKills, UNREADABLE_PENDING_KILL, writtenByItsKill, type PendingKill } from './pending-kill.js';
+import { isUnreadablePendingKill, pendingKillPath, readPendingKills, removePendingKills, writtenByItsKill, type PendingKill } from './pending-kill.js';
 import { replayedKillTitle } from '../../domain/local-halt.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
 import { checklistOf, persistKill } from './persist-kill.js';
@@ -20,6 +20,7 @@ import { followUpOnCancelItem } from './cancel-item-follow-up.js';
 import type { WrittenFollowUp } from './follow-up-request.js';
 import { latchHalt, type KillPorts } from './runtime.js';
 import { getBotState } from '../bot-state.js';
+import { killReplayAnnounced, markKillReplayAnnounced } from '../../db/queries/kill-incidents.js';
 import { killTargetOf, sameKillTarget } from './kill-target.js';
 import { describeServer, learnServerIdentity, sameServer, type ServerIdentity } from './database-identity.js';
 import { haltCancelForKill, type HaltCancelKey } from './halt-cancel.js';
@@ -36,7 +37,7 @@ export interface ReplayOutcome {
 /** Writing saved kills: DATA_DIR, the database (and the thread it announces), this process's latch, the alert. */
 export type ReplayDeps = AnnounceDeps & {
   config: Pick<Config, 'DATA_DIR' | 'DATABASE_URL' | 'KILL_DB_TIMEOUT' | 'ENGINE_LEASE_TTL' | 'postgresEnv'>;
-  alerts: Pick<AlertSink, 'raise'>;
+  alerts: Pick<AlertSink, 'raise' | 'raiseWithin'>;
   kill: KillPorts;
 } & Partial<HaltCancelKey>;
 
@@ -96,6 +97,7 @@ async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
   // latched last: its reason is the one the paused jobs show.
   for (const kill of [...pending].reverse()) latchHalt(ctx, kill.reason, kill.killId);
   const written: string[] = [];
+  const replayBy = `${hostname()}:${process.pid}`;
   const ours = killTargetOf(ctx.config);
   const elsewhere: Array<{ killId: string; target: string }> = [];
   try {
@@ -112,7 +114,7 @@ async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
       }
       const outcome = await withDeadline(
         persistKill(ctx.db, { killId: kill.killId, at: new Date(kill.at), actor: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport },
-          { replayBy: `${hostname()}:${process.pid}` }),
+          { replayBy }),
         ctx.config.KILL_DB_TIMEOUT, 'the database');
       // A kill that did not cancel on Kraken itself (no key): this process's cancel for it, when it made one.
       const own = kill.krakenFollowUp ? undefined : await ownCancelFor(ctx, kill.killId);
@@ -125,32 +127,57 @@ async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
         reopenedBy: `the saved kill ${kill.killId} of ${kill.at}`,
       }) : null;
       if (own?.confirmed) ctx.logger.warn({ killId: kill.killId, canceled: own.canceled }, "pending kill: this bot's cancel on Kraken for it confirmed zero open orders");
-      written.push(kill.killId);
-      removePendingKills(ctx.config.DATA_DIR, [kill.killId]);
-      ctx.logger.warn({ killId: kill.killId, incidentId: outcome.incident.id, ...(followUp ? { followUpRequest: followUp.requestId, who: followUp.who } : {}) },
-        followUp ? "pending kill written to the database; its cancel, not confirmed on Kraken, is handed on as a follow-up request" : 'pending kill written to the database');
-      // Announced by the replay whose transaction first wrote it (kill_replays): another process
-      // replaying the same file at once (a shell's self-heal, the bot's halt watcher) finds it
-      // written by that one and says nothing more than its log line.
-      if (outcome.firstReplay === true) {
+      // Announced by the replay that wrote it, or by one that took the announcement over (kill_replays):
+      // another process replaying the same file at once (a shell's self-heal, the bot's halt watcher)
+      // finds it written by that one and says nothing more than its log line.
+      if (outcome.announces === true) {
         // The kill's own reply said "pending" and posted nothing: announce it now, even when a
         // stalled transaction of that kill landed late on its own (then the incident is its own).
         const poster = ctx.kill.incidentPoster;
         if (poster && outcome.incident.killId === kill.killId) {
           announceIncident(ctx, outcome.incident.id, poster).catch((err) => ctx.logger.error({ err }, 'could not post the incident thread'));
         }
-        await withDeadline(ctx.alerts.raise({
-          source: 'kill', severity: 'critical', title: `${replayedKillTitle(kill.database, kill.killId === UNREADABLE_PENDING_KILL)}${followUp ? `; ${handedOnPhrase(followUp, own !== undefined ? 'this bot' : answeredBy(kill))}` : ''}`,
+        await announceReplay(ctx, kill.killId, replayBy, {
+          source: 'kill', severity: 'critical', title: `${replayedKillTitle(kill.database, isUnreadablePendingKill(kill.killId))}${followUp ? `; ${handedOnPhrase(followUp, own !== undefined ? 'this bot' : answeredBy(kill))}` : ''}`,
           fingerprint: `kill:${outcome.incident.id}`,
           details: { killId: kill.killId, killedAt: kill.at, by: kill.actor, incidentId: outcome.incident.id, ...(kill.database ? { databaseError: kill.database.error } : {}),
             ...(followUp ? { confirmationContinues: `request #${followUp.requestId}` } : {}) },
-        }), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline').catch((err) => ctx.logger.error({ err }, 'could not raise the replay alert'));
+        });
       }
+      written.push(kill.killId);
+      // The entry stays until the announcement is stored, by this replay or the one announcing it: a
+      // failure or a death before that leaves it for a later replay, which takes the announcement over.
+      const announced = await withDeadline(killReplayAnnounced(ctx.db, kill.killId), ctx.config.KILL_DB_TIMEOUT, 'the database');
+      if (announced) removePendingKills(ctx.config.DATA_DIR, [kill.killId]);
+      ctx.logger.warn({ killId: kill.killId, incidentId: outcome.incident.id, ...(followUp ? { followUpRequest: followUp.requestId, who: followUp.who } : {}) },
+        `${followUp ? "pending kill written to the database; its cancel, not confirmed on Kraken, is handed on as a follow-up request" : 'pending kill written to the database'}${
+          announced ? '' : '; another process announces it, and it stays in DATA_DIR until that is stored'}`);
     }
     return { written, remaining: pending.length - written.length, ...(elsewhere.length > 0 ? { elsewhere } : {}) };
   } catch (err) {
     return { written, remaining: pending.length - written.length, ...(elsewhere.length > 0 ? { elsewhere } : {}), error: describeError(err) };
   }
+}
+
+/**
+ * Stores the saved kill's critical alert with the mark that it is announced, in one transaction (the
+ * outbox delivers it): a write that gives up at its deadline and commits later stored both, and one
+ * rolled back neither, so the next replay announces it. Nothing when the announcement is no longer
+ * `by`'s (taken over, or stored). A sink without an outbox (the log) is told after the mark.
+ */
+async function announceReplay(ctx: ReplayDeps, killId: string, by: string, alert: AlertInput): Promise<void> {
+  const within = ctx.alerts.raiseWithin?.bind(ctx.alerts);
+  const result = await withDeadline(ctx.db.transaction(async (tx) => {
+    if (!(await markKillReplayAnnounced(tx, { killId, by }))) return { marked: false as const };
+    return { marked: true as const, stored: within ? await within(tx, alert) : undefined };
+  }), ctx.config.KILL_DB_TIMEOUT, 'the database');
+  if (!result.marked) return;
+  if (result.stored) {
+    result.stored();
+    return;
+  }
+  await withDeadline(ctx.alerts.raise(alert), ctx.config.KILL_DB_TIMEOUT, 'the alert pipeline')
+    .catch((err) => ctx.logger.error({ err }, 'could not raise the replay alert'));
 }
 
 /**

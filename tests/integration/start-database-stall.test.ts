@@ -1,0 +1,110 @@
+// `ctb start` (a child process) on PostgreSQL through a TCP proxy that stalls (connections kept open,
+// nothing forwarded) as soon as /healthz first answers: the start's queries then never answer and never
+// fail. The start used to hang there with nothing said: /healthz said "starting" for as long as the
+// stall lasted, POST /kill got 503 "starting" when the stall came before the kill part, and SIGTERM was
+// ignored. Now the kill switch is routed before any read of the database, a part's start that runs late
+// has the database checked (a stall is an outage: said, on /healthz), and a stop signal ends the start.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { startBotProcess, waitUntil, type BotProcess } from '../support/bot-process.js';
+import { freePort } from '../support/free-port.js';
+import { startStallProxy, type StallProxy } from '../support/stall-proxy.js';
+
+const TOKEN = 'kill-token-0123456789abcdef-XYZ';
+
+interface World {
+  database: TestDatabase;
+  proxy: StallProxy;
+  dir: string;
+  bot: BotProcess;
+  url: string;
+}
+const worlds: World[] = [];
+afterAll(async () => {
+  for (const w of worlds) {
+    if (w.bot.proc.exitCode === null) w.bot.kill('SIGKILL');
+    await w.bot.exited.catch(() => undefined);
+    await w.proxy.close();
+    await w.database.close();
+    rmSync(w.dir, { recursive: true, force: true });
+  }
+});
+
+/** A `ctb start` whose database stalls the moment its /healthz first answers (the parts after health not yet started). */
+async function stalledStart(): Promise<World> {
+  const database = await createPostgresTestDb();
+  const proxy = await startStallProxy();
+  const dir = mkdtempSync(join(tmpdir(), 'ctb-start-stall-'));
+  const port = await freePort();
+  const bot = startBotProcess(['start'], {
+    PATH: process.env.PATH ?? '', HOME: dir, DATABASE_URL: proxy.urlFor(database.url), MARKET_FEED: 'replay', PORT: String(port), HOST: '127.0.0.1',
+    DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info', KILL_HTTP_TOKEN: TOKEN, KILL_DB_TIMEOUT: '2s', KILL_CONFIRM_WAIT: '1s',
+  }, dir);
+  const world = { database, proxy, dir, bot, url: `http://127.0.0.1:${port}` };
+  worlds.push(world);
+  // /healthz is served by its part (not the server's 503 "starting" for a path with no route yet) once
+  // the database has been migrated and the health part started: the database stalls at once.
+  await waitUntil(async () => {
+    const served = await fetch(`${world.url}/healthz`, { signal: AbortSignal.timeout(2_000) })
+      .then(async (r) => 'start' in ((await r.json()) as object), () => false);
+    if (served) proxy.set('stall');
+    return served;
+  }, 120_000, () => bot.output().slice(-3000), 10);
+  return world;
+}
+
+const health = async (url: string) => {
+  const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(20_000) });
+  return { status: r.status, body: (await r.json()) as { start?: Record<string, unknown> } };
+};
+
+describe('a database that stalls while `ctb start` is starting', () => {
+  it('is waited for as an outage: /healthz says so, POST /kill answers (the halt saved), and the start finishes once it answers', { timeout: 240_000 }, async () => {
+    const { proxy, dir, bot, url } = await stalledStart();
+    const stalledAt = Date.now();
+    // The kill switch answers at once: it is routed before any part reads the database (it came after
+    // the alerts part, whose start hung on the stall: 503 "starting" for as long as that lasted).
+    const killed = await fetch(`${url}/kill`, {
+      method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ reason: 'drill: database stalled during the start' }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    expect(killed.status).toBe(200);
+    const kill = (await killed.json()) as { killId: string };
+    const saved = () => existsSync(join(dir, 'data', 'kill-pending.json'))
+      ? (JSON.parse(readFileSync(join(dir, 'data', 'kill-pending.json'), 'utf8')) as { kills: Array<{ killId: string }> }).kills.map((k) => k.killId)
+      : [];
+    expect(saved()).toContain(kill.killId);
+
+    // Within the start's check (10 s late, 5 s for the answer): the stall is said, and shown.
+    await bot.waitFor(/"event":"start_database_lost"/, 60_000);
+    expect(Date.now() - stalledAt).toBeLessThan(45_000);
+    const lost = bot.output().split('\n').find((l) => l.includes('"event":"start_database_lost"'))!;
+    expect(lost).toContain('"outage":"timeout"');
+    expect(lost).toMatch(new RegExp(`the database at 127\\.0\\.0\\.1:${proxy.port} went away during the start, after it had answered: no answer`));
+    const stalled = await health(url);
+    expect(stalled.status).toBe(503);
+    expect(stalled.body.start).toMatchObject({ state: 'waiting for the database', part: expect.stringMatching(/^the part "/) });
+
+    proxy.set('forward');
+    await bot.waitFor(/"event":"start_database_back"/, 90_000);
+    await bot.waitFor(/"banner":\{/, 90_000);
+    expect((await health(url)).body.start).toBeUndefined();
+    await waitUntil(() => saved().length === 0, 60_000, () => bot.output().slice(-3000));
+    expect(bot.proc.exitCode).toBeNull();
+  });
+
+  it('stops promptly, exit 0, on SIGTERM while the start is stalled', { timeout: 180_000 }, async () => {
+    const { bot } = await stalledStart();
+    await bot.waitFor(/"event":"start_database_lost"/, 60_000);
+    const asked = Date.now();
+    bot.kill('SIGTERM');
+    expect(await bot.exited).toBe(0);
+    // Promptly: within the stop's own bound (the database's close gives up on a stalled socket after 5 s).
+    expect(Date.now() - asked).toBeLessThan(15_000);
+    expect(bot.output()).toMatch(/stopped after SIGTERM: stopped while the start waited for the database at 127\.0\.0\.1:\d+ \(no answer/);
+    expect(bot.output()).not.toMatch(/"banner":\{/);
+  });
+});

@@ -17,7 +17,7 @@ import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import { describeDuration } from '../config/duration.js';
 import { advanceEscalation, anyDueEscalation, endEscalation, escalationById, lockDueEscalations, pagedInRound, recordPage, silenceEscalation } from '../db/queries/alert-escalations.js';
-import { alertGroupById, firstAlertEvent, latestAlertEvent } from '../db/queries/alert-groups.js';
+import { alertGroupById, latestAlertEvent, latestAlertEventOf } from '../db/queries/alert-groups.js';
 import { databaseNow } from '../db/queries/database-clock.js';
 import type { AlertEscalation, AlertGroup } from '../db/schema/alerts.js';
 import { emailConfigured } from '../email/smtp.js';
@@ -207,8 +207,10 @@ export class EscalationTicker {
 
   async #page(db: Db, group: AlertGroup, targets: Targets, at: { round: number; step: number; first: boolean; label: string; now: Date; email: boolean; slaMs: number }): Promise<void> {
     const fresh: string[] = [];
-    // A group opened by an alert stored late says so in every page (raised when, stored when).
-    const first = targets.users.length > 0 && group.slackChannel ? await firstAlertEvent(db, group.id) : undefined;
+    // A page for an alert stored late says so (raised when, stored when): the latest event at the
+    // group's severity, the one that pages, not the event that opened the group (a late warning may
+    // open a group a prompt critical then escalates).
+    const first = targets.users.length > 0 && group.slackChannel ? await latestAlertEventOf(db, group.id, group.severity) : undefined;
     for (const userId of targets.users) {
       const newPage = await recordPage(db, { groupId: group.id, round: at.round, step: at.step, userId, reason: targets.reason, at: at.now });
       if (!newPage) continue; // already paged for this rung (another replica)

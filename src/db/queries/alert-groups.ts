@@ -1,7 +1,7 @@
 // Owns the SQL on one alert group: read it and its events, lock it for a person's action, record an
 // acknowledge, resolve or silence, bump its version (what tells the delivery worker to refresh the
 // parent message), and record what Slack shows of it after a sync.
-import { desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
 import { alertEvents, alertGroups, type AlertEvent, type AlertGroup } from '../schema/alerts.js';
@@ -13,6 +13,12 @@ export async function alertGroupById(db: Db, id: number): Promise<AlertGroup | u
 
 export async function latestAlertEvent(db: Db, groupId: number): Promise<AlertEvent | undefined> {
   const [row] = await db.select().from(alertEvents).where(eq(alertEvents.groupId, groupId)).orderBy(desc(alertEvents.id)).limit(1);
+  return row;
+}
+
+/** The group's latest event of this severity (the one a page at the group's severity is for). */
+export async function latestAlertEventOf(db: Db, groupId: number, severity: AlertEvent['severity']): Promise<AlertEvent | undefined> {
+  const [row] = await db.select().from(alertEvents).where(and(eq(alertEvents.groupId, groupId), eq(alertEvents.severity, severity))).orderBy(desc(alertEvents.id)).limit(1);
   return row;
 }
 

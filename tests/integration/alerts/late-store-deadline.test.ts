@@ -311,4 +311,30 @@ describe('the page of an alert stored late', () => {
       expect(String(dm.body.text)).toContain('stored at 2026-01-05 12:01:00 UTC, 1m 0s late');
     }
   });
+
+  it('is for the alert that pages: a prompt critical in a group a late warning opened carries no LATE line', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    const runtime = createAlertRuntime(ctx);
+    open.push({ ctx, runtime });
+    const sink = ctx.alerts as OutboxAlertSink;
+    proxy.set('down');
+    await sink.raise({ source: 'engine', severity: 'warning', title: 'lease slow', fingerprint: 'lease' });
+    clock.advance(60_000);
+    proxy.set('forward');
+    expect(await sink.flushBuffered()).toBe(0);
+    await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    expect(await runtime.escalation.tick()).toBe(1);
+    for (let i = 0; i < 4; i += 1) {
+      await runtime.delivery.tick();
+      await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    }
+    const dms = slack.callsTo('chat.postMessage').filter((c) => String(c.body.channel).startsWith('UAPPROVER'));
+    expect(dms).toHaveLength(2);
+    for (const dm of dms) {
+      expect(String(dm.body.text)).toContain('You are paged');
+      expect(String(dm.body.text)).not.toContain('LATE');
+    }
+  });
 });

@@ -40,6 +40,8 @@ export interface OutboxAlertSink extends AlertSink {
   /** Retries alerts the database refused earlier. Returns how many are still buffered. */
   flushBuffered(): Promise<number>;
   readonly buffered: number;
+  /** Writes under way that the database stopped answering (declared stalled: they are marked late once stored). */
+  readonly stalled: number;
   /** Sends what the direct lane has due (flushBuffered does too, when the database still refuses). */
   sendDirect(): Promise<void>;
   /** Whether this process's delivery tick retries what the database refused (OutboxSinkDeps.deliveryTick). */
@@ -147,20 +149,20 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   };
 
   /** What a late alert carries: when it was raised and stored (now), by which process, and its direct send. */
-  const markOf = (entry: BufferedAlert): OutageMark => ({
+  const markOf = (entry: BufferedAlert, stalled = false): OutageMark => ({
     raisedAt: entry.at.toISOString(), storedAt: deps.clock.now().toISOString(), process: processName, state: entry.state,
-    ...(entry.direct ? { direct: entry.direct } : {}),
+    ...(entry.direct ? { direct: entry.direct } : {}), ...(stalled ? { stalled: true } : {}),
   });
   /** The alert as stored late: its details carry its mark. */
   const late = (entry: BufferedAlert): StoredAlert => ({ ...entry.alert, details: { ...entry.alert.details, [OUTAGE_KEY]: markOf(entry) } });
   /**
-   * A write that hung past KILL_DB_TIMEOUT and then committed was built before anyone knew it would be
+   * A write that stalled (its alert went to the direct lane, or the database stopped answering) and then committed was built before anyone knew it would be
    * late: its row gets the mark after the fact (and its group is refreshed in Slack), so it reads as
    * late whatever its severity — a critical one has its direct message, the others have only this.
    */
   const markStalled = async (entry: BufferedAlert, result: PersistResult) => {
     try {
-      await withDeadline(markEventStoredLate(deps.db, { eventId: result.eventId, mark: markOf(entry), now: deps.clock.now() }),
+      await withDeadline(markEventStoredLate(deps.db, { eventId: result.eventId, mark: markOf(entry, true), now: deps.clock.now() }),
         deps.config.KILL_DB_TIMEOUT, 'the database (marking an alert stored late)');
     } catch (err) {
       log.error({ err, groupId: result.groupId, eventId: result.eventId, raisedAt: entry.at.toISOString() },
@@ -253,6 +255,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     else log.warn(fields, 'an alert joins the alerts still waiting to be stored, to keep their order; retried by the delivery tick');
   };
 
+  let stalledWrites = 0;
   const overdueHooks = new OverdueHooks();
   return {
     overdueHooks,
@@ -260,6 +263,9 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     onOverdueCritical: (handler) => overdueHooks.add(handler),
     get buffered() {
       return buffer.length;
+    },
+    get stalled() {
+      return stalledWrites;
     },
     async record(input) {
       const alert = normalise(input);
@@ -292,8 +298,13 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
         return;
       }
       // A database that neither answers nor refuses (a stalled connection) holds the write: past
-      // KILL_DB_TIMEOUT a critical alert goes out directly meanwhile, as if it had been refused.
+      // KILL_DB_TIMEOUT a critical alert goes out directly meanwhile, as if it had been refused, and
+      // whether the database answers at all is asked. A write that was merely slow (queued behind
+      // others, a loaded machine) is not late: only one whose alert went to the direct lane, or whose
+      // database did not answer that question either, is stored marked late.
       let offered = false;
+      let written = false;
+      let stalled = false;
       const offer = () => {
         if (offered || !direct) return;
         offered = true;
@@ -301,18 +312,32 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
         // At once, not awaited: the raiser does not wait on Slack (failures are logged by the lane).
         if (entry.direct?.status === 'queued') void sendDirect();
       };
-      const stallTimer = direct && alert.severity === 'critical' ? setTimeout(offer, deps.config.KILL_DB_TIMEOUT) : undefined;
-      const started = performance.now();
+      const onStall = () => {
+        offer();
+        void answersWithin(deps.db, deps.config.KILL_DB_TIMEOUT).then((answers) => {
+          if (answers || written) return;
+          stalled = true;
+          stalledWrites += 1;
+          log.warn({ alert: { source: alert.source, severity: alert.severity, fingerprint: alert.fingerprint }, raisedAt: at.toISOString() },
+            'the database stopped answering while an alert was written: it is stored marked late when the database answers');
+        });
+      };
+      const stallTimer = setTimeout(onStall, deps.config.KILL_DB_TIMEOUT);
+      const settled = () => {
+        written = true;
+        clearTimeout(stallTimer);
+        if (stalled) stalledWrites -= 1;
+      };
       try {
         // Under the alert's key: if this errors after the server committed (the answer lost), the store
         // from the buffer finds it stored instead of storing it again (store-late.ts).
         const result = await write(alert, at, entry.key);
-        clearTimeout(stallTimer);
+        settled();
         if (offered) await storedAfterStall(entry, result);
-        // Past KILL_DB_TIMEOUT, whatever its severity, it was stored late: its row says so.
-        if (offered || performance.now() - started >= deps.config.KILL_DB_TIMEOUT) await markStalled(entry, result);
+        // Its alert went directly, or the database stopped answering: whatever its severity, it was stored late, and its row says so.
+        if (offered || stalled) await markStalled(entry, result);
       } catch (err) {
-        clearTimeout(stallTimer);
+        settled();
         bufferEntry(entry, err);
         offer();
       }

@@ -40,6 +40,8 @@ export interface OutageMark {
   state: RaiseState | null;
   /** Absent: this alert is not one sent without the database (below critical, or no alerts channel). */
   direct?: DirectState;
+  /** Its write was not refused but held: it waited on the database (stalled), then went through. */
+  stalled?: true;
 }
 
 export function outageMarkOf(details: Record<string, unknown> | undefined): OutageMark | undefined {
@@ -111,5 +113,6 @@ export function lateText(mark: OutageMark, when: (at: Date) => string, opts: { b
 
 /** The LATE line's first sentence: raised when and by whom, stored when, how late. */
 export function lateHead(mark: OutageMark, when: (at: Date) => string): string {
-  return `LATE: raised at ${when(new Date(mark.raisedAt))} by ${mark.process} while the database was unreachable; stored at ${when(new Date(mark.storedAt))}, ${lateBy(mark)} late.`;
+  const why = mark.stalled ? 'its write waited on the database' : 'while the database was unreachable';
+  return `LATE: raised at ${when(new Date(mark.raisedAt))} by ${mark.process}${mark.stalled ? '; ' : ' '}${why}; stored at ${when(new Date(mark.storedAt))}, ${lateBy(mark)} late.`;
 }

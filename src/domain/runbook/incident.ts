@@ -132,7 +132,7 @@ export function renderIncidentRunbook(d: RunbookData, opts: RenderOptions = {}):
     '  Escalation and paging start then, unless its group is already acknowledged or silenced; each page by DM says when the alert',
     '  was raised and when it was stored. Its first badge is the state when it',
     '  was raised (as that process last read it); later updates show the state now, the LATE line keeping the state at its raise.',
-    '  An alert of any severity whose write hung past `KILL_DB_TIMEOUT` and went through once the database answered says LATE too.',
+    '  An alert of any severity whose write hung past `KILL_DB_TIMEOUT` while the database did not answer, and went through once it answered, says LATE too ("its write waited on the database"); a write that was merely slow does not.',
     '',
     '## 7. After the incident',
     '',

@@ -221,8 +221,7 @@ describe('storing an alert kept while the database was away', () => {
 describe('a write that hung while the database stalled and committed once it answered', () => {
   it('is stored marked late (raised at, stored at) whatever its severity, and its Slack message says so; a prompt one is not', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
-    // Long enough that the prompt write stays under it on a loaded machine (a write past it is late).
-    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '2s' });
+    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '1s' });
     const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
     const runtime = createAlertRuntime(ctx);
     open.push({ ctx, runtime });
@@ -231,15 +230,18 @@ describe('a write that hung while the database stalled and committed once it ans
 
     proxy.set('stall');
     const raising = sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });
-    await sleep(2_300); // past KILL_DB_TIMEOUT: a warning has no direct message, its write just waits
+    // A warning has no direct message: its write waits until the sink finds the database not answering.
+    await until(async () => sink.stalled === 1);
+    expect(sink.stalled).toBe(1);
     clock.advance(90_000);
     proxy.set('forward');
     await raising;
     expect(sink.buffered).toBe(0);
+    expect(sink.stalled).toBe(0);
 
     const events = await database().db.select().from(alertEvents).orderBy(alertEvents.id);
     expect(events.map((e) => (e.details as Record<string, unknown>)._outage === undefined)).toEqual([true, false]);
-    expect((events[1]!.details as Record<string, unknown>)._outage).toMatchObject({ raisedAt: '2026-01-05T12:00:00.000Z', storedAt: '2026-01-05T12:01:30.000Z' });
+    expect((events[1]!.details as Record<string, unknown>)._outage).toMatchObject({ raisedAt: '2026-01-05T12:00:00.000Z', storedAt: '2026-01-05T12:01:30.000Z', stalled: true });
 
     for (let i = 0; i < 3; i += 1) {
       await runtime.delivery.tick();
@@ -247,10 +249,37 @@ describe('a write that hung while the database stalled and committed once it ans
     }
     const parents = slack.callsTo('chat.postMessage').filter((c) => !c.body.thread_ts);
     const spread = parents.find((c) => String(c.body.text).includes('spread is wide'))!;
-    expect(JSON.stringify(spread.body.blocks)).toContain('LATE: raised at');
+    expect(JSON.stringify(spread.body.blocks)).toContain('its write waited on the database');
     expect(JSON.stringify(spread.body.blocks)).toContain('1m 30s late');
     const prompt = parents.find((c) => String(c.body.text).includes('book refreshed'))!;
     expect(JSON.stringify(prompt.body.blocks)).not.toContain('LATE');
+  });
+
+  it('a write that was slow past KILL_DB_TIMEOUT while the database answered (a lock) is not marked late', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(null, { KILL_DB_TIMEOUT: '300ms' });
+    const sink = createOutboxAlertSink({ db: proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = database().db.transaction(async (tx) => {
+      await tx.execute(sql`lock table alert_groups in exclusive mode`);
+      locked();
+      await released;
+    });
+    await isLocked;
+    const raising = sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });
+    const waiting = async () => Number((await database().db.execute(sql`select count(*)::int as n from pg_locks where not granted`) as unknown as Array<{ n: number }>)[0]?.n ?? 0) > 0;
+    await until(waiting);
+    expect(await waiting()).toBe(true);
+    await sleep(1_500); // well past KILL_DB_TIMEOUT: the database answers meanwhile
+    release();
+    await holder;
+    await raising;
+    const events = await database().db.select().from(alertEvents);
+    expect(events).toHaveLength(1);
+    expect((events[0]!.details as Record<string, unknown>)._outage).toBeUndefined();
   });
 });
 

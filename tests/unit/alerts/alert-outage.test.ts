@@ -17,6 +17,12 @@ describe('an alert stored late, after a database outage', () => {
     expect(text).toContain('The badge is the state when it was raised (mode as last read from the database at 2026-01-05T11:59:00.000Z).');
   });
 
+  it('says of a write that was held, not refused, that it waited on the database, not that the database was unreachable', () => {
+    const text = lateText(mark({ stalled: true }), iso);
+    expect(text).toContain('LATE: raised at 2026-01-05T12:00:00.000Z by host:42:all; its write waited on the database; stored at 2026-01-05T12:02:35.000Z, 2m 35s late.');
+    expect(text).not.toContain('unreachable');
+  });
+
   it('says what became of its send without the database, never that a failed one went out', () => {
     const sent = mark({ direct: { status: 'sent', channel: 'C1', ts: '1.2', at: '2026-01-05T12:00:01.000Z' } });
     const now = new Date('2026-01-05T12:03:00Z');

@@ -33,7 +33,8 @@ export interface Feature {
   check?(config: Config): StartFiles;
   /**
    * Starts the part. One that throws leaves nothing running: when the database went away during it, after it
-   * had answered, startBot runs it again once the database answers (wait-for-database.ts).
+   * had answered, startBot runs it again once the database answers (wait-for-database.ts). The jobs it
+   * registered are removed by startBot then; any other thing it started (a timer, a listener) it stops itself.
    */
   start(ctx: AppContext, http: HttpServer, opts: StartOptions): Promise<RunningFeature | void>;
 }

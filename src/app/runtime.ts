@@ -133,10 +133,21 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     await http.close();
     await ctx.close(closing);
   };
+  // A part's start that throws leaves no job behind (Feature.start's contract, kept here for every part):
+  // the jobs it registered are removed, so its retry once the database answers registers them anew.
+  const startClean = async (feature: Feature) => {
+    const before = new Set(ctx.jobs.names());
+    try {
+      return await feature.start(ctx, http, startOpts);
+    } catch (err) {
+      for (const name of ctx.jobs.names()) if (!before.has(name)) await ctx.jobs.unregister(name);
+      throw err;
+    }
+  };
   try {
     for (const feature of features) {
       if (!feature.roles.includes(opts.role)) continue;
-      const started = await untilDatabaseAnswers(`the part "${feature.name}"`, () => feature.start(ctx, http, startOpts), waitDeps);
+      const started = await untilDatabaseAnswers(`the part "${feature.name}"`, () => startClean(feature), waitDeps);
       if (started) running.push({ name: feature.name, feature: started });
     }
     http.ready();

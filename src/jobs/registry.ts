@@ -127,6 +127,14 @@ export class JobRegistry {
     this.#tasks.set(spec.name, { spec, task });
   }
 
+  /** Stops `name`'s schedule and forgets it (a part's start that failed leaves no job behind); a run under way ends by itself. */
+  async unregister(name: string): Promise<void> {
+    const entry = this.#tasks.get(name);
+    if (!entry) return;
+    this.#tasks.delete(name);
+    await entry.task.stop();
+  }
+
   /** Pauses every job that trades; returns a function that resumes them. */
   pauseTrading(reason: string): () => void {
     // Said once per reason: a saved kill waiting for its database latches again at every halt poll

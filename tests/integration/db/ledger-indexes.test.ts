@@ -17,16 +17,24 @@ import { createTestDb, type DbKind } from '../../support/db.js';
 
 const MIGRATION = '0037_ledger_indexes_skip_paper_and_open';
 
-/** The database emptied and migrated by the migrations before MIGRATION only: as a database made before it is. */
+/** Migration files numbered from MIGRATION's on (0037_….sql, meta/0037_snapshot.json and later ones). */
+const FROM = Number(MIGRATION.slice(0, 4));
+const numberOf = (path: string) => Number(/(?:^|[/\\])(\d{4})_[^/\\]*$/.exec(path)?.[1] ?? Number.NaN);
+
+/**
+ * The database emptied and migrated by the migrations before MIGRATION only: as a database made before
+ * it is. Later migrations are left out too (they may build on it); migrate() applies it and them.
+ */
 async function makeOld(database: Database): Promise<void> {
   for (const statement of ['drop schema public cascade', 'drop schema if exists drizzle cascade', 'create schema public']) await database.db.execute(sql.raw(statement));
   const dir = mkdtempSync(join(tmpdir(), 'ctb-migrations-before-'));
   try {
-    cpSync(MIGRATIONS_DIR, dir, { recursive: true, filter: (src) => !src.includes(MIGRATION) && !src.endsWith('0037_snapshot.json') });
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true, filter: (src) => !(numberOf(src) >= FROM) });
     const journalFile = join(dir, 'meta', '_journal.json');
     const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: { tag: string }[] };
-    expect(journal.entries.at(-1)!.tag).toBe(MIGRATION);
-    journal.entries = journal.entries.filter((e) => e.tag !== MIGRATION);
+    expect(journal.entries.map((e) => e.tag)).toContain(MIGRATION);
+    journal.entries = journal.entries.filter((e) => Number(e.tag.slice(0, 4)) < FROM);
+    expect(journal.entries.at(-1)!.tag.slice(0, 4)).toBe(String(FROM - 1).padStart(4, '0'));
     writeFileSync(journalFile, JSON.stringify(journal));
     if (database.kind === 'postgres') {
       const { migrate: run } = await import('drizzle-orm/postgres-js/migrator');

@@ -27,7 +27,10 @@ describe('ctb start on SIGHUP', () => {
     expect(existsSync(join(env.DATA_DIR!, 'pglite.sock'))).toBe(false);
   }, 240_000);
 
-  it('a SIGHUP while the bot is still starting stops it cleanly once started, not at once', async () => {
+  // Since a start may wait on a database without end (src/app/wait-for-database.ts), a stop signal
+  // during it stops it where it is: the parts started are stopped, the lock and socket removed, exit 0.
+  // Or, when the start was over before the signal was handled, as a running bot stops.
+  it('a SIGHUP while the bot is still starting stops it cleanly: the parts started stopped, nothing left behind', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-sighup-starting-'));
     const env = baseEnv(dir, {}, { idle: true });
     const b = bot(['start'], env, dir);
@@ -35,7 +38,7 @@ describe('ctb start on SIGHUP', () => {
     await b.waitFor(/starting ctb \(/, 120_000);
     b.kill('SIGHUP');
     expect(await b.exited).toBe(0);
-    expect(b.output()).toMatch(/stopped after SIGHUP in \d+ ms/);
+    expect(b.output()).toMatch(/stopped after SIGHUP( in \d+ ms|: stopped during the start, at the part )/);
     expect(existsSync(join(env.DATA_DIR!, 'pglite.lock'))).toBe(false);
     expect(existsSync(join(env.DATA_DIR!, 'pglite.sock'))).toBe(false);
   }, 240_000);

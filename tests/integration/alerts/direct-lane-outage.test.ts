@@ -3,21 +3,19 @@
 // without the database; when the database answers, each buffered alert is stored once, late ones say
 // so, a direct message becomes its group's parent (updated, not posted again), and the badge is the
 // state when it was raised.
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
-import { createAlertRuntime, type AlertRuntime } from '../../../src/alerts/runtime.js';
+import { describe, expect, it } from 'vitest';
+import { buildAppContext } from '../../../src/app/build-context.js';
+import { createAlertRuntime } from '../../../src/alerts/runtime.js';
 import { createOutboxAlertSink, type OutboxAlertSink } from '../../../src/alerts/sink.js';
 import { DIRECT_CAP } from '../../../src/alerts/direct-lane.js';
 import { ManualClock } from '../../../src/clock.js';
-import { connectPostgres, type Database } from '../../../src/db/client.js';
 import { alertEscalations, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
 import { badgeKnownNow, readBadgeState } from '../../../src/services/badge-state.js';
 import { usePostgresTestDb } from '../../support/db.js';
+import { useAlertOutageBed } from '../../support/alert-outage-bed.js';
 import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig } from '../../support/alert-fixtures.js';
-import { startFakeSlack, type FakeSlack, type SlackCall } from '../../support/fake-slack.js';
-import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
+import type { SlackCall } from '../../support/fake-slack.js';
 import { sql } from 'drizzle-orm';
 import { Writable } from 'node:stream';
 import { alertsFeature } from '../../../src/app/features/alerts.js';
@@ -27,43 +25,18 @@ import { createLogger } from '../../../src/logger.js';
 const database = usePostgresTestDb({ truncate: [...ALERT_TABLES, 'bot_state'] });
 const UNREACHABLE = 'database unreachable: not in the outbox yet, no escalation until it is back';
 
-let slack: FakeSlack;
-let proxy: StallProxy;
-let proxied: Database;
-const open: Array<{ ctx: OwnedContext; runtime: AlertRuntime }> = [];
+const bed = useAlertOutageBed(database);
+const { open } = bed;
 
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
-beforeEach(async () => {
-  slack = await startFakeSlack();
-  proxy = await startStallProxy();
-  proxied = connectPostgres(proxy.urlFor(database().url), { max: 4 });
-});
-afterEach(async () => {
-  for (const o of open.splice(0)) {
-    o.runtime.close();
-    await o.ctx.close();
-  }
-  await proxied.close().catch(() => undefined);
-  await proxy.close();
-  await slack.close();
-});
-
-/** A running bot's alert pipeline (it runs the delivery tick), on the proxied database. */
 async function bot(clock: ManualClock, role: string, env: Record<string, string> = {}) {
-  const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', ...env });
-  const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role });
+  const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms', ...env });
+  const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role });
   const runtime = createAlertRuntime(ctx);
   open.push({ ctx, runtime });
   return { ctx, runtime, sink: ctx.alerts as OutboxAlertSink };
 }
 
-const posts = () => slack.callsTo('chat.postMessage');
+const posts = () => bed.slack.callsTo('chat.postMessage');
 const textOf = (c: SlackCall) => String(c.body.text);
 
 describe('critical alerts while the database refuses the outbox', () => {
@@ -71,7 +44,7 @@ describe('critical alerts while the database refuses the outbox', () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const { ctx, sink } = await bot(clock, 'all');
     await readBadgeState({ db: ctx.db, config: ctx.config, logger: ctx.logger }); // the state this process last read: PAPER
-    proxy.set('down');
+    bed.proxy.set('down');
     await sink.raise({ source: 'engine', severity: 'critical', title: 'Engine error: lease unconfirmed', fingerprint: 'lease' });
     await sink.sendDirect();
     expect(posts()).toHaveLength(1);
@@ -94,23 +67,23 @@ describe('critical alerts while the database refuses the outbox', () => {
     expect(posts()).toHaveLength(2);
     expect(textOf(posts()[1]!)).toMatch(/^\[PAPER · HALTED\] /);
     expect(sink.buffered).toBe(4);
-    expect(slack.callsTo('chat.update')).toHaveLength(0);
+    expect(bed.slack.callsTo('chat.update')).toHaveLength(0);
   });
 
   it('show PAPER, not mode unknown, when the mode was never read and IS_LIVE is unset (this process trades paper)', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const { sink } = await bot(clock, 'all');
-    proxy.set('down');
+    bed.proxy.set('down');
     await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
     await sink.sendDirect();
     expect(textOf(posts()[0]!)).toMatch(/^\[PAPER\] /);
   });
 
   it('are not sent directly by a command that runs once and exits (nothing would retry a failure or store it)', async () => {
-    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
-    const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: silentLogger(), database: proxied, role: 'ctb' });
+    const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const ctx = await buildAppContext({ config, clock: new ManualClock(), logger: silentLogger(), database: bed.proxied, role: 'ctb' });
     open.push({ ctx, runtime: createAlertRuntime(ctx) });
-    proxy.set('down');
+    bed.proxy.set('down');
     await ctx.alerts.raise({ source: 'kill', severity: 'critical', title: 'kill saved', fingerprint: 'kill' });
     await (ctx.alerts as OutboxAlertSink).sendDirect();
     expect(posts()).toHaveLength(0);
@@ -119,7 +92,7 @@ describe('critical alerts while the database refuses the outbox', () => {
   it('say what the cap held back in the next direct message, one message a second', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const { sink } = await bot(clock, 'all');
-    proxy.set('down');
+    bed.proxy.set('down');
     // Raised together: one refused write for all of them.
     await Promise.all(Array.from({ length: DIRECT_CAP + 2 }, (_, i) => sink.raise({ source: 'engine', severity: 'critical', title: `failure ${i}`, fingerprint: `f${i}` })));
     await sink.sendDirect();
@@ -145,15 +118,15 @@ describe('critical alerts while the database refuses the outbox', () => {
   it('do not count sends that failed and wait to be tried again against the cap', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const { sink } = await bot(clock, 'all');
-    proxy.set('down');
-    slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'internal_error' } }));
+    bed.proxy.set('down');
+    bed.slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'internal_error' } }));
     for (let i = 0; i < DIRECT_CAP; i += 1) {
       await sink.raise({ source: 'engine', severity: 'critical', title: `failure ${i}`, fingerprint: `f${i}` });
       await sink.sendDirect();
       clock.advance(1_000);
     }
     expect(posts()).toHaveLength(DIRECT_CAP); // each tried once, refused
-    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000000.000100' } }));
+    bed.slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000000.000100' } }));
     await sink.raise({ source: 'kill', severity: 'critical', title: 'kill saved in DATA_DIR', fingerprint: 'kill' });
     await sink.sendDirect(); // its first try goes before the retries due
     expect(textOf(posts().at(-1)!)).toContain('kill saved in DATA_DIR');
@@ -163,14 +136,14 @@ describe('critical alerts while the database refuses the outbox', () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const { ctx, sink, runtime } = await bot(clock, 'all');
     await readBadgeState({ db: ctx.db, config: ctx.config, logger: ctx.logger });
-    proxy.set('down');
+    bed.proxy.set('down');
     await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease', details: { holder: 'h1' } });
     let directTs = '';
-    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: (directTs = '1700000000.424242') } }));
+    bed.slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: (directTs = '1700000000.424242') } }));
     await sink.sendDirect();
     expect(directTs).not.toBe('');
     // Slack refuses the next one: it stays buffered, and says so once stored.
-    slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'internal_error' } }));
+    bed.slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'internal_error' } }));
     clock.advance(2_000);
     await sink.raise({ source: 'kill', severity: 'critical', title: 'dead man switch left to run out', fingerprint: 'deadman' });
     await sink.sendDirect();
@@ -181,8 +154,8 @@ describe('critical alerts while the database refuses the outbox', () => {
 
     // Meanwhile the bot was halted: a send-time badge would say HALTED; these were raised before.
     let seq = 0;
-    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1800000000.${String(++seq).padStart(6, '0')}` } }));
-    proxy.set('forward');
+    bed.slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1800000000.${String(++seq).padStart(6, '0')}` } }));
+    bed.proxy.set('forward');
     await database().db.execute(sql`update bot_state set halted = true`);
     clock.advance(60_000);
     expect(await sink.flushBuffered()).toBe(0);
@@ -205,7 +178,7 @@ describe('critical alerts while the database refuses the outbox', () => {
     const newPosts = posts().slice(before);
     // The lease alert was not posted to the channel again: its direct message was updated into the parent.
     expect(newPosts.filter((c) => !c.body.thread_ts && textOf(c).includes('lease unconfirmed'))).toHaveLength(0);
-    const updates = slack.callsTo('chat.update');
+    const updates = bed.slack.callsTo('chat.update');
     expect(updates.map((u) => u.body.ts)).toContain(lease.slackTs);
     const parent = updates.find((u) => u.body.ts === lease.slackTs)!;
     const parentText = JSON.stringify(parent.body.blocks);
@@ -231,14 +204,14 @@ describe('critical alerts while the database refuses the outbox', () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const a = await bot(clock, 'web');
     const b = await bot(clock, 'worker');
-    proxy.set('down');
+    bed.proxy.set('down');
     await a.sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
     await b.sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
     await a.sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
     await Promise.all([a.sink.sendDirect(), b.sink.sendDirect()]);
     expect(posts()).toHaveLength(2);
     expect(JSON.stringify(posts().map((p) => p.body.blocks))).toMatch(/:web`.*:worker`|:worker`.*:web`/s);
-    proxy.set('forward');
+    bed.proxy.set('forward');
     expect(await a.sink.flushBuffered()).toBe(0);
     expect(await b.sink.flushBuffered()).toBe(0);
     const groups = await database().db.select().from(alertGroups);
@@ -249,7 +222,7 @@ describe('critical alerts while the database refuses the outbox', () => {
       await a.runtime.delivery.tick();
       await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
     }
-    expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([groups[0]!.slackTs]);
+    expect(bed.slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([groups[0]!.slackTs]);
     const told = posts().filter((c) => typeof c.body.thread_ts === 'string' && textOf(c).includes(`now stored in alert group ${groups[0]!.id}`));
     expect(told).toHaveLength(1);
     expect(told[0]!.body.thread_ts).not.toBe(groups[0]!.slackTs);
@@ -261,8 +234,8 @@ describe('critical alerts while the database refuses the outbox', () => {
 async function leaseAlertSentDirectly(clock: ManualClock) {
   const started = await bot(clock, 'all');
   let seq = 0;
-  slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1700000000.${String(++seq).padStart(6, '0')}` } }));
-  proxy.set('down');
+  bed.slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: `1700000000.${String(++seq).padStart(6, '0')}` } }));
+  bed.proxy.set('down');
   await started.sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
   await started.sink.sendDirect();
   expect(posts()).toHaveLength(1);
@@ -274,7 +247,7 @@ describe('alerts raised after the database is back but before the buffer is stor
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const { sink, runtime } = await leaseAlertSentDirectly(clock);
     const directTs = '1700000000.000001';
-    proxy.set('forward');
+    bed.proxy.set('forward');
     clock.advance(5_000);
     // The same fingerprint again, the database answering, before the tick stores the buffer.
     await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
@@ -290,7 +263,7 @@ describe('alerts raised after the database is back but before the buffer is stor
       await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
     }
     expect(posts().filter((c) => !c.body.thread_ts)).toHaveLength(1); // one parent: the direct message, updated
-    expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([groups[0]!.slackTs]);
+    expect(bed.slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([groups[0]!.slackTs]);
   });
 });
 
@@ -303,23 +276,23 @@ describe('a direct send Slack does not answer in time (it may have been posted)'
     let answered!: () => void;
     const lateAnswer = new Promise<void>((r) => (answered = r));
     // Slack takes the message but answers after the client gave up.
-    slack.on('chat.postMessage', async (body) => {
+    bed.slack.on('chat.postMessage', async (body) => {
       const ts = `1700000000.${String(++seq).padStart(6, '0')}`;
       channelHistory.unshift({ ts, text: body.text, metadata: body.metadata });
       if (seq === 1) await new Promise((r) => setTimeout(r, 1_600)).then(answered);
       return { body: { ok: true, channel: body.channel, ts } };
     });
-    slack.on('conversations.history', () => ({ body: { ok: true, messages: channelHistory, has_more: false } }));
-    proxy.set('down');
+    bed.slack.on('conversations.history', () => ({ body: { ok: true, messages: channelHistory, has_more: false } }));
+    bed.proxy.set('down');
     await sink.raise({ source: 'kill', severity: 'critical', title: 'kill saved in DATA_DIR', fingerprint: 'kill' });
     await sink.sendDirect();
     expect(posts()).toHaveLength(1);
     await lateAnswer;
     clock.advance(120_000);
     await sink.sendDirect();
-    expect(slack.callsTo('conversations.history')).toHaveLength(1);
+    expect(bed.slack.callsTo('conversations.history')).toHaveLength(1);
     expect(posts()).toHaveLength(1); // found in the channel: not posted again
-    proxy.set('forward');
+    bed.proxy.set('forward');
     expect(await sink.flushBuffered()).toBe(0);
     const [group] = await database().db.select().from(alertGroups);
     expect(group!.slackTs).toBe('1700000000.000001');
@@ -330,7 +303,7 @@ describe('the delivery tick storing the buffer while a write is slow', () => {
   it('holds only the alert being stored: a critical raised meanwhile is sent directly, then stored after it, one parent each', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const { sink, runtime } = await leaseAlertSentDirectly(clock);
-    proxy.set('forward');
+    bed.proxy.set('forward');
     // The database answers, but storing the lease alert waits on a lock (a slow write).
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
@@ -370,9 +343,9 @@ describe('the delivery tick storing the buffer while a write is slow', () => {
 describe('the buffer at its limit while the database is away', () => {
   it('lets go of an alert below critical before a critical one sent directly; the direct message says it is lost if the process stops', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
-    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms' });
     const ctx = await buildAppContext({
-      config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all',
+      config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all',
       alerts: (c) => createOutboxAlertSink({
         db: c.db, clock, logger: c.logger, config, deliveryTick: true, bufferLimit: 3, direct: { notifier: c.notifier, process: 'host:1:all' },
       }),
@@ -380,14 +353,14 @@ describe('the buffer at its limit while the database is away', () => {
     const runtime = createAlertRuntime(ctx);
     open.push({ ctx, runtime });
     const sink = ctx.alerts as OutboxAlertSink;
-    proxy.set('down');
+    bed.proxy.set('down');
     await sink.raise({ source: 'kill', severity: 'critical', title: 'kill saved in DATA_DIR', fingerprint: 'kill' });
     await sink.sendDirect();
     expect(posts()).toHaveLength(1);
     expect(JSON.stringify(posts()[0]!.body.blocks)).toContain('if the process stops first, it is lost');
     for (let i = 0; i < 3; i += 1) await sink.raise({ source: 'exchange', severity: 'warning', title: `spread is wide ${i}` });
     expect(sink.buffered).toBe(3);
-    proxy.set('forward');
+    bed.proxy.set('forward');
     expect(await sink.flushBuffered()).toBe(0);
     const groups = await database().db.select().from(alertGroups);
     expect(groups.map((g) => g.fingerprint).sort()).toEqual(['exchange:spread is wide 1', 'exchange:spread is wide 2', 'kill']);
@@ -399,12 +372,12 @@ describe('a critical alert whose write stalls (the database neither answers nor 
   it('is not held back by the delivery tick storing the buffer into a database that hangs', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const { sink } = await bot(clock, 'all', { KILL_DB_TIMEOUT: '300ms' });
-    proxy.set('down');
-    slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'internal_error' } }));
+    bed.proxy.set('down');
+    bed.slack.on('chat.postMessage', () => ({ body: { ok: false, error: 'internal_error' } }));
     await sink.raise({ source: 'kill', severity: 'critical', title: 'kill saved in DATA_DIR', fingerprint: 'kill' });
     await sink.sendDirect(); // refused by Slack: kept, tried again
-    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000000.000777' } }));
-    proxy.set('stall');
+    bed.slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000000.000777' } }));
+    bed.proxy.set('stall');
     clock.advance(10_000);
     // The tick's flush finds the database not answering in time and sends what is due meanwhile.
     const flushed = await Promise.race([sink.flushBuffered(), new Promise<'held'>((r) => setTimeout(() => r('held'), 5_000))]);
@@ -415,14 +388,14 @@ describe('a critical alert whose write stalls (the database neither answers nor 
   it('goes out directly after KILL_DB_TIMEOUT; when the write goes through, that message becomes its alert', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const { sink, runtime } = await bot(clock, 'all', { KILL_DB_TIMEOUT: '300ms' });
-    await database().db.select().from(alertGroups); // (the test's own connection is not proxied)
-    proxy.set('stall');
+    await database().db.select().from(alertGroups); // (the test's own connection is not bed.proxied)
+    bed.proxy.set('stall');
     const raised = sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
     const end = Date.now() + 10_000;
     while (posts().length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     expect(posts()).toHaveLength(1);
     expect(textOf(posts()[0]!)).toContain(UNREACHABLE);
-    proxy.set('forward');
+    bed.proxy.set('forward');
     await raised;
     expect(sink.buffered).toBe(0);
     const [group] = await database().db.select().from(alertGroups);
@@ -431,36 +404,36 @@ describe('a critical alert whose write stalls (the database neither answers nor 
       await runtime.delivery.tick();
       await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
     }
-    expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([group!.slackTs]);
+    expect(bed.slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([group!.slackTs]);
     expect(posts().filter((c) => !c.body.thread_ts)).toHaveLength(1); // not posted a second time
   });
 });
 
 describe('the running bot (its delivery tick every second) while its database is cut and back', () => {
   it('posts a fatal log line’s critical alert at once, then makes that message its alert with buttons: one channel message', async () => {
-    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms' });
     const logger = createLogger({ config, stdout: false, files: false, destination: new Writable({ write: (_c, _e, cb) => cb() }) });
-    const running = await startBot({ config, role: 'all', feed: 'replay', port: 0, logger, database: proxied, features: [alertsFeature] });
+    const running = await startBot({ config, role: 'all', feed: 'replay', port: 0, logger, database: bed.proxied, features: [alertsFeature] });
     try {
       const until = async (done: () => boolean | Promise<boolean>) => {
         const end = Date.now() + 30_000;
         while (!(await done()) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
       };
       // The tick read the state while the database answered: an alert raised without it shows that.
-      await until(() => badgeKnownNow(proxied.db, false).readAt !== undefined);
-      proxy.set('down');
+      await until(() => badgeKnownNow(bed.proxied.db, false).readAt !== undefined);
+      bed.proxy.set('down');
       logger.fatal('ledger write failed'); // the log-line source raises it critical
       await until(() => posts().length > 0);
       expect(posts()).toHaveLength(1);
       expect(textOf(posts()[0]!)).toMatch(/^\[PAPER\] /);
       expect(textOf(posts()[0]!)).toContain(`[CRITICAL] log: ledger write failed — ${UNREACHABLE}`);
       expect(posts()[0]!.body.channel).toBe(ALERTS_CHANNEL);
-      proxy.set('forward');
-      await until(() => slack.callsTo('chat.update').length > 0);
+      bed.proxy.set('forward');
+      await until(() => bed.slack.callsTo('chat.update').length > 0);
       const [group] = await database().db.select().from(alertGroups);
       expect(group?.slackTs).not.toBeNull();
-      expect(slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([group!.slackTs]);
-      expect(JSON.stringify(slack.callsTo('chat.update')[0]!.body.blocks)).toContain('It was sent to the alerts channel without the database');
+      expect(bed.slack.callsTo('chat.update').map((u) => u.body.ts)).toEqual([group!.slackTs]);
+      expect(JSON.stringify(bed.slack.callsTo('chat.update')[0]!.body.blocks)).toContain('It was sent to the alerts channel without the database');
       // Nothing about it was posted to the channel a second time.
       expect(posts().filter((c) => !c.body.thread_ts && textOf(c).includes('ledger write failed'))).toHaveLength(1);
     } finally {

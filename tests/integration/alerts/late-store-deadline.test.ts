@@ -2,50 +2,22 @@
 // that hangs gives up at KILL_DB_TIMEOUT instead of holding the tick, and a store that gave up but
 // committed all the same (its bytes went through once the database answered) is never stored a
 // second time — on real PostgreSQL behind a TCP proxy that stalls or refuses.
-import nock from 'nock';
 import { sql } from 'drizzle-orm';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildAppContext, type OwnedContext } from '../../../src/app/build-context.js';
-import { createAlertRuntime, type AlertRuntime } from '../../../src/alerts/runtime.js';
+import { describe, expect, it } from 'vitest';
+import { buildAppContext } from '../../../src/app/build-context.js';
+import { createAlertRuntime } from '../../../src/alerts/runtime.js';
 import { createOutboxAlertSink, type OutboxAlertSink } from '../../../src/alerts/sink.js';
 import { ManualClock } from '../../../src/clock.js';
-import { connectPostgres, type Database } from '../../../src/db/client.js';
 import { alertDeliveries, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
 import { usePostgresTestDb } from '../../support/db.js';
+import { useAlertOutageBed } from '../../support/alert-outage-bed.js';
 import { ALERT_TABLES, alertConfig } from '../../support/alert-fixtures.js';
-import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
-import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 
 const database = usePostgresTestDb({ truncate: [...ALERT_TABLES, 'bot_state'] });
 
-let slack: FakeSlack;
-let proxy: StallProxy;
-let proxied: Database;
-const open: Array<{ ctx: OwnedContext; runtime: AlertRuntime }> = [];
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterAll(() => {
-  nock.enableNetConnect();
-});
-beforeEach(async () => {
-  slack = await startFakeSlack();
-  proxy = await startStallProxy();
-  proxied = connectPostgres(proxy.urlFor(database().url), { max: 4 });
-});
-afterEach(async () => {
-  for (const o of open.splice(0)) {
-    o.runtime.close();
-    await o.ctx.close();
-  }
-  proxy.set('forward');
-  await proxied.close().catch(() => undefined);
-  await proxy.close();
-  await slack.close();
-});
+const bed = useAlertOutageBed(database);
+const { open } = bed;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Polls until `done` (10 s at most). */
@@ -66,20 +38,20 @@ describe('storing an alert kept while the database was away', () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     // No alerts channel: no direct lane, so the flush goes straight to the store (no answering check first).
     const config = alertConfig(null, { KILL_DB_TIMEOUT: '300ms' });
-    const sink = createOutboxAlertSink({ db: proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
-    proxy.set('down');
+    const sink = createOutboxAlertSink({ db: bed.proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
+    bed.proxy.set('down');
     await sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });
     expect(sink.buffered).toBe(1);
 
     // The database neither answers nor refuses: the store's bytes are held.
-    proxy.set('stall');
+    bed.proxy.set('stall');
     clock.advance(30_000);
     const stalled = await timedFlush(sink);
     expect(stalled.left).toBe(1);
     expect(stalled.ms).toBeLessThan(3_000);
 
     // The held bytes go through: the try that gave up commits after all.
-    proxy.set('forward');
+    bed.proxy.set('forward');
     await until(async () => (await eventCount()) > 0);
     expect(await eventCount()).toBe(1);
 
@@ -95,20 +67,20 @@ describe('storing an alert kept while the database was away', () => {
   it('a first write that errored after the database committed it (the answer was lost) is not stored again', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const config = alertConfig(null, { KILL_DB_TIMEOUT: '300ms' });
-    const sink = createOutboxAlertSink({ db: proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
+    const sink = createOutboxAlertSink({ db: bed.proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
     // A first alert opens the connection (its handshake needs answers) and prepares the write on it.
     await sink.raise({ source: 'exchange', severity: 'info', title: 'book refreshed', fingerprint: 'book' });
     expect(await eventCount()).toBe(1);
     // The next write reaches the database and commits; its answer never comes back, and the connection drops.
-    proxy.set('deaf');
+    bed.proxy.set('deaf');
     const raising = sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });
     await until(async () => (await eventCount()) > 1);
     expect(await eventCount()).toBe(2);
-    proxy.set('down');
+    bed.proxy.set('down');
     await raising;
     expect(sink.buffered).toBe(1);
 
-    proxy.set('forward');
+    bed.proxy.set('forward');
     clock.advance(30_000);
     expect(await sink.flushBuffered()).toBe(0);
     expect(await eventCount()).toBe(2);
@@ -118,16 +90,16 @@ describe('storing an alert kept while the database was away', () => {
 
   it('a direct message\'s alert whose store waited past the deadline (a lock) and then committed: stored and adopted once', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
-    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
-    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
     open.push({ ctx, runtime: createAlertRuntime(ctx) });
     const sink = ctx.alerts as OutboxAlertSink;
-    slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000000.000001' } }));
-    proxy.set('down');
+    bed.slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000000.000001' } }));
+    bed.proxy.set('down');
     await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
     await sink.sendDirect();
-    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
-    proxy.set('forward');
+    expect(bed.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    bed.proxy.set('forward');
 
     // The database answers, but the store waits on a lock past the deadline.
     let release!: () => void;
@@ -164,21 +136,21 @@ describe('storing an alert kept while the database was away', () => {
 
   it('a direct message sent between a try that gave up (and committed later) and the next: tied to the stored alert, shown once', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
-    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
-    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
     const runtime = createAlertRuntime(ctx);
     open.push({ ctx, runtime });
     const sink = ctx.alerts as OutboxAlertSink;
     // Slack refuses the first direct send and takes the next.
     let slackUp = false;
-    slack.on('chat.postMessage', (body) => slackUp
+    bed.slack.on('chat.postMessage', (body) => slackUp
       ? { body: { ok: true, channel: body.channel, ts: '1700000000.000002' } }
       : { body: { ok: false, error: 'channel_not_found' } });
-    proxy.set('down');
+    bed.proxy.set('down');
     await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
     await sink.sendDirect();
-    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
-    proxy.set('forward');
+    expect(bed.slack.callsTo('chat.postMessage')).toHaveLength(1);
+    bed.proxy.set('forward');
     slackUp = true;
 
     // The first store waits on a lock past its deadline, before anything was sent; the direct send goes meanwhile.
@@ -195,7 +167,7 @@ describe('storing an alert kept while the database was away', () => {
     clock.advance(30_000);
     expect(await sink.flushBuffered()).toBe(1);
     await sink.sendDirect();
-    expect(slack.callsTo('chat.postMessage')).toHaveLength(2);
+    expect(bed.slack.callsTo('chat.postMessage')).toHaveLength(2);
     // The try that gave up commits once the lock goes.
     release();
     await holder;
@@ -212,29 +184,29 @@ describe('storing an alert kept while the database was away', () => {
       await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
     }
     // Shown once: the group's sync updates the direct message instead of posting a second parent.
-    const parents = slack.callsTo('chat.postMessage').filter((c) => !c.body.thread_ts && c.body.channel === group!.slackChannel);
+    const parents = bed.slack.callsTo('chat.postMessage').filter((c) => !c.body.thread_ts && c.body.channel === group!.slackChannel);
     expect(parents).toHaveLength(2); // the refused try and the one that went
-    expect(slack.callsTo('chat.update').length).toBeGreaterThan(0);
+    expect(bed.slack.callsTo('chat.update').length).toBeGreaterThan(0);
   });
 });
 
 describe('a write that hung while the database stalled and committed once it answered', () => {
   it('is stored marked late (raised at, stored at) whatever its severity, and its Slack message says so; a prompt one is not', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
-    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '1s' });
-    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '1s' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
     const runtime = createAlertRuntime(ctx);
     open.push({ ctx, runtime });
     const sink = ctx.alerts as OutboxAlertSink;
     await sink.raise({ source: 'exchange', severity: 'info', title: 'book refreshed', fingerprint: 'prompt' });
 
-    proxy.set('stall');
+    bed.proxy.set('stall');
     const raising = sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });
     // A warning has no direct message: its write waits until the sink finds the database not answering.
     await until(async () => sink.stalled === 1);
     expect(sink.stalled).toBe(1);
     clock.advance(90_000);
-    proxy.set('forward');
+    bed.proxy.set('forward');
     await raising;
     expect(sink.buffered).toBe(0);
     expect(sink.stalled).toBe(0);
@@ -247,7 +219,7 @@ describe('a write that hung while the database stalled and committed once it ans
       await runtime.delivery.tick();
       await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
     }
-    const parents = slack.callsTo('chat.postMessage').filter((c) => !c.body.thread_ts);
+    const parents = bed.slack.callsTo('chat.postMessage').filter((c) => !c.body.thread_ts);
     const spread = parents.find((c) => String(c.body.text).includes('spread is wide'))!;
     expect(JSON.stringify(spread.body.blocks)).toContain('its write waited on the database');
     expect(JSON.stringify(spread.body.blocks)).toContain('1m 30s late');
@@ -258,7 +230,7 @@ describe('a write that hung while the database stalled and committed once it ans
   it('a write that was slow past KILL_DB_TIMEOUT while the database answered (a lock) is not marked late', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const config = alertConfig(null, { KILL_DB_TIMEOUT: '300ms' });
-    const sink = createOutboxAlertSink({ db: proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
+    const sink = createOutboxAlertSink({ db: bed.proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
     let locked!: () => void;
@@ -286,16 +258,16 @@ describe('a write that hung while the database stalled and committed once it ans
 describe('the page of an alert stored late', () => {
   it('says, in the DM, when it was raised and when it was stored', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
-    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
-    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
     const runtime = createAlertRuntime(ctx);
     open.push({ ctx, runtime });
     const sink = ctx.alerts as OutboxAlertSink;
-    proxy.set('down');
+    bed.proxy.set('down');
     await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
     await sink.sendDirect();
     clock.advance(60_000);
-    proxy.set('forward');
+    bed.proxy.set('forward');
     expect(await sink.flushBuffered()).toBe(0);
     // Nobody on call: the first rung pages the approvers by DM.
     expect(await runtime.escalation.tick()).toBe(1);
@@ -303,7 +275,7 @@ describe('the page of an alert stored late', () => {
       await runtime.delivery.tick();
       await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
     }
-    const dms = slack.callsTo('chat.postMessage').filter((c) => String(c.body.channel).startsWith('UAPPROVER'));
+    const dms = bed.slack.callsTo('chat.postMessage').filter((c) => String(c.body.channel).startsWith('UAPPROVER'));
     expect(dms.map((c) => c.body.channel).sort()).toEqual(['UAPPROVER1', 'UAPPROVER2']);
     for (const dm of dms) {
       expect(String(dm.body.text)).toContain('You are paged');
@@ -314,15 +286,15 @@ describe('the page of an alert stored late', () => {
 
   it('is for the alert that pages: a prompt critical in a group a late warning opened carries no LATE line', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
-    const config = alertConfig(slack, { SLACK_RETRY_PAUSE: '10ms' });
-    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied, deliveryTick: true, role: 'all' });
+    const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
     const runtime = createAlertRuntime(ctx);
     open.push({ ctx, runtime });
     const sink = ctx.alerts as OutboxAlertSink;
-    proxy.set('down');
+    bed.proxy.set('down');
     await sink.raise({ source: 'engine', severity: 'warning', title: 'lease slow', fingerprint: 'lease' });
     clock.advance(60_000);
-    proxy.set('forward');
+    bed.proxy.set('forward');
     expect(await sink.flushBuffered()).toBe(0);
     await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
     expect(await runtime.escalation.tick()).toBe(1);
@@ -330,7 +302,7 @@ describe('the page of an alert stored late', () => {
       await runtime.delivery.tick();
       await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
     }
-    const dms = slack.callsTo('chat.postMessage').filter((c) => String(c.body.channel).startsWith('UAPPROVER'));
+    const dms = bed.slack.callsTo('chat.postMessage').filter((c) => String(c.body.channel).startsWith('UAPPROVER'));
     expect(dms).toHaveLength(2);
     for (const dm of dms) {
       expect(String(dm.body.text)).toContain('You are paged');

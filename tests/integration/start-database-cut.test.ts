@@ -163,7 +163,7 @@ describe('a database cut while `ctb start` is starting', () => {
     await seen(bot, /"event":"start_database_lost"/);
     bot.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
-    expect(bot.output()).toMatch(new RegExp(`stopped after SIGTERM: stopped while the start waited for the database at 127\\.0\\.0\\.1:${proxy.port} \\(connection`));
+    expect(bot.output()).toMatch(new RegExp(`stopped after SIGTERM in \\d+ ms: stopped while the start waited for the database at 127\\.0\\.0\\.1:${proxy.port} \\(connection`));
     expect(bot.output()).not.toMatch(/"banner":\{|^error:/m);
     expect(bot.output()).not.toContain(PASSWORD);
   });

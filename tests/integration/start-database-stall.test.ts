@@ -104,7 +104,7 @@ describe('a database that stalls while `ctb start` is starting', () => {
     expect(await bot.exited).toBe(0);
     // Promptly: within the stop's own bound (the database's close gives up on a stalled socket after 5 s).
     expect(Date.now() - asked).toBeLessThan(15_000);
-    expect(bot.output()).toMatch(/stopped after SIGTERM: stopped while the start waited for the database at 127\.0\.0\.1:\d+ \(no answer/);
+    expect(bot.output()).toMatch(/stopped after SIGTERM in \d+ ms: stopped while the start waited for the database at 127\.0\.0\.1:\d+ \(no answer/);
     expect(bot.output()).not.toMatch(/"banner":\{/);
   });
 });

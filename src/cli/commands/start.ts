@@ -45,9 +45,16 @@ export const startCli: CliRegistration = {
         let stopRequested: string | undefined;
         let stopNow: ((signal: string) => void) | undefined;
         const stopWhileStarting = new AbortController();
+        // When the first stop signal came: the lines an operator (or a supervisor's log) reads are the
+        // same whether it came while starting or once running: "stopping", then "stopped after X in N ms".
+        let stopSince: number | undefined;
         const onStopSignal = (signal: string) => {
           if (stopNow) return stopNow(signal);
-          stopRequested ??= signal;
+          if (stopRequested === undefined) {
+            stopRequested = signal;
+            stopSince = Date.now();
+            logger.info({ signal }, 'stopping');
+          }
           stopWhileStarting.abort();
           // A part's start left in flight (its query stalled on a database that does not answer) may
           // hold the process after the parts started are stopped: it ends by this time all the same.
@@ -83,8 +90,8 @@ export const startCli: CliRegistration = {
           const running = bot;
           await new Promise<void>((resolve) => {
             const shutdown = (signal: string) => {
-              const since = Date.now();
-              running.ctx.logger.info({ signal }, 'stopping');
+              const since = stopSince ?? Date.now();
+              if (stopSince === undefined) running.ctx.logger.info({ signal }, 'stopping');
               running.stop().then(
                 () => running.ctx.logger.info({ signal, ms: Date.now() - since }, `stopped after ${signal} in ${Date.now() - since} ms`),
                 (err: unknown) => running.ctx.logger.error({ err, signal }, `stopping after ${signal} did not finish cleanly`),
@@ -97,7 +104,8 @@ export const startCli: CliRegistration = {
         } catch (err) {
           // Stopped as asked: the parts already started were stopped (startBot), as a running bot's are.
           if (err instanceof StartStoppedError) {
-            logger.info({ signal: stopRequested }, `stopped after ${stopRequested ?? 'a stop signal'}: ${err.message}`);
+            const ms = Date.now() - (stopSince ?? Date.now());
+            logger.info({ signal: stopRequested, ms }, `stopped after ${stopRequested ?? 'a stop signal'} in ${ms} ms: ${err.message}`);
             return setExit(0);
           }
           setExit(printError(io, err, config));

@@ -20,6 +20,7 @@ import { alertScrubber, sanitizeDetails, sanitizeText, type TextScrubber } from 
 import { AlertWriter, persistAlerts, type PersistResult, type StoredAlert } from './store.js';
 import { storeLateOnce } from './store-late.js';
 import { markEventStoredLate } from '../db/queries/alert-events.js';
+import { latePagesOnMark } from './late-pages.js';
 import { withDeadline } from '../services/kill/deadline.js';
 import { OverdueHooks } from './overdue.js';
 import { resolveAlert } from './actions.js';
@@ -162,8 +163,12 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
    */
   const markStalled = async (entry: BufferedAlert, result: PersistResult) => {
     try {
-      await withDeadline(markEventStoredLate(deps.db, { eventId: result.eventId, mark: markOf(entry, true), now: deps.clock.now() }),
-        deps.config.KILL_DB_TIMEOUT, 'the database (marking an alert stored late)');
+      const now = deps.clock.now();
+      // Escalation may have paged it meanwhile: its pages say so in the same commit (late-pages.ts).
+      await withDeadline(deps.db.transaction(async (tx) => {
+        const marked = await markEventStoredLate(tx, { eventId: result.eventId, mark: markOf(entry, true), now });
+        if (marked) await latePagesOnMark(tx, { ...marked, eventId: result.eventId, now });
+      }), deps.config.KILL_DB_TIMEOUT, 'the database (marking an alert stored late)');
     } catch (err) {
       log.error({ err, groupId: result.groupId, eventId: result.eventId, raisedAt: entry.at.toISOString() },
         'an alert whose write hung is stored, but could not be marked late: it reads as stored when it was raised');

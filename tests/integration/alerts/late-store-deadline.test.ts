@@ -10,6 +10,7 @@ import { createOutboxAlertSink, type OutboxAlertSink } from '../../../src/alerts
 import { ManualClock } from '../../../src/clock.js';
 import { alertDeliveries, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
+import { execute } from '../../../src/db/client.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { useAlertOutageBed } from '../../support/alert-outage-bed.js';
 import { ALERT_TABLES, alertConfig } from '../../support/alert-fixtures.js';
@@ -62,6 +63,47 @@ describe('storing an alert kept while the database was away', () => {
     expect(events[0]!.raiseKey).toMatch(/^[0-9a-f-]{36}$/);
     const groups = await database().db.select().from(alertGroups);
     expect(groups.map((g) => [g.fingerprint, g.count])).toEqual([['spread', 1]]);
+  });
+
+  it('stores given up at their deadline on a lock hold one connection between them: the pool answers others, each alert stored once', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(null, { KILL_DB_TIMEOUT: '300ms' });
+    const sink = createOutboxAlertSink({ db: bed.proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
+    bed.proxy.set('down');
+    for (let i = 1; i <= 6; i += 1) await sink.raise({ source: 'exchange', severity: 'warning', title: `spread ${i} is wide`, fingerprint: `spread-${i}` });
+    expect(sink.buffered).toBe(6);
+    bed.proxy.set('forward');
+
+    // The database answers, but every store waits on a lock: each tick's flush gives up at its deadline.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = database().db.transaction(async (tx) => {
+      await tx.execute(sql`lock table alert_groups in exclusive mode`);
+      locked();
+      await released;
+    });
+    await isLocked;
+    try {
+      clock.advance(30_000);
+      for (let i = 0; i < 6; i += 1) expect((await timedFlush(sink)).left).toBe(6);
+      // More ticks than the pool has connections (4): the pool still answers the kill, the engine.
+      const answered = await Promise.race([execute(bed.proxied.db, sql`select 1 as one`).then(() => 'answered'), sleep(5_000).then(() => 'held')]);
+      expect(answered).toBe('answered');
+      const waiting = async () => Number((await execute<{ n: number }>(database().db, sql`select count(*)::int as n from pg_locks where not granted`))[0]?.n ?? 0);
+      await until(async () => (await waiting()) > 0);
+      expect(await waiting()).toBe(1);
+    } finally {
+      release();
+      await holder;
+    }
+    await until(async () => (await sink.flushBuffered()) === 0);
+    expect(sink.buffered).toBe(0);
+    const groups = await database().db.select().from(alertGroups).orderBy(alertGroups.id);
+    expect(groups.map((g) => [g.fingerprint, g.count])).toEqual([1, 2, 3, 4, 5, 6].map((i) => [`spread-${i}`, 1]));
+    const events = await database().db.select().from(alertEvents);
+    expect(new Set(events.map((e) => e.raiseKey)).size).toBe(6);
   });
 
   it('a first write that errored after the database committed it (the answer was lost) is not stored again', async () => {

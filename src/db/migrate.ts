@@ -66,12 +66,16 @@ async function takeMigrationLock(database: Database, opts: MigrateOptions): Prom
     said = true;
     opts.onWait?.({ text: 'waiting for another process to finish migrating this database (it holds the migration lock)…' });
   }, MIGRATION_WAIT_NOTE_MS);
+  let taken = false;
   try {
-    return (await takeAdvisoryLock(database, ADVISORY_LOCKS.migrations, { wait: true }))!;
+    const lock = (await takeAdvisoryLock(database, ADVISORY_LOCKS.migrations, { wait: true }))!;
+    taken = true;
+    return lock;
   } finally {
     clearTimeout(timer);
     const waitedMs = Date.now() - since;
-    if (said) opts.onWait?.({ text: `waited ${(waitedMs / 1000).toFixed(1)} s for another process's migration of this database; going on`, waitedMs });
+    // A wait that ended without the lock (the database went away) goes on nowhere: its error says what happened.
+    if (said && taken) opts.onWait?.({ text: `waited ${(waitedMs / 1000).toFixed(1)} s for another process's migration of this database; going on`, waitedMs });
   }
 }
 

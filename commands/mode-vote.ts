@@ -48,7 +48,7 @@ export const modeVoteCommand = defineCommand({
   },
   async run(ctx, args): Promise<ModeVoteResult> {
     const outcome = await recordReaction(ctx, ctx.liveSwitch, { ...args, user: ctx.actor.id });
-    const ok = outcome.kind !== 'ignored' && !(outcome.kind === 'quorum' && !outcome.switch.switched);
+    const ok = outcome.kind !== 'ignored' && outcome.kind !== 'unconfirmed' && !(outcome.kind === 'quorum' && !outcome.switch.switched);
     return { ok, outcome, approvalsNeeded: APPROVALS_NEEDED };
   },
 });

@@ -216,7 +216,11 @@ export class EscalationTicker {
       if (!newPage) continue; // already paged for this rung (another replica)
       fresh.push(userId);
       if (group.slackChannel) {
-        await enqueueDelivery(db, { groupId: group.id, kind: 'slack_dm', target: userId, now: at.now, payload: { text: pageMessage(group, at.label, first), round: at.round, step: at.step } });
+        await enqueueDelivery(db, { groupId: group.id, kind: 'slack_dm', target: userId, now: at.now, payload: {
+            text: pageMessage(group, at.label, first), round: at.round, step: at.step,
+            // The event it is about: a late mark written after the page was queued or sent follows it (late-pages.ts).
+            ...(first ? { eventId: first.id } : {}),
+          } });
       }
     }
     const mentions = targets.channelWide ? '<!channel>' : fresh.map(who).join(' ');

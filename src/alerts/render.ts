@@ -22,10 +22,27 @@ const utc = (d: Date) => d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' 
  * person paged now is answering something that happened that long ago.
  */
 export function pageMessage(group: AlertGroup, rung: string, first?: Pick<AlertEvent, 'details'>): string {
-  const mark = outageMarkOf(first?.details);
   return `:rotating_light: You are paged (${rung}) for ${headline(group)} (×${group.count}). ` +
-    `Open the thread in the alerts channel and press Acknowledge. Group ${group.id}.` +
-    (mark ? `\n:hourglass: ${lateHead(mark, utc)}` : '');
+    `Open the thread in the alerts channel and press Acknowledge. Group ${group.id}.` + pageLateLine(first?.details);
+}
+
+const PAGE_LATE = ':hourglass: LATE:';
+
+/** A page's LATE line (with its line break) for an event stored late; empty for one stored on time. */
+export function pageLateLine(details: Record<string, unknown> | undefined): string {
+  const mark = outageMarkOf(details);
+  return mark ? `\n:hourglass: ${lateHead(mark, utc)}` : '';
+}
+
+/** Whether a page's text already says its alert was stored late. */
+export function pageSaysLate(text: string): boolean {
+  return text.includes(PAGE_LATE);
+}
+
+/** The line under a page sent before its alert was known to be late (the mark was written after it). */
+export function pageLateFollowUp(details: Record<string, unknown> | undefined): string {
+  const mark = outageMarkOf(details);
+  return mark ? `:hourglass: This page's alert was stored late. ${lateHead(mark, utc)}` : '';
 }
 
 /**

@@ -18,8 +18,9 @@ import type { Logger } from '../logger.js';
 import { cleanText } from '../db/clean-text.js';
 import { alertScrubber, sanitizeDetails, sanitizeText, type TextScrubber } from './sanitize.js';
 import { AlertWriter, persistAlerts, type PersistResult, type StoredAlert } from './store.js';
-import { storeLateOnce } from './store-late.js';
+import { LateStores, storeLateOnce } from './store-late.js';
 import { markEventStoredLate } from '../db/queries/alert-events.js';
+import { latePagesOnMark } from './late-pages.js';
 import { withDeadline } from '../services/kill/deadline.js';
 import { OverdueHooks } from './overdue.js';
 import { resolveAlert } from './actions.js';
@@ -92,15 +93,25 @@ export function unstoredAlertText(deliveryTick: boolean): string {
  */
 const RESOLVE_TRIES = 12;
 
-/** Whether the database answers a trivial query within `ms`. */
-async function answersWithin(db: Db, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([execute(db, sql`select 1`).then(() => true, () => false), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * Whether the database answers a trivial query within `ms`. A query that outlives its wait holds a
+ * pool connection until the database answers: the next asker joins it instead of sending another,
+ * so probes of a database that hangs (one per tick, one per stalled write) hold one connection at most.
+ */
+export function databaseProbe(db: Db): (ms: number) => Promise<boolean> {
+  let probing: Promise<boolean> | null = null;
+  return async (ms) => {
+    const probe = probing ?? (probing = execute(db, sql`select 1`).then(() => true, () => false).finally(() => {
+      probing = null;
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+    try {
+      return await Promise.race([probe, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }
 
 export function slackAlertsChannel(config: Config): string | null {
@@ -109,6 +120,8 @@ export function slackAlertsChannel(config: Config): string | null {
 
 export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const scrub: TextScrubber = alertScrubber(deps.config);
+  const answersWithin = databaseProbe(deps.db);
+  const lateStores = new LateStores();
   const log = deps.logger.child({ alertPipeline: true });
   const buffer: BufferedAlert[] = [];
   const unstored = unstoredAlertText(deps.deliveryTick ?? false);
@@ -162,8 +175,12 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
    */
   const markStalled = async (entry: BufferedAlert, result: PersistResult) => {
     try {
-      await withDeadline(markEventStoredLate(deps.db, { eventId: result.eventId, mark: markOf(entry, true), now: deps.clock.now() }),
-        deps.config.KILL_DB_TIMEOUT, 'the database (marking an alert stored late)');
+      const now = deps.clock.now();
+      // Escalation may have paged it meanwhile: its pages say so in the same commit (late-pages.ts).
+      await withDeadline(deps.db.transaction(async (tx) => {
+        const marked = await markEventStoredLate(tx, { eventId: result.eventId, mark: markOf(entry, true), now });
+        if (marked) await latePagesOnMark(tx, { ...marked, eventId: result.eventId, now });
+      }), deps.config.KILL_DB_TIMEOUT, 'the database (marking an alert stored late)');
     } catch (err) {
       log.error({ err, groupId: result.groupId, eventId: result.eventId, raisedAt: entry.at.toISOString() },
         'an alert whose write hung is stored, but could not be marked late: it reads as stored when it was raised');
@@ -179,7 +196,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
     const sent = entry.direct?.status === 'sent' ? entry.direct : null;
     const item = { alert, at: entry.at, key: entry.key };
     const { result, already } = await storeLateOnce({
-      db: deps.db, key: entry.key, ms: deps.config.KILL_DB_TIMEOUT,
+      db: deps.db, key: entry.key, ms: deps.config.KILL_DB_TIMEOUT, within: lateStores.within,
       store: async () => sent === null
         ? (await persistAlerts({ db: deps.db, batch: [item], slackChannel: channel }))[0]!
         : deps.db.transaction(async (tx) => {
@@ -193,7 +210,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
         'an alert kept while the database was away had been stored by an earlier try that gave up at its deadline; not stored again');
       // That try may have run before its direct message went (it could not tie it): tied now, within
       // the deadline; if this fails, the alert stays kept and the next flush ties it.
-      if (sent) await withDeadline(deps.db.transaction((tx) => tieDirect(tx, result, sent)), deps.config.KILL_DB_TIMEOUT, 'the database (tying a direct message to its stored alert)');
+      if (sent) await lateStores.within(() => deps.db.transaction((tx) => tieDirect(tx, result, sent)), deps.config.KILL_DB_TIMEOUT, 'the database (tying a direct message to its stored alert)');
     } else raised?.inc({ severity: alert.severity });
     return result;
   };
@@ -314,7 +331,7 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
       };
       const onStall = () => {
         offer();
-        void answersWithin(deps.db, deps.config.KILL_DB_TIMEOUT).then((answers) => {
+        void answersWithin(deps.config.KILL_DB_TIMEOUT).then((answers) => {
           if (answers || written) return;
           stalled = true;
           stalledWrites += 1;
@@ -367,7 +384,13 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
       if (buffer.length === 0) return 0;
       // First a bounded look at whether the database answers at all: a flush into a database that
       // hangs is not tried, and what the lane has due is sent meanwhile.
-      if (direct && !(await answersWithin(deps.db, deps.config.KILL_DB_TIMEOUT))) {
+      if (direct && !(await answersWithin(deps.config.KILL_DB_TIMEOUT))) {
+        await sendDirect();
+        return buffer.length;
+      }
+      // A store given up at its deadline is still running (its connection held until the database
+      // answers): no other is started beside it; the next flush after it settles finds what it stored.
+      if (lateStores.busy) {
         await sendDirect();
         return buffer.length;
       }

@@ -149,7 +149,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   const people = opts.people !== undefined ? opts.people : config.slackEnabled ? lazyUserDirectory(config) : null;
   const slackScopes = opts.slackScopes !== undefined ? opts.slackScopes : config.slackEnabled ? lazyTokenScopes(config) : null;
   const withExchanges = {
-    ...base, exchanges, notifier, people, slackScopes, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(notifier, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
+    ...base, exchanges, notifier, people, slackScopes, kill: kill satisfies KillPorts, liveSwitch: defaultLiveSwitchPorts(config, notifier, database.db, opts.liveSwitch), incident: defaultIncidentPorts(opts.incident),
   };
   // The default sink stores every alert in the outbox first; the alerts feature delivers it.
   const alerts = opts.alerts?.(withExchanges) ?? createOutboxAlertSink({

@@ -18,6 +18,7 @@ import { databaseNow } from '../db/queries/database-clock.js';
 import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
 import { engineStanding } from '../services/engine-lease/runtime.js';
 import { engineProgress, engineTradingWithin, engineWaitingWhy } from '../services/engine-lease/engine-progress.js';
+import { ENGINE_TRADING_NOW } from '../domain/engine-waiting.js';
 import { readEngineHolder } from '../services/engine-lease/holder-view.js';
 import { withDeadline } from '../services/kill/deadline.js';
 import { StartProgress } from './start-progress.js';
@@ -165,7 +166,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     const tradingState = tradingStateOf(state);
     const engineWaiting = engineSteps ? engineWaitingWhy(engineSteps, state, effectiveMode(state, opts.config.IS_LIVE)) : undefined;
     if (engineSteps && !tradingNow) {
-      void engineSteps.trading.then(() => logger.info({ event: 'engine_trading' }, 'engine trading now: its first pass ran (the start banner said it was waiting; `ctb mode status` shows the mode and trading state)'));
+      void engineSteps.trading.then(() => logger.info({ event: 'engine_trading' }, `${ENGINE_TRADING_NOW}: its first pass ran (the start banner said it was waiting; \`ctb mode status\` shows the mode and trading state)`));
     }
     // A process without an engine (role web) names the one that trades: one read of the lease row, bounded
     // as the lease wait is, so a stalled database delays the banner by that much and says it was not read.

@@ -6,6 +6,7 @@ import { formatDuration } from '../config/duration.js';
 import type { EngineStanding } from '../services/engine-lease/keeper.js';
 import { describeHolder, type EngineHolderView } from '../domain/engine-holder.js';
 import { unknownModePhrase, type EngineMode } from '../domain/engine-mode.js';
+import { engineWaitingPhrase } from '../domain/engine-waiting.js';
 
 export interface BannerFacts {
   config: Config;
@@ -104,7 +105,7 @@ function tradingPhrase(f: BannerFacts): string {
   if (f.engine?.kind === 'standby') return `STANDBY: not trading here (the engine runs in ${f.engine.holder}; trading ${f.tradingState} there)`;
   if (f.engine?.kind === 'asking') return `not trading yet: the engine lease is not taken (trading ${f.tradingState} once it is)`;
   // Holding the lease is not trading: never "trading active" of an engine that waits.
-  if (f.engineWaiting) return `engine waiting: ${f.engineWaiting}`;
+  if (f.engineWaiting) return engineWaitingPhrase(f.engineWaiting);
   return `trading ${f.tradingState}`;
 }
 

@@ -4,6 +4,7 @@
 // database's clock; services/engine-lease/holder-view.ts reads them.
 import type { EngineLease } from '../db/schema/index.js';
 import { engineMode } from './engine-mode.js';
+import { engineWaitingPhrase } from './engine-waiting.js';
 
 export interface EngineHolderView {
   /** running: renewed within the TTL; stale: not renewed since staleSince (died or hung); none: no engine holds the lease. */
@@ -93,5 +94,5 @@ export function describeHolder(v: EngineHolderView): string {
   const who = `${v.host}:${v.pid} (${v.role}, feed ${v.feed}, ${v.armed ? 'armed for live' : 'not armed'}, ${v.hasKrakenKeys ? 'has Kraken keys' : 'no Kraken keys'})`;
   const age = v.heartbeatAgeMs === null ? '' : agoPhrase(v.heartbeatAgeMs);
   if (v.state === 'stale') return `stale since ${v.staleSince} — ${who}, last heartbeat ${v.heartbeatAt} (${age}): died or hung, and no other process has taken the lease over`;
-  return `${who}, heartbeat ${age}${v.waiting ? `; engine waiting: ${v.waiting}` : ''}`;
+  return `${who}, heartbeat ${age}${v.waiting ? `; ${engineWaitingPhrase(v.waiting)}` : ''}`;
 }

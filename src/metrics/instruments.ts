@@ -18,6 +18,8 @@ export interface CtbMetrics {
   slackAckSeconds: HistogramType<'surface'>;
   /** ctb_slack_requests_shed_total{surface}: Slack requests turned away as busy (the acked work queue full). */
   slackShed: CounterType<'surface'>;
+  /** ctb_slack_requests_stale_total{surface}: acked Slack requests whose work was dropped as too old when its turn came. */
+  slackStale: CounterType<'surface'>;
   /** ctb_scheduled_reports_total{kind,outcome}: daily/weekly summaries posted or failed. */
   scheduledReports: CounterType<'kind' | 'outcome'>;
 }
@@ -43,6 +45,11 @@ export function ctbMetrics(registry: Registry): CtbMetrics {
     slackShed: new Counter({
       name: 'ctb_slack_requests_shed_total',
       help: 'Slack requests turned away as busy at their ack: the queue of work behind acks was full for their kind (/kill, /mode paper, /exit, /pause never are).',
+      labelNames: ['surface'], registers,
+    }),
+    slackStale: new Counter({
+      name: 'ctb_slack_requests_stale_total',
+      help: 'Acked Slack requests whose work was dropped as too old to act on when its turn came (/kill, /mode paper, /exit, /pause never are).',
       labelNames: ['surface'], registers,
     }),
     scheduledReports: new Counter({ name: 'ctb_scheduled_reports_total', help: 'Scheduled summaries, by kind and outcome (posted, failed).', labelNames: ['kind', 'outcome'], registers }),

@@ -1,6 +1,7 @@
 // Owns what the bot said in the stand-in's workspace: every message it posted (and its later edits),
 // every ephemeral reply, and every reply to a slash command's response_url, in the order they came.
-// A message keeps its channel, ts and thread as Slack would; people react to it by that ts.
+// A message keeps its channel, ts and thread as Slack would; people react to it by that ts, and its
+// reactions are kept on it (reactions.get reads them back).
 
 export type EntryKind = 'message' | 'ephemeral' | 'reply';
 
@@ -19,6 +20,8 @@ export interface LogEntry {
   /** Times chat.update rewrote it. */
   edits: number;
   metadata?: unknown;
+  /** Who reacted with which emoji (a message's), in the order they did. */
+  reactions?: Record<string, string[]>;
   at: string;
 }
 
@@ -60,6 +63,16 @@ export class ConversationLog {
 
   message(channel: string, ts: string): LogEntry | undefined {
     return this.entries.find((e) => e.kind === 'message' && e.channel === channel && e.ts === ts);
+  }
+
+  /** Puts `user`'s `name` reaction on the message (once); false when there is no such message. */
+  react(channel: string, ts: string, name: string, user: string): boolean {
+    const entry = this.message(channel, ts);
+    if (!entry) return false;
+    const reactions = (entry.reactions ??= {});
+    const users = (reactions[name] ??= []);
+    if (!users.includes(user)) users.push(user);
+    return true;
   }
 
   /** The bot's message with this ts, in whichever channel. */

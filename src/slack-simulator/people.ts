@@ -117,8 +117,21 @@ export async function sendSlashCommand(bot: Bot, input: { base: string; user: st
   return { trigger, ack };
 }
 
-/** Adds `reaction` as `user` to the bot's message `message` (an Events API reaction_added). */
+/** Puts the reaction on the message in the stand-in, as it is on Slack's message before its event is sent. */
+async function putReaction(bot: Bot, input: { user: string; message: LogEntry; reaction: string }): Promise<void> {
+  const body = JSON.stringify({ channel: input.message.channel, ts: input.message.ts, name: input.reaction, user: input.user });
+  let res: Response;
+  try {
+    res = await fetch(`${bot.standIn}/_standin/reactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  } catch {
+    throw new StandInProblem(`no Slack stand-in answers at ${bot.standIn}: start it with \`ctb simulate-slack\` (its port must match SLACK_API_URL).`);
+  }
+  if (!res.ok) throw new StandInProblem(`the stand-in at ${bot.standIn} did not keep the reaction (${res.status}: ${(await res.text()).slice(0, 200)}): is it the one the bot posts to?`);
+}
+
+/** Adds `reaction` as `user` to the bot's message `message`: on the message in the stand-in, then an Events API reaction_added. */
 export async function sendReaction(bot: Bot, input: { user: string; message: LogEntry; reaction: string }): Promise<void> {
+  await putReaction(bot, input);
   const now = Date.now() / 1000;
   const body = {
     token: 'standin', team_id: STAND_IN.teamId, api_app_id: STAND_IN.appId, type: 'event_callback', event_id: `Ev${randomBytes(6).toString('hex').toUpperCase()}`, event_time: Math.floor(now),

@@ -1,6 +1,7 @@
 // Owns the Slack stand-in's HTTP server: on 127.0.0.1 only, the Web API under /api/ (web-api.ts), the
-// response_url of every slash command sent through it (/respond/<channel>/<user>/<id>), and what the
-// bot said so far for the people acting in it (GET /_standin/messages). It is not Slack and says so on
+// response_url of every slash command sent through it (/respond/<channel>/<user>/<id>), what the
+// bot said so far for the people acting in it (GET /_standin/messages), and their reactions on its
+// messages (POST /_standin/reactions, before the reaction's event is sent to the bot). It is not Slack and says so on
 // GET /; it keeps everything in memory and reaches nothing beyond this machine.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -93,6 +94,13 @@ export class SlackStandIn {
     if (req.method === 'GET' && path === '/') return send(res, { body: `${STAND_IN_BANNER}\nWeb API: ${this.apiUrl}\n` });
     if (req.method === 'GET' && path === '/_standin/messages') return send(res, { body: { ok: true, standIn: true, messages: this.log.entries, botsSeen: [...this.botsSeen] } });
     if (req.method !== 'POST') return send(res, { status: 405, body: 'POST only (GET / and GET /_standin/messages excepted)\n' });
+    if (path === '/_standin/reactions') {
+      const r = parseBody(raw, 'application/json');
+      const fields = [r.channel, r.ts, r.name, r.user];
+      if (!fields.every((f) => typeof f === 'string' && f !== '')) return send(res, { status: 400, body: { ok: false, error: 'expected JSON {channel, ts, name, user}' } });
+      const [channel, ts, name, user] = fields as string[];
+      return send(res, this.log.react(channel!, ts!, name!, user!) ? { body: { ok: true } } : { status: 404, body: { ok: false, error: 'message_not_found' } });
+    }
     const upload = /^\/api\/upload\/([A-Z0-9]+)$/.exec(path);
     if (upload) {
       return send(res, this.uploads.has(upload[1]!) ? { body: `OK - ${raw.length}` } : { status: 404, body: 'no such upload\n' });

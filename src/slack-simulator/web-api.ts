@@ -1,7 +1,8 @@
 // Owns the Web API methods the bot calls, answered in Slack's documented shapes (api.slack.com/methods):
 // auth.test (Bolt's and the bot's start-up identity check), chat.postMessage / chat.update /
 // chat.postEphemeral (replies, alerts, the incident thread, the live change request), users.info
-// (is a reactor a person?), views.publish (App Home), conversations.history (finding a page in a DM)
+// (is a reactor a person?), reactions.get (the approvals on a live change request, read before its
+// quorum counts), views.publish (App Home), conversations.history (finding a page in a DM)
 // and the three steps of files.uploadV2 (the stats chart). Any other method is Slack's `unknown_method`.
 import { BOT_SCOPES } from '../domain/slack-scopes.js';
 import type { ConversationLog } from './conversation-log.js';
@@ -77,6 +78,20 @@ const METHODS: Record<string, (body: Body, s: WebApiState) => Answer> = {
       body: {
         ok: true,
         user: { id, team_id: STAND_IN.teamId, name: bot ? 'ctb' : id.toLowerCase(), real_name: bot ? 'ctb' : `Person ${id}`, deleted: false, is_bot: bot, is_app_user: false, ...(bot ? { profile: { bot_id: STAND_IN.botId } } : {}) },
+      },
+    };
+  },
+  'reactions.get': (body, s) => {
+    const channel = String(body.channel ?? '');
+    if (!CHANNEL_ID.test(channel)) return fail('channel_not_found');
+    const entry = s.log.message(channel, String(body.timestamp ?? ''));
+    if (!entry) return fail('message_not_found');
+    // Slack leaves `reactions` out when a message has none.
+    const reactions = Object.entries(entry.reactions ?? {}).filter(([, users]) => users.length > 0).map(([name, users]) => ({ name, users: [...users], count: users.length }));
+    return {
+      body: {
+        ok: true, type: 'message', channel,
+        message: { type: 'message', text: entry.text, user: STAND_IN.botUserId, bot_id: STAND_IN.botId, ts: entry.ts, ...(reactions.length ? { reactions } : {}) },
       },
     };
   },

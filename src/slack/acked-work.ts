@@ -8,6 +8,12 @@
 // past its lease included: a stalled database keeps them running) — so a flood cannot grow it without
 // end; the caller compares `pending` with its thresholds before it acks and turns the request away
 // (deliveries.ts, shed-policy.ts).
+// Aged: an item may say how old it may be when its turn comes (shed-policy.ts, staleAfterMs); one
+// older is not started but dropped (its `drop` says what that means), taking no slot. The age is
+// read on the injected clock, from the moment the item was queued, and given to the work so that it
+// can ask again after its own waits (the delivery's claim, deliveries.ts).
+import { systemClock, type Clock } from '../clock.js';
+
 export interface AckedWorkOptions {
   /** Work items started and not yet finished (or past their lease) at once. */
   concurrency: number;
@@ -17,11 +23,31 @@ export interface AckedWorkOptions {
   limit: number;
   /** Called with anything a work item throws (items handle their own errors; this is the backstop). */
   onError(err: unknown): void;
+  /** Where items' ages are read (default: the system clock). */
+  clock?: Clock;
+}
+
+/** How old an item may be when its turn comes, and what is done instead of it past that. */
+export interface Staleness {
+  /** Not started once this many milliseconds passed since it was queued. */
+  afterMs: number;
+  /** Called in place of the work, with its age (a throw or rejection reaches onError). */
+  drop(ageMs: number): Promise<void> | void;
+}
+
+/** The work of an item: `ageMs()` is how long ago it was queued, on the queue's clock. */
+export type AckedTask = (ageMs: () => number) => Promise<void>;
+
+interface Item {
+  task: AckedTask;
+  queuedAt: number;
+  stale: Staleness | undefined;
 }
 
 export class AckedWork {
   readonly #opts: AckedWorkOptions;
-  readonly #queue = new Fifo<() => Promise<void>>();
+  readonly #queue = new Fifo<Item>();
+  readonly #clock: Clock;
   #active = 0;
   /** Waiting, or started and not finished (past its lease too). */
   #pending = 0;
@@ -29,6 +55,7 @@ export class AckedWork {
 
   constructor(opts: AckedWorkOptions) {
     this.#opts = opts;
+    this.#clock = opts.clock ?? systemClock;
   }
 
   /** Items waiting for a slot. */
@@ -46,25 +73,42 @@ export class AckedWork {
     return this.#pending >= this.#opts.limit;
   }
 
-  /** Queues `task` (whether full or not: the caller asks `full` first, and may let an item through past it). */
-  run(task: () => Promise<void>): void {
+  /**
+   * Queues `task` (whether full or not: the caller asks `full` first, and may let an item through past
+   * it); with `stale`, dropped instead of started once older than it allows.
+   */
+  run(task: AckedTask, stale?: Staleness): void {
     this.#pending += 1;
-    this.#queue.push(task);
+    this.#queue.push({ task, queuedAt: this.#clock.now().getTime(), stale });
     this.#pumping.request();
   }
 
   #pump(): void {
-    while (this.#active < this.#opts.concurrency && this.#queue.size > 0) this.#start(this.#queue.shift()!);
+    while (this.#active < this.#opts.concurrency && this.#queue.size > 0) {
+      const item = this.#queue.shift()!;
+      const age = this.#clock.now().getTime() - item.queuedAt;
+      if (item.stale && age > item.stale.afterMs) this.#drop(item.stale, age);
+      else this.#start(item);
+    }
   }
 
-  #start(task: () => Promise<void>): void {
+  #drop(stale: Staleness, age: number): void {
+    this.#pending -= 1;
+    try {
+      void Promise.resolve(stale.drop(age)).catch((err: unknown) => this.#opts.onError(err));
+    } catch (err) {
+      this.#opts.onError(err);
+    }
+  }
+
+  #start(item: Item): void {
     this.#active += 1;
     // A slot record and inline arrows, not a named `release` arrow made per item: under the build's
     // keepNames each named arrow costs a runtime call as it is made (src/logger.ts, deferredLogger).
     const slot: Slot = { released: false, lease: undefined };
     slot.lease = setTimeout(() => this.#release(slot), this.#opts.leaseMs);
     slot.lease.unref();
-    task()
+    item.task(() => this.#clock.now().getTime() - item.queuedAt)
       .catch((err: unknown) => this.#opts.onError(err))
       .finally(() => {
         this.#pending -= 1;

@@ -8,14 +8,18 @@
 // A request turned away because the queue is full (shed-policy.ts says which go first, and which
 // never) is neither remembered in the in-memory set nor claimed in slack_deliveries: nothing of it
 // ran, so a retry of it (an event left un-acked, or an ack Slack got late) is processed, not deduped.
+// Work whose turn comes too late to mean anything (shed-policy.ts, staleAfterMs: never /kill, /mode
+// paper, /exit, /pause) is dropped — when its slot comes, and again after its claim, which a stalled
+// database holds — counted, logged, and the one who asked told through its response_url while that
+// still answers.
 import { createHash } from 'node:crypto';
 import type { AllMiddlewareArgs, AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { claimSlackDelivery, claimSlackDeliveryReadingStatus, pruneSlackDeliveries } from '../db/queries/slack-deliveries.js';
 import { ctbMetrics } from '../metrics/instruments.js';
-import { AckedWork } from './acked-work.js';
+import { AckedWork, type Staleness } from './acked-work.js';
 import { postToResponseUrl } from './response-url.js';
-import { shedAt, shedClassOf, type VoteEmoji } from './shed-policy.js';
+import { RESPONSE_URL_TTL_MS, shedAt, shedClassOf, staleAfterMs, type VoteEmoji } from './shed-policy.js';
 
 export interface Delivery {
   key: string;
@@ -124,6 +128,12 @@ export function busyText(command: string, limit: number): string {
 export const BUSY_ACTION_TEXT = ':hourglass: Not done: the bot is busy (its Slack work is not moving), so this press was not taken in. '
   + 'Press the button again in a minute. (/kill, /mode paper, /exit and /pause are never held back.)';
 
+/** What the one who asked is told when their request's work was dropped as too old (ephemeral, through its response_url). */
+export function staleText(what: string, ageMs: number): string {
+  return `:hourglass: Not done: ${what} waited ${Math.floor(ageMs / 60_000)} min behind Slack work that was not moving, too long to act on now. `
+    + 'Do it again if it still matters. (/kill, /mode paper, /exit and /pause are never dropped: they run however late.)';
+}
+
 /**
  * Logs requests turned away at most once per interval (the first at once), with how many since the
  * last line: a flood sheds thousands a second, and a line each would be the next flood.
@@ -131,13 +141,18 @@ export const BUSY_ACTION_TEXT = ':hourglass: Not done: the bot is busy (its Slac
 class ShedLog {
   #count = 0;
   #lastAt = Number.NEGATIVE_INFINITY;
-  constructor(private readonly ctx: Pick<AppContext, 'clock' | 'logger'>, private readonly everyMs: number, private readonly limit: number) {}
+  constructor(
+    private readonly ctx: Pick<AppContext, 'clock' | 'logger'>,
+    private readonly everyMs: number,
+    private readonly line: (count: number, last: Delivery) => [Record<string, unknown>, string],
+  ) {}
 
   note(delivery: Delivery): void {
     this.#count += 1;
     const now = this.ctx.clock.now().getTime();
     if (now - this.#lastAt < this.everyMs) return;
-    this.ctx.logger.warn({ shed: this.#count, limit: this.limit, last: delivery }, `Slack requests turned away as busy: ${this.#count} since the last line (${this.limit} already pending); /kill, /mode paper, /exit and /pause never are`);
+    const [fields, msg] = this.line(this.#count, delivery);
+    this.ctx.logger.warn(fields, msg);
     this.#count = 0;
     this.#lastAt = now;
   }
@@ -150,7 +165,7 @@ export interface DeliveryGuardHooks {
   onError?(error: Error, body: unknown): Promise<void>;
   /** Whether the request's work starts with the status read (a status command): its claim makes that read. */
   readsStatus?(body: Record<string, unknown>): boolean;
-  /** How a button press turned away is told (default: a POST to its response_url, no database). */
+  /** How a button press turned away, or a request dropped as too old, is told (default: a POST to its response_url, no database). */
   tellShedAction?(responseUrl: string, message: { response_type: 'ephemeral'; replace_original: false; text: string }): Promise<void>;
   /**
    * The listener table's work for a request the table takes (listeners/register.ts, tableDispatch),
@@ -215,15 +230,19 @@ function enqueue(
   context: Record<string, unknown>,
   proceed: Proceed,
   done: (() => void) | undefined,
+  stale: Staleness,
 ): void {
-  queue.run(() =>
-    claimThenProceed(ctx, hooks.readsStatus, delivery, body, context, proceed)
+  queue.run((ageMs) =>
+    // Asked again after the claim: a stalled database holds it, and the work after it is what is late.
+    claimThenProceed(ctx, hooks.readsStatus, delivery, body, context, async (c) => (ageMs() > stale.afterMs ? stale.drop(ageMs()) : proceed(c)))
       .finally(done)
       .catch(async (err: unknown) => {
         const error = err instanceof Error ? err : new Error(String(err));
         if (hooks.onError) await hooks.onError(error, body);
         else throw error;
       }),
+    // Dropped before it started: what waits for the accepted request's end (onStart) is told it ended.
+    { afterMs: stale.afterMs, drop: (ageMs) => Promise.resolve(stale.drop(ageMs)).finally(done) },
   );
 }
 
@@ -254,10 +273,19 @@ export function deliveryGuard(
     leaseMs: limits.leaseMs ?? 1_000,
     limit,
     onError: (err) => ctx.logger.error({ err }, 'Slack work failed after its ack'),
+    clock: ctx.clock,
   });
   const ackSeconds = ctx.metrics ? ctbMetrics(ctx.metrics).slackAckSeconds : undefined;
   const shedCount = ctx.metrics ? ctbMetrics(ctx.metrics).slackShed : undefined;
-  const shedLog = new ShedLog(ctx, limits.shedLogEveryMs ?? SHED_LOG_EVERY_MS, limit);
+  const shedLog = new ShedLog(ctx, limits.shedLogEveryMs ?? SHED_LOG_EVERY_MS, (count, last) => [
+    { shed: count, limit, last },
+    `Slack requests turned away as busy: ${count} since the last line (${limit} already pending); /kill, /mode paper, /exit and /pause never are`,
+  ]);
+  const staleCount = ctx.metrics ? ctbMetrics(ctx.metrics).slackStale : undefined;
+  const staleLog = new ShedLog(ctx, limits.shedLogEveryMs ?? SHED_LOG_EVERY_MS, (count, last) => [
+    { stale: count, last },
+    `Slack requests dropped as too old to act on when their turn came: ${count} since the last line; /kill, /mode paper, /exit and /pause never are`,
+  ]);
   const decisionHeadroom = limits.decisionHeadroom ?? DECISION_HEADROOM;
   const tellShedAction = hooks.tellShedAction ?? ((url, message) => postToResponseUrl(url, message));
   /**
@@ -285,6 +313,27 @@ export function deliveryGuard(
         .catch((err: unknown) => ctx.logger.warn({ err, delivery }, 'could not tell the presser that the button press was turned away'));
     }
   };
+  /**
+   * Work too old when its turn comes: counted, logged (at most once an interval), and the one who
+   * asked told through the response_url while Slack still honours it; past that nobody can be.
+   */
+  const staleness = (body: Body, delivery: Delivery, afterMs: number): Staleness => ({
+    afterMs,
+    drop: async (ageMs) => {
+      staleCount?.inc({ surface: delivery.surface });
+      staleLog.note(delivery);
+      const responseUrl = str(body.response_url);
+      const command = str(body.command);
+      const what = command ? `\`${command}\`` : 'this button press';
+      if (!responseUrl || !(command || delivery.surface === 'action')) return;
+      if (ageMs >= RESPONSE_URL_TTL_MS) {
+        ctx.logger.warn({ delivery, ageMs }, `a Slack request dropped as too old could not be told so: its response_url expired after ${RESPONSE_URL_TTL_MS / 60_000} min`);
+        return;
+      }
+      await tellShedAction(responseUrl, { response_type: 'ephemeral', replace_original: false, text: staleText(what, ageMs) })
+        .catch((err: unknown) => ctx.logger.warn({ err, delivery }, 'could not tell the one who asked that their request was too old to act on'));
+    },
+  });
   return async (args) => {
     const { body, context, next } = args;
     const started = performance.now();
@@ -301,7 +350,8 @@ export function deliveryGuard(
     const listenerAcks = delivery.surface === 'view' || delivery.surface === 'options';
     // The queue full for its kind (shed-policy.ts): turned away at the ack, never queued, never
     // remembered (a retry of it runs). A view or option request is not queued (answered in its ack).
-    if (!listenerAcks && queue.pending >= shedAt(shedClassOf(body as unknown as Body, ctx.config), limit, decisionHeadroom)) {
+    const shedClass = shedClassOf(body as unknown as Body, ctx.config);
+    if (!listenerAcks && queue.pending >= shedAt(shedClass, limit, decisionHeadroom)) {
       await turnAway(body as unknown as Body, delivery, ack);
       return;
     }
@@ -343,7 +393,7 @@ export function deliveryGuard(
       return;
     }
     // Everything else was acked above; its work is queued so it cannot delay the next acks.
-    enqueue(queue, ctx, hooks, delivery, body as unknown as Body, own, proceed, done);
+    enqueue(queue, ctx, hooks, delivery, body as unknown as Body, own, proceed, done, staleness(body as unknown as Body, delivery, staleAfterMs(shedClass, body as unknown as Body)));
   };
 }
 

@@ -10,6 +10,16 @@
 //   - `chatter`: every other event (reactions with any other emoji fire for every message in the
 //     bot's channels, App Home opened): turned away first, at half the limit, so a burst of them leaves
 //     the other half for commands.
+// And how old a request's queued work may be when its turn comes (staleAfterMs): what the one who
+// asked can still be answered, and what still means anything, by class:
+//   - `risk` runs however old: cancelling is never refused.
+//   - a slash command or a button press is answered through its response_url, which Slack honours
+//     for 30 minutes: work that would start later than ANSWER_MARGIN_MS before that is not done, and
+//     the one who asked is told so through it while it still answers.
+//   - a vote reaction (and a closed modal) has no response_url and does not depend on one: the change
+//     request's own expiry judges a late vote (services/mode), so it runs however old.
+//   - `chatter` past CHATTER_STALE_MS is dropped (counted and logged): App Home renders again on its
+//     next open, and other reactions ask nothing of the bot.
 // Pure: it reads the request body only (no database on the ack path).
 import { EXIT_CONFIRM_ACTION } from './views/exit.js';
 
@@ -67,5 +77,28 @@ export function shedAt(cls: ShedClass, limit: number, decisionHeadroom: number):
       return limit;
     case 'chatter':
       return Math.max(1, Math.floor(limit / 2));
+  }
+}
+
+/** How long Slack honours a request's response_url (api.slack.com, "Handling user interaction"). */
+export const RESPONSE_URL_TTL_MS = 30 * 60_000;
+
+/** Time left for the work itself to answer before the response_url expires. */
+export const ANSWER_MARGIN_MS = 5 * 60_000;
+
+/** Events that ask nothing of an operator (App Home opened, any other reaction): worth nothing this late. */
+export const CHATTER_STALE_MS = 60_000;
+
+/** The age past which queued work of class `cls` is not started (see the header); `risk`: never. */
+export function staleAfterMs(cls: ShedClass, body: Body): number {
+  switch (cls) {
+    case 'risk':
+      return Number.POSITIVE_INFINITY;
+    case 'command':
+      return RESPONSE_URL_TTL_MS - ANSWER_MARGIN_MS;
+    case 'decision':
+      return typeof body.response_url === 'string' && body.response_url !== '' ? RESPONSE_URL_TTL_MS - ANSWER_MARGIN_MS : Number.POSITIVE_INFINITY;
+    case 'chatter':
+      return CHATTER_STALE_MS;
   }
 }

@@ -1,9 +1,14 @@
 // `ctb stats` and `ctb mode status` run from their one-command scripts (bin/fast-script.js, built by
-// scripts/build.mjs) and answer exactly as the ES module build (dist/ctb.js) does: the same output,
-// errors and exit codes on a migrated database, a new empty one (migrated by the command), the
-// embedded database (PGlite, imported by the script's loader) and databases it cannot use. So do
-// the other commands with a script (kill, start, audit, incident, self-heal) on a few runs; every
-// other test that spawns them runs their scripts too.
+// scripts/build.mjs) and answer exactly as the ES module build's code does: the same output, errors
+// and exit codes on a migrated database, a new empty one (migrated by the command), the embedded
+// database (PGlite, imported by the script's loader) and databases it cannot use. So do the other
+// commands with a script (kill, start, audit, incident, self-heal) on a few runs; every other test
+// that spawns them runs their scripts too.
+// The script runs as shipped, a child process (node bin/ctb.js). What it is compared with is the ES
+// module build's code, runCli (src/cli/run-main.ts runs it in dist/ctb.js), run in this process with
+// the environment the child gets: a second child for each answer doubled this file's CPU, and every
+// other test that spawns a command without a script runs dist/ctb.js itself. Where a process is what
+// differs — the embedded database, which the script's loader imports — both are children.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -12,8 +17,10 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastScriptFor } from '../../bin/fast-script.js';
+import { runCli } from '../../src/cli/program.js';
 import { ctbIn, type ShellRun } from '../support/ctb-shell.js';
 import { ADMIN_URL, createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { localOnly } from '../support/local-only.js';
 import { seedHandComputedLedger } from '../support/factories/stats-ledger-fixture.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -22,11 +29,42 @@ const ESM = join(ROOT, 'dist/ctb.js'); // always the ES module build
 
 type Run = ShellRun;
 const run = (entry: string, args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env, { entry });
+
 /**
- * The same command from the one-command script and from the ES module build, side by side: most of
- * each run is a process starting (and waiting on its database), so two at once take about the time of one.
+ * `ctb args` as the ES module build runs it (runCli, which dist/ctb.js's entry calls), in this process,
+ * with the environment ctbIn gives a child in `cwd`: what it prints on stdout, on stderr (the CLI's
+ * logger writes its warnings to process.stderr: taken too while it runs), and its exit code. One at
+ * a time: the logger's lines are told from another run's only by that.
  */
-const both = (args: string[], env: Record<string, string>, cwd: string): Promise<[Run, Run]> => Promise.all([run(BIN, args, env, cwd), run(ESM, args, env, cwd)]);
+let inProcessRunning = false;
+async function esm(args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
+  if (inProcessRunning) throw new Error('one in-process ctb run at a time');
+  inProcessRunning = true;
+  let stdout = '';
+  let stderr = '';
+  const processStderr = process.stderr.write;
+  process.stderr.write = ((text: string | Uint8Array, ...rest: unknown[]) => {
+    stderr += String(text);
+    const done = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    done?.();
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    const code = await runCli(args, {
+      env: localOnly({ PATH: process.env['PATH'] ?? '', HOME: cwd, DATA_DIR: join(cwd, 'data'), LOG_DIR: join(cwd, 'logs'), ...env }, cwd),
+      cwd,
+      stdout: { write: (text: string, done?: (err?: Error | null) => void) => { stdout += text; done?.(); return true; } },
+      stderr: { write: (text: string) => (stderr += text) },
+    });
+    return { code, signal: null, stdout, stderr };
+  } finally {
+    process.stderr.write = processStderr;
+    inProcessRunning = false;
+  }
+}
+
+/** The same command from the one-command script (a child) and from the ES module build's code (here), side by side. */
+const both = (args: string[], env: Record<string, string>, cwd: string): Promise<[Run, Run]> => Promise.all([run(BIN, args, env, cwd), esm(args, env, cwd)]);
 
 /** What depends on the instant a stats answer is computed at (its window ends now, a snapshot's age): the one thing two runs cannot share. */
 const withoutNow = (r: Run): Run => ({
@@ -62,8 +100,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// Every test runs two to eighteen `ctb` processes one after another (two of them starting new embedded
-// databases): tenths of a second each on a quiet machine, seconds each on a busy one.
+// Every test runs one to nine `ctb` processes one after another (the embedded case four, two of them
+// starting new embedded databases): tenths of a second each on a quiet machine, seconds on a busy one.
 describe('the one-command scripts answer as the ES module build', { timeout: 120_000 }, () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -104,8 +142,8 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
     [['mode', 'status', '--bogus']],
   ])('ctb %j on a migrated PostgreSQL database', async (args) => {
     const env = { DATABASE_URL: db.url };
-    const [fast, esm] = await both(args, env, dir);
-    expect(withoutNow(fast)).toEqual(withoutNow(esm));
+    const [fast, reference] = await both(args, env, dir);
+    expect(withoutNow(fast)).toEqual(withoutNow(reference));
   });
 
   it('ctb kill, incident, self-heal, start and audit answer as the ES module build', async () => {
@@ -120,9 +158,9 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
     ];
     for (const [args, env] of cases) {
       const fast = await run(BIN, args, env, dir);
-      const esm = await run(ESM, args, env, dir);
+      const reference = await esm(args, env, dir);
       expect(fast.stdout + fast.stderr, args.join(' ')).not.toBe('');
-      expect(withoutNow(fast), args.join(' ')).toEqual(withoutNow(esm));
+      expect(withoutNow(fast), args.join(' ')).toEqual(withoutNow(reference));
     }
   });
 
@@ -141,8 +179,8 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
           const fast = await run(BIN, args, env, dir);
           expect(fast.code, fast.stderr).toBe(0);
           expect((await rows()).slice(before)).toEqual([expect.objectContaining({ source: 'cli', command: 'stats' })]);
-          const esm = await run(ESM, args, env, dir);
-          expect(withoutNow(fast)).toEqual(withoutNow(esm));
+          const reference = await esm(args, env, dir);
+          expect(withoutNow(fast)).toEqual(withoutNow(reference));
         }
       } finally {
         await trail.end();
@@ -150,10 +188,10 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
       const charts = [join(dir, 'chart-fast'), join(dir, 'chart-esm')];
       for (const d of charts) mkdirSync(d);
       const args = ['stats', 'all', '--json', '--chart', 'equity.png'];
-      const [fast, esm] = await Promise.all([run(BIN, args, env, charts[0]!), run(ESM, args, env, charts[1]!)]);
+      const [fast, reference] = await Promise.all([run(BIN, args, env, charts[0]!), esm(args, env, charts[1]!)]);
       expect(fast.code, fast.stderr).toBe(0);
       expect(JSON.parse(fast.stdout).chart).toMatchObject({ points: 6 });
-      expect(withoutNow(fast).stdout.replace(charts[0]!, '<dir>')).toEqual(withoutNow(esm).stdout.replace(charts[1]!, '<dir>'));
+      expect(withoutNow(fast).stdout.replace(charts[0]!, '<dir>')).toEqual(withoutNow(reference).stdout.replace(charts[1]!, '<dir>'));
       const png = readFileSync(join(charts[0]!, 'equity.png'));
       expect(png.subarray(0, 4)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47]));
       expect(png.length).toBeGreaterThan(20_000);
@@ -165,9 +203,9 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
   it('ctb stats --json and mode status --json on a new empty database: both migrate it and answer alike', async () => {
     for (const args of [['stats', '--json'], ['mode', 'status', '--json']]) {
       const [fastUrl, esmUrl] = [await emptyDatabase(), await emptyDatabase()];
-      const [fast, esm] = await Promise.all([run(BIN, args, { DATABASE_URL: fastUrl }, dir), run(ESM, args, { DATABASE_URL: esmUrl }, dir)]);
+      const [fast, reference] = await Promise.all([run(BIN, args, { DATABASE_URL: fastUrl }, dir), esm(args, { DATABASE_URL: esmUrl }, dir)]);
       expect(fast.code, fast.stderr).toBe(0);
-      expect(withoutNow(fast)).toEqual(withoutNow(esm));
+      expect(withoutNow(fast)).toEqual(withoutNow(reference));
     }
   });
 
@@ -199,9 +237,9 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
     for (const url of urls) {
       for (const args of [['stats'], ['stats', '--json'], ['mode', 'status', '--json']]) {
         if (args.length === 1 && comparedThere.has(url)) continue;
-        const [fast, esm] = await both(args, { DATABASE_URL: url }, dir);
+        const [fast, reference] = await both(args, { DATABASE_URL: url }, dir);
         expect(fast.code, `${url} ${args.join(' ')}`).not.toBe(0);
-        expect(fast, `${url} ${args.join(' ')}`).toEqual(esm);
+        expect(fast, `${url} ${args.join(' ')}`).toEqual(reference);
       }
     }
   });

@@ -6,9 +6,12 @@
 // Like Slack, every Web API answer names the token's granted scopes in an x-oauth-scopes header
 // (comma-separated): by default every scope the manifest asks for; set `grantedScopes` to name others,
 // or null to send no header. A responder's own x-oauth-scopes header wins.
+// reactions.get answers from `reactions` (fake-slack-reactions.ts): the reactions the harnesses
+// sent or recorded, which a test may also change without an event (a removal whose event was lost).
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BOT_SCOPES } from '../../src/domain/slack-scopes.js';
+import { fakeReactions, type FakeReactions } from './fake-slack-reactions.js';
 
 export interface SlackCall {
   method: string;
@@ -29,6 +32,8 @@ export interface FakeSlack {
   on(method: string, responder: SlackResponder): void;
   /** The scopes each answer's x-oauth-scopes header names (null: no header). Default: the manifest's. */
   grantedScopes: string[] | null;
+  /** The reactions on messages now, which reactions.get answers from (unless a test overrides it). */
+  reactions: FakeReactions;
   close(): Promise<void>;
 }
 
@@ -59,11 +64,13 @@ let ts = 1_700_000_000;
 export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const responders = new Map<string, SlackResponder>();
-  const fake = { grantedScopes: [...BOT_SCOPES] } as FakeSlack;
+  const reactions = fakeReactions();
+  const fake = { grantedScopes: [...BOT_SCOPES], reactions } as FakeSlack;
   let fileSeq = 0;
   let baseUrl = '';
-  // files.uploadV2's three steps, answered by this server itself unless a test overrides them.
-  const uploadDefaults: Record<string, SlackResponder> = {
+  // reactions.get and files.uploadV2's three steps, answered by this server itself unless a test overrides them.
+  const defaults: Record<string, SlackResponder> = {
+    'reactions.get': reactions.responder,
     'files.getUploadURLExternal': () => {
       const id = `F0FAKE${++fileSeq}`;
       return { body: { ok: true, upload_url: `${baseUrl}upload/${id}`, file_id: id } };
@@ -79,7 +86,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const body = parseBody(raw, req.headers['content-type'] ?? '');
     const call = { method, body, raw, at: Date.now() };
     calls.push(call);
-    const responder = responders.get(method) ?? uploadDefaults[method];
+    const responder = responders.get(method) ?? defaults[method];
     if (!responder && method.startsWith('upload/')) {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(`OK - ${raw.length}`);

@@ -1,5 +1,6 @@
 // A context for live-switch tests: a real PostgreSQL database, a ManualClock, the real Slack
-// announcer pointed at the local fake Slack, a captured alert list, and the real audit runner
+// announcer and reactions.get pointed at the local fake Slack (react() puts each reaction on the
+// message there before the bot records it), a captured alert list, and the real audit runner
 // over checks the test controls (so verdicts do not move when other areas add their checks).
 import { sql } from 'drizzle-orm';
 import { mkdtempSync } from 'node:fs';
@@ -133,11 +134,15 @@ export async function modeHarness(opts: {
   await holdEngineLease(opts.database.db, engine.feed);
   return {
     ctx, clock, alerts, audit, dirs, engine,
-    react: async (request, user, o = {}) =>
-      holdEngineLease(opts.database.db, engine.feed, 0, engine.armed).then(() => recordReaction(ctx, ctx.liveSwitch, {
-        channel: request.slackChannel!, messageTs: request.slackTs!, user, userIsBot: o.isBot ?? false,
-        emoji: o.emoji ?? ctx.config.APPROVAL_EMOJI, added: o.added ?? true, eventTs: o.eventTs ?? nextEventTs(),
-      })),
+    react: async (request, user, o = {}) => {
+      await holdEngineLease(opts.database.db, engine.feed, 0, engine.armed);
+      const reaction = { channel: request.slackChannel!, ts: request.slackTs!, name: o.emoji ?? ctx.config.APPROVAL_EMOJI, user, added: o.added ?? true, eventTs: o.eventTs ?? nextEventTs() };
+      // On the message in Slack first, as a reaction is before its event reaches the bot (reactions.get sees it).
+      opts.slack.reactions.apply(reaction);
+      return recordReaction(ctx, ctx.liveSwitch, {
+        channel: reaction.channel, messageTs: reaction.ts, user, userIsBot: o.isBot ?? false, emoji: reaction.name, added: reaction.added, eventTs: reaction.eventTs,
+      });
+    },
   };
 }
 

@@ -1,18 +1,18 @@
 // The image of a freshly initialised PGlite with every migration applied by migrate(), as a tar in the
-// temp directory, keyed like the PostgreSQL template of db.ts (migrations, migrate.ts, PGlite's
-// version). initdb and the migrations cost about 5 s of CPU per database, loading the image about 1.2:
+// temp directory runs share (not a run's own: run-tmpdir.ts), keyed like the PostgreSQL template of
+// db.ts (migrations, migrate.ts, PGlite's version). initdb and the migrations cost about 5 s of CPU per database, loading the image about 1.2:
 // each test's PGlite starts from it (as the product's embedded database starts from the build's
 // template) and migrate() still runs on it, as at every start of the bot. Built once before the run
 // (vitest globalSetup: this file's default export); a process that finds none builds one itself.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, openAsBlob, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type { Database } from '../../src/db/client.js';
 import { MIGRATIONS_DIR, migrate } from '../../src/db/migrate.js';
 import { pgliteStartParams } from '../../src/db/pglite-start.js';
+import { sharedTmpdir } from './run-tmpdir.js';
 
 // The global is there in Node; this project's type libraries (ES2023, node) declare only its types.
 const { compile } = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
@@ -53,7 +53,7 @@ function imageFile(): string {
   h.update(readFileSync(new URL('../../src/db/migrate.ts', import.meta.url)));
   const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   h.update((JSON.parse(readFileSync(join(entry, '..', '..', 'package.json'), 'utf8')) as { version: string }).version);
-  return join(tmpdir(), `ctb-test-pglite-${h.digest('hex').slice(0, 12)}.tar`);
+  return join(sharedTmpdir(), `ctb-test-pglite-${h.digest('hex').slice(0, 12)}.tar`);
 }
 
 /** The image's path, built first when there is none for this checkout's migrations. */

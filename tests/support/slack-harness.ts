@@ -9,6 +9,7 @@
 //   h.responses()                                    // what the bot sent to response_url (JSON bodies)
 //   h.fake.callsTo('chat.postMessage')               // Web API calls (chat.*, views.publish, …)
 //   await h.event({ type: 'reaction_added', user, reaction, item: { type: 'message', channel, ts } });
+//                                                    // (also puts the reaction on the message in h.fake.reactions)
 //   await h.action({ actionId: 'alert_ack', value: '42', user, channel, messageTs });
 //   await h.viewSubmission({ callbackId: 'oncall_override', values: {...}, user });
 //   await h.commandLog()                             // command_log rows, oldest first
@@ -254,11 +255,19 @@ export async function startSlackHarness(opts: SlackHarnessOptions = {}): Promise
       return send(form.toString(), 'application/x-www-form-urlencoded', o);
     },
     event(event, o = {}) {
+      const sent = { event_ts: `${Math.floor(Date.now() / 1000)}.000200`, ...event };
+      // The reaction is on the message in Slack before its event is sent (reactions.get sees it).
+      const item = event.item as { type?: string; channel?: string; ts?: string } | undefined;
+      if ((event.type === 'reaction_added' || event.type === 'reaction_removed') && item?.type === 'message' && item.channel && item.ts) {
+        fake.reactions.apply({
+          channel: item.channel, ts: item.ts, name: String(event.reaction), user: String(event.user), added: event.type === 'reaction_added', eventTs: String(sent.event_ts),
+        });
+      }
       const body = {
         token: 'legacy-verification-token',
         team_id: TEAM_ID,
         api_app_id: 'A0TEST',
-        event: { event_ts: `${Math.floor(Date.now() / 1000)}.000200`, ...event },
+        event: sent,
         type: 'event_callback',
         event_id: o.eventId ?? fresh('Ev'),
         event_time: Math.floor(Date.now() / 1000),

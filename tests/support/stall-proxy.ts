@@ -12,6 +12,8 @@ export interface StallProxy {
   /** The target URL with host and port replaced by the proxy's. */
   urlFor(target: string): string;
   set(state: ProxyState): void;
+  /** Connections open through it now. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,9 @@ export async function startStallProxy(targetHost = '127.0.0.1', targetPort = 543
       u.hostname = '127.0.0.1';
       u.port = String(port);
       return u.toString();
+    },
+    get connections() {
+      return pairs.size;
     },
     set(next) {
       state = next;

@@ -335,3 +335,30 @@ export async function recordDeliveryFailed(db: Db, input: { id: number; error: s
     returning next_attempt_at`);
   return new Date(row!.next_attempt_at);
 }
+
+/** A page (DM) about one event, locked: queued (its text may still change) or sent (where it landed). */
+export interface PageOfEvent {
+  id: number;
+  status: 'pending' | 'sent';
+  text: string;
+  channel: string | null;
+  ts: string | null;
+}
+
+/**
+ * The pages about `eventId` (escalation.ts stores it in the page's payload), locked FOR UPDATE SKIP
+ * LOCKED: one a worker is sending right now is skipped (that worker looks at the event again once it
+ * has sent it, late-pages.ts), the others cannot be taken by a worker until the caller commits.
+ */
+export async function lockPagesOfEvent(db: Db, input: { groupId: number; eventId: number }): Promise<PageOfEvent[]> {
+  const rows = await execute<{ id: string | number; status: 'pending' | 'sent'; text: string | null; channel: string | null; ts: string | null }>(db, sql`
+    select id, status, payload->>'text' as text, result->>'channel' as channel, result->>'ts' as ts from alert_deliveries
+    where group_id = ${input.groupId} and kind = 'slack_dm' and status in ('pending', 'sent') and payload->>'eventId' = ${String(input.eventId)}
+    order by id for update skip locked`);
+  return rows.map((r) => ({ id: Number(r.id), status: r.status, text: r.text ?? '', channel: r.channel, ts: r.ts }));
+}
+
+/** A queued page's text, rewritten before it is sent. */
+export async function rewritePendingPage(db: Db, input: { id: number; text: string }): Promise<void> {
+  await execute(db, sql`update alert_deliveries set payload = jsonb_set(payload, '{text}', to_jsonb(${input.text}::text)) where id = ${input.id} and status = 'pending'`);
+}

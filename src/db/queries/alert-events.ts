@@ -16,18 +16,27 @@ export async function alertEventById(db: Db, id: number): Promise<AlertEvent | u
  * An event whose write hung and committed late (alerts/sink.ts): its details get the late mark, once
  * (`mark` is the object stored under OUTAGE_KEY), and its group is refreshed in Slack (version bumped,
  * a sync queued), so a parent or thread line already shown without the mark is brought up to date.
- * False when the event already carries a mark (or is gone).
+ * Returns its group and details as marked; null when the event already carries a mark (or is gone).
  */
-export async function markEventStoredLate(db: Db, input: { eventId: number; mark: object; now: Date }): Promise<boolean> {
+export async function markEventStoredLate(db: Db, input: { eventId: number; mark: object; now: Date }): Promise<{ groupId: number; details: Record<string, unknown> } | null> {
   return db.transaction(async (tx) => {
-    const [row] = await execute<{ group_id: number }>(tx, sql`
+    const [row] = await execute<{ group_id: number; details: Record<string, unknown> }>(tx, sql`
       update alert_events set details = details || jsonb_build_object(${OUTAGE_KEY}::text, ${JSON.stringify(input.mark)}::jsonb)
       where id = ${input.eventId} and details -> ${OUTAGE_KEY}::text is null
-      returning group_id`);
-    if (!row) return false;
+      returning group_id, details`);
+    if (!row) return null;
     const groupId = Number(row.group_id);
     await bumpAlertGroupVersion(tx, groupId);
     await requestSync(tx, { groupId, now: input.now });
-    return true;
+    return { groupId, details: row.details };
   });
+}
+
+/**
+ * An event's details as last committed, read with a share lock held to the caller's commit: a late
+ * mark being written meanwhile is waited for (and seen), and one written after waits for the caller.
+ */
+export async function eventDetailsLocked(db: Db, eventId: number): Promise<Record<string, unknown> | undefined> {
+  const [row] = await execute<{ details: Record<string, unknown> }>(db, sql`select details from alert_events where id = ${eventId} for share`);
+  return row?.details;
 }

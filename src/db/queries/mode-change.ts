@@ -127,6 +127,14 @@ export async function withdrawVote(db: Db, input: { id: number; at: Date; eventT
   await db.update(modeChangeVotes).set({ withdrawnAt: input.at, lastEventTs: input.eventTs }).where(eq(modeChangeVotes.id, input.id));
 }
 
+/**
+ * Withdraws a vote whose reaction Slack no longer shows (its removal event never arrived). Its last
+ * event's ts is kept: the late removal is then "nothing to withdraw", and only a newer add stands again.
+ */
+export async function withdrawVoteUnseen(db: Db, input: { id: number; at: Date }): Promise<void> {
+  await db.update(modeChangeVotes).set({ withdrawnAt: input.at }).where(eq(modeChangeVotes.id, input.id));
+}
+
 /** Re-adding a withdrawn approval stands again; a repeated add of a standing one changes nothing. */
 export async function upsertVote(
   db: Db,

@@ -98,6 +98,8 @@ export const modeChangeVotes = pgTable(
 export const MODE_EVENT_KINDS = [
   'requested', 'posted', 'vote_added', 'vote_withdrawn', 'vote_ignored', 'approved', 'switched',
   'rejected', 'expired', 'failed', 'withdrawn',
+  // The quorum could not be confirmed: Slack's reactions on the request message could not be read.
+  'quorum_unconfirmed',
 ] as const;
 export type ModeEventKind = (typeof MODE_EVENT_KINDS)[number];
 

@@ -7,6 +7,7 @@
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { BotState } from '../../db/schema/index.js';
 import type { Mode } from '../bot-state.js';
+import { haltedWhy } from '../../domain/engine-waiting.js';
 
 export interface EngineProgress {
   /** The step the engine waits in before it trades (null once its loop has run a pass). */
@@ -42,7 +43,7 @@ export function engineProgress(ctx: EngineProgressDeps): EngineProgress | undefi
 export function engineWaitingWhy(p: Pick<EngineProgress, 'waiting' | 'gate'>, state: BotState, mode: Mode): string | null {
   const step = p.waiting();
   if (step !== null) return step;
-  if (state.halted) return `halted${state.haltedReason ? ` (${state.haltedReason.slice(0, 80)})` : ''}: no orders until \`ctb resume\``;
+  if (state.halted) return haltedWhy(state.haltedReason);
   return p.gate(state, mode);
 }
 

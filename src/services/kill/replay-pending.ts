@@ -1,6 +1,7 @@
 // Writes the kills that DATA_DIR/kill-pending.json holds once the database answers again. Run at
 // start (before the engine), by the halt watcher each poll while the file exists, and by
-// self-heal. Idempotent: a kill id already written is simply dropped from the file. A kill that
+// self-heal. Idempotent: a kill id already written is simply dropped from the file (once announced:
+// one another process announces is left alone here until its lease can be over). A kill that
 // cancelled on Kraken itself without confirming zero open orders could write no follow-up then: it is
 // written here with the halt (the cancel handed on to the bot with the key, the cancel item pending
 // on it), before the entry is dropped, so a failure leaves the entry for the next replay — unless the
@@ -15,7 +16,7 @@ import { describeError, withDeadline } from './deadline.js';
 import { isUnreadablePendingKill, pendingKillPath, readPendingKills, removePendingKills, writtenByItsKill, type PendingKill } from './pending-kill.js';
 import { replayedKillTitle } from '../../domain/local-halt.js';
 import { announceIncident, type AnnounceDeps } from './announce-incident.js';
-import { checklistOf, persistKill } from './persist-kill.js';
+import { ANNOUNCE_LEASE_MS, checklistOf, persistKill } from './persist-kill.js';
 import { followUpOnCancelItem } from './cancel-item-follow-up.js';
 import type { WrittenFollowUp } from './follow-up-request.js';
 import { latchHalt, type KillPorts } from './runtime.js';
@@ -89,8 +90,27 @@ export function replayPendingKills(ctx: ReplayDeps): Promise<ReplayOutcome> {
   return replay;
 }
 
+/**
+ * Saved kills this process wrote whose announcement another process holds (kill_replays), keyed by
+ * file and kill id: left alone until that claim's lease can have run out — ANNOUNCE_LEASE_MS on this
+ * process's clock from when it was found claimed, the claim being older — so the halt watcher neither
+ * writes it again nor logs it at every poll meanwhile. The announcer drops the entry once its
+ * announcement is stored; past the lease, this process takes the announcement over.
+ */
+const announcedElsewhereUntil = new Map<string, number>();
+
+const announcerKey = (ctx: ReplayDeps, killId: string): string => `${pendingKillPath(ctx.config.DATA_DIR)}\0${killId}`;
+
+/** Forgets the kills no longer in the file (dropped by their announcer, or discarded). */
+function forgetDropped(ctx: ReplayDeps, pending: PendingKill[]): void {
+  const file = `${pendingKillPath(ctx.config.DATA_DIR)}\0`;
+  const here = new Set(pending.map((k) => announcerKey(ctx, k.killId)));
+  for (const key of announcedElsewhereUntil.keys()) if (key.startsWith(file) && !here.has(key)) announcedElsewhereUntil.delete(key);
+}
+
 async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
   const pending = readPendingKills(ctx.config.DATA_DIR);
+  forgetDropped(ctx, pending);
   if (pending.length === 0) return { written: [], remaining: 0 };
   // Whatever the database says, a saved kill keeps this process halted until it is written; each one
   // not seen before is a new kill here (a bot with the key cancels on Kraken for it). The oldest is
@@ -104,6 +124,11 @@ async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
     for (const kill of pending) {
       // A kill still running writes its own halt (and answers for it); the latch above is all it needs from here.
       if (writtenByItsKill(kill)) continue;
+      // Written here before; another process announces it: nothing to do until its lease can be over.
+      if ((announcedElsewhereUntil.get(announcerKey(ctx, kill.killId)) ?? -Infinity) > ctx.clock.now().getTime()) {
+        written.push(kill.killId);
+        continue;
+      }
       // Aimed at another database: left in the file for a process on it. This process stays halted
       // (latched above, its bot with the key cancelled on Kraken): a halt is never ignored.
       const here = await aimedHere(ctx, kill, ours);
@@ -148,7 +173,8 @@ async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
       // The entry stays until the announcement is stored, by this replay or the one announcing it: a
       // failure or a death before that leaves it for a later replay, which takes the announcement over.
       const announced = await withDeadline(killReplayAnnounced(ctx.db, kill.killId), ctx.config.KILL_DB_TIMEOUT, 'the database');
-      if (announced) removePendingKills(ctx.config.DATA_DIR, [kill.killId]);
+      if (announced) await removePendingKills(ctx.config.DATA_DIR, [kill.killId]);
+      else announcedElsewhereUntil.set(announcerKey(ctx, kill.killId), ctx.clock.now().getTime() + ANNOUNCE_LEASE_MS);
       ctx.logger.warn({ killId: kill.killId, incidentId: outcome.incident.id, ...(followUp ? { followUpRequest: followUp.requestId, who: followUp.who } : {}) },
         `${followUp ? "pending kill written to the database; its cancel, not confirmed on Kraken, is handed on as a follow-up request" : 'pending kill written to the database'}${
           announced ? '' : '; another process announces it, and it stays in DATA_DIR until that is stored'}`);

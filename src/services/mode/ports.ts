@@ -80,10 +80,29 @@ export interface OutcomeAnnouncement {
   approvals?: Array<{ user: string; at: Date }>;
 }
 
+/** One emoji on a message and everyone whose reaction with it is there now. */
+export interface MessageReaction {
+  name: string;
+  users: string[];
+}
+
+/** Slack's reactions on a message as it holds them now, or why they could not be read. */
+export type ReactionsRead = { kind: 'read'; reactions: MessageReaction[] } | { kind: 'unread'; why: string };
+
+/**
+ * Reads a request message's reactions from Slack (reactions.get), so the quorum is judged on what is
+ * on the message now, not on the reaction events that happened to be processed. Never throws:
+ * whatever stops the read is an `unread` answer naming why, and an unread answer completes no quorum.
+ */
+export interface MessageReactions {
+  read(where: { channel: string; ts: string }): Promise<ReactionsRead>;
+}
+
 export interface LiveSwitchPorts {
   gate: GoLiveGate;
   snapshot: Snapshotter;
   announcer: ModeAnnouncer;
+  reactions: MessageReactions;
 }
 
 /** When Slack is not configured there is nowhere to collect approvals: live requests are refused. */
@@ -96,4 +115,11 @@ export const noSlackAnnouncer: ModeAnnouncer = {
   },
   async postInThread() {},
   async postNotice() {},
+};
+
+/** When Slack is not configured no reaction can be read, so no quorum can be confirmed. */
+export const noSlackReactions: MessageReactions = {
+  async read() {
+    return { kind: 'unread', why: 'Slack is not configured (SLACK_BOT_TOKEN), so the reactions on the request cannot be read' };
+  },
 };

@@ -4,12 +4,15 @@
 // `requested` to `approved` (a conditional update) goes on to switch. Its moments are the database's
 // now() in that transaction: expiry is judged on the clock expires_at was written on, whatever clock
 // the replica that got the reaction keeps, and the votes and decisions are stamped on it too.
+// An approval that would complete the quorum is not acted on from the record alone: the request
+// message's reactions are read from Slack first (confirm-quorum.ts), and only approvals on it now count.
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { executeLiveSwitch, type LiveSwitchDeps, type SwitchOutcome } from './execute-switch.js';
 import { announceClosed } from './announce.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
-import { APPROVALS_NEEDED, compareSlackTs } from './records.js';
+import { APPROVALS_NEEDED, compareSlackTs, normaliseEmoji } from './records.js';
+import { confirmQuorum } from './confirm-quorum.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
 import { appendEvent, findVote, lockRequest, standingApprovals, transition, upsertVote, withdrawVote } from '../../db/queries/mode-change.js';
 
@@ -31,19 +34,19 @@ export type ReactionOutcome =
   | { kind: 'not_a_request' }
   | { kind: 'not_a_vote' }
   | { kind: 'ignored'; requestId: number; reason: string }
-  | { kind: 'counted'; requestId: number; approvals: number }
+  /** `gone`: recorded approvals withdrawn because Slack no longer shows their reaction on the message. */
+  | { kind: 'counted'; requestId: number; approvals: number; gone?: string[] }
   | { kind: 'withdrawn'; requestId: number; approvals: number }
   | { kind: 'rejected'; requestId: number }
   | { kind: 'withdrawn_request'; requestId: number }
   | { kind: 'expired'; requestId: number }
-  | { kind: 'quorum'; requestId: number; switch: SwitchOutcome };
+  /** The recorded approvals would make the quorum, but Slack's reactions could not be read: still pending. */
+  | { kind: 'unconfirmed'; requestId: number; approvals: number; why: string }
+  | { kind: 'quorum'; requestId: number; switch: SwitchOutcome; gone?: string[] };
 
-/** `+1::skin-tone-2` and `:x:` name the same reaction as `+1` and `x`. */
-export function normaliseEmoji(name: string): string {
-  return name.replace(/^:|:$/g, '').split('::')[0]!.toLowerCase();
-}
+export { normaliseEmoji };
 
-type Decision = Exclude<ReactionOutcome, { kind: 'quorum' }> | { kind: 'approved'; requestId: number };
+type Decision = Exclude<ReactionOutcome, { kind: 'quorum' }> | { kind: 'to_confirm'; requestId: number; trigger: Record<string, unknown> };
 
 export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts, input: ReactionInput): Promise<ReactionOutcome> {
   const emoji = normaliseEmoji(input.emoji);
@@ -108,20 +111,15 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
     await upsertVote(tx, { requestId: request.id, user: input.user, kind: 'approve', at: now, eventTs: input.eventTs });
     const standing = await standingApprovals(tx, request, eligible.approvers);
     await appendEvent(tx, { requestId: request.id, at: now, kind: 'vote_added', actor: input.user, details: { ...base, approvals: standing.length } });
-    if (standing.length >= APPROVALS_NEEDED) {
-      const approved = await transition(tx, request.id, ['requested'], 'approved', { approvedAt: now });
-      if (approved) {
-        await appendEvent(tx, { requestId: request.id, at: now, kind: 'approved', actor: input.user, details: { approvers: standing.map((v) => v.slackUser) } });
-        return { kind: 'approved', requestId: request.id };
-      }
-    }
+    // The record would make the quorum: Slack says whether it still does (below, outside this transaction).
+    if (standing.length >= APPROVALS_NEEDED && request.status === 'requested') return { kind: 'to_confirm', requestId: request.id, trigger: base };
     return { kind: 'counted', requestId: request.id, approvals: standing.length };
   });
 
   if (closed) await announceClosed(ctx, ports, closed);
-  if (decision.kind === 'approved') {
-    ctx.logger.info({ requestId: decision.requestId }, 'live change request reached quorum; switching');
-    return { kind: 'quorum', requestId: decision.requestId, switch: await executeLiveSwitch(ctx, ports, decision.requestId) };
-  }
-  return decision;
+  if (decision.kind !== 'to_confirm') return decision;
+  const check = await confirmQuorum(ctx, ports, { requestId: decision.requestId, channel: input.channel, ts: input.messageTs, trigger: decision.trigger });
+  if (check.kind !== 'approved') return check;
+  ctx.logger.info({ requestId: check.requestId, approvers: check.approvers }, 'live change request reached quorum (its reactions read from Slack); switching');
+  return { kind: 'quorum', requestId: check.requestId, switch: await executeLiveSwitch(ctx, ports, check.requestId), gone: check.gone };
 }

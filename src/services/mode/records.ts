@@ -1,5 +1,5 @@
 // Owns the rules of the sign-off record that are not SQL: how many distinct approvals a live
-// switch needs, and how Slack timestamps compare (the queries are in src/db/queries/mode-change.ts).
+// switch needs, which reaction names are one emoji, and how Slack timestamps compare (the queries are in src/db/queries/mode-change.ts).
 
 /** Distinct approvals a live switch needs. Not configurable: the checklist asks for two people. */
 export const APPROVALS_NEEDED = 2;
@@ -13,4 +13,9 @@ export function compareSlackTs(a: string, b: string): number {
   const x = parse(a);
   const y = parse(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** `+1::skin-tone-2` and `:x:` name the same reaction as `+1` and `x`. */
+export function normaliseEmoji(name: string): string {
+  return name.replace(/^:|:$/g, '').split('::')[0]!.toLowerCase();
 }

@@ -2,6 +2,8 @@
 // the `mode vote` command (commands/mode-vote.ts decides who may vote and runCommand trails it).
 // Only vote emoji on a request message become a command; who reacted is checked with users.info
 // (bots and apps never count, and an unverifiable user does not count either: fail closed).
+// What the vote did goes in the request's thread: a count, approvals withdrawn because Slack no
+// longer shows their reaction, a quorum that could not be confirmed because Slack could not be read.
 import { isModeVote, modeVoteCommand } from '../../../commands/mode-vote.js';
 import { isAppError } from '../../errors.js';
 import { renderVoteFeedback, renderVoteRefused } from '../views/mode-change.js';

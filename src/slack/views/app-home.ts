@@ -31,7 +31,7 @@ function modeBlocks(d: Dashboard): KnownBlock[] {
     ['Halted', halted],
     ['Armed (IS_LIVE)', armedField(m)],
     ['Requested mode', m.requestedMode],
-    ['Engine', engineLine(m.engine)],
+    ['Engine', engineLine(m)],
   ];
   pairs.push(['Trading state', tradingStateField(m.tradingState)]);
   return [section(line), fields(pairs)];

@@ -75,10 +75,32 @@ export function renderVoteRefused(refusal: string): SlackMessage {
   return { text, blocks: [section(escapeText(text)), context('Approvers are listed in SLACK_APPROVERS; the requester may withdraw the request with the rejection reaction.')] };
 }
 
+/** Recorded approvals withdrawn because Slack no longer shows their reaction on the request. */
+function goneLines(gone: readonly string[]): Array<{ text: string; mrkdwn: string }> {
+  const why = 'their approval reaction is no longer on this request (Slack\'s reactions, read before counting the quorum)';
+  return gone.map((u) => ({ text: `Approval by ${u} withdrawn: ${why}`, mrkdwn: `:leftwards_arrow_with_hook: Approval by ${actorLabel(u)} withdrawn: ${why}` }));
+}
+
+function lines(parts: Array<{ text: string; mrkdwn: string }>): SlackMessage | null {
+  if (parts.length === 0) return null;
+  return { text: parts.map((p) => p.text).join('\n'), blocks: parts.map((p) => section(p.mrkdwn)) };
+}
+
 export function renderVoteFeedback(outcome: ReactionOutcome, user: string, needed: number): SlackMessage | null {
   switch (outcome.kind) {
-    case 'counted':
-      return { text: `Approval ${outcome.approvals} of ${needed}: ${user}`, blocks: [section(`:ballot_box_with_check: Approval ${outcome.approvals} of ${needed}: ${actorLabel(user)}`)] };
+    case 'counted': {
+      const gone = outcome.gone ?? [];
+      const count = gone.includes(user)
+        ? { text: `${outcome.approvals} of ${needed} approvals stand`, mrkdwn: `${outcome.approvals} of ${needed} approvals stand` }
+        : { text: `Approval ${outcome.approvals} of ${needed}: ${user}`, mrkdwn: `:ballot_box_with_check: Approval ${outcome.approvals} of ${needed}: ${actorLabel(user)}` };
+      return lines([...goneLines(gone), count]);
+    }
+    case 'quorum':
+      return lines(goneLines(outcome.gone ?? []));
+    case 'unconfirmed': {
+      const text = `Quorum not confirmed for request #${outcome.requestId}: Slack's reactions on it could not be read (${outcome.why}). Not approved: the request stays pending with ${outcome.approvals} of ${needed} recorded approvals, and the next approval reads the reactions again.`;
+      return { text, blocks: [section(`:warning: ${escapeText(text)}`)] };
+    }
     case 'withdrawn':
       return { text: `${user} withdrew their approval (${outcome.approvals} of ${needed} stand)`, blocks: [section(`:leftwards_arrow_with_hook: ${actorLabel(user)} withdrew their approval (${outcome.approvals} of ${needed} stand)`)] };
     case 'ignored':

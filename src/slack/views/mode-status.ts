@@ -3,6 +3,7 @@ import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
 import type { ModeStatusResult, OpenModeRequest } from '../../../commands/mode-status.js';
 import type { EngineHolderView } from '../../domain/engine-holder.js';
 import { engineLiveVerdict } from '../../domain/engine-live-readiness.js';
+import { engineProgressPhrase, holderWaitingWhy } from '../../domain/engine-waiting.js';
 import { unknownModePhrase, type EngineMode } from '../../domain/engine-mode.js';
 import type { ShellView } from '../../services/engine-lease/holder-view.js';
 import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
@@ -51,13 +52,18 @@ function modeLine(s: ModeStatus): string {
   return ':page_facing_up: *PAPER* — simulated fills on real prices';
 }
 
-/** The engine's holder: who runs it, armed or not, keys or not, and how fresh its heartbeat is. */
-export function engineLine(e: EngineHolderView): string {
+/**
+ * The engine's holder: who runs it, armed or not, keys or not, how fresh its heartbeat is, and — as the
+ * banner and `ctb mode status` say it — whether its engine waits (and why) or trades now.
+ */
+export function engineLine(s: ModeStatus): string {
+  const e = s.engine;
   if (e.state === 'none') return 'no engine running';
   const who = `\`${escapeText(`${e.host}:${e.pid}`)}\` (${escapeText(e.role ?? '?')}, feed ${escapeText(e.feed ?? '?')}) — ${e.armed ? '*armed*' : 'not armed'}, ${e.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`;
   const beat = e.heartbeatAt ? `${slackDate(new Date(e.heartbeatAt))} (${Math.round((e.heartbeatAgeMs ?? 0) / 1000)}s ago)` : '—';
   if (e.state === 'stale') return `:warning: *stale* since ${slackDate(new Date(e.staleSince!))} — ${who}, last heartbeat ${beat}`;
-  return `${who}, heartbeat ${beat}`;
+  const why = holderWaitingWhy(s);
+  return `${who}, heartbeat ${beat}${why === undefined ? '' : `; ${escapeText(engineProgressPhrase(why))}`}`;
 }
 
 function reconciliationLine(s: ModeStatus): string | null {
@@ -86,7 +92,7 @@ function statusFields(s: ModeStatus): Array<[string, string]> {
     ['Requested mode', s.requestedMode],
     ['Armed (IS_LIVE)', armedField(s)],
     ['Halted', haltLine(s)],
-    ['Engine', engineLine(s.engine)],
+    ['Engine', engineLine(s)],
     ['This process', shellLine(s.shell)],
   ];
   const rec = reconciliationLine(s);

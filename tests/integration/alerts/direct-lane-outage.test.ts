@@ -385,6 +385,21 @@ describe('a critical alert whose write stalls (the database neither answers nor 
     expect(posts().filter((c) => String(c.body.text).includes(UNREACHABLE))).toHaveLength(2); // the refused try, then the one that went
   });
 
+  it('tick after tick, probes of the database that hangs share one connection (the pool stays for the kill)', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const { sink } = await bot(clock, 'all', { KILL_DB_TIMEOUT: '300ms' });
+    bed.proxy.set('down');
+    await sink.raise({ source: 'kill', severity: 'critical', title: 'kill saved in DATA_DIR', fingerprint: 'kill' });
+    bed.proxy.set('stall');
+    for (let i = 0; i < 3; i += 1) {
+      clock.advance(10_000);
+      expect(await sink.flushBuffered()).toBe(1);
+    }
+    const end = Date.now() + 10_000;
+    while (bed.proxy.connections === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(bed.proxy.connections).toBe(1);
+  });
+
   it('goes out directly after KILL_DB_TIMEOUT; when the write goes through, that message becomes its alert', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const { sink, runtime } = await bot(clock, 'all', { KILL_DB_TIMEOUT: '300ms' });

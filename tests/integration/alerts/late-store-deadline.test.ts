@@ -10,6 +10,7 @@ import { createOutboxAlertSink, type OutboxAlertSink } from '../../../src/alerts
 import { ManualClock } from '../../../src/clock.js';
 import { alertDeliveries, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
 import { silentLogger } from '../../../src/logger.js';
+import { execute } from '../../../src/db/client.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { useAlertOutageBed } from '../../support/alert-outage-bed.js';
 import { ALERT_TABLES, alertConfig } from '../../support/alert-fixtures.js';
@@ -62,6 +63,47 @@ describe('storing an alert kept while the database was away', () => {
     expect(events[0]!.raiseKey).toMatch(/^[0-9a-f-]{36}$/);
     const groups = await database().db.select().from(alertGroups);
     expect(groups.map((g) => [g.fingerprint, g.count])).toEqual([['spread', 1]]);
+  });
+
+  it('stores given up at their deadline on a lock hold one connection between them: the pool answers others, each alert stored once', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(null, { KILL_DB_TIMEOUT: '300ms' });
+    const sink = createOutboxAlertSink({ db: bed.proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
+    bed.proxy.set('down');
+    for (let i = 1; i <= 6; i += 1) await sink.raise({ source: 'exchange', severity: 'warning', title: `spread ${i} is wide`, fingerprint: `spread-${i}` });
+    expect(sink.buffered).toBe(6);
+    bed.proxy.set('forward');
+
+    // The database answers, but every store waits on a lock: each tick's flush gives up at its deadline.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const holder = database().db.transaction(async (tx) => {
+      await tx.execute(sql`lock table alert_groups in exclusive mode`);
+      locked();
+      await released;
+    });
+    await isLocked;
+    try {
+      clock.advance(30_000);
+      for (let i = 0; i < 6; i += 1) expect((await timedFlush(sink)).left).toBe(6);
+      // More ticks than the pool has connections (4): the pool still answers the kill, the engine.
+      const answered = await Promise.race([execute(bed.proxied.db, sql`select 1 as one`).then(() => 'answered'), sleep(5_000).then(() => 'held')]);
+      expect(answered).toBe('answered');
+      const waiting = async () => Number((await execute<{ n: number }>(database().db, sql`select count(*)::int as n from pg_locks where not granted`))[0]?.n ?? 0);
+      await until(async () => (await waiting()) > 0);
+      expect(await waiting()).toBe(1);
+    } finally {
+      release();
+      await holder;
+    }
+    await until(async () => (await sink.flushBuffered()) === 0);
+    expect(sink.buffered).toBe(0);
+    const groups = await database().db.select().from(alertGroups).orderBy(alertGroups.id);
+    expect(groups.map((g) => [g.fingerprint, g.count])).toEqual([1, 2, 3, 4, 5, 6].map((i) => [`spread-${i}`, 1]));
+    const events = await database().db.select().from(alertEvents);
+    expect(new Set(events.map((e) => e.raiseKey)).size).toBe(6);
   });
 
   it('a first write that errored after the database committed it (the answer was lost) is not stored again', async () => {
@@ -308,5 +350,97 @@ describe('the page of an alert stored late', () => {
       expect(String(dm.body.text)).toContain('You are paged');
       expect(String(dm.body.text)).not.toContain('LATE');
     }
+  });
+});
+
+describe('a stalled critical whose late mark lands after escalation paged it', () => {
+  it('its pages say LATE once each: queued ones in their text, sent ones (or being sent) by a line under them', async () => {
+    const clock = new ManualClock('2026-01-05T12:00:00Z');
+    const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms', SLACK_APPROVERS: 'UAPPROVER1,UAPPROVER2,UAPPROVER3' });
+    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
+    const runtime = createAlertRuntime(ctx);
+    open.push({ ctx, runtime });
+    const sink = ctx.alerts as OutboxAlertSink;
+    // The direct message is held in Slack: the raise waits for it before marking its stored alert late.
+    let releaseDirect!: () => void;
+    const directHeld = new Promise<void>((r) => (releaseDirect = r));
+    let directCalled!: () => void;
+    const directSeen = new Promise<void>((r) => (directCalled = r));
+    let releaseThird!: () => void;
+    const thirdHeld = new Promise<void>((r) => (releaseThird = r));
+    let thirdCalled!: () => void;
+    const thirdSeen = new Promise<void>((r) => (thirdCalled = r));
+    let seq = 0;
+    const up = new Set(['UAPPROVER1']);
+    let holdThird = false;
+    let direct = true;
+    const pageTs = new Map<string, string>();
+    bed.slack.on('chat.postMessage', async (body) => {
+      const ts = `1700000100.${String((seq += 1)).padStart(6, '0')}`;
+      const ok = { body: { ok: true, channel: body.channel, ts } };
+      const to = String(body.channel);
+      if (to === 'C0ALERTS' && direct) {
+        direct = false;
+        directCalled();
+        await directHeld;
+        return ok;
+      }
+      if (to.startsWith('UAPPROVER') && !body.thread_ts && !up.has(to)) {
+        if (to !== 'UAPPROVER3' || !holdThird) return { body: { ok: false, error: 'internal_error' } };
+        thirdCalled();
+        await thirdHeld;
+      }
+      if (to.startsWith('UAPPROVER') && !body.thread_ts) pageTs.set(to, ts);
+      return ok;
+    });
+    const ticks = async (n: number) => {
+      for (let i = 0; i < n; i += 1) {
+        await runtime.delivery.tick();
+        await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+      }
+    };
+    await eventCount(); // the test's own connection is not bed.proxied
+    bed.proxy.set('stall');
+    const raising = sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
+    await directSeen;
+    clock.advance(60_000);
+    bed.proxy.set('forward');
+    await until(async () => (await eventCount()) > 0);
+
+    // Stored, not yet marked: escalation pages the approvers; the first takes its DM, the others fail for now.
+    expect(await runtime.escalation.tick()).toBe(1);
+    await ticks(3);
+    const dms = (user: string) => bed.slack.callsTo('chat.postMessage').filter((c) => c.body.channel === user && !c.body.thread_ts && !String(c.body.text).includes('could NOT'));
+    const first = dms('UAPPROVER1');
+    expect(first).toHaveLength(1);
+    expect(String(first[0]!.body.text)).not.toContain('LATE');
+    // The third's page is being handed to Slack when the mark lands.
+    holdThird = true;
+    await database().db.execute(sql`update alert_deliveries set next_attempt_at = now() where target = 'UAPPROVER3'`);
+    const sending = runtime.delivery.tick();
+    await thirdSeen;
+    releaseDirect();
+    await raising;
+    releaseThird();
+    await sending;
+
+    up.add('UAPPROVER2');
+    await database().db.execute(sql`update alert_deliveries set next_attempt_at = now() where status = 'pending'`);
+    await database().db.execute(sql`update alert_slack_pacing set next_at = 'epoch'`);
+    await ticks(4);
+    const late = 'LATE: raised at 2026-01-05 12:00:00 UTC by ';
+    const followUps = (user: string) => bed.slack.callsTo('chat.postMessage').filter((c) => c.body.channel === user && c.body.thread_ts);
+    // Sent before the mark: a line under it. Queued: its text says so, nothing under it. Being sent: a line under it.
+    for (const user of ['UAPPROVER1', 'UAPPROVER3']) {
+      const under = followUps(user);
+      expect(under).toHaveLength(1);
+      expect(under[0]!.body.thread_ts).toBe(pageTs.get(user));
+      expect(String(under[0]!.body.text)).toContain(late);
+      expect(String(under[0]!.body.text)).toContain('its write waited on the database; stored at 2026-01-05 12:01:00 UTC');
+    }
+    const second = dms('UAPPROVER2').filter((c) => !String(c.body.text).includes('internal_error'));
+    expect(second.length).toBeGreaterThan(0);
+    expect(String(second.at(-1)!.body.text)).toContain(late);
+    expect(followUps('UAPPROVER2')).toHaveLength(0);
   });
 });

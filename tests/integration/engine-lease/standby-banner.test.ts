@@ -14,6 +14,8 @@ import { healthFeature } from '../../../src/http/health.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { modeStatus } from '../../../src/services/mode/sign-off.js';
 import { renderStatus } from '../../../src/cli/commands/mode.js';
+import { modeStatusCommand } from '../../../commands/mode-status.js';
+import { renderModeStatus } from '../../../src/slack/views/mode-status.js';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { testConfig } from '../../../src/config/env.js';
 import { acquireLease } from '../../../src/db/queries/engine-lease.js';
@@ -119,12 +121,16 @@ describe('the start banner of a worker whose engine waits', () => {
       // Another process (`ctb mode status`) reads it from the lease row: the engine runs, and waits.
       const cliEngineLine = async () => renderStatus({ ok: true, ...(await modeStatus(bot!.ctx)) }).split('\n').find((l) => l.startsWith('engine: ')) ?? '';
       await until(async () => (await cliEngineLine()).includes("; engine waiting: the live approval's withdrawal"), 'ctb mode status to say the engine waits');
+      // Slack's /mode status says the same, from the same row.
+      const slackEngineField = async () => JSON.stringify(renderModeStatus(await modeStatusCommand.run({ ...bot!.ctx, actor: { id: 'cli:ops', source: 'cli' } }, {})).blocks).match(/\*Engine\*\\n([^"]*)/)?.[1] ?? '';
+      expect(await slackEngineField()).toContain("; engine waiting: the live approval's withdrawal");
 
       release();
       await lock;
       await until(() => lines.some((l) => l.msg.startsWith('engine trading now')), 'the line saying the engine trades');
       expect(await healthzEngine()).toMatchObject({ thisProcess: true, waiting: null });
       await until(async () => !(await cliEngineLine()).includes('engine waiting'), 'ctb mode status to stop saying the engine waits');
+      expect(await slackEngineField()).toMatch(/; engine trading now$/);
       expect((await getBotState(database.db)).mode).toBe('paper');
     } finally {
       release();

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createOutboxAlertSink } from '../../../src/alerts/sink.js';
 import { execute } from '../../../src/db/client.js';
@@ -14,6 +15,7 @@ import { alertEvents, incidents, killReplays } from '../../../src/db/schema/inde
 import { silentLogger } from '../../../src/logger.js';
 import { addPendingKill, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { ANNOUNCE_LEASE_MS } from '../../../src/services/kill/persist-kill.js';
+import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
 import { replayPendingKills, type ReplayDeps } from '../../../src/services/kill/replay-pending.js';
 import { ctbChildInShell } from '../../support/ctb-shell.js';
 import { killTestContext, recordingDatabase, useKillTestDb, whileTableLocked } from '../../support/kill-context.js';
@@ -31,7 +33,7 @@ async function waitingInKillWrite(): Promise<number> {
 describe('a saved kill replayed by two processes at once', () => {
   it('is written once and announced once: one alert, one kill_replays row naming the process that wrote it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ctb-raced-'));
-    addPendingKill(dataDir, {
+    await addPendingKill(dataDir, {
       killId: 'raced-kill', at: '2026-03-02T09:59:00.000Z', actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'raced replay', cancelReport: {},
     });
     const env = { DATABASE_URL: kill.db().url, DATA_DIR: dataDir, KILL_DB_TIMEOUT: '60s' };
@@ -101,7 +103,7 @@ const lateKill = { killId: 'late-kill', at: '2026-03-02T09:59:00.000Z', actor: '
 describe('a saved kill whose replay wrote it and then did not announce it', () => {
   it('its write committed after the replay gave up at its deadline: the next replay of the same process announces it, once', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ctb-late-'));
-    addPendingKill(dataDir, lateKill);
+    await addPendingKill(dataDir, lateKill);
     const { hung, patient } = await replayers(dataDir);
     await writtenAfterItsDeadline(hung);
 
@@ -111,7 +113,7 @@ describe('a saved kill whose replay wrote it and then did not announce it', () =
     expect(await kill.db().db.select().from(killReplays)).toEqual([
       expect.objectContaining({ killId: 'late-kill', replayedBy: `${hostname()}:${process.pid}`, announcedAt: expect.any(Date) })]);
     // Written and announced: a later replay of a copy of the entry says nothing more.
-    addPendingKill(dataDir, lateKill);
+    await addPendingKill(dataDir, lateKill);
     expect(await replayPendingKills(patient)).toMatchObject({ written: ['late-kill'], remaining: 0 });
     expect(await announcements()).toHaveLength(1);
     expect(readPendingKills(dataDir)).toEqual([]);
@@ -119,7 +121,7 @@ describe('a saved kill whose replay wrote it and then did not announce it', () =
 
   it('the process that wrote it died before announcing: another process leaves it to that one within the lease, then takes it over — two at once announce it once', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ctb-died-'));
-    addPendingKill(dataDir, lateKill);
+    await addPendingKill(dataDir, lateKill);
     const { hung } = await replayers(dataDir);
     await writtenAfterItsDeadline(hung);
     const env = { DATABASE_URL: kill.db().url, DATA_DIR: dataDir, KILL_DB_TIMEOUT: '60s' };
@@ -140,4 +142,44 @@ describe('a saved kill whose replay wrote it and then did not announce it', () =
     expect(row).toMatchObject({ killId: 'late-kill', announcedAt: expect.any(Date) });
     expect(row!.replayedBy).not.toBe(`${hostname()}:${process.pid}`);
   }, 240_000);
+});
+
+describe('a saved kill another process is announcing', () => {
+  it("the halt watcher leaves it alone until that process's lease can be over: no write, no log line at each poll; then takes it over, once", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'ctb-wait-'));
+    await addPendingKill(dataDir, lateKill);
+    // Another process wrote it a moment ago and is announcing it.
+    await kill.db().db.insert(killReplays).values({ killId: 'late-kill', replayedAt: sql`now()`, replayedBy: 'other-host:4242' });
+    const events: string[] = [];
+    const lines: Array<{ msg: string }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { msg: string }) });
+    const t = await killTestContext({ database: kill.track(recordingDatabase(kill.db().url, events, 200)), dataDir });
+    kill.track({ close: () => t.ctx.close() });
+    const alerts = createOutboxAlertSink({ db: t.ctx.db, clock: t.clock, logger: silentLogger(), config: t.ctx.config });
+    const watcher = await startHaltWatcher({ ...t.ctx, logger, alerts }, { timer: false });
+    kill.track({ close: () => watcher.stop() });
+    const waiting = () => lines.filter((l) => l.msg.includes('another process announces it'));
+    const replayWork = () => events.filter((e) => /kill_replays|incidents/.test(e));
+    expect(waiting()).toHaveLength(1);
+    expect(replayWork()).not.toEqual([]);
+
+    // The database would let it be taken over now (the claim is past the lease there), but this process
+    // found it claimed a moment ago: it cannot know the claim is over, and its polls do nothing about it.
+    await kill.db().db.update(killReplays).set({ replayedAt: sql`now() - ${ANNOUNCE_LEASE_MS + 60_000} * interval '1 millisecond'` });
+    events.length = 0;
+    for (let poll = 0; poll < 5; poll++) await watcher.check();
+    expect(replayWork()).toEqual([]);
+    expect(waiting()).toHaveLength(1);
+    expect(await announcements()).toEqual([]);
+    expect(readPendingKills(dataDir).map((k) => k.killId)).toEqual(['late-kill']);
+
+    // Its lease over on this process's clock: the next poll takes the announcement over, once.
+    t.clock.advance(ANNOUNCE_LEASE_MS + 1);
+    await watcher.check();
+    await watcher.check();
+    expect(await announcements()).toHaveLength(1);
+    expect(readPendingKills(dataDir)).toEqual([]);
+    const [row] = await kill.db().db.select().from(killReplays);
+    expect(row).toMatchObject({ killId: 'late-kill', replayedBy: `${hostname()}:${process.pid}`, announcedAt: expect.any(Date) });
+  }, 60_000);
 });

@@ -458,6 +458,43 @@ describe('two approvals at the same moment', () => {
   });
 });
 
+describe('the quorum read from Slack', () => {
+  it('does not count on another replica an approval whose removal never reached either, and goes live on the two on the message', async () => {
+    const { connectPostgres } = await import('../../../src/db/client.js');
+    const second = connectPostgres(database.url, { max: 5 });
+    const replica = await modeHarness({ database: second, slack, clock: h.clock, audit: h.audit });
+    try {
+      const request = await open(OPERATOR);
+      expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });
+      // B takes the approval back in Slack; the reaction_removed reaches neither replica.
+      slack.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name: h.ctx.config.APPROVAL_EMOJI, user: APPROVER_B, added: false });
+      expect(await replica.react(request, APPROVER_C)).toMatchObject({ kind: 'counted', approvals: 1, gone: [APPROVER_B] });
+      expect((await storedRequest(request.id)).status).toBe('requested');
+      expect((await getBotState(h.ctx.db)).mode).toBe('paper');
+
+      expect(await h.react(request, OPERATOR_APPROVER)).toMatchObject({ kind: 'quorum', switch: { switched: true }, gone: [] });
+      const [record] = await modeHistory(h.ctx, { limit: 1, id: request.id });
+      expect(record!.approvals.map((a) => [a.user, a.withdrawnAt === null])).toEqual([[APPROVER_B, false], [APPROVER_C, true], [OPERATOR_APPROVER, true]]);
+      expect(record!.outcome).toMatch(new RegExp(`approved by ${APPROVER_C} at .* and ${OPERATOR_APPROVER} at `));
+    } finally {
+      await replica.ctx.close();
+      await second.close();
+    }
+  });
+
+  it('reads Slack only for an approval that would complete the quorum, and does not go live on an answer it cannot read', async () => {
+    const request = await open(OPERATOR);
+    slack.on('reactions.get', () => ({ body: { ok: true, type: 'message', channel: request.slackChannel } }));
+    expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });
+    expect(slack.callsTo('reactions.get')).toEqual([]);
+    expect(await h.react(request, APPROVER_C)).toMatchObject({
+      kind: 'unconfirmed', approvals: 2, why: expect.stringContaining('without the message\'s reactions in the documented shape'),
+    });
+    expect((await storedRequest(request.id)).status).toBe('requested');
+    expect((await getBotState(h.ctx.db)).mode).toBe('paper');
+  });
+});
+
 describe('rolling back to paper', () => {
   it('switches to paper at once for one operator, records it, and withdraws an open request', async () => {
     const first = await open(OPERATOR);

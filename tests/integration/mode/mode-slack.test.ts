@@ -125,6 +125,10 @@ describe('the live switch in Slack', () => {
     expect(kraken.calls).toEqual([]);
     expect((await react(request, USERS.approver2)).status).toBe(200);
     await h.idle();
+    // The quorum was confirmed on the message itself: its reactions read once, when the second approval came.
+    expect(h.fake.callsTo('reactions.get').map((c) => c.body)).toEqual([
+      expect.objectContaining({ channel: request.slackChannel, timestamp: request.slackTs, full: 'true' }),
+    ]);
 
     const [closed] = await database.db.select().from(modeChangeRequests).where(eq(modeChangeRequests.id, request.id));
     expect({ status: closed!.status, outcome: closed!.outcome }).toMatchObject({ status: 'switched' });
@@ -348,4 +352,66 @@ describe('the live switch in Slack', () => {
     const [row] = await database.db.select().from(modeChangeRequests);
     expect(row).toMatchObject({ fromMode: 'live', toMode: 'paper', status: 'switched', requester: USERS.operator, reason: 'slippage' });
   });
+});
+
+describe('the quorum is what Slack shows on the request now', () => {
+  const threadTexts = (request: { slackTs: string | null }) =>
+    h.fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === request.slackTs).map((c) => String(c.body.text));
+  const trail = (id: number) => database.db.select().from(modeChangeEvents).where(eq(modeChangeEvents.requestId, id));
+
+  it('does not count an approval withdrawn in Slack whose reaction_removed never arrived, and goes live on the two that are there', async () => {
+    await start();
+    const request = (await requestLive())!;
+    await react(request, USERS.approver2);
+    await h.idle();
+    // approver2 takes the reaction back; the event never reaches the bot (turned away on every resend).
+    h.fake.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name: 'white_check_mark', user: USERS.approver2, added: false });
+    await react(request, USERS.approver1);
+    await h.idle();
+
+    expect(await status(request.id)).toBe('requested');
+    expect(await mode()).toBe('paper');
+    const [read] = h.fake.callsTo('reactions.get');
+    expect(read?.body).toMatchObject({ channel: request.slackChannel, timestamp: request.slackTs, full: 'true' });
+    const votes = await database.db.select().from(modeChangeVotes).where(eq(modeChangeVotes.requestId, request.id));
+    expect(votes.find((v) => v.slackUser === USERS.approver2)?.withdrawnAt).not.toBeNull();
+    expect(votes.find((v) => v.slackUser === USERS.approver1)?.withdrawnAt).toBeNull();
+    expect((await trail(request.id)).filter((e) => e.kind === 'vote_withdrawn').map((e) => ({ actor: e.actor, seenBy: e.details.seenBy })))
+      .toEqual([{ actor: USERS.approver2, seenBy: 'reactions.get' }]);
+    expect(threadTexts(request)).toContain(`[PAPER] Approval by ${USERS.approver2} withdrawn: their approval reaction is no longer on this request (Slack's reactions, read before counting the quorum)\nApproval 1 of 2: ${USERS.approver1}`);
+
+    // Its late removal changes nothing more; a third approver completes the quorum with the two on the message.
+    await react(request, USERS.approver2, { removed: true });
+    await react(request, APPROVER_3);
+    await h.idle();
+    expect(await status(request.id)).toBe('switched');
+    expect(await mode()).toBe('live');
+    const approved = (await trail(request.id)).find((e) => e.kind === 'approved');
+    expect(approved?.details).toEqual({ approvers: [USERS.approver1, APPROVER_3], seenBy: 'reactions.get' });
+  }, 60_000);
+
+  it('keeps the request pending, and says why in its thread, when Slack\'s reactions cannot be read', async () => {
+    await start();
+    h.fake.on('reactions.get', () => ({ body: { ok: false, error: 'missing_scope', needed: 'reactions:read', provided: 'commands,chat:write' } }));
+    const request = (await requestLive())!;
+    await react(request, USERS.approver1);
+    await h.idle();
+    expect(h.fake.callsTo('reactions.get'), 'one approval makes no quorum: nothing to confirm').toEqual([]);
+    await react(request, USERS.approver2);
+    await h.idle();
+
+    expect(await status(request.id)).toBe('requested');
+    expect(await mode()).toBe('paper');
+    const said = threadTexts(request).find((t) => t.startsWith('[PAPER] Quorum not confirmed'));
+    expect(said).toMatch(/could not be read \(reactions\.get failed: missing_scope — the bot token lacks reactions:read.*\)\. Not approved: the request stays pending with 2 of 2 recorded approvals/);
+    expect((await trail(request.id)).filter((e) => e.kind === 'quorum_unconfirmed')).toHaveLength(1);
+    expect((await trail(request.id)).some((e) => e.kind === 'approved')).toBe(false);
+
+    // Readable again: the next approval reads the reactions and the quorum completes.
+    h.fake.on('reactions.get', h.fake.reactions.responder);
+    await react(request, APPROVER_3);
+    await h.idle();
+    expect(await status(request.id)).toBe('switched');
+    expect(await mode()).toBe('live');
+  }, 60_000);
 });

@@ -55,6 +55,22 @@ describe('the Slack stand-in\'s Web API', () => {
     ]);
   });
 
+  it('reactions.get answers the reactions people put on a message, in Slack\'s shape, and message_not_found for none', async () => {
+    const posted = await web.chat.postMessage({ channel: 'C0REACT', text: 'Request #2 to switch to LIVE trading' });
+    const put = (user: string) => fetch(`${standIn.url}/_standin/reactions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'C0REACT', ts: posted.ts, name: 'white_check_mark', user }),
+    });
+    expect((await web.reactions.get({ channel: 'C0REACT', timestamp: posted.ts!, full: true })).message).not.toHaveProperty('reactions');
+    expect((await put('U0APPRA')).status).toBe(200);
+    expect((await put('U0APPRB')).status).toBe(200);
+    expect((await put('U0APPRA')).status).toBe(200);
+    expect((await web.reactions.get({ channel: 'C0REACT', timestamp: posted.ts!, full: true })).message?.reactions)
+      .toEqual([{ name: 'white_check_mark', users: ['U0APPRA', 'U0APPRB'], count: 2 }]);
+    await expect(web.reactions.get({ channel: 'C0REACT', timestamp: '1.000001' })).rejects.toMatchObject({ data: { error: 'message_not_found' } });
+    const stray = await fetch(`${standIn.url}/_standin/reactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'C0REACT', ts: '1.000001', name: 'x', user: 'U0APPRA' }) });
+    expect(stray.status).toBe(404);
+  });
+
   it('users.info answers a member as a person and the bot as a bot; views.publish and files.uploadV2 complete', async () => {
     expect((await web.users.info({ user: 'U0APPR' })).user).toMatchObject({ id: 'U0APPR', is_bot: false, deleted: false });
     expect((await web.users.info({ user: 'U0STANDBOT' })).user).toMatchObject({ id: 'U0STANDBOT', is_bot: true });

@@ -1,7 +1,9 @@
 // The queue behind acked Slack requests: starts work after the current I/O phase, a few at a time,
 // in arrival order; a slow item gives its slot back after its lease; a failing item reaches onError
-// and does not stop the queue.
+// and does not stop the queue; an item older than its staleness allows when its turn comes is dropped,
+// on the queue's clock, and the work is given its age to ask again.
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
 import { AckedWork } from '../../../src/slack/acked-work.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -82,5 +84,56 @@ describe('AckedWork', () => {
     await until(() => q.pending === 2, 'the first item to finish');
     expect(q.full).toBe(false);
     gates[1]!.resolve(); gates[2]!.resolve();
+  });
+
+  it('drops an item older than its staleness allows when its turn comes — no slot taken — and starts the rest, however old', async () => {
+    const clock = new ManualClock();
+    const events: string[] = [];
+    const first = deferred();
+    const q = new AckedWork({ concurrency: 1, leaseMs: 600_000, limit: 1_000, onError: () => {}, clock });
+    q.run(async () => { events.push('first'); await first.promise; });
+    q.run(async () => { events.push('stale ran'); }, { afterMs: 60_000, drop: (age) => { events.push(`dropped at ${age}`); } });
+    q.run(async () => { events.push('fresh enough'); }, { afterMs: 120_000, drop: () => { events.push('fresh enough dropped'); } });
+    q.run(async () => { events.push('never stale'); });
+    await tick();
+    expect(events).toEqual(['first']);
+    clock.advance(60_001);
+    first.resolve();
+    await until(() => events.includes('never stale'), 'the items behind the dropped one');
+    expect(events).toEqual(['first', 'dropped at 60001', 'fresh enough', 'never stale']);
+    expect(q.pending).toBe(0);
+  });
+
+  it('keeps an item exactly as old as its staleness allows, and gives the work its age on the queue clock', async () => {
+    const clock = new ManualClock();
+    const ages: number[] = [];
+    const first = deferred();
+    const q = new AckedWork({ concurrency: 1, leaseMs: 600_000, limit: 1_000, onError: () => {}, clock });
+    q.run(() => first.promise);
+    const later = deferred();
+    q.run(async (age) => { ages.push(age()); await later.promise; ages.push(age()); }, { afterMs: 1_000, drop: () => { ages.push(-1); } });
+    clock.advance(1_000);
+    first.resolve();
+    await until(() => ages.length === 1, 'the item to start');
+    clock.advance(5_000);
+    later.resolve();
+    await until(() => ages.length === 2, 'the item to ask its age again');
+    expect(ages).toEqual([1_000, 6_000]);
+  });
+
+  it('reports a drop that fails to onError, and goes on', async () => {
+    const clock = new ManualClock();
+    const errors: unknown[] = [];
+    const done: string[] = [];
+    const first = deferred();
+    const q = new AckedWork({ concurrency: 1, leaseMs: 600_000, limit: 1_000, onError: (e) => errors.push(e), clock });
+    q.run(() => first.promise);
+    q.run(async () => {}, { afterMs: 0, drop: () => { throw new Error('no tell'); } });
+    q.run(async () => {}, { afterMs: 0, drop: async () => { throw new Error('no tell either'); } });
+    q.run(async () => { done.push('after'); });
+    clock.advance(1);
+    first.resolve();
+    await until(() => done.length > 0 && errors.length === 2, 'the item after the failing drops');
+    expect((errors as Error[]).map((e) => e.message)).toEqual(['no tell', 'no tell either']);
   });
 });

@@ -54,7 +54,7 @@ describe('App Home view', () => {
       ':page_facing_up: *PAPER* — simulated fills',
       'crypto-trading-bot',
       ':page_facing_up: *PAPER* — simulated fills on real prices',
-      `*Mode*\npaper | *Halted*\nno | *Armed (IS_LIVE)*\nno | *Requested mode*\npaper | *Engine*\n\`bot-1:4242\` (all, feed kraken) — not armed, no Kraken keys, heartbeat ${date('2026-01-05T11:59:57.000Z')} (3s ago) | *Trading state*\n:large_green_circle: *active* — entries and exits`,
+      `*Mode*\npaper | *Halted*\nno | *Armed (IS_LIVE)*\nno | *Requested mode*\npaper | *Engine*\n\`bot-1:4242\` (all, feed kraken) — not armed, no Kraken keys, heartbeat ${date('2026-01-05T11:59:57.000Z')} (3s ago); engine trading now | *Trading state*\n:large_green_circle: *active* — entries and exits`,
       'divider',
       `*Equity and today's PnL* (since ${date('2026-01-05T00:00:00.000Z')})`,
       `*Paper*\nEquity 10,012.50 (at ${date('2026-01-05T11:45:00.000Z')})\nToday +12.50 realised, 3 closed (2W/1L), fees 0.50\n2 open, unrealised -1.25 | *Live*\nEquity — (no snapshot yet)\nToday 0.00 realised, 0 closed, fees 0.00\nno open positions`,

@@ -87,6 +87,25 @@ describe('mode and go-live status views', () => {
     expect(m.text).toBe('Mode: live, requested live, armed');
   });
 
+  it("says the running engine waits, and why, as `ctb mode status` and the banner do — then that it trades now", () => {
+    const engineField = (over: Partial<GoLiveStatusResult & ModeStatusResult>) => {
+      const field = (m: { blocks: unknown[] }) => JSON.stringify(m.blocks).match(/\*Engine\*\\n([^"]*)/)?.[1];
+      const mode = field(renderModeStatus(status(over)));
+      expect(field(renderGoLiveStatus(status(over)))).toBe(mode);
+      return mode;
+    };
+    // The step the holder wrote in its lease row, escaped.
+    expect(engineField({ engine: { ...runningEngine, waiting: 'warming up (the <account> & prices)' } }))
+      .toMatch(/ \(3s ago\); engine waiting: warming up \(the &lt;account&gt; &amp; prices\)$/);
+    // No step left: a halt is why it places no order, then live blocked by reconciliation, else it trades.
+    expect(engineField({ halted: true, haltedReason: 'kill: drill' })).toMatch(/; engine waiting: halted \(kill: drill\): no orders until `ctb resume`$/);
+    expect(engineField({ mode: 'live', requestedMode: 'live', armed: true, engine: { ...runningEngine, armed: true }, reconciliation: { ...status().reconciliation, blocked: true } }))
+      .toMatch(/; engine waiting: live trading waits for reconciliation with Kraken \(blocked\)$/);
+    expect(engineField({})).toMatch(/ \(3s ago\); engine trading now$/);
+    // A stale holder's engine neither waits nor trades: nothing said of its progress.
+    expect(engineField({ engine: { ...runningEngine, state: 'stale', heartbeatAgeMs: 60_000, staleSince: '2026-01-05T12:00:12.000Z', waiting: null } })).not.toMatch(/engine (waiting|trading)/);
+  });
+
   it('says when no engine runs, and when the running one went stale (since when)', () => {
     const none = renderModeStatus(status({ requestedMode: 'live', engine: { ...runningEngine, state: 'none', host: null, pid: null, heartbeatAt: null, heartbeatAgeMs: null } }));
     expect(none.text).toBe('Mode: paper, requested live, no engine running');

@@ -10,6 +10,7 @@
 // so no order of this process is in flight while Kraken and the ledger are compared.
 import type { Config } from '../../../config/env.js';
 import type { Database } from '../../../db/client.js';
+import { liveReconciliationWhy } from '../../../domain/engine-waiting.js';
 import type { JobRegistry } from '../../../jobs/registry.js';
 import { withOrderLock } from '../../../engine/order-lock.js';
 import type { Mode } from '../../bot-state.js';
@@ -140,7 +141,7 @@ export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts
     blockReason(mode) {
       // Live (which needs this process armed) waits for a pass, also in the second before a tick notices a switch to live.
       if (mode !== 'live' || status === 'passed') return null;
-      return `live trading waits for reconciliation with Kraken (${status === 'not_needed' ? 'pending' : status})`;
+      return liveReconciliationWhy(status === 'not_needed' ? 'pending' : status);
     },
     async begin(takenOverFrom) {
       if (armed && takenOverFrom) {

@@ -1,0 +1,51 @@
+// Owns the one wording of whether an engine trades yet, for every view that must not say "trading" of
+// an engine that waits: "engine waiting: <why>" until its loop's first pass, then "engine trading now".
+// The why comes in a fixed order — the step the engine waits in, then a halt, then its gate (live waits
+// for reconciliation with Kraken). The start banner and /healthz take this process's own engine's
+// (services/engine-lease/engine-progress.ts); `ctb mode status`, Slack's /mode and /golive status and
+// App Home take the step the holder wrote in its lease row (migration 0040), read with bot_state.
+
+export const ENGINE_TRADING_NOW = 'engine trading now';
+
+/** "engine waiting: <why>". */
+export function engineWaitingPhrase(why: string): string {
+  return `engine waiting: ${why}`;
+}
+
+/** What a running engine does: waiting and why, or trading now (why null). */
+export function engineProgressPhrase(why: string | null): string {
+  return why === null ? ENGINE_TRADING_NOW : engineWaitingPhrase(why);
+}
+
+/** A halted engine's why: it places no order until an operator resumes it. */
+export function haltedWhy(haltedReason: string | null): string {
+  return `halted${haltedReason ? ` (${haltedReason.slice(0, 80)})` : ''}: no orders until \`ctb resume\``;
+}
+
+/** The engine's gate while live waits for a passing reconciliation with Kraken (`status`: where it stands). */
+export function liveReconciliationWhy(status: string): string {
+  return `live trading waits for reconciliation with Kraken (${status})`;
+}
+
+export interface HolderWaitingFacts {
+  /** The lease holder (domain/engine-holder.ts): running, stale or none, and the step its row names. */
+  engine: { state: 'running' | 'stale' | 'none'; waiting: string | null };
+  /** The engine's mode (domain/engine-mode.ts): live only when the running holder is armed, the database live, nothing halting it. */
+  mode: string;
+  halted: boolean;
+  haltedReason: string | null;
+  reconciliation: { blocked: boolean };
+}
+
+/**
+ * Why the lease holder's engine does not trade now, as another process can tell it: the step its lease
+ * row names, then a halt, then live blocked by reconciliation; null when it trades. Undefined when no
+ * engine runs (none, or a stale lease): nothing to say of an engine's progress.
+ */
+export function holderWaitingWhy(f: HolderWaitingFacts): string | null | undefined {
+  if (f.engine.state !== 'running') return undefined;
+  if (f.engine.waiting) return f.engine.waiting;
+  if (f.halted) return haltedWhy(f.haltedReason);
+  if (f.mode === 'live' && f.reconciliation.blocked) return liveReconciliationWhy('blocked');
+  return null;
+}

@@ -1,0 +1,82 @@
+// Owns confirming a quorum against Slack before it is acted on. The recorded votes are the reaction
+// events this bot happened to process; an event can be lost (a vote turned away by a full ack queue
+// on every resend, a Socket Mode reconnect), so a withdrawn approval whose reaction_removed never
+// arrived would still count. Before a request moves to `approved`, the request message's reactions
+// are read from Slack (ports.reactions, outside any transaction: a slow Slack holds no lock), and the
+// approvals that count are the recorded, standing, eligible ones whose approval reaction is on the
+// message now. A recorded approval whose reaction is gone is withdrawn in the record. When Slack
+// cannot be read the quorum is not complete: the request stays `requested`, and the next approval
+// reads again. Never live on unread state.
+import type { LiveSwitchDeps } from './execute-switch.js';
+import type { LiveSwitchPorts, ReactionsRead } from './ports.js';
+import { liveApprovers } from './live-approvers.js';
+import { APPROVALS_NEEDED, normaliseEmoji } from './records.js';
+import { databaseNow } from '../../db/queries/database-clock.js';
+import { appendEvent, lockRequest, standingApprovals, transition, withdrawVoteUnseen } from '../../db/queries/mode-change.js';
+
+export type QuorumCheck =
+  /** The request moved to `approved`: these approvals, each seen on the message, make the quorum. */
+  | { kind: 'approved'; requestId: number; approvers: string[]; gone: string[] }
+  /** Fewer than the quorum stand once Slack was read; `gone` were recorded but their reaction is not on the message. */
+  | { kind: 'counted'; requestId: number; approvals: number; gone: string[] }
+  /** Slack could not be read: the quorum is not complete, the request stays pending. */
+  | { kind: 'unconfirmed'; requestId: number; approvals: number; why: string };
+
+/** Who has the approval emoji on the message now, by Slack's answer (any skin tone). */
+function approvingUsers(read: Extract<ReactionsRead, { kind: 'read' }>, approvalEmoji: string): Set<string> {
+  const emoji = normaliseEmoji(approvalEmoji);
+  return new Set(read.reactions.filter((r) => normaliseEmoji(r.name) === emoji).flatMap((r) => r.users));
+}
+
+/**
+ * Reads the request message's reactions and decides, in one transaction on the locked request, whether
+ * the approvals recorded there still make a quorum. `trigger` is the reaction that led here (trail only).
+ */
+export async function confirmQuorum(
+  ctx: LiveSwitchDeps,
+  ports: LiveSwitchPorts,
+  input: { requestId: number; channel: string; ts: string; trigger: Record<string, unknown> },
+): Promise<QuorumCheck> {
+  const read = await ports.reactions.read({ channel: input.channel, ts: input.ts });
+  return ctx.db.transaction(async (tx): Promise<QuorumCheck> => {
+    const request = await lockRequest(tx, { id: input.requestId });
+    const eligible = (await liveApprovers(tx, ctx.config)).approvers;
+    const recorded = request ? await standingApprovals(tx, request, eligible) : [];
+    // Another reaction (here or on another replica) decided first, or time closed the request:
+    // nothing to confirm, and nothing is withdrawn on a request no longer waiting.
+    if (!request || request.status !== 'requested') return { kind: 'counted', requestId: input.requestId, approvals: recorded.length, gone: [] };
+    const now = await databaseNow(tx);
+
+    if (read.kind === 'unread') {
+      ctx.logger.warn({ requestId: request.id, why: read.why }, 'quorum not confirmed: the request message\'s reactions could not be read');
+      await appendEvent(tx, {
+        requestId: request.id, at: now, kind: 'quorum_unconfirmed', actor: 'system:quorum',
+        details: { why: read.why, recordedApprovals: recorded.map((v) => v.slackUser), trigger: input.trigger },
+      });
+      return { kind: 'unconfirmed', requestId: request.id, approvals: recorded.length, why: read.why };
+    }
+
+    const onMessage = approvingUsers(read, ctx.config.APPROVAL_EMOJI);
+    const standing = recorded.filter((v) => onMessage.has(v.slackUser));
+    const gone = recorded.filter((v) => !onMessage.has(v.slackUser));
+    for (const [i, vote] of gone.entries()) {
+      await withdrawVoteUnseen(tx, { id: vote.id, at: now });
+      await appendEvent(tx, {
+        requestId: request.id, at: now, kind: 'vote_withdrawn', actor: vote.slackUser,
+        details: {
+          user: vote.slackUser, emoji: normaliseEmoji(ctx.config.APPROVAL_EMOJI), added: false, seenBy: 'reactions.get',
+          reason: 'the approval reaction is no longer on the request message (its removal event never reached the bot)',
+          approvals: recorded.length - i - 1,
+        },
+      });
+    }
+    const goneUsers = gone.map((v) => v.slackUser);
+    if (standing.length < APPROVALS_NEEDED) return { kind: 'counted', requestId: request.id, approvals: standing.length, gone: goneUsers };
+
+    const approved = await transition(tx, request.id, ['requested'], 'approved', { approvedAt: now });
+    if (!approved) return { kind: 'counted', requestId: request.id, approvals: standing.length, gone: goneUsers };
+    const approvers = standing.map((v) => v.slackUser);
+    await appendEvent(tx, { requestId: request.id, at: now, kind: 'approved', actor: String(input.trigger.user ?? 'system:quorum'), details: { approvers, seenBy: 'reactions.get' } });
+    return { kind: 'approved', requestId: request.id, approvers, gone: goneUsers };
+  });
+}

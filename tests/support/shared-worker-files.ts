@@ -361,6 +361,12 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/badge-shared-read.test.ts',
   'tests/integration/kill/kill-lease-read-once.test.ts',
   'tests/integration/kill/never-live-fence-unread.test.ts',
+  // Files that replaced a module (vi.mock) to watch a call, now handed a seam instead: cli-command-names
+  // gives each `ctb` run a command runner of its own (CliIo.commandRunner: no database opened);
+  // order-booked-before-accepted gives its context an ear on the order lock (OrderLockDeps.orderLockAsked),
+  // restores its spies, and leaves the lock free (every holder ends within its test).
+  'tests/integration/cli-command-names.test.ts',
+  'tests/integration/order-booked-before-accepted.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

@@ -16,6 +16,19 @@ export interface CliIo {
    * and options)": set by runCli from the words typed, printed after a usage error a command raised.
    */
   usageHint?: string;
+  /**
+   * Stands in for opening the database and running an operator command (with-context.ts): unset, the
+   * CLI runs them. A test sets it to see which command a subcommand hands over, with no database.
+   */
+  commandRunner?: CliCommandRunner;
+}
+
+/** What runs a subcommand's operator command in place of with-context.ts (CliIo.commandRunner). */
+export interface CliCommandRunner {
+  /** In place of runCliCommand: the operator command a subcommand parsed, and its arguments; the exit code. */
+  run(command: { name: string }, args: unknown): Promise<number>;
+  /** In place of withCliContext, for a subcommand that opens the context itself (stats, reconcile, self-heal): the exit code. */
+  openContext(): Promise<number>;
 }
 
 export function processIo(): CliIo {

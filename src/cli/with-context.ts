@@ -131,6 +131,7 @@ export async function withCliContext<T>(
   io: CliIo, fn: (ctx: OwnedContext, config: Config) => Promise<T>, json = false, precheck?: () => Promise<void>,
   withoutDatabase?: (config: Config) => unknown,
 ): Promise<T | number> {
+  if (io.commandRunner) return io.commandRunner.openContext();
   const config = loadCliConfig(io, json);
   if (typeof config === 'number') return config;
   let ctx: OwnedContext | undefined;
@@ -188,6 +189,7 @@ export async function runCliCommand<S extends z.ZodType, R extends CommandResult
   args: unknown,
   opts: CliRunOptions<R>,
 ): Promise<number> {
+  if (io.commandRunner) return io.commandRunner.run(command, args);
   const outcome = await withCliContext(io, async (ctx, config) => {
     try {
       const { runCommand } = await import('../../commands/run-command.js');

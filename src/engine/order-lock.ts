@@ -19,12 +19,23 @@ function withMutex<T>(fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/** What the order lock is given: the database (its advisory lock), and who hears of each wait for it. */
+export interface OrderLockDeps {
+  database: Database;
+  /**
+   * Told each time withOrderLock is asked for, before it waits: a test sees a waiter the moment it
+   * asks, where one behind a holder that does not let go would wait unseen. Unset in the app.
+   */
+  orderLockAsked?: () => void;
+}
+
 /**
  * Runs `fn` holding the order lock. Not re-entrant: don't call it from inside itself.
  * `crossProcess: false` skips the advisory lock: the engine's paper orders, which touch no real
  * exchange, take only the in-process mutex (halted is still re-read inside it before every order).
  */
-export function withOrderLock<T>(ctx: { database: Database }, fn: () => Promise<T>, opts: { crossProcess?: boolean } = {}): Promise<T> {
+export function withOrderLock<T>(ctx: OrderLockDeps, fn: () => Promise<T>, opts: { crossProcess?: boolean } = {}): Promise<T> {
+  ctx.orderLockAsked?.();
   return withMutex(async () => {
     const held = opts.crossProcess === false ? null : await takeAdvisoryLock(ctx.database, ADVISORY_LOCKS.orders, { wait: true });
     try {

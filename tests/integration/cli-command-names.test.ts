@@ -1,29 +1,14 @@
 // A command's name is what its errors call it ("Bad arguments for incident done") and what the trail
 // records: for every `ctb` subcommand it must be the words typed, never an internal spelling such as
-// `incident-done`. Each subcommand is run with its operator command intercepted, and the name of the
-// command it hands over is compared with the words that reached it.
+// `incident-done`. Each subcommand is run with a command runner of the test's own (CliIo.commandRunner:
+// no database), and the name of the command it hands over is compared with the words that reached it.
 import type { Command as Commander } from 'commander';
 import { Command } from 'commander';
-import { describe, expect, it, vi } from 'vitest';
-import type { Command as OperatorCommand } from '../../commands/define.js';
+import { describe, expect, it } from 'vitest';
 import { cliCommands } from '../../src/cli/commands/index.js';
 import { runCli } from '../../src/cli/program.js';
+import type { CliCommandRunner } from '../../src/cli/io.js';
 import { recordingIo } from '../support/cli-io.js';
-
-const handed: { name: string | null } = { name: null };
-
-vi.mock('../../src/cli/with-context.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/cli/with-context.js')>();
-  return {
-    ...original,
-    runCliCommand: async (_io: unknown, command: OperatorCommand) => {
-      handed.name = command.name;
-      return 0;
-    },
-    // Subcommands that open the context themselves (stats, reconcile, self-heal) run nothing here.
-    withCliContext: async () => 0,
-  };
-});
 
 /** Subcommands that run no operator command (`runbook docs` writes docs/), or act before they would (the kill cancels at once). */
 const RUN_NO_OPERATOR_COMMAND = new Set(['start', 'migrate', 'simulate-kraken', 'simulate-slack', 'completion', 'version', 'kill', 'runbook docs']);
@@ -61,8 +46,10 @@ describe('operator command names', () => {
       const typed = leaf.path.join(' ');
       if (RUN_NO_OPERATOR_COMMAND.has(leaf.path[0]!) || RUN_NO_OPERATOR_COMMAND.has(typed)) continue;
       const operands = OPERANDS[typed] ?? leaf.command.registeredArguments.filter((a) => a.required).map(() => '1');
-      handed.name = null;
-      await runCli([...leaf.path, ...operands], recordingIo({}));
+      const handed: { name: string | null } = { name: null };
+      // Subcommands that open the context themselves (stats, reconcile, self-heal) run nothing here.
+      const commandRunner: CliCommandRunner = { run: async (command) => { handed.name = command.name; return 0; }, openContext: async () => 0 };
+      await runCli([...leaf.path, ...operands], { ...recordingIo({}), commandRunner });
       if (handed.name === null) continue;
       checked.push(typed);
       if (handed.name !== (SHORTER[typed] ?? typed)) wrong.push(`ctb ${typed} runs "${handed.name}"`);

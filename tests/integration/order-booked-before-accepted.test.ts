@@ -14,7 +14,7 @@
 // heartbeat — an engine stuck holding the lock is reported stale. The watchdog's next pass resyncs
 // even though its probe answers at once; `ctb self-heal`, which has no next pass, says to run it again.
 import { eq, sql } from 'drizzle-orm';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../src/db/advisory-lock.js';
 import { botState, orderIntents, trades } from '../../src/db/schema/index.js';
 import { AppError } from '../../src/errors.js';
@@ -23,7 +23,7 @@ import type { Exchange } from '../../src/exchange/types.js';
 import { flattenPositions } from '../../src/engine/flatten.js';
 import { writeIntent } from '../../src/engine/ledger/intents.js';
 import { executeOrder, recordOrder, type OrderPathDeps } from '../../src/engine/order-executor.js';
-import { withOrderLock } from '../../src/engine/order-lock.js';
+import { withOrderLock, type OrderLockDeps } from '../../src/engine/order-lock.js';
 import { Portfolio } from '../../src/engine/portfolio.js';
 import { NOT_FOUND_GRACE_MS, resolveIntents } from '../../src/engine/recovery.js';
 import { dec } from '../../src/money.js';
@@ -32,8 +32,8 @@ import { startWatchdog } from '../../src/services/self-heal/watchdog.js';
 import type { EngineTestContext } from '../support/engine.js';
 import { ageIntentStates, liveContext, useLiveKraken } from '../support/live-engine.js';
 
-/** Everyone who asks for the order lock, in order: a waiter is seen the moment it asks. */
-const lockAsks = vi.hoisted(() => {
+/** Everyone who asks for the order lock (OrderLockDeps.orderLockAsked), in order: a waiter is seen the moment it asks. */
+function lockAsks() {
   const waiters: Array<{ count: number; done: () => void }> = [];
   let count = 0;
   return {
@@ -52,21 +52,13 @@ const lockAsks = vi.hoisted(() => {
       return count;
     },
   };
-});
-
-vi.mock('../../src/engine/order-lock.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/engine/order-lock.js')>();
-  return {
-    ...real,
-    withOrderLock: (...args: Parameters<typeof real.withOrderLock>) => {
-      lockAsks.ask();
-      return real.withOrderLock(...args);
-    },
-  };
-});
+}
 
 // A PostgreSQL database and a live Kraken simulator for this file.
 const bed = useLiveKraken();
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 /** BTC priced at 60,000 a minute ago, and the engine's book: 10,000 of cash. */
 function bookAt60k(t: Awaited<ReturnType<typeof liveContext>>): Portfolio {
@@ -98,15 +90,18 @@ describe('self-heal while the executor places a live order', () => {
     const t = await liveContext(bed.database, bed.kraken);
     try {
       const portfolio = bookAt60k(t);
+      const asks = lockAsks();
+      // The executor and self-heal share one context, which tells of every wait for the order lock.
+      const ctx: typeof t.ctx & OrderLockDeps = { ...t.ctx, orderLockAsked: () => asks.ask() };
       let heal: Promise<SelfHealResult> | undefined;
-      const exchange = onAcceptance(t.ctx.exchanges.forMode('live'), async () => {
-        const asked = lockAsks.count;
-        heal = selfHeal(t.ctx, { attempts: 1, alwaysResync: true, reconcile: async () => ({ ok: true, summaryLine: 'reconciled (test)', reportFile: null }) });
+      const exchange = onAcceptance(ctx.exchanges.forMode('live'), async () => {
+        const asked = asks.count;
+        heal = selfHeal(ctx, { attempts: 1, alwaysResync: true, reconcile: async () => ({ ok: true, summaryLine: 'reconciled (test)', reportFile: null }) });
         // Self-heal is done at once (the lock is the executor's), or asks for the lock and waits behind it.
-        await Promise.race([heal, lockAsks.reached(asked + 1)]);
+        await Promise.race([heal, asks.reached(asked + 1)]);
       });
 
-      const outcome = await executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
+      const outcome = await executeOrder({ ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
         purpose: 'entry', strategy: 'self-heal-race', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
       });
       const result = await heal!;

@@ -22,6 +22,7 @@ export const CHILD_ENTRIES = {
   'log-writer-child': 'tests/support/log-writer-child.ts',
   'alert-worker-child': 'tests/support/alert-worker-child.ts',
   'pager-child': 'tests/support/pager-child.ts',
+  'pending-kill-child': 'tests/support/pending-kill-child.ts',
 } as const;
 
 export const CHILDREN_KEY = 'ctbTestChildren';

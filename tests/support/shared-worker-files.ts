@@ -120,6 +120,7 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/kill/kill-slack.test.ts',
   'tests/integration/kill/kill.test.ts',
   'tests/integration/kill/nul-text.test.ts',
+  'tests/integration/kill/pending-kill-race.test.ts',
   'tests/integration/kill/self-heal.test.ts',
   'tests/integration/kraken/direct-cancel-all.test.ts',
   'tests/integration/kraken/fake-kraken.test.ts',
@@ -360,6 +361,12 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/badge-shared-read.test.ts',
   'tests/integration/kill/kill-lease-read-once.test.ts',
   'tests/integration/kill/never-live-fence-unread.test.ts',
+  // Files that replaced a module (vi.mock) to watch a call, now handed a seam instead: cli-command-names
+  // gives each `ctb` run a command runner of its own (CliIo.commandRunner: no database opened);
+  // order-booked-before-accepted gives its context an ear on the order lock (OrderLockDeps.orderLockAsked),
+  // restores its spies, and leaves the lock free (every holder ends within its test).
+  'tests/integration/cli-command-names.test.ts',
+  'tests/integration/order-booked-before-accepted.test.ts',
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

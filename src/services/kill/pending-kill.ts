@@ -3,14 +3,17 @@
 // once the database holds the halt; a kill the database could not take stays, so the halt is
 // written when the database returns (replayed at start, by the halt watcher and by the watchdog),
 // and a restart in between starts halted. Written atomically (temp file, fsync, rename, directory
-// fsync). An entry whose kill is still running in a live process names that process (`owner`):
-// others latch the halt it stands for but leave writing it to that process.
+// fsync), each change under a lock across processes (pending-kill-lock.ts): read, changed, replaced
+// as one step, so no process writes back a copy another has changed since it read it. An entry
+// whose kill is still running in a live process names that process (`owner`): others latch the
+// halt it stands for but leave writing it to that process.
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { withPendingKillLock } from './pending-kill-lock.js';
 
 export const pendingKillSchema = z.object({
   killId: z.string().min(1),
@@ -93,29 +96,14 @@ function damagedFileKill(path: string): { killId: string; at: Date } {
   }
 }
 
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
-export function addPendingKill(dataDir: string, kill: PendingKill): void {
-  mkdirSync(dataDir, { recursive: true });
-  const kills = readPendingKills(dataDir).filter((k) => k.killId !== kill.killId);
-  writeAtomically(pendingKillPath(dataDir), `${JSON.stringify({ kills: [...kills, kill] }, null, 2)}\n`);
+/** Saves a kill whole (replacing one with its id), as the kill's own writes below do. */
+export function addPendingKill(dataDir: string, kill: PendingKill): Promise<void> {
+  return changeKills(dataDir, (kills) => [...kills.filter((k) => k.killId !== kill.killId), kill]);
 }
 
 /** Drops the kills now written to the database; removes the file when none is left. */
-export function removePendingKills(dataDir: string, killIds: string[]): void {
-  const left = readPendingKills(dataDir).filter((k) => !killIds.includes(k.killId));
-  if (left.length === 0) rmSync(pendingKillPath(dataDir), { force: true });
-  else writeAtomically(pendingKillPath(dataDir), `${JSON.stringify({ kills: left }, null, 2)}\n`);
+export function removePendingKills(dataDir: string, killIds: string[]): Promise<void> {
+  return changeKills(dataDir, (kills) => kills.filter((k) => !killIds.includes(k.killId)));
 }
 
 // ---- The kill's own entry: written at its start, dropped once the database has the halt. ----
@@ -124,7 +112,10 @@ export function removePendingKills(dataDir: string, killIds: string[]): void {
 const inFlight = new Set<string>();
 let queue: Promise<unknown> = Promise.resolve();
 
-/** One write at a time in this process: each is a read-modify-replace of the whole file. */
+/**
+ * One write at a time in this process, and across processes under the file's lock
+ * (pending-kill-lock.ts): each is a read-modify-replace of the whole file.
+ */
 function serialised<T>(fn: () => Promise<T>): Promise<T> {
   const run = queue.then(fn, fn);
   queue = run.catch(() => undefined);
@@ -191,13 +182,22 @@ export function discardPendingKill(dataDir: string, killId: string): Promise<voi
 }
 
 function replaceEntry(dataDir: string, killId: string, entry: PendingKill | null): Promise<void> {
+  return changeKills(dataDir, (kills) => {
+    const others = kills.filter((k) => k.killId !== killId);
+    return entry ? [...others, entry] : others;
+  });
+}
+
+/** Reads the saved kills, changes them and writes them back (or removes the file when none is left), as one step. */
+function changeKills(dataDir: string, change: (kills: PendingKill[]) => PendingKill[]): Promise<void> {
   return serialised(async () => {
     const path = pendingKillPath(dataDir);
     await mkdir(dataDir, { recursive: true });
-    const others = (await readKillsAsync(path)).filter((k) => k.killId !== killId);
-    const kills = entry ? [...others, entry] : others;
-    if (kills.length === 0) await rm(path, { force: true });
-    else await writeDurably(path, `${JSON.stringify({ kills }, null, 2)}\n`);
+    await withPendingKillLock(dataDir, async () => {
+      const kills = change(await readKillsAsync(path));
+      if (kills.length === 0) await rm(path, { force: true });
+      else await writeDurably(path, `${JSON.stringify({ kills }, null, 2)}\n`);
+    });
   });
 }
 

@@ -173,7 +173,7 @@ async function replayOnce(ctx: ReplayDeps): Promise<ReplayOutcome> {
       // The entry stays until the announcement is stored, by this replay or the one announcing it: a
       // failure or a death before that leaves it for a later replay, which takes the announcement over.
       const announced = await withDeadline(killReplayAnnounced(ctx.db, kill.killId), ctx.config.KILL_DB_TIMEOUT, 'the database');
-      if (announced) removePendingKills(ctx.config.DATA_DIR, [kill.killId]);
+      if (announced) await removePendingKills(ctx.config.DATA_DIR, [kill.killId]);
       else announcedElsewhereUntil.set(announcerKey(ctx, kill.killId), ctx.clock.now().getTime() + ANNOUNCE_LEASE_MS);
       ctx.logger.warn({ killId: kill.killId, incidentId: outcome.incident.id, ...(followUp ? { followUpRequest: followUp.requestId, who: followUp.who } : {}) },
         `${followUp ? "pending kill written to the database; its cancel, not confirmed on Kraken, is handed on as a follow-up request" : 'pending kill written to the database'}${

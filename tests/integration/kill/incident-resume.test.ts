@@ -219,7 +219,7 @@ describe('resume', () => {
     await killed();
     await tickAll();
     await audit(true, 1);
-    addPendingKill(t.dataDir, { killId: 'k-pending', at: t.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'x', cancelReport: {} });
+    await addPendingKill(t.dataDir, { killId: 'k-pending', at: t.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'x', cancelReport: {} });
     expect((await refusal(runCommand(resumeCommand, t.ctx, alice, {}))).code).toBe('kill_pending');
   });
 

@@ -22,10 +22,10 @@ const saved = (killId: string, target?: string, extra: Partial<PendingKill> = {}
 });
 
 /** A shell's directory with DATA_DIR holding `kills`, and its environment on `databaseUrl`. */
-function shellWith(kills: PendingKill[], databaseUrl: string) {
+async function shellWith(kills: PendingKill[], databaseUrl: string) {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-kill-saved-'));
   const dataDir = join(dir, 'data');
-  for (const k of kills) addPendingKill(dataDir, k);
+  for (const k of kills) await addPendingKill(dataDir, k);
   const env = { DATABASE_URL: databaseUrl, KILL_DB_TIMEOUT: '1s' };
   return { dir, dataDir, run: (args: string[]) => ctbIn(dir, ['kill', 'saved', ...args], env), systemLog: () => readFileSync(join(dir, 'logs', 'system.log'), 'utf8') };
 }
@@ -35,7 +35,7 @@ const GONE = 'PostgreSQL db1.internal:5432/ctb';
 describe('ctb kill saved', () => {
   it('lists each saved kill with the database it is aimed at, and says which ones only a discard can clear', async () => {
     const here = killTargetOf({ DATABASE_URL: kill.db().url, DATA_DIR: 'x' });
-    const shell = shellWith([saved('k-gone', GONE, { database: { error: 'connect ECONNREFUSED', configProblem: false } }), saved('k-here', here)], kill.db().url);
+    const shell = await shellWith([saved('k-gone', GONE, { database: { error: 'connect ECONNREFUSED', configProblem: false } }), saved('k-here', here)], kill.db().url);
     const run = await shell.run([]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`2 kill(s) saved in ${join(shell.dataDir, 'kill-pending.json')} — this configuration's database: ${here} (server `);
@@ -47,7 +47,7 @@ describe('ctb kill saved', () => {
 
   it('discards one aimed at a database that will never answer: says what it drops, keeps the others, logs it in LOG_DIR and the command log', async () => {
     const here = killTargetOf({ DATABASE_URL: kill.db().url, DATA_DIR: 'x' });
-    const shell = shellWith([saved('k-gone', GONE), saved('k-here', here)], kill.db().url);
+    const shell = await shellWith([saved('k-gone', GONE), saved('k-here', here)], kill.db().url);
     const run = await shell.run(['--discard', 'k-gone', '--reason', 'db1 decommissioned; the bot runs on db2']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`DISCARDED the saved kill k-gone (saved 2026-03-02T09:59:00.000Z by cli:ops: "saved k-gone"), aimed at ${GONE}.`);
@@ -64,7 +64,7 @@ describe('ctb kill saved', () => {
   }, 120_000);
 
   it('with no database answering, still discards and says it is recorded in LOG_DIR only', async () => {
-    const shell = shellWith([saved('k-gone', GONE)], `postgres://postgres@127.0.0.1:${await freePort()}/x`);
+    const shell = await shellWith([saved('k-gone', GONE)], `postgres://postgres@127.0.0.1:${await freePort()}/x`);
     const run = await shell.run(['--discard', 'k-gone', '--reason', 'db1 gone']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/; NOT in the command log: .+\.\n/);
@@ -75,7 +75,7 @@ describe('ctb kill saved', () => {
 
   it('says the bot stays halted until resumed when this database records the halt', async () => {
     await updateBotState(kill.db().db, new ManualClock('2026-03-02T10:00:00Z'), { halted: true, haltedReason: 'an earlier kill' });
-    const shell = shellWith([saved('k-gone', GONE)], kill.db().url);
+    const shell = await shellWith([saved('k-gone', GONE)], kill.db().url);
     const run = await shell.run(['--discard', 'k-gone', '--reason', 'db1 gone']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('records the bot halted: it stays halted until an operator resumes it (ctb resume).');
@@ -84,7 +84,7 @@ describe('ctb kill saved', () => {
   it('refuses without a reason, an unknown id, a kill aimed at this database, a kill still running — dropping nothing', async () => {
     const here = killTargetOf({ DATABASE_URL: kill.db().url, DATA_DIR: 'x' });
     const running = saved('k-running', GONE, { owner: { host: hostname(), pid: process.pid, until: new Date(Date.now() + 600_000).toISOString() } });
-    const shell = shellWith([saved('k-gone', GONE), saved('k-here', here), saved('k-old'), running], kill.db().url);
+    const shell = await shellWith([saved('k-gone', GONE), saved('k-here', here), saved('k-old'), running], kill.db().url);
     const all = ['k-gone', 'k-here', 'k-old', 'k-running'];
 
     const noReason = await shell.run(['--discard', 'k-gone']);

@@ -670,7 +670,7 @@ describe('kill', () => {
   it('replaying a saved kill after the cancel item was ticked on a later confirmation: no follow-up, the item stays done, nothing says Kraken is not clear', async () => {
     const t = await setup({ armed: true });
     // A kill with the key, saved while the database was away, that never confirmed Kraken clear.
-    addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: new Date(t.ctx.clock.now().getTime() - 60_000).toISOString(), actor: 'cli:ops', actorSource: 'cli',
+    await addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: new Date(t.ctx.clock.now().getTime() - 60_000).toISOString(), actor: 'cli:ops', actorSource: 'cli',
       trigger: 'manual', reason: 'saved earlier', cancelReport: {}, krakenFollowUp: true });
     const later = await executeKill(t.ctx, { actor: operator, reason: 'later', trigger: 'manual' });
     expect(later.ok).toBe(true);
@@ -693,7 +693,7 @@ describe('kill', () => {
     const t = await setup({ armed: true });
     // Saved by a shell whose clock runs 10 minutes ahead: its `at` is later than any tick made since on this process's clock.
     const skewedAt = new Date(t.ctx.clock.now().getTime() + 10 * 60_000).toISOString();
-    addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: skewedAt, actor: 'cli:ops', actorSource: 'cli',
+    await addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: skewedAt, actor: 'cli:ops', actorSource: 'cli',
       trigger: 'manual', reason: 'saved earlier', cancelReport: {}, krakenFollowUp: true });
     // The kill's own stalled transaction landed: its incident exists; its cancel was confirmed, and then an operator resumed.
     await persistKill(kill.db().db, { killId: 'saved-k1', at: new Date(skewedAt), actor: 'cli:ops', trigger: 'manual', reason: 'saved earlier', cancelReport: {} });
@@ -717,7 +717,7 @@ describe('kill', () => {
   it('replaying the first saved copy of a kill (no cancel report: its update after a confirmed cancel never reached the disk) hands the cancel on without saying the kill did not confirm', async () => {
     const t = await setup({ armed: true });
     // What a kill with the key saves first; a kill that then confirmed zero open orders but could not update it leaves exactly this.
-    addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: t.ctx.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli',
+    await addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: t.ctx.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli',
       trigger: 'manual', reason: 'saved', cancelReport: {}, krakenFollowUp: true });
     expect(await replayPendingKills(t.ctx)).toMatchObject({ written: ['saved-k1'], remaining: 0 });
     const title = t.alerts.at(-1)!.title;
@@ -729,7 +729,7 @@ describe('kill', () => {
 
   it('replaying a saved kill that carries Kraken\'s unconfirmed answer still says the kill did not confirm', async () => {
     const t = await setup({ armed: true });
-    addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: t.ctx.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'saved',
+    await addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: t.ctx.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'saved',
       cancelReport: { venues: [{ venue: 'kraken', canceled: null, confirmed: false, attempts: 1, survivors: [], errors: ['timeout'] }], allConfirmed: false }, krakenFollowUp: true });
     expect(await replayPendingKills(t.ctx)).toMatchObject({ written: ['saved-k1'], remaining: 0 });
     expect(t.alerts.at(-1)!.title).toMatch(/; Kraken not confirmed clear by the kill — request #\d+ waits for a bot with the Kraken key to go on cancelling$/);
@@ -739,7 +739,7 @@ describe('kill', () => {
     const t = await setup({ armed: true });
     const host = 'ctb-worker-1.ip-172-31-122-201.ap-southeast-2.compute.internal';
     await acquireLease(kill.db().db, { ...liveKeyedBot, holderId: host, host, pid: 4_194_304 }, 15_000);
-    addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: t.ctx.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual',
+    await addPendingKill(t.ctx.config.DATA_DIR, { killId: 'saved-k1', at: t.ctx.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual',
       reason: 'saved', cancelReport: {}, database: { error: 'a database that could not be used as configured', configProblem: true }, krakenFollowUp: true });
     expect(await replayPendingKills(t.ctx)).toMatchObject({ written: ['saved-k1'], remaining: 0 });
     const title = t.alerts.at(-1)!.title;

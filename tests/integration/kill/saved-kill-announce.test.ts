@@ -33,7 +33,7 @@ async function waitingInKillWrite(): Promise<number> {
 describe('a saved kill replayed by two processes at once', () => {
   it('is written once and announced once: one alert, one kill_replays row naming the process that wrote it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ctb-raced-'));
-    addPendingKill(dataDir, {
+    await addPendingKill(dataDir, {
       killId: 'raced-kill', at: '2026-03-02T09:59:00.000Z', actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'raced replay', cancelReport: {},
     });
     const env = { DATABASE_URL: kill.db().url, DATA_DIR: dataDir, KILL_DB_TIMEOUT: '60s' };
@@ -103,7 +103,7 @@ const lateKill = { killId: 'late-kill', at: '2026-03-02T09:59:00.000Z', actor: '
 describe('a saved kill whose replay wrote it and then did not announce it', () => {
   it('its write committed after the replay gave up at its deadline: the next replay of the same process announces it, once', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ctb-late-'));
-    addPendingKill(dataDir, lateKill);
+    await addPendingKill(dataDir, lateKill);
     const { hung, patient } = await replayers(dataDir);
     await writtenAfterItsDeadline(hung);
 
@@ -113,7 +113,7 @@ describe('a saved kill whose replay wrote it and then did not announce it', () =
     expect(await kill.db().db.select().from(killReplays)).toEqual([
       expect.objectContaining({ killId: 'late-kill', replayedBy: `${hostname()}:${process.pid}`, announcedAt: expect.any(Date) })]);
     // Written and announced: a later replay of a copy of the entry says nothing more.
-    addPendingKill(dataDir, lateKill);
+    await addPendingKill(dataDir, lateKill);
     expect(await replayPendingKills(patient)).toMatchObject({ written: ['late-kill'], remaining: 0 });
     expect(await announcements()).toHaveLength(1);
     expect(readPendingKills(dataDir)).toEqual([]);
@@ -121,7 +121,7 @@ describe('a saved kill whose replay wrote it and then did not announce it', () =
 
   it('the process that wrote it died before announcing: another process leaves it to that one within the lease, then takes it over — two at once announce it once', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'ctb-died-'));
-    addPendingKill(dataDir, lateKill);
+    await addPendingKill(dataDir, lateKill);
     const { hung } = await replayers(dataDir);
     await writtenAfterItsDeadline(hung);
     const env = { DATABASE_URL: kill.db().url, DATA_DIR: dataDir, KILL_DB_TIMEOUT: '60s' };

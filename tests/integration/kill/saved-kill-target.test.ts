@@ -106,7 +106,7 @@ describe('replaying saved kills', () => {
     const { t, stop } = await botOnTestDatabase();
     t.kraken.open.push(openOrder('K1'));
     const elsewhere = 'PostgreSQL 127.0.0.1:1/x';
-    addPendingKill(t.dataDir, saved('aimed-elsewhere', elsewhere));
+    await addPendingKill(t.dataDir, saved('aimed-elsewhere', elsewhere));
     const errors: string[] = [];
     vi.spyOn(t.ctx.logger, 'error').mockImplementation(((...args: unknown[]) => void errors.push(String(args.find((a) => typeof a === 'string') ?? ''))) as never);
 
@@ -135,9 +135,9 @@ describe('replaying saved kills', () => {
 
   it('a kill aimed at this database, and one saved by an older version (no database named), are written; one aimed elsewhere stays', async () => {
     const { t, stop } = await botOnTestDatabase();
-    addPendingKill(t.dataDir, saved('aimed-here', killTargetOf(t.ctx.config)));
-    addPendingKill(t.dataDir, saved('older-version'));
-    addPendingKill(t.dataDir, saved('aimed-elsewhere', 'embedded PGlite in /somewhere/else/pglite'));
+    await addPendingKill(t.dataDir, saved('aimed-here', killTargetOf(t.ctx.config)));
+    await addPendingKill(t.dataDir, saved('older-version'));
+    await addPendingKill(t.dataDir, saved('aimed-elsewhere', 'embedded PGlite in /somewhere/else/pglite'));
     const replay = await replayPendingKills(t.ctx);
     expect(replay).toMatchObject({ written: ['aimed-here', 'older-version'], remaining: 1 });
     expect(readPendingKills(t.dataDir).map((k) => k.killId)).toEqual(['aimed-elsewhere']);
@@ -176,7 +176,7 @@ describe('replaying saved kills', () => {
     const { t, stop } = await botOnTestDatabase();
     const identity = await readServerIdentity(kill.db().db);
     const other = { systemIdentifier: '7000000000000000001', database: identity.database };
-    addPendingKill(t.dataDir, { ...saved('other-server', killTargetOf(t.ctx.config)), server: other });
+    await addPendingKill(t.dataDir, { ...saved('other-server', killTargetOf(t.ctx.config)), server: other });
     const errors: string[] = [];
     vi.spyOn(t.ctx.logger, 'error').mockImplementation(((...args: unknown[]) => void errors.push(String(args.find((a) => typeof a === 'string') ?? ''))) as never);
     const replay = await replayPendingKills(t.ctx);
@@ -190,7 +190,7 @@ describe('replaying saved kills', () => {
 
   it('replayed by two callers at once (the halt watcher poll and the self-heal): written once, announced once', async () => {
     const { t, stop } = await botOnTestDatabase();
-    addPendingKill(t.dataDir, saved('replayed-twice', killTargetOf(t.ctx.config)));
+    await addPendingKill(t.dataDir, saved('replayed-twice', killTargetOf(t.ctx.config)));
     const [first, second] = await Promise.all([replayPendingKills(t.ctx), replayPendingKills(t.ctx)]);
     for (const replay of [first, second]) expect(replay).toMatchObject({ written: ['replayed-twice'], remaining: 0 });
     expect(t.alerts.filter((a) => a.source === 'kill' && a.title.startsWith('A kill saved in DATA_DIR'))).toHaveLength(1);

@@ -549,7 +549,7 @@ describe('self-heal', () => {
     const save = (killId: string) => addPendingKill(t.dataDir, { killId, at: t.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'db was down', cancelReport: {} });
     const dog = startWatchdog(t.ctx, { timer: false, attempts: 1, sleep: noWait });
     const ofKill = () => t.alerts.filter((a) => a.fingerprint === 'self-heal:pending_kill:failed');
-    save('saved-1');
+    await save('saved-1');
     await withColumnAway('incidents', 'kill_id', async () => {
       for (const pass of [1, 2, 3]) {
         const result = await dog.tick();
@@ -558,9 +558,9 @@ describe('self-heal', () => {
     });
     expect(ofKill()).toHaveLength(1);
     // Another process wrote it: nothing waits, which ends the episode.
-    removePendingKills(t.dataDir, ['saved-1']);
+    await removePendingKills(t.dataDir, ['saved-1']);
     expect((await dog.tick())!.actions.find((a) => a.check === 'pending_kill')).toBeUndefined();
-    save('saved-2');
+    await save('saved-2');
     await withColumnAway('incidents', 'kill_id', () => dog.tick());
     expect(ofKill()).toHaveLength(2);
     await dog.stop();
@@ -831,7 +831,7 @@ describe('self-heal', () => {
 
   it('never resumes a halted bot, and writes a saved kill once the database answers', async () => {
     const t = await setup();
-    addPendingKill(t.dataDir, { killId: 'saved-1', at: t.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'db was down', cancelReport: {} });
+    await addPendingKill(t.dataDir, { killId: 'saved-1', at: t.clock.now().toISOString(), actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'db was down', cancelReport: {} });
     const result = await selfHeal(t.ctx, { attempts: 1, sleep: noWait });
     expect(result.actions.find((a) => a.check === 'pending_kill')).toMatchObject({ status: 'healed' });
     expect(readPendingKills(t.dataDir)).toEqual([]);

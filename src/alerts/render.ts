@@ -45,6 +45,12 @@ export function pageLateFollowUp(details: Record<string, unknown> | undefined): 
   return mark ? `:hourglass: This page's alert was stored late. ${lateHead(mark, utc)}` : '';
 }
 
+/** The thread line for an occurrence shown there before it was known to be stored late; empty when it was not. */
+export function threadLateLine(details: Record<string, unknown> | undefined): string {
+  const mark = outageMarkOf(details);
+  return mark ? `:hourglass: An occurrence shown above was stored late. ${lateHead(mark, utc)}` : '';
+}
+
 /**
  * What an email delivery stores in the outbox: why it is mailed and which event it names. The mail
  * itself is rendered when it is sent, by the email notifier (src/email/notifier.ts).

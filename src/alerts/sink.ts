@@ -21,6 +21,7 @@ import { AlertWriter, persistAlerts, type PersistResult, type StoredAlert } from
 import { LateStores, storeLateOnce } from './store-late.js';
 import { markEventStoredLate } from '../db/queries/alert-events.js';
 import { latePagesOnMark } from './late-pages.js';
+import { lateThreadOnMark } from './late-thread.js';
 import { withDeadline } from '../services/kill/deadline.js';
 import { OverdueHooks } from './overdue.js';
 import { resolveAlert } from './actions.js';
@@ -176,10 +177,12 @@ export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const markStalled = async (entry: BufferedAlert, result: PersistResult) => {
     try {
       const now = deps.clock.now();
-      // Escalation may have paged it meanwhile: its pages say so in the same commit (late-pages.ts).
+      // Escalation may have paged it, and its thread shown it, meanwhile: they are told in the same commit.
       await withDeadline(deps.db.transaction(async (tx) => {
         const marked = await markEventStoredLate(tx, { eventId: result.eventId, mark: markOf(entry, true), now });
-        if (marked) await latePagesOnMark(tx, { ...marked, eventId: result.eventId, now });
+        if (!marked) return;
+        await latePagesOnMark(tx, { ...marked, eventId: result.eventId, now });
+        await lateThreadOnMark(tx, { ...marked, eventId: result.eventId, now });
       }), deps.config.KILL_DB_TIMEOUT, 'the database (marking an alert stored late)');
     } catch (err) {
       log.error({ err, groupId: result.groupId, eventId: result.eventId, raisedAt: entry.at.toISOString() },

@@ -11,6 +11,7 @@ import type { Db } from '../db/client.js';
 import { databaseNow } from '../db/queries/database-clock.js';
 import type { AlertDelivery } from '../db/schema/alerts.js';
 import type { Notifier } from '../notifications/notification.js';
+import { afterThreadReply } from './late-thread.js';
 
 export type SyncOutcome =
   | { kind: 'sent'; result: Record<string, unknown>; keepPending?: boolean; usedSlot: boolean }
@@ -49,6 +50,8 @@ export async function syncGroup(input: { db: Db; notifier: Notifier; delivery: A
   } else if (hasNew && !(stale && lastAction === 'thread')) {
     const { events, total } = await alertEventsBetween(db, { groupId: group.id, afterId: group.reportedEventId, upToId: maxEvent, limit: 5 });
     await notifier.notify(db, { kind: 'alert_repeated', channel, threadTs: group.slackTs, events, total });
+    // An occurrence listed without its late mark, marked while the reply was on its way: said under it.
+    await afterThreadReply(db, { groupId: group.id, channel, shown: events, now: input.now });
     action = 'thread';
     reportedEvent = maxEvent;
   } else if (stale) {

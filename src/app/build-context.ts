@@ -8,7 +8,7 @@ import type { AlertSink } from '../alerts/types.js';
 import { systemClock, type Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
 import type { Database } from '../db/client.js';
-import { openConfiguredDatabase } from './open-database.js';
+import { openConfiguredDatabase, type OpenConfiguredOptions } from './open-database.js';
 import type { RateLimitWait } from '../exchange/kraken/call-retry.js';
 import { krakenKeyId } from '../exchange/kraken/key-id.js';
 import { createPaperExchange } from '../exchange/paper/create.js';
@@ -40,6 +40,8 @@ export interface BuildContextOptions {
   role?: string;
   /** Migrate the database it opens (ignored with `database`: whoever opened that one migrated it). */
   runMigrations?: boolean;
+  /** How the migrations are run (OpenConfiguredOptions.migrating): the bot's start waits for a database that goes away during them. */
+  migrating?: OpenConfiguredOptions['migrating'];
   /** The process runs one command and exits (`ctb kill`, `ctb self-heal`; OpenConfiguredOptions.oneShot). */
   oneShot?: boolean;
   /** The process runs the alerts feature's delivery tick (the running bot): OutboxSinkDeps.deliveryTick. */
@@ -109,7 +111,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   krakenModule?.catch(() => undefined); // awaited below; a failure surfaces there, not as an unhandled rejection meanwhile
   const database =
     opts.database ?? (await openConfiguredDatabase(config, {
-      migrate: opts.runMigrations ?? false, serve: opts.serveDatabase, role: opts.role, oneShot: opts.oneShot,
+      migrate: opts.runMigrations ?? false, serve: opts.serveDatabase, role: opts.role, oneShot: opts.oneShot, migrating: opts.migrating,
       onMigrationWait: ({ text, waitedMs }) => logger.info({ event: 'migration_wait', ...(waitedMs === undefined ? {} : { waitedMs }) }, text),
     }));
   let createKraken: typeof import('../exchange/kraken/create.js').createKrakenExchange | undefined;

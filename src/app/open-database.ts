@@ -17,6 +17,8 @@ export interface OpenConfiguredOptions {
   oneShot?: boolean | undefined;
   /** Told of a wait for another process's migration of the same database (MigrateOptions.onWait). */
   onMigrationWait?: MigrateOptions['onWait'];
+  /** Runs the migrations (`run`), e.g. again after the database went away (the bot's start: migrate-or-wait.ts); once by default. */
+  migrating?: ((database: Database, run: () => Promise<void>) => Promise<void>) | undefined;
 }
 
 export async function openConfiguredDatabase(
@@ -33,7 +35,8 @@ export async function openConfiguredDatabase(
   });
   if (!opts.migrate) return database;
   try {
-    await migrate(database, opts.onMigrationWait ? { onWait: opts.onMigrationWait } : {});
+    const run = () => migrate(database, opts.onMigrationWait ? { onWait: opts.onMigrationWait } : {});
+    await (opts.migrating ? opts.migrating(database, run) : run());
   } catch (err) {
     await database.close().catch(() => undefined);
     throw err;

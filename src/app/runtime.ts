@@ -22,6 +22,7 @@ import { ENGINE_TRADING_NOW } from '../domain/engine-waiting.js';
 import { readEngineHolder } from '../services/engine-lease/holder-view.js';
 import { withDeadline } from '../services/kill/deadline.js';
 import { StartProgress } from './start-progress.js';
+import { migrateOrWait } from './migrate-or-wait.js';
 import { StartStoppedError, untilDatabaseAnswers } from './wait-for-database.js';
 
 /**
@@ -91,6 +92,8 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     config: opts.config,
     logger,
     runMigrations: true,
+    // A database that answered and went away during the migrations is waited for, as one that goes away later is.
+    migrating: (database, run) => migrateOrWait(database, run, { logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop }),
     serveDatabase: true,
     role: opts.role,
     ...(opts.clock ? { clock: opts.clock } : {}),

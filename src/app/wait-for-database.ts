@@ -43,7 +43,13 @@ export interface DatabaseWaitDeps {
   probe?: () => Promise<unknown>;
   overdueMs?: number;
   probeMs?: number;
+  /** What the database went away during, in the first line (default 'the start'): 'the migrations'. */
+  during?: string;
+  /** What serves meanwhile, said in the first line (default: /healthz and the kill switch, and no order placed). */
+  meanwhile?: string;
 }
+
+const SERVING_MEANWHILE = '/healthz and the kill switch answer meanwhile; the engine places no order while the start waits for it.';
 
 /** A part's start (or a banner read) still running after this long has the database checked. */
 export const START_OVERDUE_MS = 10_000;
@@ -118,9 +124,8 @@ export async function untilDatabaseAnswers<T>(part: string, start: () => Promise
     if (waitingSince === null) {
       waitingSince = now;
       deps.logger.warn({ event: 'start_database_lost', part, database: outage.at, outage: outage.kind },
-        `the database at ${outage.at} went away during the start, after it had answered: ${outage.detail}. ` +
-          `Waiting for it, ${tries}; the start goes on from ${part} when it answers. ` +
-          '/healthz and the kill switch answer meanwhile; the engine places no order while the start waits for it.');
+        `the database at ${outage.at} went away during ${deps.during ?? 'the start'}, after it had answered: ${outage.detail}. ` +
+          `Waiting for it, ${tries}; the start goes on from ${part} when it answers. ${deps.meanwhile ?? SERVING_MEANWHILE}`);
       saidAt = now;
     } else if (outage.kind !== said || now - saidAt >= STILL_WAITING_EVERY_MS) {
       deps.logger.warn({ event: 'start_database_waiting', part, database: outage.at, outage: outage.kind, waitedMs: now - waitingSince },

@@ -34,6 +34,7 @@ export interface MigrateOptions {
 export async function migrate(database: Database, opts: MigrateOptions = {}): Promise<void> {
   if (await upToDate(database)) return;
   const lock = await takeMigrationLock(database, opts);
+  let failed = false;
   try {
     // Another process may have applied everything while this one waited.
     if (await upToDate(database)) return;
@@ -47,10 +48,33 @@ export async function migrate(database: Database, opts: MigrateOptions = {}): Pr
       await migratePglite(database.db as never, config);
     }
   } catch (err) {
+    failed = true;
     throw migrationFailure(err);
   } finally {
-    await lock.release().catch(() => undefined);
+    await releaseMigrationLock(lock, failed);
   }
+}
+
+/** How long a failed migration's check of its lock's session waits for an answer. */
+const LOCK_CHECK_MS = 2_000;
+
+/**
+ * The migration lock released. After a failure (the database went away under the migration), its
+ * session may be gone with its connection: the server released the lock then, and an unlock sent on
+ * that connection could leave the pool a connection the next query waits on for ever (seen: the bot's
+ * start, migrating again once the database answered, hung in some runs). So it is unlocked only when its session
+ * still holds it, and forgotten otherwise (or when the database cannot say).
+ */
+async function releaseMigrationLock(lock: HeldLock, failed: boolean): Promise<void> {
+  if (failed) {
+    let timer: NodeJS.Timeout | undefined;
+    const held = await Promise.race([
+      lock.stillHeld().catch(() => false),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), LOCK_CHECK_MS))),
+    ]).finally(() => clearTimeout(timer));
+    if (!held) return lock.forget();
+  }
+  await lock.release().catch(() => undefined);
 }
 
 /**
@@ -66,12 +90,16 @@ async function takeMigrationLock(database: Database, opts: MigrateOptions): Prom
     said = true;
     opts.onWait?.({ text: 'waiting for another process to finish migrating this database (it holds the migration lock)…' });
   }, MIGRATION_WAIT_NOTE_MS);
+  let taken = false;
   try {
-    return (await takeAdvisoryLock(database, ADVISORY_LOCKS.migrations, { wait: true }))!;
+    const lock = (await takeAdvisoryLock(database, ADVISORY_LOCKS.migrations, { wait: true }))!;
+    taken = true;
+    return lock;
   } finally {
     clearTimeout(timer);
     const waitedMs = Date.now() - since;
-    if (said) opts.onWait?.({ text: `waited ${(waitedMs / 1000).toFixed(1)} s for another process's migration of this database; going on`, waitedMs });
+    // A wait that ended without the lock (the database went away) goes on nowhere: its error says what happened.
+    if (said && taken) opts.onWait?.({ text: `waited ${(waitedMs / 1000).toFixed(1)} s for another process's migration of this database; going on`, waitedMs });
   }
 }
 

@@ -9,6 +9,10 @@
 // JSON output and never reach LOG_DIR. A run missed while the bot starts (opening the database, the
 // engine's first reconciliation and warm-up hold the event loop on a loaded machine) is the start's
 // doing, not a stall: it is said at info as such (holdStart). A missed run after the start is warned.
+// A run still under way when its job's next one is due (a query waiting for a database that went
+// away) has the due runs skipped here, not by node-cron's noOverlap, which warned once per tick
+// (59 lines in 30 s of an outage): they are counted, and said when the skipping starts, once a
+// minute while it lasts, and when the run under way ends.
 import { createRequire } from 'node:module';
 import type { ScheduledTask } from 'node-cron';
 import type { Logger } from '../logger.js';
@@ -39,6 +43,16 @@ export const START_WINDOW_MAX_MS = 120_000;
 
 const clockTime = (date: Date): string => date.toISOString().slice(11, 19);
 
+/** While a job's run outlasts its schedule, the runs it skips are said again at most this often. */
+export const OVERLAP_SAY_EVERY_MS = 60_000;
+
+/** A job's run under way, and the runs due meanwhile that were skipped. */
+interface RunUnderWay {
+  startedAt: Date;
+  skipped: number;
+  saidAt: number | null;
+}
+
 export interface JobSpec {
   name: string;
   /** node-cron expression; 6 fields with seconds are allowed (e.g. every second: '* * * * * *'). */
@@ -53,6 +67,10 @@ export class JobRegistry {
   readonly #tasks = new Map<string, { spec: JobSpec; task: ScheduledTask }>();
   /** Runs started by the schedule and not yet ended: stopAll waits for them (they use the database it closes next). */
   readonly #running = new Map<Promise<void>, string>();
+  /** Each job's run started by the schedule and not yet ended: a run due meanwhile is skipped. */
+  readonly #underWay = new Map<string, RunUnderWay>();
+  /** Runs skipped because the job's previous run was still under way, per job, since the registry was made. */
+  readonly #skippedRuns = new Map<string, number>();
   #stopping = false;
   #tradingPausedReason: string | null = null;
   /** The bot's start, while parts of it hold it open (holdStart); null when no start was ever held. */
@@ -100,12 +118,35 @@ export class JobRegistry {
     this.logger.warn(fields, `node-cron: missed execution at ${slot}! Possible blocking IO or high CPU user at the same process used by node-cron.`);
   }
 
+  /** A run of `job` due while its previous one is still under way: skipped, counted, said at most once a minute. */
+  #skip(job: string, underWay: RunUnderWay): void {
+    underWay.skipped += 1;
+    this.#skippedRuns.set(job, (this.#skippedRuns.get(job) ?? 0) + 1);
+    const now = Date.now();
+    if (underWay.saidAt !== null && now - underWay.saidAt < OVERLAP_SAY_EVERY_MS) return;
+    const first = underWay.saidAt === null;
+    underWay.saidAt = now;
+    const since = `${clockTime(underWay.startedAt)} (${Math.round((now - underWay.startedAt.getTime()) / 1000)} s ago)`;
+    this.logger.warn({ source: 'node-cron', job, skipped: underWay.skipped, runningSince: underWay.startedAt.toISOString() }, first
+      ? `job ${job}'s run from ${since} is still under way: the runs due until it ends are skipped, counted and said once a minute`
+      : `job ${job}'s run from ${since} is still under way: ${underWay.skipped} run(s) skipped so far`);
+  }
+
+  /** How many runs of `name` were skipped because its previous run was still under way. */
+  skippedRuns(name: string): number {
+    return this.#skippedRuns.get(name) ?? 0;
+  }
+
   register(spec: JobSpec): void {
     if (this.#tasks.has(spec.name)) throw new Error(`job ${spec.name} is registered twice`);
     const task = loadCron(this.logger).schedule(
       spec.schedule,
       async () => {
         if (this.#stopping || (spec.trades && this.#tradingPausedReason)) return;
+        const underWay = this.#underWay.get(spec.name);
+        if (underWay) return this.#skip(spec.name, underWay);
+        const mine: RunUnderWay = { startedAt: new Date(), skipped: 0, saidAt: null };
+        this.#underWay.set(spec.name, mine);
         const run = (async () => {
           try {
             await spec.run();
@@ -118,9 +159,15 @@ export class JobRegistry {
           await run;
         } finally {
           this.#running.delete(run);
+          this.#underWay.delete(spec.name);
+          if (mine.skipped > 0) {
+            const ms = Date.now() - mine.startedAt.getTime();
+            this.logger.info({ source: 'node-cron', job: spec.name, skipped: mine.skipped, ms },
+              `job ${spec.name}'s run from ${clockTime(mine.startedAt)} ended after ${Math.round(ms / 1000)} s: ${mine.skipped} run(s) due meanwhile were skipped; it runs on schedule from the next`);
+          }
         }
       },
-      { name: spec.name, noOverlap: true, logger: cronLogger(this.logger, spec.name), ...(spec.timezone ? { timezone: spec.timezone } : {}) },
+      { name: spec.name, logger: cronLogger(this.logger, spec.name), ...(spec.timezone ? { timezone: spec.timezone } : {}) },
     );
     // A listener of its own: node-cron then leaves the missed run to us (no warning of its own).
     task.on('execution:missed', (context) => this.#missed(spec.name, context.date));

@@ -108,3 +108,40 @@ describe('stopping the scheduled jobs', () => {
     expect(lines.find((l) => /still running after 200 ms/.test(String(l['msg'])))).toMatchObject({ level: 40, jobs: ['stuck'] });
   }, 20_000);
 });
+
+describe('a job whose run outlasts its schedule (a query waiting for a database that went away)', () => {
+  it('skips the runs due meanwhile quietly: counted, said when it starts, once a minute and when the run ends — not warned per tick', async () => {
+    vi.useFakeTimers({ now: new Date('2026-12-07T09:00:00.500Z') });
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const jobs = new JobRegistry(logger);
+    try {
+      let runs = 0;
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      jobs.register({ name: 'every-second', schedule: '* * * * * *', trades: false, run: async () => { runs += 1; if (runs === 1) await held; } });
+      // The first run starts at 09:00:01 and is held for 90 ticks of the schedule.
+      await vi.advanceTimersByTimeAsync(91_000);
+      expect(runs).toBe(1);
+      const skipped = jobs.skippedRuns('every-second');
+      expect(skipped).toBeGreaterThanOrEqual(85);
+      const said = () => lines.filter((l) => l['job'] === 'every-second').map((l) => [l['level'], String(l['msg'])]);
+      // Nothing per tick: the start of the skipping, then one line a minute later.
+      expect(said()).toEqual([
+        [40, "job every-second's run from 09:00:01 (1 s ago) is still under way: the runs due until it ends are skipped, counted and said once a minute"],
+        [40, expect.stringMatching(/^job every-second's run from 09:00:01 \(6\d s ago\) is still under way: 6\d run\(s\) skipped so far$/)],
+      ]);
+      release();
+      await vi.advanceTimersByTimeAsync(1_000);
+      expect(said()).toHaveLength(3);
+      expect(said()[2]).toEqual([30, `job every-second's run from 09:00:01 ended after 91 s: ${jobs.skippedRuns('every-second')} run(s) due meanwhile were skipped; it runs on schedule from the next`]);
+      // And it runs on schedule again.
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(runs).toBeGreaterThanOrEqual(2);
+      expect(lines.filter((l) => /overlap/.test(String(l['msg'])))).toEqual([]);
+    } finally {
+      await jobs.stopAll(0);
+      vi.useRealTimers();
+    }
+  });
+});

@@ -352,6 +352,7 @@ export const SHARED_WORKER_FILES = [
   // proxy closed by their own hooks or finally blocks; ledger-indexes alters only databases of its own,
   // closed after each test (tests/support/db.ts hands one on only if its schema is the template's).
   'tests/integration/alerts/direct-lane-outage.test.ts',
+  'tests/integration/alerts/late-mark-thread.test.ts',
   'tests/integration/db/ledger-indexes.test.ts',
   // Files that mocked a query module (vi.mock) to fail, count or hold one statement, now doing it on
   // a database of their own (tests/support/statement-hooks.ts: the statement failed, counted or held

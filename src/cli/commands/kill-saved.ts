@@ -20,12 +20,24 @@ export interface KillSavedOptions {
 
 const server = (s: { systemIdentifier: string; database: string } | null) => (s ? ` (server ${s.systemIdentifier}, database ${s.database})` : '');
 
+/**
+ * How a kill whose server identity is not compared is matched: by name only, so the same server under
+ * another name (a DNS alias, a standby promoted under another host name) does not write it, and said so.
+ */
+function byName(k: SavedKillView): string[] {
+  if (k.decidedBy !== 'name') return [];
+  return [k.server === null
+    ? "      identity unknown: decided by name (the killing process never learned its database's server identity)"
+    : "      decided by name: this database did not say which server it is now (its replay compares the servers)"];
+}
+
 function killLines(k: SavedKillView): string[] {
   const lines = [`  ${k.killId}  saved ${k.at} by ${k.actor}: ${JSON.stringify(k.reason)}`];
   if (k.runningIn) lines.push(`      still being written by its kill, running in ${k.runningIn}`);
-  else if (k.aimedHere) lines.push(`      aimed at ${k.target === null ? 'any database (saved by an older version)' : `this database${server(k.server)}`}: written once it answers (ctb self-heal writes it now)`);
-  else {
-    lines.push(`      aimed at ANOTHER database: ${k.target}${server(k.server)} — written only by a process on it`);
+  else if (k.aimedHere) {
+    lines.push(`      aimed at ${k.target === null ? 'any database (saved by an older version)' : `this database${server(k.server)}`}: written once it answers (ctb self-heal writes it now)`, ...byName(k));
+  } else {
+    lines.push(`      aimed at ANOTHER database: ${k.target}${server(k.server)} — written only by a process on it`, ...byName(k));
     lines.push(`      will that database never answer again? ctb kill saved --discard ${k.killId} --reason "why"`);
   }
   if (k.databaseError) lines.push(`      that database said: ${k.databaseError}`);

@@ -40,3 +40,24 @@ export async function eventDetailsLocked(db: Db, eventId: number): Promise<Recor
   const [row] = await execute<{ details: Record<string, unknown> }>(db, sql`select details from alert_events where id = ${eventId} for share`);
   return row?.details;
 }
+
+/** The events among `ids` as last committed, share-locked to the caller's commit (see eventDetailsLocked). */
+export async function eventsDetailsLocked(db: Db, ids: number[]): Promise<Array<{ id: number; details: Record<string, unknown> }>> {
+  if (ids.length === 0) return [];
+  const rows = await execute<{ id: string | number; details: Record<string, unknown> }>(db, sql`
+    select id, details from alert_events where id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)}) order by id for share`);
+  return rows.map((r) => ({ id: Number(r.id), details: r.details }));
+}
+
+/**
+ * The channel of the thread where Slack has already shown the event: reported (its id at most the
+ * group's reported_event_id) and not the event that opened the group (the parent's, which a refresh
+ * re-renders). Null when it has not been shown there (or the group has no Slack message).
+ */
+export async function threadShowing(db: Db, input: { groupId: number; eventId: number }): Promise<string | null> {
+  const [row] = await execute<{ channel: string | null }>(db, sql`
+    select g.slack_channel as channel from alert_groups g
+    where g.id = ${input.groupId} and g.slack_ts is not null and ${input.eventId} <= g.reported_event_id
+      and ${input.eventId} <> (select min(e.id) from alert_events e where e.group_id = g.id)`);
+  return row?.channel ?? null;
+}

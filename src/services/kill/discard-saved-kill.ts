@@ -21,6 +21,12 @@ export interface SavedKillView {
   server: ServerIdentity | null;
   /** Whether it is this configuration's database's to write (then it is written, never discarded). */
   aimedHere: boolean;
+  /**
+   * What decides `aimedHere`: the servers' identities (both known), the names (kill-target.ts) when
+   * either is unknown — the kill never reached its database (a shell's kill while it did not answer),
+   * or this one did not say now — or nothing (saved by an older version: any database).
+   */
+  decidedBy: 'server' | 'name' | 'any';
   /** Its kill is still running (host:pid) and writes it itself. */
   runningIn: string | null;
   /** What the database did when the kill could not write it. */
@@ -48,9 +54,10 @@ export interface DiscardedKill extends SavedKills {
 export const DISCARD_REASON_MAX = 500;
 
 function view(kill: PendingKill, ours: string, ourServer: ServerIdentity | undefined): SavedKillView {
+  const decidedBy = kill.target === undefined ? 'any' : kill.server && ourServer ? 'server' : 'name';
   const aimedHere = kill.target === undefined || (kill.server && ourServer ? sameServer(kill.server, ourServer) : sameKillTarget(kill.target, ours));
   return {
-    killId: kill.killId, at: kill.at, actor: kill.actor, reason: kill.reason, target: kill.target ?? null, server: kill.server ?? null, aimedHere,
+    killId: kill.killId, at: kill.at, actor: kill.actor, reason: kill.reason, target: kill.target ?? null, server: kill.server ?? null, aimedHere, decidedBy,
     runningIn: writtenByItsKill(kill) && kill.owner ? `${kill.owner.host}:${kill.owner.pid}` : null,
     databaseError: kill.database?.error ?? null, krakenFollowUp: kill.krakenFollowUp === true,
   };

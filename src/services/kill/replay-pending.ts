@@ -235,7 +235,8 @@ const toldOtherDatabase = new Set<string>();
 function tellOtherDatabase(ctx: ReplayDeps, kill: PendingKill, ours: string, server: ServerIdentity | undefined): void {
   if (toldOtherDatabase.has(kill.killId)) return;
   toldOtherDatabase.add(kill.killId);
-  const aimed = `${kill.target}${kill.server && server ? ` (${describeServer(kill.server)})` : ''}`;
+  const aimed = `${kill.target}${kill.server && server ? ` (${describeServer(kill.server)})`
+    : kill.server ? '' : ' (identity unknown: decided by name; the killing process never learned its server identity)'}`;
   const here = `${ours}${kill.server && server ? `, ${describeServer(server)}` : ''}`;
   ctx.logger.error({ killId: kill.killId, reason: kill.reason, aimedAt: kill.target, thisDatabase: ours, ...(kill.server && server ? { aimedAtServer: kill.server, thisServer: server } : {}),
     file: pendingKillPath(ctx.config.DATA_DIR) },

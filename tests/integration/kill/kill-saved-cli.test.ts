@@ -33,16 +33,22 @@ async function shellWith(kills: PendingKill[], databaseUrl: string) {
 const GONE = 'PostgreSQL db1.internal:5432/ctb';
 
 describe('ctb kill saved', () => {
-  it('lists each saved kill with the database it is aimed at, and says which ones only a discard can clear', async () => {
+  it('lists each saved kill with the database it is aimed at, says which ones only a discard can clear, and which are matched by name alone', async () => {
     const here = killTargetOf({ DATABASE_URL: kill.db().url, DATA_DIR: 'x' });
-    const shell = await shellWith([saved('k-gone', GONE, { database: { error: 'connect ECONNREFUSED', configProblem: false } }), saved('k-here', here)], kill.db().url);
+    const known = { systemIdentifier: '7000000000000000001', database: 'ctb' };
+    const shell = await shellWith([saved('k-gone', GONE, { database: { error: 'connect ECONNREFUSED', configProblem: false } }), saved('k-here', here),
+      saved('k-known', GONE, { server: known })], kill.db().url);
     const run = await shell.run([]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toContain(`2 kill(s) saved in ${join(shell.dataDir, 'kill-pending.json')} — this configuration's database: ${here} (server `);
-    expect(run.stdout).toMatch(/k-gone {2}saved 2026-03-02T09:59:00.000Z by cli:ops: "saved k-gone"\n {6}aimed at ANOTHER database: PostgreSQL db1.internal:5432\/ctb — written only by a process on it\n {6}will that database never answer again\? ctb kill saved --discard k-gone --reason "why"\n {6}that database said: connect ECONNREFUSED/);
-    expect(run.stdout).toMatch(/k-here .*\n {6}aimed at this database: written once it answers \(ctb self-heal writes it now\)/);
+    expect(run.stdout).toContain(`3 kill(s) saved in ${join(shell.dataDir, 'kill-pending.json')} — this configuration's database: ${here} (server `);
+    // Saved by a process that never learned its database's identity (a shell whose kill never reached it): the name alone decides, and the listing says so.
+    expect(run.stdout).toMatch(/k-gone {2}saved 2026-03-02T09:59:00.000Z by cli:ops: "saved k-gone"\n {6}aimed at ANOTHER database: PostgreSQL db1.internal:5432\/ctb — written only by a process on it\n {6}identity unknown: decided by name \(the killing process never learned its database's server identity\)\n {6}will that database never answer again\? ctb kill saved --discard k-gone --reason "why"\n {6}that database said: connect ECONNREFUSED/);
+    expect(run.stdout).toMatch(/k-here .*\n {6}aimed at this database: written once it answers \(ctb self-heal writes it now\)\n {6}identity unknown: decided by name/);
+    expect(run.stdout).toMatch(/k-known .*\n {6}aimed at ANOTHER database: PostgreSQL db1.internal:5432\/ctb \(server 7000000000000000001, database ctb\) — written only by a process on it\n {6}will that database/);
+    expect(run.stdout.match(/decided by name/g)).toHaveLength(2);
     const json = await shell.run(['--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, kills: [{ killId: 'k-gone', aimedHere: false, target: GONE }, { killId: 'k-here', aimedHere: true }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, kills: [{ killId: 'k-gone', aimedHere: false, target: GONE, decidedBy: 'name' },
+      { killId: 'k-here', aimedHere: true, decidedBy: 'name' }, { killId: 'k-known', aimedHere: false, decidedBy: 'server' }] });
   }, 120_000);
 
   it('discards one aimed at a database that will never answer: says what it drops, keeps the others, logs it in LOG_DIR and the command log', async () => {

@@ -119,7 +119,8 @@ describe('replaying saved kills', () => {
     // A halt is never ignored: this process is halted, and it cancelled on Kraken for the kill.
     expect(isHaltLatched(t.ctx)).toBe(true);
     expect(t.kraken.calls).toContain('cancelAllOrders');
-    expect(errors.filter((e) => e.includes(`aimed at ${elsewhere}, not at this process's database (PostgreSQL 127.0.0.1:`))).toHaveLength(1);
+    // Saved with no server identity (the killing process never learned it): the name alone decided, and the line says so.
+    expect(errors.filter((e) => e.includes(`aimed at ${elsewhere} (identity unknown: decided by name; the killing process never learned its server identity), not at this process's database (PostgreSQL 127.0.0.1:`))).toHaveLength(1);
     // The next poll says nothing new.
     await replayPendingKills(t.ctx);
     expect(errors.filter((e) => e.includes(`aimed at ${elsewhere}`))).toHaveLength(1);

@@ -14,7 +14,9 @@
 // Not shipped, named in the first output line: the test configuration (LOG_LEVEL error) with a
 // silent logger, Slack a local fake on loopback, and a warm-up before each storm (the pool's
 // connections opened and a tick run, as in a bot that has been running).
-//   npm run bench:alerts [-- --rounds 3] [--alerts 10000] [--fingerprints 50] [--seconds 10] [--observe 20] [--drain] [--no-deliver]
+// `--raise`: each alert goes in through sink.raise, as the bot's raisers send it (its own key, and the
+// stall watch: a KILL_DB_TIMEOUT timer armed and cleared per alert), not sink.record (the write alone).
+//   npm run bench:alerts [-- --rounds 3] [--alerts 10000] [--fingerprints 50] [--seconds 10] [--observe 20] [--drain] [--no-deliver] [--raise]
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { open as openFile, rm, stat } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -24,7 +26,7 @@ import { sql } from 'drizzle-orm';
 import { alertsFeature } from '../src/app/features/alerts.js';
 import type { OutboxAlertSink } from '../src/alerts/sink.js';
 import { WRITER_BATCHES, type WriterBatchTiming } from '../src/alerts/store.js';
-import type { Severity } from '../src/alerts/types.js';
+import type { AlertInput, Severity } from '../src/alerts/types.js';
 import { buildAppContext } from '../src/app/build-context.js';
 import { testConfig } from '../src/config/env.js';
 import { connectPostgres, execute } from '../src/db/client.js';
@@ -43,6 +45,7 @@ const SECONDS = arg('seconds', 10);
 const OBSERVE = arg('observe', 20);
 const DRAIN = process.argv.includes('--drain');
 const DELIVER = !process.argv.includes('--no-deliver');
+const VIA_RAISE = process.argv.includes('--raise');
 const FLOOR_P99_MS = 20;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -146,7 +149,8 @@ async function storm(round: number): Promise<Storm> {
       const f = fired % FINGERPRINTS;
       const severity: Severity = f < 5 ? 'critical' : f % 2 === 0 ? 'warning' : 'info';
       const t0 = performance.now();
-      inflight.push(sink.record({ source: 'engine', severity, title: `bench condition ${f}`, fingerprint: `bench-${f}`, details: { i: fired } })
+      const alert: AlertInput = { source: 'engine', severity, title: `bench condition ${f}`, fingerprint: `bench-${f}`, details: { i: fired } };
+      inflight.push((VIA_RAISE ? sink.raise(alert) : sink.record(alert))
         .then(() => void latencies.push(performance.now() - t0), () => void (failures += 1)));
     }
   }
@@ -239,7 +243,7 @@ async function sameDevice(db: Parameters<typeof execute>[0]): Promise<string> {
 
 async function main() {
   console.log(`alerts bench — not shipped: test configuration (LOG_LEVEL error) and a silent logger; Slack a local fake on loopback; a warm-up before each storm (pool open, a tick run). ` +
-    `Shipped: the outbox sink and the alerts feature's delivery and escalation ticks, on PostgreSQL; ${ROUNDS} round(s) of ${TOTAL} alerts in ${SECONDS} s, a fresh database each`);
+    `Shipped: the outbox sink (${VIA_RAISE ? 'sink.raise, as raisers send' : 'sink.record'}) and the alerts feature's delivery and escalation ticks, on PostgreSQL; ${ROUNDS} round(s) of ${TOTAL} alerts in ${SECONDS} s, a fresh database each`);
   console.log(`before: ${load()}`);
   const rounds: Storm[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) rounds.push(await storm(round));

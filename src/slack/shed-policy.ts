@@ -1,8 +1,9 @@
 // Owns which Slack requests a full queue of acked work may turn away (deliveries.ts), and in which
 // order. What carries no operator's decision goes first; what removes risk never goes:
-//   - `risk`: /kill, /mode paper, /exit, /pause and the exit's confirm button. They take risk off
-//     (invariant 3: going back to paper is immediate); they are never turned away, whatever is pending.
-//   - `decision`: a button press, a modal, a vote reaction (the approval or rejection emoji). The
+//   - `risk`: /kill, /mode paper, /exit, /pause, the exit's confirm button and the incident thread's
+//     "cancel orders" and "close positions" buttons. They take risk off (invariant 3: going back to
+//     paper is immediate; cancelling is never refused); they are never turned away, whatever is pending.
+//   - `decision`: any other button press, a modal, a vote reaction (the approval or rejection emoji). The
 //     one who pressed believes it is done, and nothing re-reads a button: they have headroom of their
 //     own past the limit, and are turned away only past it (the pressed told, the event left for Slack
 //     to deliver again).
@@ -20,8 +21,13 @@
 //     request's own expiry judges a late vote (services/mode), so it runs however old.
 //   - `chatter` past CHATTER_STALE_MS is dropped (counted and logged): App Home renders again on its
 //     next open, and other reactions ask nothing of the bot.
+// Every slash command and button the app registers has its class written below (SLASH_CLASSES,
+// ACTION_CLASSES): tests/unit/slack/shed-classes.test.ts fails on one left out, so a new button that
+// takes risk off cannot default to one that may be dropped.
 // Pure: it reads the request body only (no database on the ack path).
+import { ALERT_ACTIONS } from './views/alert.js';
 import { EXIT_CONFIRM_ACTION } from './views/exit.js';
+import { incidentItemActionId } from './views/kill.js';
 
 export type ShedClass = 'risk' | 'decision' | 'command' | 'chatter';
 
@@ -36,7 +42,50 @@ type Body = Record<string, unknown>;
 /** `+1::skin-tone-2` and `:x:` name the same reaction as `+1` and `x` (as services/mode/record-reaction.ts reads them). */
 const emojiName = (name: string): string => name.replace(/^:|:$/g, '').split('::')[0]!.toLowerCase();
 
-const RISK_COMMANDS = new Set(['/kill', '/exit', '/pause']);
+/**
+ * The class of every slash command the listener table registers: `/command` for a row taking any
+ * text (/kill [reason]), `/command subcommand` for a named subcommand. Text that names no
+ * subcommand (a usage reply) is `command`.
+ */
+export const SLASH_CLASSES: Readonly<Record<string, ShedClass>> = {
+  '/kill': 'risk',
+  '/exit': 'risk',
+  '/pause': 'risk',
+  '/mode paper': 'risk',
+  '/mode status': 'command',
+  '/mode live': 'command',
+  '/mode resume': 'command',
+  '/golive status': 'command',
+  '/golive audit': 'command',
+  '/golive help': 'command',
+  '/stats': 'command',
+  '/oncall who': 'command',
+  '/oncall schedule': 'command',
+  '/oncall override': 'command',
+  '/unpause': 'command',
+  '/trades': 'command',
+  '/balance': 'command',
+};
+
+/** The class of every button the listener table registers, by action_id. */
+export const ACTION_CLASSES: Readonly<Record<string, ShedClass>> = {
+  [EXIT_CONFIRM_ACTION]: 'risk',
+  // Cancel again at Kraken; close (flatten) the open positions.
+  [incidentItemActionId('cancel_orders')]: 'risk',
+  [incidentItemActionId('close_positions')]: 'risk',
+  [incidentItemActionId('reconcile_ledger')]: 'decision',
+  [incidentItemActionId('notify_stakeholders')]: 'decision',
+  [ALERT_ACTIONS.ack]: 'decision',
+  [ALERT_ACTIONS.resolve]: 'decision',
+  [ALERT_ACTIONS.silence]: 'decision',
+};
+
+/** `table[key]`, own entries only (an action_id "constructor" names no class). */
+const classIn = (table: Readonly<Record<string, ShedClass>>, key: string): ShedClass | undefined =>
+  Object.hasOwn(table, key) ? table[key] : undefined;
+
+/** Of several classes, the one that may be turned away last. */
+const KEPT_LONGEST: ShedClass[] = ['risk', 'decision', 'command', 'chatter'];
 
 function firstWord(text: unknown): string {
   return typeof text === 'string' ? (text.trim().split(/\s+/)[0] ?? '').toLowerCase() : '';
@@ -46,14 +95,13 @@ function firstWord(text: unknown): string {
 export function shedClassOf(body: Body, votes: VoteEmoji): ShedClass {
   const command = body.command;
   if (typeof command === 'string') {
-    if (RISK_COMMANDS.has(command)) return 'risk';
-    if (command === '/mode' && firstWord(body.text) === 'paper') return 'risk';
-    return 'command';
+    return classIn(SLASH_CLASSES, `${command} ${firstWord(body.text)}`) ?? classIn(SLASH_CLASSES, command) ?? 'command';
   }
   const type = body.type;
   if (type === 'block_actions') {
     const actions = (body.actions as Array<Record<string, unknown>> | undefined) ?? [];
-    return actions.some((a) => a.action_id === EXIT_CONFIRM_ACTION) ? 'risk' : 'decision';
+    const classes = actions.map((a) => (typeof a.action_id === 'string' ? classIn(ACTION_CLASSES, a.action_id) : undefined) ?? 'decision');
+    return KEPT_LONGEST.find((cls) => classes.includes(cls)) ?? 'decision';
   }
   if (type === 'view_submission' || type === 'view_closed') return 'decision';
   if (type === 'event_callback') {

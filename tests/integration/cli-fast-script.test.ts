@@ -2,8 +2,8 @@
 // scripts/build.mjs) and answer exactly as the ES module build's code does: the same output, errors
 // and exit codes on a migrated database, a new empty one (migrated by the command), the embedded
 // database (PGlite, imported by the script's loader) and databases it cannot use. So do the other
-// commands with a script (kill, start, audit, incident, self-heal) on a few runs; every other test
-// that spawns them runs their scripts too.
+// commands with a script (kill, start, audit, incident, self-heal, alerts, migrate, audit-log, trades,
+// reconcile) on a few runs; every other test that spawns them runs their scripts too.
 // The script runs as shipped, a child process (node bin/ctb.js). What it is compared with is the ES
 // module build's code, runCli (src/cli/run-main.ts runs it in dist/ctb.js), run in this process with
 // the environment the child gets: a second child for each answer doubled this file's CPU, and every
@@ -109,7 +109,7 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
   });
   afterAll(async () => db?.close());
 
-  it('the build has a script for ctb stats, mode status, kill, start, audit, incident and self-heal, and for no other command', () => {
+  it('the build has a script for ctb stats, mode status, kill, start, audit, incident, self-heal, alerts, migrate, audit-log, trades and reconcile, and for no other command', () => {
     const fast = join(ROOT, 'dist/fast');
     expect(fastScriptFor(fast, ['stats', '--json'])?.script).toBe('stats.cjs');
     expect(fastScriptFor(fast, ['mode', 'status'])?.script).toBe('mode.cjs');
@@ -118,8 +118,13 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
     expect(fastScriptFor(fast, ['audit'])?.script).toBe('audit.cjs');
     expect(fastScriptFor(fast, ['incident', 'done', '1'])?.script).toBe('incident.cjs');
     expect(fastScriptFor(fast, ['self-heal'])?.script).toBe('self-heal.cjs');
-    for (const argv of [['mode', 'live'], ['help', 'stats'], ['version'], ['resume'], ['--help']]) expect(fastScriptFor(fast, argv), argv.join(' ')).toBeNull();
-    for (const script of ['stats.cjs', 'mode.cjs', 'kill.cjs', 'start.cjs', 'audit.cjs', 'incident.cjs', 'self-heal.cjs']) {
+    expect(fastScriptFor(fast, ['alerts', 'list'])?.script).toBe('alerts.cjs');
+    expect(fastScriptFor(fast, ['migrate'])?.script).toBe('migrate.cjs');
+    expect(fastScriptFor(fast, ['audit-log', '--json'])?.script).toBe('audit-log.cjs');
+    expect(fastScriptFor(fast, ['trades'])?.script).toBe('trades.cjs');
+    expect(fastScriptFor(fast, ['reconcile', '--json'])?.script).toBe('reconcile.cjs');
+    for (const argv of [['mode', 'live'], ['help', 'stats'], ['version'], ['resume'], ['balance'], ['audit-roi'], ['--help']]) expect(fastScriptFor(fast, argv), argv.join(' ')).toBeNull();
+    for (const script of ['stats.cjs', 'mode.cjs', 'kill.cjs', 'start.cjs', 'audit.cjs', 'incident.cjs', 'self-heal.cjs', 'alerts.cjs', 'migrate.cjs', 'audit-log.cjs', 'trades.cjs', 'reconcile.cjs']) {
       const text = readFileSync(join(fast, script), 'utf8');
       // One PGlite in a script's process: drizzle's require of it is given the ES module the loader
       // imports, not the CommonJS copy the package's exports name for require (scripts/build.mjs).
@@ -146,7 +151,7 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
     expect(withoutNow(fast)).toEqual(withoutNow(reference));
   });
 
-  it('ctb kill, incident, self-heal, start and audit answer as the ES module build', async () => {
+  it('ctb kill, incident, self-heal, start, audit, alerts, migrate, audit-log, trades and reconcile answer as the ES module build', async () => {
     // A kill where no bot's database is (none is made: deterministic, exit 2), the incident and
     // self-heal reports, and the usage errors of start and audit. One after the other: self-heal writes.
     const cases: Array<[string[], Record<string, string>]> = [
@@ -155,6 +160,12 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
       [['self-heal', '--json'], { DATABASE_URL: db.url }],
       [['start', '--bogus'], { DATABASE_URL: db.url }],
       [['audit', '--bogus'], { DATABASE_URL: db.url }],
+      [['alerts', 'list', '--json'], { DATABASE_URL: db.url }],
+      [['migrate'], { DATABASE_URL: db.url }],
+      // Its answer lists the commands run so far, the other build's among them: its usage.
+      [['audit-log', '--help'], { DATABASE_URL: db.url }],
+      [['trades', '--json'], { DATABASE_URL: db.url }],
+      [['reconcile', '--json'], { DATABASE_URL: db.url }],
     ];
     for (const [args, env] of cases) {
       const fast = await run(BIN, args, env, dir);

@@ -1,7 +1,8 @@
 // Acked Slack work whose turn comes too late (src/slack/shed-policy.ts, staleAfterMs): a slash command
 // or a button press past the time left to answer through its response_url is not done, and the one who
 // asked is told so while the response_url still answers; other events are dropped, counted and logged;
-// /kill, /mode paper, /exit, /pause and a vote reaction run however late. The clock is injected: the
+// /kill, /mode paper, /exit, /pause, the exit's confirm, the incident's cancel and close buttons and a
+// vote reaction run however late. The clock is injected: the
 // queue's ages are read on it.
 import type { AnyMiddlewareArgs, Middleware } from '@slack/bolt';
 import { pino } from 'pino';
@@ -11,6 +12,7 @@ import type { Db } from '../../../src/db/client.js';
 import { createMetricsRegistry } from '../../../src/metrics/registry.js';
 import { deliveryGuard, staleText } from '../../../src/slack/deliveries.js';
 import { ANSWER_MARGIN_MS, RESPONSE_URL_TTL_MS } from '../../../src/slack/shed-policy.js';
+import { EXIT_CONFIRM_ACTION } from '../../../src/slack/views/exit.js';
 
 const VOTES = { APPROVAL_EMOJI: 'white_check_mark', REJECTION_EMOJI: 'x' };
 /** Past the time left to answer a command or a button press, inside the response_url's life. */
@@ -20,9 +22,9 @@ function requestArgs(body: Record<string, unknown>): Parameters<Middleware<AnyMi
   return { body, context: {}, client: {}, logger: {}, next: async () => undefined, ack: async () => undefined } as unknown as Parameters<Middleware<AnyMiddlewareArgs>>[0];
 }
 const slash = (command: string, text: string, trigger: string) => ({ command, text, user_id: 'U1', trigger_id: trigger, response_url: `http://127.0.0.1:1/${trigger}` });
-const press = (trigger: string) => ({
+const press = (trigger: string, actionId = 'alert_ack') => ({
   type: 'block_actions', trigger_id: trigger, user: { id: 'U1' }, response_url: `http://127.0.0.1:1/${trigger}`,
-  actions: [{ action_id: 'alert_ack', action_ts: `${trigger}.1` }],
+  actions: [{ action_id: actionId, action_ts: `${trigger}.1` }],
 });
 const reaction = (emoji: string, eventId: string) => ({
   type: 'event_callback', event_id: eventId, event: { type: 'reaction_added', user: 'U2', reaction: emoji, item: { type: 'message', channel: 'C1', ts: '1.1' } },
@@ -77,7 +79,7 @@ function bed(opts: { claimTakes?: number } = {}) {
 }
 
 describe('acked Slack work whose turn comes too late', () => {
-  it('drops a late command and button press, telling each through its response_url; drops other events; runs the risk commands and a vote', async () => {
+  it('drops a late command and button press, telling each through its response_url; drops other events; runs what takes risk off and a vote', async () => {
     const b = bed();
     await b.guard(requestArgs(slash('/t', 'work', 'trg-work')));
     await b.guard(requestArgs(slash('/stats', 'week', 'trg-stats')));
@@ -87,11 +89,16 @@ describe('acked Slack work whose turn comes too late', () => {
     await b.guard(requestArgs(slash('/mode', 'paper drill', 'trg-paper')));
     await b.guard(requestArgs(slash('/exit', '7', 'trg-exit')));
     await b.guard(requestArgs(slash('/pause', 'entries', 'trg-pause')));
+    await b.guard(requestArgs(slash('/kill', 'drill', 'trg-kill')));
+    await b.guard(requestArgs(press('trg-confirm', EXIT_CONFIRM_ACTION)));
+    await b.guard(requestArgs(press('trg-cancel', 'incident_item_cancel_orders')));
+    await b.guard(requestArgs(press('trg-close', 'incident_item_close_positions')));
     await b.heldStarted;
     b.clock.advance(LATE);
     b.release();
-    await b.ended(8);
-    expect(b.ran).toEqual(['/t work', 'reaction Ev-vote', '/mode paper drill', '/exit 7', '/pause entries']);
+    await b.ended(12);
+    expect([...b.ran].sort()).toEqual(['/exit 7', '/kill drill', '/mode paper drill', '/pause entries', '/t work',
+      'press trg-cancel', 'press trg-close', 'press trg-confirm', 'reaction Ev-vote']);
     const minutes = Math.floor(LATE / 60_000);
     expect(b.told).toEqual([
       { url: 'http://127.0.0.1:1/trg-stats', text: staleText('`/stats`', LATE) },

@@ -1,6 +1,9 @@
 // The CLI beside a trading bot on the embedded database (PGlite), as it fails: a real `ctb start --feed
-// replay` child on a fresh DATA_DIR trades while CLI commands run in child processes and in-process
-// socket clients send parameterised queries (named and unnamed statements) and read-only transactions.
+// replay` child on a fresh DATA_DIR trades while CLI commands run — `ctb mode status` and `ctb trades`
+// in child processes (each from its one-command script), `ctb stats` and `ctb audit-log` in this
+// process (runCli, each run its own connection to the bot's socket, as a child's is: a child for each
+// of those twelve runs cost the file some 3 CPU-s more in all) — and in-process socket clients send
+// parameterised queries (named and unnamed statements) and read-only transactions.
 // PGlite is one session: each client's protocol cycle or transaction must run alone, neither interleaved
 // with another client's nor with the bot's own queries. Every answer must be right, no command may fail,
 // and the bot keeps writing all along (its lease heartbeat advances, its orders continue). A client that
@@ -13,6 +16,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../../src/cli/program.js';
 import { readLock } from '../../../src/db/pglite-lock.js';
 import { BIN, startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
 import { writeTradingReplay } from '../../support/trading-replay.js';
@@ -29,6 +33,18 @@ function ctb(args: string[], env: Record<string, string>, cwd: string): Promise<
     child.stderr.on('data', (d) => (stderr += String(d)));
     child.on('exit', (code) => resolve({ args, code, stdout, stderr }));
   });
+}
+
+/** `ctb args` run here, as runCli runs it in the binary, with the child's environment and directory. */
+async function ctbHere(args: string[], env: Record<string, string>, cwd: string): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    env: { ...env }, cwd,
+    stdout: { write: (text: string, done?: (err?: Error | null) => void) => { stdout += text; done?.(); return true; } },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { args, code, stdout, stderr };
 }
 
 const orders = (b: BotProcess) => (b.output().match(/"event":"order"[^\n]*"symbol":"BTC\/USD"/g) ?? []).length;
@@ -89,9 +105,9 @@ describe('CLI and socket clients beside a trading bot on PGlite', () => {
       }
     };
 
-    const cliLoop = async (args: string[], check: (r: Run) => void) => {
+    const cliLoop = async (args: string[], check: (r: Run) => void, run = ctb) => {
       for (let i = 0; more(i, CLI_ROUNDS); i++) {
-        const r = await ctb(args, env, dir);
+        const r = await run(args, env, dir);
         cliRuns++;
         try {
           expect(r.code, r.stderr).toBe(0);
@@ -130,9 +146,9 @@ describe('CLI and socket clients beside a trading bot on PGlite', () => {
 
     await Promise.all([
       cliLoop(['mode', 'status', '--json'], (r) => expect(JSON.parse(r.stdout).engine).toMatchObject({ state: 'running', pid: bot.pid, host: hostname() })),
-      cliLoop(['stats', '--json'], (r) => expect(typeof JSON.parse(r.stdout)).toBe('object')),
+      cliLoop(['stats', '--json'], (r) => expect(typeof JSON.parse(r.stdout)).toBe('object'), ctbHere),
       cliLoop(['trades', '--json'], (r) => expect(typeof JSON.parse(r.stdout)).toBe('object')),
-      cliLoop(['audit-log'], (r) => expect(r.stdout.length).toBeGreaterThan(0)),
+      cliLoop(['audit-log'], (r) => expect(r.stdout.length).toBeGreaterThan(0), ctbHere),
       clientLoop(clients[0]!, 1),
       clientLoop(clients[1]!, 2),
       clientLoop(clients[2]!, 3),

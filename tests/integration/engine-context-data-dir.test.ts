@@ -2,7 +2,8 @@
 // never the repository's ./data, which every test file of a run shares — a kill one file saved
 // there (kill-pending.json) was read by another file's halt watcher, which then cancelled and wrote
 // follow-ups its test did not expect (halt-cancel-follow-up failed so in CI).
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { engineContext } from '../support/engine.js';
@@ -27,8 +28,9 @@ describe('engineContext', () => {
   });
 
   it('still takes a DATA_DIR the test names', async () => {
-    const named = await engineContext(database, { DATA_DIR: '/tmp/ctb-named-data-dir' });
+    const dir = join(tmpdir(), 'ctb-named-data-dir');
+    const named = await engineContext(database, { DATA_DIR: dir });
     closers.push(() => named.ctx.close());
-    expect(named.ctx.config.DATA_DIR).toBe('/tmp/ctb-named-data-dir');
+    expect(named.ctx.config.DATA_DIR).toBe(dir);
   });
 });

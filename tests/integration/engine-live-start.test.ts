@@ -1,5 +1,7 @@
 // A process armed for live refuses to start its engine on a replay feed while the bot is live: a
 // clear error at start, before any feed or order exists. Paper on a replay still starts.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot } from '../../src/app/runtime.js';
 import { ManualClock } from '../../src/clock.js';
@@ -26,7 +28,7 @@ describe('starting an armed engine on a replay feed', () => {
   const start = () => startBot({
     config: testConfig({
       IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.sim.url, KRAKEN_RATE_LIMIT: 'false',
-      LOG_DIR: '/tmp/ctb-test-logs', REPLAY_INTERVAL: '1s',
+      LOG_DIR: join(tmpdir(), 'ctb-test-logs'), REPLAY_INTERVAL: '1s',
     }),
     logger: silentLogger(), clock: new ManualClock('2026-01-05T00:00:00Z'), database, role: 'worker', feed: 'replay', port: 0, features: [engineFeature()],
   });
@@ -62,7 +64,7 @@ describe('starting an armed engine with a pair Kraken does not list', () => {
   const start = (pairs: string) => startBot({
     config: testConfig({
       IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.sim.url, KRAKEN_RATE_LIMIT: 'false',
-      LOG_DIR: '/tmp/ctb-test-logs', REPLAY_INTERVAL: '1s', TRADING_PAIRS: pairs,
+      LOG_DIR: join(tmpdir(), 'ctb-test-logs'), REPLAY_INTERVAL: '1s', TRADING_PAIRS: pairs,
     }),
     logger: silentLogger(), clock: new ManualClock('2026-01-05T00:00:00Z'), database, role: 'worker', feed: 'replay', port: 0, features: [engineFeature()],
   });

@@ -83,7 +83,7 @@ describe('paper mode never reaches a private Kraken endpoint', () => {
     const config = testConfig({
       STRATEGIES_FILE: strategiesFile,
       IS_LIVE: 'false', KRAKEN_API_KEY: KEY, KRAKEN_API_SECRET: SECRET, KRAKEN_API_URL: KRAKEN, MARKET_POLL_INTERVAL: '20ms',
-      TRADING_PAIRS: 'BTC/USD', LOG_DIR: '/tmp/ctb-test-logs', EQUITY_SNAPSHOT_INTERVAL: '1m',
+      TRADING_PAIRS: 'BTC/USD', LOG_DIR: join(tmpdir(), 'ctb-test-logs'), EQUITY_SNAPSHOT_INTERVAL: '1m',
     });
     const bot = await startBot({
       config, role: 'worker', feed: 'kraken', port: 0, logger: silentLogger(), database,

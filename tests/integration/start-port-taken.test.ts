@@ -1,6 +1,8 @@
 // A second `ctb start` whose HTTP port is taken (the demo on 3000) is refused before anything starts:
 // no feature (the engine and its lease among them) runs, and the error is one line naming the port and
 // PORT, a configuration error (exit 2).
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBot } from '../../src/app/runtime.js';
@@ -29,7 +31,7 @@ describe('ctb start on a port already in use', () => {
   it('refuses before any feature starts, with exit 2 and one line naming the port and PORT', async () => {
     const started: string[] = [];
     const spy: Feature = { name: 'spy', roles: ['all'], start: async () => { started.push('spy'); } };
-    const config = testConfig({ PORT: String(port), HOST: '127.0.0.1', LOG_DIR: '/tmp/ctb-test-logs' });
+    const config = testConfig({ PORT: String(port), HOST: '127.0.0.1', LOG_DIR: join(tmpdir(), 'ctb-test-logs') });
     const err = await startBot({ config, logger: silentLogger(), database, role: 'all', feed: 'replay', features: [spy] }).then(() => null, (e: unknown) => e);
     expect(started).toEqual([]);
     const io = recordingIo({});

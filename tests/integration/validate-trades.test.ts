@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute } from '../../src/db/client.js';
@@ -12,7 +14,7 @@ import { candlesFrom, engineContext, maCross, roundTripCloses } from '../support
 function captureIo(env: Record<string, string>): CliIo & { out: () => string } {
   let out = '';
   return {
-    env: { LOG_LEVEL: 'error', LOG_DIR: '/tmp/ctb-test-logs', ...env },
+    env: { LOG_LEVEL: 'error', LOG_DIR: join(tmpdir(), 'ctb-test-logs'), ...env },
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (out += s) },
     cwd: '/nonexistent-so-no-dotenv',

@@ -3,6 +3,8 @@
 // or after the exchange filled it but before the ledger recorded it) so the parent can SIGKILL it.
 // Built before the run (tests/support/build-children.ts); a test starts it with
 // node childScript('engine-child') <database-url> <none|afterIntent|afterSend> <marker-file>
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { buildAppContext } from '../../src/app/build-context.js';
 import { ManualClock } from '../../src/clock.js';
@@ -16,7 +18,7 @@ import { candlesFrom, maCross, roundTripCloses } from './engine.js';
 const [url, pauseAt, marker] = process.argv.slice(2) as [string, 'none' | 'afterIntent' | 'afterSend', string];
 const database = connectPostgres(url, { max: 3 });
 const clock = new ManualClock('2026-01-05T00:00:00Z');
-const ctx = await buildAppContext({ config: testConfig({ LOG_DIR: '/tmp/ctb-test-logs' }), database, clock, logger: silentLogger(), alerts: () => ({ raise: async () => {} }) });
+const ctx = await buildAppContext({ config: testConfig({ LOG_DIR: join(tmpdir(), 'ctb-test-logs') }), database, clock, logger: silentLogger(), alerts: () => ({ raise: async () => {} }) });
 const freeze = (step: string, clientOrderId: string) => {
   writeFileSync(marker, JSON.stringify({ step, clientOrderId }));
   return new Promise<void>(() => {}); // wait here until killed

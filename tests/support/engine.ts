@@ -38,7 +38,7 @@ export async function engineContext(
   const ctx = await buildAppContext({
     // DATA_DIR of its own: the repository's ./data is shared by every test file of a run, and a kill
     // one file saved there (kill-pending.json) reached another file's halt watcher.
-    config: testConfig({ LOG_DIR: '/tmp/ctb-test-logs', DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-engine-')), ...env }), database, clock, logger: silentLogger(), alerts: () => alerts, ...extra,
+    config: testConfig({ LOG_DIR: join(tmpdir(), 'ctb-test-logs'), DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-engine-')), ...env }), database, clock, logger: silentLogger(), alerts: () => alerts, ...extra,
   });
   return { ctx, clock, alerts };
 }

@@ -24,10 +24,10 @@ import { recordingExchange, type RecordingExchange } from './recording-exchange.
 export const TEST_KRAKEN_KEY = 'k'.repeat(56);
 export const TEST_KRAKEN_SECRET = Buffer.from('s'.repeat(64)).toString('base64');
 
-/** postgres.js on `url`, logging each query it sends into `events` as `db:<sql>` (its first `sqlChars` characters). */
-export function recordingDatabase(url: string, events: string[], sqlChars = 60): Database {
+/** postgres.js on `url`, logging each query it sends into `events` as `db:<sql>` (its first `sqlChars` characters); `onclose` told when a connection closes. */
+export function recordingDatabase(url: string, events: string[], sqlChars = 60, onclose?: () => void): Database {
   const client = postgres(url, {
-    max: 2, onnotice: () => {}, connect_timeout: 2,
+    max: 2, onnotice: () => {}, connect_timeout: 2, ...(onclose ? { onclose } : {}),
     debug: (_conn, query) => events.push(`db:${query.replace(/\s+/g, ' ').slice(0, sqlChars)}`),
   });
   return { db: drizzle(client) as unknown as Db, kind: 'postgres', via: 'direct', close: () => client.end({ timeout: 1 }) };

@@ -128,6 +128,7 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/kraken/kraken-exchange.test.ts',
   'tests/integration/kraken/kraken-fills.test.ts',
   'tests/integration/kraken/map-error.test.ts',
+  'tests/integration/mode/expiry-announce-once.test.ts',
   'tests/integration/mode/mode-at-start.test.ts',
   'tests/integration/mode/mode-cli.test.ts',
   'tests/integration/mode/mode-slack.test.ts',

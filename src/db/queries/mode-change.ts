@@ -191,3 +191,24 @@ export async function setRequestMessage(db: Db, input: { id: number; channel: st
     .returning();
   return row;
 }
+
+/**
+ * Requests closed by the system (expired, failed) with their announcement pending — marked so in the
+ * closing event, committed with the closing — not announced yet, and not claimed by an announcer in the
+ * last `claimStaleMs` (one that stopped before announcing leaves its claim to go stale). Only `ids` when given.
+ */
+export async function pendingAnnouncements(db: Db, input: { claimStaleMs: number; ids?: number[] }): Promise<number[]> {
+  const rows = await db
+    .select({ id: modeChangeEvents.requestId })
+    .from(modeChangeEvents)
+    .where(and(
+      inArray(modeChangeEvents.kind, ['expired', 'failed']),
+      eq(modeChangeEvents.actor, 'system'),
+      sql`${modeChangeEvents.details}->>'announce' = 'pending'`,
+      ...(input.ids ? [inArray(modeChangeEvents.requestId, input.ids)] : []),
+      sql`not exists (select 1 from ${modeChangeEvents} e where e.request_id = ${modeChangeEvents.requestId} and (e.kind = 'announced'
+        or (e.kind = 'announcing' and e.at > now() - ${Math.round(input.claimStaleMs)} * interval '1 millisecond')))`,
+    ))
+    .orderBy(asc(modeChangeEvents.requestId));
+  return rows.map((r) => r.id);
+}

@@ -100,6 +100,9 @@ export const MODE_EVENT_KINDS = [
   'rejected', 'expired', 'failed', 'withdrawn',
   // The quorum could not be confirmed: Slack's reactions on the request message could not be read.
   'quorum_unconfirmed',
+  // A closing by the system whose announcement is pending (its event's details.announce): claimed by the
+  // process announcing it, then announced (services/mode/announce-pending.ts).
+  'announcing', 'announced',
 ] as const;
 export type ModeEventKind = (typeof MODE_EVENT_KINDS)[number];
 

@@ -3,8 +3,8 @@
 // banner and /healthz. The engine feature (app/features/engine.ts) says which step it is in — the
 // live approval's withdrawal, the gate policy, the start reconciliation, the warm-up — and gives its
 // gate (the lease, reconciliation with Kraken before live). One entry per context (keyed by its job
-// registry, as the lease probe is: engine-lease/runtime.ts).
-import type { JobRegistry } from '../../jobs/registry.js';
+// registry, as the lease probe is: per-context.ts).
+import { perContext, type PerContextKey } from './per-context.js';
 import type { BotState } from '../../db/schema/index.js';
 import type { Mode } from '../bot-state.js';
 import { haltedWhy } from '../../domain/engine-waiting.js';
@@ -18,21 +18,18 @@ export interface EngineProgress {
   readonly trading: Promise<void>;
 }
 
-/** Kept per job registry, which every copy of a context shares. */
-export interface EngineProgressDeps {
-  jobs: JobRegistry;
-}
+/** Kept per job registry, which every copy of a context shares (per-context.ts). */
+export type EngineProgressDeps = PerContextKey;
 
-const progress = new WeakMap<object, EngineProgress>();
+const progress = perContext<EngineProgress>();
 
 export function setEngineProgress(ctx: EngineProgressDeps, p: EngineProgress | null): void {
-  if (p) progress.set(ctx.jobs, p);
-  else progress.delete(ctx.jobs);
+  progress.set(ctx, p);
 }
 
 /** This process's engine's progress; undefined when it runs no engine. */
 export function engineProgress(ctx: EngineProgressDeps): EngineProgress | undefined {
-  return progress.get(ctx.jobs);
+  return progress.get(ctx);
 }
 
 /**
@@ -49,7 +46,7 @@ export function engineWaitingWhy(p: Pick<EngineProgress, 'waiting' | 'gate'>, st
 
 /** Waits at most `waitMs` for this process's engine to trade; true when it does. */
 export async function engineTradingWithin(ctx: EngineProgressDeps, waitMs: number): Promise<boolean> {
-  const p = progress.get(ctx.jobs);
+  const p = progress.get(ctx);
   if (!p) return false;
   let timer: NodeJS.Timeout | undefined;
   const traded = await Promise.race([p.trading.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)))]);

@@ -1,7 +1,7 @@
 // Owns where other parts of this process ask whether it holds the engine lease: the dead man's
 // switch (only the trading process keeps Kraken's timer renewed), the self-heal watchdog, the engine
 // request runner. One entry per context (keyed by its job registry, which every copy of it shares).
-import type { JobRegistry } from '../../jobs/registry.js';
+import { perContext, type PerContextKey } from './per-context.js';
 import type { EngineStanding } from './keeper.js';
 
 export interface LeaseHolderProbe {
@@ -18,16 +18,13 @@ export interface LeaseHolderProbe {
   readonly tried?: Promise<void>;
 }
 
-/** The probe is kept per job registry, which every copy of a context shares. */
-export interface LeaseProbeDeps {
-  jobs: JobRegistry;
-}
+/** The probe is kept per job registry, which every copy of a context shares (per-context.ts). */
+export type LeaseProbeDeps = PerContextKey;
 
-const probes = new WeakMap<object, LeaseHolderProbe>();
+const probes = perContext<LeaseHolderProbe>();
 
 export function setEngineLease(ctx: LeaseProbeDeps, probe: LeaseHolderProbe | null): void {
-  if (probe) probes.set(ctx.jobs, probe);
-  else probes.delete(ctx.jobs);
+  probes.set(ctx, probe);
 }
 
 /**
@@ -35,12 +32,12 @@ export function setEngineLease(ctx: LeaseProbeDeps, probe: LeaseHolderProbe | nu
  * (a web replica, a CLI, a test without one), which callers decide about themselves.
  */
 export function holdsLease(ctx: LeaseProbeDeps): boolean | undefined {
-  return probes.get(ctx.jobs)?.holdsLease();
+  return probes.get(ctx)?.holdsLease();
 }
 
 /** The id this process holds (or asks for) the engine lease under; undefined when it runs no engine. */
 export function leaseHolderId(ctx: LeaseProbeDeps): string | undefined {
-  return probes.get(ctx.jobs)?.holderId;
+  return probes.get(ctx)?.holderId;
 }
 
 /**
@@ -49,7 +46,7 @@ export function leaseHolderId(ctx: LeaseProbeDeps): string | undefined {
  * when it runs no engine at all.
  */
 export async function engineStanding(ctx: LeaseProbeDeps, waitMs: number): Promise<EngineStanding | undefined> {
-  const probe = probes.get(ctx.jobs);
+  const probe = probes.get(ctx);
   if (!probe?.standing) return undefined;
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([probe.tried, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
@@ -59,5 +56,5 @@ export async function engineStanding(ctx: LeaseProbeDeps, waitMs: number): Promi
 
 /** This process holds the lease unconfirmed (keeper.ts: renewals unanswered, lost to nobody); false without an engine. */
 export function leaseUnconfirmed(ctx: LeaseProbeDeps): boolean {
-  return probes.get(ctx.jobs)?.leaseUnconfirmed?.() ?? false;
+  return probes.get(ctx)?.leaseUnconfirmed?.() ?? false;
 }

@@ -1,8 +1,10 @@
 // Owns the kill. At once, side by side, neither waiting for the other:
 //   - the cancel: every open order on every venue this process reaches (Kraken whenever it holds
 //     the key, armed or not; paper), in the urgent lane, confirmed by re-query;
-//   - the fence: this process latched, the kill saved to DATA_DIR (fsynced) and then the halt
-//     written to the database for every process (bot_state halted + paper, the incident).
+//   - the fence: this process latched and the halt written to the database for every process
+//     (bot_state halted + paper, the incident), the kill saved to DATA_DIR (fsynced) beside it: the
+//     copy that counts when the database does not take the halt. Its lock (held by another process
+//     for up to 5 s) is never in front of the halt's write.
 // Once the halt is in the database, the kill waits (bounded) until no order intent written before
 // it is still on its way, then cancels once more: no order the engine sends reaches a venue after
 // the kill answers. A process without the key hands Kraken's cancel to the running bot that has it
@@ -159,7 +161,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   await afterRequestsLeave();
   latchHalt(ctx, reason, killId);
 
-  // The kill is on disk before the database is touched; the halt write starts as soon as it is.
+  // The halt's write and the kill's saved copy start together: the copy waits on the saved kills'
+  // lock (another process may hold it for seconds), the halt never does.
   const record: KillRecord = { killId, at, actor: request.actor.id, trigger: request.trigger, reason, cancelReport: {} };
   const server = knownServerIdentity(ctx);
   const saved: Omit<PendingKill, 'owner'> = { ...record, at: at.toISOString(), actorSource: request.actor.source, target: killTargetOf(ctx.config), ...(server ? { server } : {}) };
@@ -171,24 +174,28 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   const ownedForMs = ctx.config.KILL_CONFIRM_WAIT + KILL_CALL_TIMEOUT_MS + ctx.config.KILL_DB_TIMEOUT * 4 + 10_000;
   const onDisk = saveRunningKill(ctx.config.DATA_DIR, direct ? { ...saved, krakenFollowUp: true } : saved, ownedForMs)
     .then((): { error?: string } => ({}), (err: unknown) => {
-      ctx.logger.error({ err, killId }, 'kill: could not save the kill to DATA_DIR; the database write goes ahead');
+      ctx.logger.error({ err, killId }, `kill: could not save the kill in DATA_DIR (${describeError(err)}); needed only if the database does not take the halt`);
       return { error: describeError(err) };
     });
-  const halting = onDisk
-    .then(() => withDeadline(persistKill(ctx.db, record), ctx.config.KILL_DB_TIMEOUT, 'the database'))
-    .then(async (outcome) => {
+  const recorded = { halt: false };
+  let dropped: Promise<void> = Promise.resolve();
+  const halting = withDeadline(persistKill(ctx.db, record), ctx.config.KILL_DB_TIMEOUT, 'the database')
+    .then((outcome) => {
       // Said as soon as the database holds the halt, before the saved copy is dropped: an interrupt
       // in between must not call a halt the database took "not confirmed".
+      recorded.halt = true;
       try {
         ctx.kill.onHaltRecorded?.({ incidentId: outcome.incident.id, alreadyKilled: outcome.alreadyKilled });
       } catch (err) {
         ctx.logger.error({ err, killId }, 'kill: could not say that the halt is recorded');
       }
-      // The database holds the halt: the saved copy goes now, whatever Kraken is still doing.
-      await dropRunningKill(ctx.config.DATA_DIR, killId).catch((err: unknown) => ctx.logger.error({ err, killId }, 'kill: could not remove its saved copy'));
+      // The database holds the halt: the saved copy goes now, whatever Kraken is still doing — after
+      // its save (one change at a time in this process), so the fence and the cancel after it do
+      // not wait for that; the kill answers once it is gone.
+      dropped = dropRunningKill(ctx.config.DATA_DIR, killId).catch((err: unknown) => ctx.logger.error({ err, killId }, 'kill: could not remove its saved copy'));
       return outcome;
     });
-  tellSaved(ctx, onDisk, halting);
+  tellSaved(ctx, onDisk, halting, recorded);
   const [firstCancel, halt] = await Promise.all([
     cancelling,
     halting.then((outcome): { outcome: PersistOutcome } | { error: unknown } => ({ outcome }), (error: unknown) => ({ error })),
@@ -256,7 +263,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
       result.saveError = again.error;
       delete result.pendingFile;
       delete result.pendingTarget;
-      ctx.logger.error({ err: halt.error, killId, saveError: again.error }, `kill: the database ${databaseFailure(problem?.kind === 'config')} and DATA_DIR is not writable: the halt is saved nowhere, only this process is halted`);
+      ctx.logger.error({ err: halt.error, killId, saveError: again.error }, `kill: the database ${databaseFailure(problem?.kind === 'config')} and the halt could not be saved in DATA_DIR (${again.error}): it is saved nowhere, only this process is halted`);
     } else {
       ctx.logger.error({ err: halt.error, killId, file: result.pendingFile }, `kill: the database ${databaseFailure(problem?.kind === 'config')}; halt saved to the pending-kill file`);
     }
@@ -306,6 +313,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   else if ('outcome' in halt && !halt.outcome.replayed) await resolveKillAlert(ctx, request, result);
   if (request.flatten) result.flatten = await flatten(ctx, request.actor, result);
   if (request.flatten && !result.flatten?.ok) result.ok = false;
+  await dropped;
   return result;
 }
 
@@ -313,7 +321,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
  * Tells the process running the kill where its halt is while the database has not taken it: saved in
  * DATA_DIR (once fsynced), then what the database did when it failed — at once, not after the cancel.
  */
-function tellSaved(ctx: KillDeps, onDisk: Promise<{ error?: string }>, halting: Promise<unknown>): void {
+function tellSaved(ctx: KillDeps, onDisk: Promise<{ error?: string }>, halting: Promise<unknown>, recorded: { halt: boolean }): void {
   const tell = ctx.kill.onHaltSaved;
   if (!tell) return;
   const file = pendingKillPath(ctx.config.DATA_DIR);
@@ -326,7 +334,8 @@ function tellSaved(ctx: KillDeps, onDisk: Promise<{ error?: string }>, halting: 
     }
   };
   void onDisk.then((disk) => {
-    if (disk.error !== undefined) return;
+    // The database took the halt before the copy reached the disk: the copy is not where the halt is.
+    if (disk.error !== undefined || recorded.halt) return;
     say({ file, target });
     halting.catch((err: unknown) => say({ file, target, database: {
       error: describeError(err), configProblem: databaseProblem(err, ctx.config.DATABASE_URL)?.kind === 'config', ...(err instanceof DeadlineError ? { timedOut: true } : {}),

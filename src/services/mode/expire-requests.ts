@@ -2,10 +2,13 @@
 // expiry, and an approved one whose switch never finished (the process stopped mid-transition).
 // Runs from a job and before each new request; the row's timestamps, not a timer, are the record.
 // Both are judged on the database's clock, which the request's times are written on (every process
-// reads the same one), and the moment a request is closed is that clock's too.
+// reads the same one), and the moment a request is closed is that clock's too. Each closing marks its
+// announcement pending in its own transaction, and the announcements pending are made after (also
+// those of a closing whose process stopped, or whose database went away, before announcing it).
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
-import { announceClosed, type AnnounceDeps } from './announce.js';
+import type { AnnounceDeps } from './announce.js';
+import { ANNOUNCE_PENDING, announcePending } from './announce-pending.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
@@ -29,7 +32,7 @@ export async function expireOverdueRequests(ctx: ExpireRequestsDeps, ports: Live
       const expired = await transition(tx, id, ['requested'], 'expired', {
         decidedAt: now, decidedBy: 'system', outcome: `expired at ${request.expiresAt.toISOString()} without ${APPROVALS_NEEDED} approvals`,
       });
-      if (expired) await appendEvent(tx, { requestId: id, at: now, kind: 'expired', actor: 'system', details: { expiresAt: request.expiresAt.toISOString() } });
+      if (expired) await appendEvent(tx, { requestId: id, at: now, kind: 'expired', actor: 'system', details: { expiresAt: request.expiresAt.toISOString(), ...ANNOUNCE_PENDING } });
       return expired;
     });
     if (row) closed.push(row);
@@ -42,11 +45,11 @@ export async function expireOverdueRequests(ctx: ExpireRequestsDeps, ports: Live
       const failed = await transition(tx, id, ['approved'], 'failed', {
         decidedAt: now, decidedBy: 'system', outcome: 'the switch was interrupted (the process stopped during the transition); the mode did not change',
       });
-      if (failed) await appendEvent(tx, { requestId: id, at: now, kind: 'failed', actor: 'system', details: { reason: 'interrupted' } });
+      if (failed) await appendEvent(tx, { requestId: id, at: now, kind: 'failed', actor: 'system', details: { reason: 'interrupted', ...ANNOUNCE_PENDING } });
       return failed;
     });
     if (row) closed.push(row);
   }
-  for (const request of closed) await announceClosed(ctx, ports, request);
+  await announcePending(ctx, ports);
   return closed;
 }

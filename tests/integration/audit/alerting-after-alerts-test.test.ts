@@ -1,6 +1,8 @@
 // The go-live audit's alerting check, end to end from the terminal: `ctb alerts test` delivers a
 // test alert to a fake Slack and a real SMTP server, records it, and the check then passes
 // (failed tests turning it to fail are in alerting-oncall-checks.test.ts).
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/cli/program.js';
 import { alertingCheck } from '../../../src/services/audit/checks/alerting.js';
@@ -22,7 +24,7 @@ afterAll(async () => {
 });
 
 const env = () => ({
-  DATABASE_URL: database.url, LOG_DIR: '/tmp/ctb-test-logs', LOG_LEVEL: 'error',
+  DATABASE_URL: database.url, LOG_DIR: join(tmpdir(), 'ctb-test-logs'), LOG_LEVEL: 'error',
   SLACK_BOT_TOKEN: 'xoxb-0000-test-not-a-real-token', SLACK_SIGNING_SECRET: 'sig', SLACK_API_URL: slack.url, SLACK_ALERTS_CHANNEL: 'C0ALERTS',
   SMTP_URL: smtp.url, ALERT_EMAIL_TO: 'oncall@example.com',
 });

@@ -1,6 +1,8 @@
 // The audit's checks that ask Kraken, each driven through pass, warn and fail against Kraken's
 // recorded answers (nock at the network edge): key rights, kill-switch readiness, reconciliation
 // with paging over several pages, rate-limit and nonce errors, legacy/recent/mismatched trades.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import nock from 'nock';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,7 +22,7 @@ import * as R from '../../support/kraken-recordings.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 
 const actor: Actor = { id: 'cli:test', source: 'cli' };
-const KEYS = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: R.BASE, KRAKEN_RATE_LIMIT: 'false', LOG_DIR: '/tmp/ctb-audit-test-logs' };
+const KEYS = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: R.BASE, KRAKEN_RATE_LIMIT: 'false', LOG_DIR: join(tmpdir(), 'ctb-audit-test-logs') };
 // recordedTrades(n) are one a minute back from 2026-01-05T12:00:00Z (the ManualClock's now).
 const NEWEST = 1_767_614_400;
 

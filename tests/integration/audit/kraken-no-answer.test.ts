@@ -3,6 +3,8 @@
 // so at once instead of waiting (and the reconciliation retrying) again. A Kraken that answered once
 // in the run is not written off for one later timeout. What the run waited for is read from what it
 // sent and logged, not from a stopwatch: on a loaded machine one timeout can take seconds to fire.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -64,7 +66,7 @@ describe('the audit against a Kraken that never answers', () => {
   it('waits for one timeout, then says at once for every other Kraken check that Kraken did not answer', async () => {
     const ctx = await testContext({
       database: database(),
-      env: { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: `http://127.0.0.1:${port}`, KRAKEN_REQUEST_TIMEOUT: '1s', KRAKEN_RATE_LIMIT: 'false', LOG_DIR: '/tmp/ctb-audit-test-logs' },
+      env: { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: `http://127.0.0.1:${port}`, KRAKEN_REQUEST_TIMEOUT: '1s', KRAKEN_RATE_LIMIT: 'false', LOG_DIR: join(tmpdir(), 'ctb-audit-test-logs') },
     });
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });

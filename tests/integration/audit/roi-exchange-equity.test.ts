@@ -2,6 +2,8 @@
 // ledger's live book and Kraken's balances (the fake Kraken, in Kraken's format) are both valued at
 // Kraken's prices now. A price move since the halt must not fail the audit (ctb resume needs it to
 // pass); a balance the ledger does not explain still must.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
 import { equitySnapshots, fills, orderIntents } from '../../../src/db/schema/index.js';
@@ -38,7 +40,7 @@ async function auditAgainst(balances: Record<string, string>, btcNow: string): P
   fake.simulator.setPrice('XXBTZUSD', btcNow); // the market moved after the last live snapshot
   const ctx = await testContext({
     database: database(),
-    env: { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: fake.url, KRAKEN_RATE_LIMIT: 'false', LOG_DIR: '/tmp/ctb-audit-test-logs' },
+    env: { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: fake.url, KRAKEN_RATE_LIMIT: 'false', LOG_DIR: join(tmpdir(), 'ctb-audit-test-logs') },
   });
   const report = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [roiCheck], only: [roiCheck.id] });
   return report.results[0]!;

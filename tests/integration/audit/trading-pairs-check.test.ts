@@ -1,5 +1,7 @@
 // exchange.trading_pairs: the go-live audit judges TRADING_PAIRS against the markets Kraken lists
 // (its AssetPairs, here the local fake Kraken's), by the rule an armed engine refuses to start on.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
@@ -28,7 +30,7 @@ afterAll(async () => {
 
 async function audit(env: Record<string, string>) {
   const keys = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false' };
-  const ctx = await testContext({ database: database(), env: { LOG_DIR: '/tmp/ctb-audit-test-logs', ...keys, ...env } });
+  const ctx = await testContext({ database: database(), env: { LOG_DIR: join(tmpdir(), 'ctb-audit-test-logs'), ...keys, ...env } });
   try {
     const report = await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [tradingPairsCheck], only: [tradingPairsCheck.id] });
     return report.results[0]!;
@@ -62,7 +64,7 @@ describe('exchange.trading_pairs', () => {
 
   it("judges the pairs the engine recorded, not this shell's, and says whose they are", async () => {
     const keys = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false' };
-    const ctx = await testContext({ database: database(), env: { LOG_DIR: '/tmp/ctb-audit-test-logs', ...keys, TRADING_PAIRS: 'BTC/USD,ETH/USD' } });
+    const ctx = await testContext({ database: database(), env: { LOG_DIR: join(tmpdir(), 'ctb-audit-test-logs'), ...keys, TRADING_PAIRS: 'BTC/USD,ETH/USD' } });
     try {
       const recordedAt = new Date('2026-12-05T10:00:00Z');
       const engine = (tradingPairs: string[]) => auditContext(ctx, { actor, cwd: '.', dryRun: true }, undefined, {

@@ -63,6 +63,12 @@ async function startWorker(role: 'worker' | 'web' = 'worker'): Promise<{ msg: st
   return { msg: line!.msg, banner: line!.banner!, lines };
 }
 
+/** The database live, and another worker's engine — armed, with Kraken keys — holding a fresh lease. */
+async function armedEngineHoldsLive(): Promise<void> {
+  await updateBotState(database.db, systemClock, { mode: 'live' });
+  await acquireLease(database.db, { holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 30_000);
+}
+
 async function healthzEngine(): Promise<Record<string, unknown>> {
   const res = await fetch(`http://127.0.0.1:${bot!.port}/healthz`, { signal: AbortSignal.timeout(10_000) });
   return ((await res.json()) as { engine: Record<string, unknown> }).engine;
@@ -158,8 +164,7 @@ describe('the start banner of a web process', () => {
   }, 120_000);
 
   it('names the live engine as armed although its own IS_LIVE is not set', async () => {
-    await updateBotState(database.db, systemClock, { mode: 'live' });
-    await acquireLease(database.db, { holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 30_000);
+    await armedEngineHoldsLive();
     const { msg, banner } = await startWorker('web');
     expect(msg).toMatch(/^ctb running on port \d+ \(web: no engine here, postgres\)$/m);
     expect(msg).toMatch(/^ {2}mode {6}live, not trading here: /m);
@@ -196,8 +201,7 @@ describe('the start banner of a web process', () => {
   }, 120_000);
 
   it('with the lease stale, its holder armed and the database live: says the mode unknown — it may resume LIVE if it wakes — never none or paper', async () => {
-    await updateBotState(database.db, systemClock, { mode: 'live' });
-    await acquireLease(database.db, { holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 30_000);
+    await armedEngineHoldsLive();
     await database.db.execute(sql`update engine_lease set heartbeat_at = now() - interval '1 hour'`);
     const { msg, banner } = await startWorker('web');
     expect(msg).toMatch(/^ {2}mode {6}unknown: the engine \(bot-a:4242\) stopped renewing its lease at \S+ \(stale since \S+\); it was armed and the database says live: it may resume LIVE trading if it wakes; `ctb kill` cancels from any process, not trading here: /m);

@@ -69,7 +69,7 @@ async function worker(env: Record<string, string> = {}, extra: Partial<BuildCont
 async function web(w: EngineTestContext, env: Record<string, string> = {}): Promise<OwnedContext> {
   return track(await buildAppContext({
     config: testConfig({
-      LOG_DIR: '/tmp/ctb-test-logs', DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-web-')), REPORTS_DIR: reportsDir(), KILL_DB_TIMEOUT: '8s',
+      LOG_DIR: join(tmpdir(), 'ctb-test-logs'), DATA_DIR: mkdtempSync(join(tmpdir(), 'ctb-web-')), REPORTS_DIR: reportsDir(), KILL_DB_TIMEOUT: '8s',
       INCIDENT_HANDOVER_WAIT: '300ms', KILL_HANDOFF_TIMEOUT: '200ms', KRAKEN_RATE_LIMIT: 'false', KRAKEN_API_URL: kraken.url, ...env,
     }),
     database: testDb, clock: w.clock, logger: silentLogger(),

@@ -28,6 +28,7 @@ import { ageFollowUps } from '../../support/live-engine.js';
 import { openOrder } from '../../support/recording-exchange.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
 import { recordLiveOrderEver } from '../../support/live-order-ever.js';
+import { until } from '../../support/held-kraken.js';
 
 const operator = { id: 'U0OPERATOR', source: 'slack' as const };
 /** The engine lease of a running bot with the Kraken key (worker-1:42), written for the tests whose runner plays it. */
@@ -841,7 +842,8 @@ describe('kill while the database is unreachable', () => {
   it.each(['slack', 'cli'] as const)('database down and DATA_DIR not writable (killed from %s): says the halt is not saved there nor confirmed in the database, and who it halts — never "saved" nor "halted"', async (source) => {
     proxy.set('forward');
     const t = await setup({ armed: true });
-    const viaProxy = recordingDatabase(proxy.urlFor(kill.db().url), []);
+    let closed = 0;
+    const viaProxy = recordingDatabase(proxy.urlFor(kill.db().url), [], 60, () => closed++);
     kill.track(viaProxy);
     // DATA_DIR is a file now: neither the kill's first save nor its second can write there.
     const dataDir = join(t.dataDir, 'data');
@@ -851,6 +853,8 @@ describe('kill while the database is unreachable', () => {
     await getBotState(t2.ctx.db);
     t2.kraken.open.push(openOrder('K1'));
     proxy.set('down');
+    // Its connection seen gone, as a database down before the kill is: the write waits for a new one.
+    await until(() => closed > 0);
     const result = await executeKill(t2.ctx, { actor: source === 'cli' ? { id: 'cli:ops', source } : operator, reason: 'db and disk gone', trigger: 'manual' });
     proxy.set('forward');
     expect(result).toMatchObject({ state: 'unsaved', ok: true, saveError: expect.stringMatching(/EEXIST|ENOTDIR/) });
@@ -877,7 +881,8 @@ describe('kill while the database is unreachable', () => {
   it.each(['stall', 'down'] as const)('database %s: cancels at once, saves the halt to DATA_DIR, writes it when the database returns', async (failure) => {
     proxy.set('forward');
     const t = await setup({ armed: true });
-    const viaProxy = recordingDatabase(proxy.urlFor(kill.db().url), []);
+    let closed = 0;
+    const viaProxy = recordingDatabase(proxy.urlFor(kill.db().url), [], 60, () => closed++);
     kill.track(viaProxy);
     // The kill gives up on the database after its deadline; the saved kill must be on disk before that.
     // 3 s, so that a loaded machine's start of the kill is not mistaken for waiting out the deadline.
@@ -887,6 +892,8 @@ describe('kill while the database is unreachable', () => {
     await getBotState(t2.ctx.db); // connection established before the failure
     t2.kraken.open.push(openOrder('K1'));
     proxy.set(failure);
+    // Down: its connection seen gone, as a database down before the kill is (the write waits for a new one).
+    if (failure === 'down') await until(() => closed > 0);
 
     const started = Date.now();
     let settled = false;

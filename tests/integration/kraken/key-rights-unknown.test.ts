@@ -1,5 +1,7 @@
 // GetApiKeyInfo permission names the bot does not know never read as "cannot withdraw": the adapter
 // asks Kraken's withdraw-info probe instead, and the go-live key check fails naming the names.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
@@ -72,7 +74,7 @@ describe('the go-live key check against a Kraken whose key has an unknown permis
   const check = async () => {
     const ctx = await testContext({
       database: database(),
-      env: { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: fake.url, KRAKEN_RATE_LIMIT: 'false', LOG_DIR: '/tmp/ctb-audit-test-logs' },
+      env: { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: fake.url, KRAKEN_RATE_LIMIT: 'false', LOG_DIR: join(tmpdir(), 'ctb-audit-test-logs') },
     });
     return (await runAudit(ctx, { actor, dryRun: true, cwd: '.', checks: [keyRightsCheck], only: [keyRightsCheck.id] })).results[0]!;
   };

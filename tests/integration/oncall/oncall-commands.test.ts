@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { oncallOverrideClearCommand, oncallOverrideCommand } from '../../../commands/oncall-override.js';
 import { oncallSetCommand } from '../../../commands/oncall-set.js';
@@ -175,7 +177,7 @@ describe('ctb oncall (terminal)', () => {
     let out = '';
     let err = '';
     return {
-      value: { env: { DATABASE_URL: database.url, LOG_DIR: '/tmp/ctb-test-logs', LOG_LEVEL: 'error' }, cwd: '/nonexistent-ctb-test',
+      value: { env: { DATABASE_URL: database.url, LOG_DIR: join(tmpdir(), 'ctb-test-logs'), LOG_LEVEL: 'error' }, cwd: '/nonexistent-ctb-test',
         stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } },
       out: () => out,
       err: () => err,

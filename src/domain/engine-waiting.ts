@@ -4,6 +4,9 @@
 // for reconciliation with Kraken). The start banner and /healthz take this process's own engine's
 // (services/engine-lease/engine-progress.ts); `ctb mode status`, Slack's /mode and /golive status and
 // App Home take the step the holder wrote in its lease row (migration 0040), read with bot_state.
+// The engine's live gate (Kraken not answering its probe, a reconciliation after a switch to live) is
+// not in the database: of a live engine past its steps, another process says only that its first pass
+// ran and that the gate is not recorded (holderProgressPhrase), never "trading now".
 
 export const ENGINE_TRADING_NOW = 'engine trading now';
 
@@ -27,6 +30,10 @@ export function liveReconciliationWhy(status: string): string {
   return `live trading waits for reconciliation with Kraken (${status})`;
 }
 
+/** Of a live holder's engine past its steps, from another process: what the database does not say. */
+export const LIVE_GATE_NOT_RECORDED = 'engine ran its first pass; whether its live gate holds orders now (Kraken not answering, '
+  + 'a reconciliation after the switch to live) is not recorded in the database: see /healthz of the engine process';
+
 export interface HolderWaitingFacts {
   /** The lease holder (domain/engine-holder.ts): running, stale or none, and the step its row names. */
   engine: { state: 'running' | 'stale' | 'none'; waiting: string | null };
@@ -48,4 +55,15 @@ export function holderWaitingWhy(f: HolderWaitingFacts): string | null | undefin
   if (f.halted) return haltedWhy(f.haltedReason);
   if (f.mode === 'live' && f.reconciliation.blocked) return liveReconciliationWhy('blocked');
   return null;
+}
+
+/**
+ * What another process can say of the lease holder's engine: waiting and why, trading now (paper), or,
+ * live, only what the database records (LIVE_GATE_NOT_RECORDED). Undefined when no engine runs.
+ */
+export function holderProgressPhrase(f: HolderWaitingFacts): string | undefined {
+  const why = holderWaitingWhy(f);
+  if (why === undefined) return undefined;
+  if (why === null && f.mode === 'live') return LIVE_GATE_NOT_RECORDED;
+  return engineProgressPhrase(why);
 }

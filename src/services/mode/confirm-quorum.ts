@@ -6,7 +6,10 @@
 // approvals that count are the recorded, standing, eligible ones whose approval reaction is on the
 // message now. A recorded approval whose reaction is gone is withdrawn in the record. When Slack
 // cannot be read the quorum is not complete: the request stays `requested`, and the next approval
-// reads again. Never live on unread state.
+// reads again. Never live on unread state. A rejection the same read shows (the rejection emoji by an
+// eligible approver, or by the requester: a withdrawal) closes the request as its event would have
+// (record-reaction.ts): a lost reaction_added for it never lets the request go live past it.
+import type { ModeChangeRequest } from '../../db/schema/index.js';
 import type { LiveSwitchDeps } from './execute-switch.js';
 import type { LiveSwitchPorts, ReactionsRead } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
@@ -20,12 +23,14 @@ export type QuorumCheck =
   /** Fewer than the quorum stand once Slack was read; `gone` were recorded but their reaction is not on the message. */
   | { kind: 'counted'; requestId: number; approvals: number; gone: string[] }
   /** Slack could not be read: the quorum is not complete, the request stays pending. */
-  | { kind: 'unconfirmed'; requestId: number; approvals: number; why: string };
+  | { kind: 'unconfirmed'; requestId: number; approvals: number; why: string }
+  /** The read showed a rejection (status `rejected`) or the requester's withdrawal (`withdrawn`): the request is closed. */
+  | { kind: 'closed'; requestId: number; request: ModeChangeRequest };
 
-/** Who has the approval emoji on the message now, by Slack's answer (any skin tone). */
-function approvingUsers(read: Extract<ReactionsRead, { kind: 'read' }>, approvalEmoji: string): Set<string> {
-  const emoji = normaliseEmoji(approvalEmoji);
-  return new Set(read.reactions.filter((r) => normaliseEmoji(r.name) === emoji).flatMap((r) => r.users));
+/** Who has `emoji` on the message now, by Slack's answer (any skin tone). */
+function usersWith(read: Extract<ReactionsRead, { kind: 'read' }>, emoji: string): Set<string> {
+  const name = normaliseEmoji(emoji);
+  return new Set(read.reactions.filter((r) => normaliseEmoji(r.name) === name).flatMap((r) => r.users));
 }
 
 /**
@@ -56,7 +61,26 @@ export async function confirmQuorum(
       return { kind: 'unconfirmed', requestId: request.id, approvals: recorded.length, why: read.why };
     }
 
-    const onMessage = approvingUsers(read, ctx.config.APPROVAL_EMOJI);
+    // A rejection on the message is final, as its event would have made it (record-reaction.ts).
+    const rejecting = usersWith(read, ctx.config.REJECTION_EMOJI);
+    const rejection = { emoji: normaliseEmoji(ctx.config.REJECTION_EMOJI), added: true, seenBy: 'reactions.get' };
+    if (rejecting.has(request.requester)) {
+      const closed = await transition(tx, request.id, ['requested'], 'withdrawn', { decidedAt: now, decidedBy: request.requester, outcome: 'withdrawn by its requester' });
+      if (closed) {
+        await appendEvent(tx, { requestId: request.id, at: now, kind: 'withdrawn', actor: request.requester, details: { user: request.requester, ...rejection } });
+        return { kind: 'closed', requestId: request.id, request: closed };
+      }
+    }
+    const rejecter = eligible.find((user) => rejecting.has(user) && user !== request.requester);
+    if (rejecter !== undefined) {
+      const closed = await transition(tx, request.id, ['requested'], 'rejected', { decidedAt: now, decidedBy: rejecter, outcome: `rejected by ${rejecter}` });
+      if (closed) {
+        await appendEvent(tx, { requestId: request.id, at: now, kind: 'rejected', actor: rejecter, details: { user: rejecter, ...rejection } });
+        return { kind: 'closed', requestId: request.id, request: closed };
+      }
+    }
+
+    const onMessage = usersWith(read, ctx.config.APPROVAL_EMOJI);
     const standing = recorded.filter((v) => onMessage.has(v.slackUser));
     const gone = recorded.filter((v) => !onMessage.has(v.slackUser));
     for (const [i, vote] of gone.entries()) {

@@ -119,6 +119,10 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
   if (closed) await announceClosed(ctx, ports, closed);
   if (decision.kind !== 'to_confirm') return decision;
   const check = await confirmQuorum(ctx, ports, { requestId: decision.requestId, channel: input.channel, ts: input.messageTs, trigger: decision.trigger });
+  if (check.kind === 'closed') {
+    await announceClosed(ctx, ports, check.request);
+    return check.request.status === 'withdrawn' ? { kind: 'withdrawn_request', requestId: check.requestId } : { kind: 'rejected', requestId: check.requestId };
+  }
   if (check.kind !== 'approved') return check;
   ctx.logger.info({ requestId: check.requestId, approvers: check.approvers }, 'live change request reached quorum (its reactions read from Slack); switching');
   return { kind: 'quorum', requestId: check.requestId, switch: await executeLiveSwitch(ctx, ports, check.requestId), gone: check.gone };

@@ -3,7 +3,7 @@ import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
 import type { ModeStatusResult, OpenModeRequest } from '../../../commands/mode-status.js';
 import type { EngineHolderView } from '../../domain/engine-holder.js';
 import { engineLiveVerdict } from '../../domain/engine-live-readiness.js';
-import { engineProgressPhrase, holderWaitingWhy } from '../../domain/engine-waiting.js';
+import { holderProgressPhrase } from '../../domain/engine-waiting.js';
 import { unknownModePhrase, type EngineMode } from '../../domain/engine-mode.js';
 import type { ShellView } from '../../services/engine-lease/holder-view.js';
 import type { AuditVerdict, ModeStatus } from '../../services/mode-status.js';
@@ -62,8 +62,8 @@ export function engineLine(s: ModeStatus): string {
   const who = `\`${escapeText(`${e.host}:${e.pid}`)}\` (${escapeText(e.role ?? '?')}, feed ${escapeText(e.feed ?? '?')}) — ${e.armed ? '*armed*' : 'not armed'}, ${e.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`;
   const beat = e.heartbeatAt ? `${slackDate(new Date(e.heartbeatAt))} (${Math.round((e.heartbeatAgeMs ?? 0) / 1000)}s ago)` : '—';
   if (e.state === 'stale') return `:warning: *stale* since ${slackDate(new Date(e.staleSince!))} — ${who}, last heartbeat ${beat}`;
-  const why = holderWaitingWhy(s);
-  return `${who}, heartbeat ${beat}${why === undefined ? '' : `; ${escapeText(engineProgressPhrase(why))}`}`;
+  const progress = holderProgressPhrase(s);
+  return `${who}, heartbeat ${beat}${progress === undefined ? '' : `; ${escapeText(progress)}`}`;
 }
 
 function reconciliationLine(s: ModeStatus): string | null {

@@ -1,8 +1,8 @@
 // The CLI beside a trading bot on the embedded database (PGlite), as it fails: a real `ctb start --feed
-// replay` child on a fresh DATA_DIR trades while CLI commands run — `ctb mode status` (its one-command
-// script) and `ctb trades` (the ES module build) in child processes, `ctb stats` and `ctb audit-log`
-// in this process (runCli, each run its own connection to the bot's socket, as a child's is: a child
-// for each of those runs cost some 0.45 CPU-s more) — and in-process socket clients send
+// replay` child on a fresh DATA_DIR trades while CLI commands run — `ctb mode status` and `ctb trades`
+// in child processes (each from its one-command script), `ctb stats` and `ctb audit-log` in this
+// process (runCli, each run its own connection to the bot's socket, as a child's is: a child for each
+// of those twelve runs cost the file some 3 CPU-s more in all) — and in-process socket clients send
 // parameterised queries (named and unnamed statements) and read-only transactions.
 // PGlite is one session: each client's protocol cycle or transaction must run alone, neither interleaved
 // with another client's nor with the bot's own queries. Every answer must be right, no command may fail,

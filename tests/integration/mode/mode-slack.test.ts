@@ -390,6 +390,38 @@ describe('the quorum is what Slack shows on the request now', () => {
     expect(approved?.details).toEqual({ approvers: [USERS.approver1, APPROVER_3], seenBy: 'reactions.get' });
   }, 60_000);
 
+  it('rejects on an approver\'s :x: the read shows, though its reaction_added never arrived', async () => {
+    await start();
+    const request = (await requestLive())!;
+    await react(request, USERS.approver1);
+    await h.idle();
+    // APPROVER_3 rejects; the event never reaches the bot (turned away on every resend).
+    h.fake.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name: 'x', user: APPROVER_3, added: true });
+    await react(request, USERS.approver2);
+    await h.idle();
+
+    expect(await status(request.id)).toBe('rejected');
+    expect(await mode()).toBe('paper');
+    expect(h.fake.callsTo('reactions.get')).toHaveLength(1);
+    expect((await trail(request.id)).filter((e) => e.kind === 'rejected' || e.kind === 'approved').map((e) => ({ kind: e.kind, actor: e.actor, seenBy: e.details.seenBy })))
+      .toEqual([{ kind: 'rejected', actor: APPROVER_3, seenBy: 'reactions.get' }]);
+    expect(threadTexts(request).some((t) => t.includes(`Live change request #${request.id} rejected`))).toBe(true);
+  }, 60_000);
+
+  it('withdraws on the requester\'s :x: the read shows, though its reaction_added never arrived', async () => {
+    await start();
+    const request = (await requestLive())!;
+    h.fake.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name: 'x', user: request.requester, added: true });
+    await react(request, USERS.approver1);
+    await react(request, USERS.approver2);
+    await h.idle();
+
+    expect(await status(request.id)).toBe('withdrawn');
+    expect(await mode()).toBe('paper');
+    expect((await trail(request.id)).filter((e) => e.kind === 'withdrawn').map((e) => ({ actor: e.actor, seenBy: e.details.seenBy })))
+      .toEqual([{ actor: request.requester, seenBy: 'reactions.get' }]);
+  }, 60_000);
+
   it('keeps the request pending, and says why in its thread, when Slack\'s reactions cannot be read', async () => {
     await start();
     h.fake.on('reactions.get', () => ({ body: { ok: false, error: 'missing_scope', needed: 'reactions:read', provided: 'commands,chat:write' } }));

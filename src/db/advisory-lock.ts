@@ -21,9 +21,21 @@ export interface HeldLock {
    * took that connection back when it closed, and a query sent on it crashes postgres.js.
    */
   forget(): void;
+  /**
+   * Ends the lock's session from another connection of the pool when that session still holds the
+   * lock (the same backend: its pid and start time), so the server frees the lock; the lock's own
+   * connection is not touched (the pool takes it back when its socket closes). For a lock whose
+   * session nobody could ask about: an unlock sent on a connection that may be dead is not safe.
+   * Resolves once the lock is the session's no more (true when a session was ended); throws when the
+   * database cannot answer.
+   */
+  endSession(): Promise<boolean>;
 }
 
-const NOOP: HeldLock = { release: async () => {}, stillHeld: async () => true, forget: () => {} };
+const NOOP: HeldLock = { release: async () => {}, stillHeld: async () => true, forget: () => {}, endSession: async () => false };
+
+/** How long endSession waits for the ended session's backend to exit (and its locks to go). */
+const END_SESSION_WAIT_MS = 2_000;
 
 function clientOf(database: Database): Sql | undefined {
   if (database.kind !== 'postgres') return undefined;
@@ -40,17 +52,19 @@ export async function takeAdvisoryLock(database: Database, key: number, opts: { 
   if (!client) return NOOP;
   const conn = await client.reserve();
   let pid: number;
+  let started: string;
+  // The backend's start time with its pid: a pid alone may be another backend's after a restart.
   try {
     if (opts.wait) {
-      const rows = await conn<{ pid: number }[]>`select pg_advisory_lock(${key}), pg_backend_pid() as pid`;
-      pid = rows[0]!.pid;
+      const rows = await conn<{ pid: number; started: string }[]>`select pg_advisory_lock(${key}), pg_backend_pid() as pid, (select backend_start::text from pg_stat_activity where pid = pg_backend_pid()) as started`;
+      ({ pid, started } = rows[0]!);
     } else {
-      const rows = await conn<{ ok: boolean; pid: number }[]>`select pg_try_advisory_lock(${key}) as ok, pg_backend_pid() as pid`;
+      const rows = await conn<{ ok: boolean; pid: number; started: string }[]>`select pg_try_advisory_lock(${key}) as ok, pg_backend_pid() as pid, (select backend_start::text from pg_stat_activity where pid = pg_backend_pid()) as started`;
       if (!rows[0]?.ok) {
         conn.release();
         return null;
       }
-      pid = rows[0].pid;
+      ({ pid, started } = rows[0]);
     }
   } catch (err) {
     conn.release();
@@ -68,6 +82,19 @@ export async function takeAdvisoryLock(database: Database, key: number, opts: { 
     },
     forget() {
       released = true;
+    },
+    async endSession() {
+      if (released) return false;
+      const rows = await client<{ ended: boolean }[]>`
+        select pg_terminate_backend(l.pid, ${END_SESSION_WAIT_MS}::bigint) as ended
+        from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+          and l.classid::bigint = ${Math.floor(key / 2 ** 32)} and l.objid::bigint = ${key % 2 ** 32}
+          and l.pid = ${pid} and a.backend_start::text = ${started}`;
+      // Not ended within the wait: the lock may be held still, so it is not dropped.
+      if (rows[0] && !rows[0].ended) throw new Error(`the server process ${pid} holding lock ${key} did not end within ${END_SESSION_WAIT_MS} ms`);
+      released = true;
+      return rows[0] !== undefined;
     },
     async release() {
       if (released) return;

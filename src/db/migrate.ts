@@ -55,26 +55,52 @@ export async function migrate(database: Database, opts: MigrateOptions = {}): Pr
   }
 }
 
-/** How long a failed migration's check of its lock's session waits for an answer. */
+/** How long a failed migration's check of its lock's session, or an end of it, waits for an answer. */
 const LOCK_CHECK_MS = 2_000;
+/** How often a lock whose session could not be ended is tried again, until the database answers. */
+const END_RETRY_MS = 1_000;
 
 /**
- * The migration lock released. After a failure (the database went away under the migration), its
- * session may be gone with its connection: the server released the lock then, and an unlock sent on
- * that connection could leave the pool a connection the next query waits on for ever (seen: the bot's
- * start, migrating again once the database answered, hung in some runs). So it is unlocked only when its session
- * still holds it, and forgotten otherwise (or when the database cannot say).
+ * The migration lock released. After a failure, its session may be gone with its connection (the
+ * database went away under the migration): the server released the lock then, and an unlock sent
+ * on that connection could leave the pool a connection the next query waits on for ever (seen: the
+ * bot's start, migrating again once the database answered, hung in some runs). So the lock's
+ * connection is unlocked only when its session is known to hold it still, and the lock forgotten
+ * only when it is known not to. When the database cannot say (no answer within LOCK_CHECK_MS, or an
+ * error: a slow server, a statement timeout), the session may live and hold it — every migration
+ * of the database, this process's next one too, would wait on it for ever — so that session is
+ * ended from another connection, which frees the lock; tried again until the database answers.
  */
 async function releaseMigrationLock(lock: HeldLock, failed: boolean): Promise<void> {
   if (failed) {
-    let timer: NodeJS.Timeout | undefined;
-    const held = await Promise.race([
-      lock.stillHeld().catch(() => false),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), LOCK_CHECK_MS))),
-    ]).finally(() => clearTimeout(timer));
-    if (!held) return lock.forget();
+    const held = await within(lock.stillHeld(), LOCK_CHECK_MS).catch(() => 'unknown' as const);
+    if (held === false) return lock.forget();
+    if (held !== true) return endLockSession(lock);
   }
   await lock.release().catch(() => undefined);
+}
+
+/** Ends the lock's session (see releaseMigrationLock); what fails now is tried again in the background. */
+async function endLockSession(lock: HeldLock): Promise<void> {
+  try {
+    // Its own bound is the server's wait for the backend to exit, then the round trip.
+    await within(lock.endSession(), 2 * LOCK_CHECK_MS);
+  } catch (err) {
+    // A pool closed by its owner has no session left to end.
+    if ((err as { code?: unknown }).code === 'CONNECTION_ENDED') return;
+    const retry = setTimeout(() => void endLockSession(lock).catch(() => undefined), END_RETRY_MS);
+    retry.unref();
+  }
+}
+
+/** `promise`, or a rejection after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  promise.catch(() => undefined);
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /**

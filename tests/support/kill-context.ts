@@ -118,30 +118,8 @@ export function useKillTestDb(truncate: string[]): { db: () => TestDatabase; tra
   };
 }
 
-/**
- * Runs `fn` while another session holds `table` locked (access exclusive): every read of it waits,
- * as on a stalled database. The lock is let go when `fn` settles, whatever it did.
- */
-export async function whileTableLocked<T>(url: string, table: string, fn: () => Promise<T>): Promise<T> {
-  const locker = recordingDatabase(url, []);
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  let locked!: () => void;
-  const isLocked = new Promise<void>((resolve) => (locked = resolve));
-  const lock = locker.db.transaction(async (tx) => {
-    await tx.execute(sql.raw(`lock table ${table} in access exclusive mode`));
-    locked();
-    await held;
-  });
-  try {
-    await Promise.race([isLocked, lock]);
-    return await fn();
-  } finally {
-    release();
-    await lock.catch(() => {});
-    await locker.close();
-  }
-}
+/** A table held locked by another session: around a function, or until released (table-lock.ts). */
+export { holdTableLock, whileTableLocked, type TableLockMode } from './table-lock.js';
 
 /**
  * A live exit sent to Kraken and not booked yet, with bot_state live, and Kraken's next answer a

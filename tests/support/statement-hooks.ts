@@ -33,14 +33,15 @@ type Unsafe = (query: string, params?: unknown[], options?: unknown) => PendingQ
 /**
  * postgres.js on `url` behind drizzle, as src/db/client.ts opens it, with `hooks` on the statements
  * drizzle sends (db.select/insert/update/delete and db.execute, outside a transaction: a transaction's
- * statements go through its own connection and are not hooked). The first hook that matches applies.
+ * statements go through its own connection and are not hooked) and on those written as tagged
+ * templates on the client itself (not on a connection it reserved). The first hook that matches applies.
  */
 export function hookedDatabase(url: string, hooks: StatementHook[]): Database {
   const client = postgres(url, { max: 3, onnotice: () => {}, connect_timeout: 5 });
   const unsafe = client.unsafe.bind(client) as unknown as Unsafe;
-  const hooked: Unsafe = (query, params, options) => {
+  const hooked: Unsafe = (query, params, options) => withHook(query, unsafe(query, params, options));
+  const withHook = (query: string, pending: PendingQuery): PendingQuery => {
     const hook = hooks.find((h) => h.match.test(query));
-    const pending = unsafe(query, params, options);
     if (!hook) return pending;
     let run: Promise<unknown> | undefined;
     const settle = () => (run ??= (async () => {
@@ -61,6 +62,12 @@ export function hookedDatabase(url: string, hooks: StatementHook[]): Database {
     return wrapped;
   };
   const proxied = new Proxy(client, {
+    // A statement written as a tagged template on the client (client`select …`), as src/db/advisory-lock.ts asks its own.
+    apply(target, thisArg, args: unknown[]) {
+      const pending = Reflect.apply(target, thisArg, args) as PendingQuery;
+      const strings = args[0];
+      return Array.isArray(strings) && 'raw' in strings ? withHook(strings.join('$'), pending) : pending;
+    },
     get(target, prop) {
       if (prop === 'unsafe') return hooked;
       const value: unknown = Reflect.get(target, prop, target);

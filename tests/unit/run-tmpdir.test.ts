@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeRunTmpdir, sharedTmpdir, SHARED_TMPDIR_ENV } from '../support/run-tmpdir.js';
+import { spawnSync } from 'node:child_process';
+import { makeRunTmpdir, RUN_OWNER_FILE, sharedTmpdir, SHARED_TMPDIR_ENV } from '../support/run-tmpdir.js';
 
 describe("the run's temp directory", () => {
   it("is this worker's tmpdir(), one level under the temp directory runs share", () => {
@@ -29,6 +30,26 @@ describe("the run's temp directory", () => {
       run.remove();
       expect(existsSync(run.dir)).toBe(false);
       expect(env).toEqual({ TMPDIR: shared });
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+  });
+
+  it('removes the directories of runs whose process is gone (killed before their teardown), not those of a live run', () => {
+    const shared = mkdtempSync(join(tmpdir(), 'run-tmpdir-'));
+    try {
+      const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+      const killed = join(shared, 'ctb-test-run-killed');
+      const live = join(shared, 'ctb-test-run-live');
+      const unowned = join(shared, 'ctb-test-run-older');
+      for (const dir of [killed, live, unowned]) mkdirSync(join(dir, 'ctb-engine-x'), { recursive: true });
+      writeFileSync(join(killed, RUN_OWNER_FILE), JSON.stringify({ pid: dead }));
+      writeFileSync(join(live, RUN_OWNER_FILE), JSON.stringify({ pid: process.pid }));
+      const run = makeRunTmpdir({ TMPDIR: shared });
+      expect([existsSync(killed), existsSync(live), existsSync(unowned)]).toEqual([false, true, true]);
+      // The new run names its own process, for the run after it.
+      expect(existsSync(join(run.dir, RUN_OWNER_FILE))).toBe(true);
+      run.remove();
     } finally {
       rmSync(shared, { recursive: true, force: true });
     }

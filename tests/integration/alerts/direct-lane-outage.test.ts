@@ -13,6 +13,7 @@ import { alertEscalations, alertEvents, alertGroups } from '../../../src/db/sche
 import { silentLogger } from '../../../src/logger.js';
 import { badgeKnownNow, readBadgeState } from '../../../src/services/badge-state.js';
 import { usePostgresTestDb } from '../../support/db.js';
+import { holdTableLock } from '../../support/table-lock.js';
 import { useAlertOutageBed } from '../../support/alert-outage-bed.js';
 import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig } from '../../support/alert-fixtures.js';
 import type { SlackCall } from '../../support/fake-slack.js';
@@ -305,16 +306,7 @@ describe('the delivery tick storing the buffer while a write is slow', () => {
     const { sink, runtime } = await leaseAlertSentDirectly(clock);
     bed.proxy.set('forward');
     // The database answers, but storing the lease alert waits on a lock (a slow write).
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
-    const holder = database().db.transaction(async (tx) => {
-      await tx.execute(sql`lock table alert_groups in exclusive mode`);
-      locked();
-      await released;
-    });
-    await isLocked;
+    const lock = await holdTableLock(database().db, 'alert_groups', { mode: 'exclusive' });
     const flushing = sink.flushBuffered();
     // The flush is storing the lease alert: its write waits on the lock.
     const waiting = async () => Number((await database().db.execute(sql`select count(*)::int as n from pg_locks where not granted`) as unknown as Array<{ n: number }>)[0]?.n ?? 0);
@@ -325,8 +317,7 @@ describe('the delivery tick storing the buffer while a write is slow', () => {
     const end = Date.now() + 10_000;
     while (posts().length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     const sentMeanwhile = posts().length;
-    release();
-    await holder;
+    await lock.release();
     expect(await flushing).toBe(0);
     expect(sentMeanwhile).toBe(2);
     expect(textOf(posts()[1]!)).toContain('kill saved in DATA_DIR');

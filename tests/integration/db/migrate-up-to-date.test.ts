@@ -8,6 +8,7 @@ import { ADVISORY_LOCKS } from '../../../src/db/advisory-lock.js';
 import { MIGRATIONS_DIR, migrate } from '../../../src/db/migrate.js';
 import { createPostgresTestDb, createTestDb, type DbKind } from '../../support/db.js';
 import { startStallProxy } from '../../support/stall-proxy.js';
+import { hookedDatabase } from '../../support/statement-hooks.js';
 
 const applied = async (database: Database) =>
   execute<{ hash: string; created_at: unknown }>(database.db, sql`select hash, created_at from "drizzle"."__drizzle_migrations" order by id`);
@@ -64,6 +65,44 @@ describe('migrate on postgres, waiting for another process\'s migration', () => 
       await viaProxy.close();
       await other.end();
       await proxy.close();
+      await database.close();
+    }
+  }, 60_000);
+});
+
+describe('migrate on postgres, a failed migration whose session lives', () => {
+  // The migration's statement fails (its session alive, holding the lock) and the check of that
+  // session gets no answer (a slow server, a statement timeout): the lock must not stay with the
+  // session, or every migration of the database, this process's next one too, waits on it for ever.
+  it('leaves no migration lock when the database could not say whether its session holds it', async () => {
+    const database = await createPostgresTestDb();
+    let asked = 0;
+    const hooked = hookedDatabase(database.url, [{
+      match: /as held/,
+      before: () => {
+        asked++;
+        throw new Error('canceling statement due to statement timeout');
+      },
+    }]);
+    const other = postgres(database.url, { max: 1, onnotice: () => {} });
+    const heldBy = async () => other<{ pid: number }[]>`
+      select pid from pg_locks where locktype = 'advisory' and granted and objsubid = 1 and objid::bigint = ${ADVISORY_LOCKS.migrations}`;
+    try {
+      // Something to apply (the newest migration's row gone), whose statement fails on what exists.
+      await database.db.execute(sql`delete from "drizzle"."__drizzle_migrations" where created_at = (select max(created_at) from "drizzle"."__drizzle_migrations")`);
+      await expect(migrate(hooked)).rejects.toThrow(/^Migrating the database failed in /);
+      expect(asked).toBe(1);
+      expect(await heldBy()).toEqual([]);
+      // Another connection takes the lock at once, and this process migrates again (failing the same way, not waiting).
+      expect((await other<{ ok: boolean }[]>`select pg_try_advisory_lock(${ADVISORY_LOCKS.migrations}) as ok`)[0]!.ok).toBe(true);
+      await other`select pg_advisory_unlock(${ADVISORY_LOCKS.migrations})`;
+      await expect(migrate(hooked)).rejects.toThrow(/^Migrating the database failed in /);
+      expect(await heldBy()).toEqual([]);
+      // The pool kept its connections: a query on it answers.
+      expect(await execute<{ one: number }>(hooked.db, sql`select 1 as one`)).toEqual([{ one: 1 }]);
+    } finally {
+      await other.end();
+      await hooked.close();
       await database.close();
     }
   }, 60_000);

@@ -6,7 +6,9 @@
 // acknowledgement). A page a worker is sending at that moment is skipped by the mark's transaction and
 // looked at by that worker once it is sent (afterPageSent): it reads the event under a share lock, so a
 // mark being written is waited for, and a mark written later waits for the worker's commit and then
-// finds the page sent. Each page is said late exactly once, whichever side sees it.
+// finds the page sent. A page an earlier, unanswered try left in Slack before the mark is found there
+// rather than posted again: what counts is the text Slack holds, not the queued text the mark rewrote,
+// so it is followed up too. Each page is said late exactly once, whichever side sees it.
 import type { Db } from '../db/client.js';
 import { lockPagesOfEvent, rewritePendingPage } from '../db/queries/alert-deliveries.js';
 import { eventDetailsLocked } from '../db/queries/alert-events.js';
@@ -26,12 +28,17 @@ export async function latePagesOnMark(tx: Db, input: { groupId: number; eventId:
   }
 }
 
-/** In the worker's transaction, once a page is recorded sent: a mark its text lacks is followed up under it. */
+/**
+ * In the worker's transaction, once a page is recorded sent: a mark the person's copy lacks is followed
+ * up under it. That copy is the text posted now, or the one found in Slack (`foundText`) from a try
+ * nobody recorded, which may predate the LATE line the mark added to the queued text.
+ */
 export async function afterPageSent(tx: Db, input: { delivery: Pick<AlertDelivery, 'groupId' | 'payload'>; result: unknown; now: Date }): Promise<void> {
   const { payload } = input.delivery;
-  if (typeof payload.eventId !== 'number' || pageSaysLate(String(payload.text ?? ''))) return;
-  const where = input.result as { channel?: unknown; ts?: unknown } | null;
-  if (typeof where?.channel !== 'string' || typeof where.ts !== 'string') return;
+  const where = input.result as { channel?: unknown; ts?: unknown; foundText?: unknown } | null;
+  if (typeof payload.eventId !== 'number' || typeof where?.channel !== 'string' || typeof where.ts !== 'string') return;
+  const shown = typeof where.foundText === 'string' ? where.foundText : String(payload.text ?? '');
+  if (pageSaysLate(shown)) return;
   const text = pageLateFollowUp(await eventDetailsLocked(tx, payload.eventId));
   if (!text) return;
   await enqueuePageFollowUp(tx, { groupId: input.delivery.groupId, page: { channel: where.channel, ts: where.ts }, now: input.now, text });

@@ -3,12 +3,14 @@
 // The why comes in a fixed order — the step the engine waits in, then a halt, then its gate (live waits
 // for reconciliation with Kraken). The start banner and /healthz take this process's own engine's
 // (services/engine-lease/engine-progress.ts); `ctb mode status`, Slack's /mode and /golive status and
-// App Home take the step the holder wrote in its lease row (migration 0040), read with bot_state.
-// The engine's live gate (Kraken not answering its probe, a reconciliation after a switch to live) is
-// not in the database: of a live engine past its steps, another process says only that its first pass
-// ran and that the gate is not recorded (holderProgressPhrase), never "trading now".
+// App Home take what the holder wrote in its lease row (migration 0040), read with bot_state: its step,
+// and once it has none and is not halted, its gate's reason while the gate holds orders (Kraken not
+// answering its probe, a reconciliation after a switch to live), written when that answer changes.
 
 export const ENGINE_TRADING_NOW = 'engine trading now';
+
+/** The first step an engine's lease row names, from the moment it is taken. */
+export const ENGINE_START_STEP = "the engine's start";
 
 /** "engine waiting: <why>". */
 export function engineWaitingPhrase(why: string): string {
@@ -30,12 +32,8 @@ export function liveReconciliationWhy(status: string): string {
   return `live trading waits for reconciliation with Kraken (${status})`;
 }
 
-/** Of a live holder's engine past its steps, from another process: what the database does not say. */
-export const LIVE_GATE_NOT_RECORDED = 'engine ran its first pass; whether its live gate holds orders now (Kraken not answering, '
-  + 'a reconciliation after the switch to live) is not recorded in the database: see /healthz of the engine process';
-
 export interface HolderWaitingFacts {
-  /** The lease holder (domain/engine-holder.ts): running, stale or none, and the step its row names. */
+  /** The lease holder (domain/engine-holder.ts): running, stale or none, and the step (or gate) its row names. */
   engine: { state: 'running' | 'stale' | 'none'; waiting: string | null };
   /** The engine's mode (domain/engine-mode.ts): live only when the running holder is armed, the database live, nothing halting it. */
   mode: string;
@@ -45,9 +43,10 @@ export interface HolderWaitingFacts {
 }
 
 /**
- * Why the lease holder's engine does not trade now, as another process can tell it: the step its lease
- * row names, then a halt, then live blocked by reconciliation; null when it trades. Undefined when no
- * engine runs (none, or a stale lease): nothing to say of an engine's progress.
+ * Why the lease holder's engine does not trade now, as another process can tell it: the step (or, past
+ * its steps, the gate's reason) its lease row names, then a halt, then live blocked by reconciliation;
+ * null when it trades. Undefined when no engine runs (none, or a stale lease): nothing to say of an
+ * engine's progress.
  */
 export function holderWaitingWhy(f: HolderWaitingFacts): string | null | undefined {
   if (f.engine.state !== 'running') return undefined;
@@ -57,13 +56,8 @@ export function holderWaitingWhy(f: HolderWaitingFacts): string | null | undefin
   return null;
 }
 
-/**
- * What another process can say of the lease holder's engine: waiting and why, trading now (paper), or,
- * live, only what the database records (LIVE_GATE_NOT_RECORDED). Undefined when no engine runs.
- */
+/** What another process can say of the lease holder's engine: waiting and why, or trading now. Undefined when no engine runs. */
 export function holderProgressPhrase(f: HolderWaitingFacts): string | undefined {
   const why = holderWaitingWhy(f);
-  if (why === undefined) return undefined;
-  if (why === null && f.mode === 'live') return LIVE_GATE_NOT_RECORDED;
-  return engineProgressPhrase(why);
+  return why === undefined ? undefined : engineProgressPhrase(why);
 }

@@ -38,8 +38,12 @@ export type Notification =
 
 export type NotificationKind = Notification['kind'];
 
-/** Where it went: a chat message (channel + ts), or a mail (its recipients + message id). */
-export type Delivered = { channel: string; ts: string };
+/**
+ * Where it went: a chat message (channel + ts), or a mail (its recipients + message id).
+ * `foundText`: not posted now but found where an earlier try nobody recorded left it, saying this
+ * (it may be older than the text due now).
+ */
+export type Delivered = { channel: string; ts: string; foundText?: string };
 
 export interface Notifier {
   /** The kinds this notifier delivers; notify() refuses any other with NotCarriedError. */

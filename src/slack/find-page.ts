@@ -32,10 +32,14 @@ const HISTORY_LIMIT = 100;
 async function findByMetadata(web: WebClient, channel: string, eventType: string, matches: (payload: Record<string, unknown>) => boolean): Promise<Delivered | undefined> {
   const res = await web.conversations.history({ channel, limit: HISTORY_LIMIT, include_all_metadata: true });
   const found = res.messages?.find((m) => m.metadata?.event_type === eventType && matches((m.metadata.event_payload ?? {}) as Record<string, unknown>));
-  return found?.ts ? { channel, ts: found.ts } : undefined;
+  return found?.ts ? { channel, ts: found.ts, ...(typeof found.text === 'string' ? { foundText: found.text } : {}) } : undefined;
 }
 
-/** Where the page of `deliveryId` landed in the DM `channel`, or undefined when Slack does not hold it there. */
+/**
+ * Where the page of `deliveryId` landed in the DM `channel`, and what it says there (written before a
+ * late mark, it lacks the LATE line its queued text got since: alerts/late-pages.ts); undefined when
+ * Slack does not hold it there.
+ */
 export function findPage(web: WebClient, input: { channel: string; deliveryId: number }): Promise<Delivered | undefined> {
   return findByMetadata(web, input.channel, PAGE_EVENT, (p) => Number(p.delivery_id) === input.deliveryId);
 }

@@ -23,6 +23,8 @@ import { withdrawLiveUntilDone } from '../../services/mode/withdraw-unarmed-live
 import { setEngineLease } from '../../services/engine-lease/runtime.js';
 import { setEngineProgress } from '../../services/engine-lease/engine-progress.js';
 import { writeLeaseWaiting } from '../../db/queries/engine-lease.js';
+import { createWaitingRecord } from '../../services/engine-lease/waiting-record.js';
+import { ENGINE_START_STEP } from '../../domain/engine-waiting.js';
 import { engineRequestFollowUp, engineRequestHandlers } from '../../services/engine-requests/handlers.js';
 import { startRequestRunner } from '../../services/engine-requests/runner.js';
 import { createReconciliationMonitor, setReconciliationMonitor, type ReconciliationMonitor } from '../../services/reconcile/start/monitor.js';
@@ -90,7 +92,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       let monitor: ReconciliationMonitor | null = null;
       // Asked before strategies run and before each order: a lost (or unconfirmed) lease stops trading
       // now, and live trading waits until reconciliation with Kraken has passed.
-      const gate = (_state: BotState, mode: Mode) => {
+      const gateWhy = (_state: BotState, mode: Mode) => {
         if (!lease.holdsLease()) return 'this process does not hold the engine lease';
         // The database went away during the bot's start, after this part started: no order while the start waits for it.
         if (startOpts.progress?.waitingForDatabase) return "the bot's start waits for the database";
@@ -98,21 +100,24 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
         return monitor.blockReason(mode);
       };
       // The step the engine waits in until its loop runs a pass: the banner and /healthz say it
-      // ("engine waiting: …") rather than "trading" of an engine that does not trade yet.
-      let step: string | null = 'the engine lease';
-      // The lease row says it too, for every other process (`ctb mode status`, /golive status, a web
-      // replica's banner and /healthz): written in order, never awaited by the engine; a write that
-      // fails is logged, and the next step's write says the truth again.
-      let written = Promise.resolve();
-      const setStep = (next: string | null) => {
-        step = next;
-        written = written.then(() => writeLeaseWaiting(ctx.db, lease.holderId, next).then(() => undefined, (err: unknown) => {
-          ctx.logger.warn({ err }, 'could not record in the engine lease what the engine waits on');
-        }));
+      // ("engine waiting: …") rather than "trading" of an engine that does not trade yet. The lease
+      // row says it too, and past the steps the gate's reason, for every other process (waiting-record.ts).
+      const waiting = createWaitingRecord((next) => writeLeaseWaiting(ctx.db, lease.holderId, next), (err) => {
+        ctx.logger.warn({ err }, 'could not record in the engine lease what the engine waits on');
+      }, 'the engine lease');
+      let lastAsked: { state: BotState; mode: Mode } | null = null;
+      const gate = (state: BotState, mode: Mode) => {
+        const why = gateWhy(state, mode);
+        lastAsked = { state, mode };
+        waiting.noteGate(why, state.halted);
+        return why;
       };
+      // Past its steps, the row says at once what the gate answers now, not "trading" until its next call.
+      const setStep = (next: string | null) => waiting.setStep(next, next === null && lastAsked
+        ? { why: gateWhy(lastAsked.state, lastAsked.mode), halted: lastAsked.state.halted } : undefined);
       let markTrading!: () => void;
       let trading = new Promise<void>((resolve) => (markTrading = resolve));
-      setEngineProgress(ctx, { waiting: () => step, gate, get trading() { return trading; } });
+      setEngineProgress(ctx, { waiting: waiting.step, gate: gateWhy, get trading() { return trading; } });
       const stopping = new AbortController();
       let engine: Engine | null = null;
       let logScans: LogScanPublisher | null = null;
@@ -127,7 +132,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           // After a dead predecessor it also holds that engine's live work for reconciliation (halted), as
           // monitor.begin below does in an armed engine: withdrawn to paper first, begin would not act.
           const withdrawal = 'the live approval\'s withdrawal (this engine is not armed: a live approval bot_state holds is recorded withdrawn before it trades)';
-          setStep(ctx.config.IS_LIVE ? 'the engine\'s start' : withdrawal);
+          setStep(ctx.config.IS_LIVE ? ENGINE_START_STEP : withdrawal);
           await withdrawLiveUntilDone(ctx, ctx.liveSwitch, { holderId: lease.holderId, host, pid, role, takenOverFrom: acquired.takenOverFrom }, {
             signal: stopping.signal,
             onRetry: (error) => setStep(`${withdrawal}: the database did not record it (${error}); retried until it does`),

@@ -16,6 +16,12 @@ export interface LeaseClaim {
   feed: string;
   armed: boolean;
   hasKrakenKeys: boolean;
+  /**
+   * What the row says the engine waits on once this claim takes it from another holder (or an empty
+   * row), until the engine writes its first step: never null there, which readers take for "trading".
+   * Unset: null (a claim that runs no engine).
+   */
+  waitingOnTake?: string | null;
 }
 
 export interface AcquireResult {
@@ -44,13 +50,14 @@ function toLease(r: Record<string, unknown>): EngineLease {
  */
 export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHolder: string | null = null): Promise<AcquireResult> {
   const rows = await execute(db, sql`
-    insert into engine_lease as l (id, holder_id, host, pid, boot_id, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from)
-    values (1, ${me.holderId}, ${me.host}, ${me.pid}, ${me.bootId ?? null}, ${me.role}, ${me.feed}, ${me.armed}, ${me.hasKrakenKeys}, now(), now(), null)
+    insert into engine_lease as l (id, holder_id, host, pid, boot_id, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from, waiting)
+    values (1, ${me.holderId}, ${me.host}, ${me.pid}, ${me.bootId ?? null}, ${me.role}, ${me.feed}, ${me.armed}, ${me.hasKrakenKeys}, now(), now(), null,
+      ${me.waitingOnTake ?? null})
     on conflict (id) do update set holder_id = excluded.holder_id, host = excluded.host, pid = excluded.pid, boot_id = excluded.boot_id, role = excluded.role,
       feed = excluded.feed, armed = excluded.armed, has_kraken_keys = excluded.has_kraken_keys, heartbeat_at = now(),
       acquired_at = case when l.holder_id = excluded.holder_id then l.acquired_at else now() end,
       taken_over_from = case when l.holder_id = excluded.holder_id then l.taken_over_from else l.holder_id end,
-      waiting = case when l.holder_id = excluded.holder_id then l.waiting else null end
+      waiting = case when l.holder_id = excluded.holder_id then l.waiting else excluded.waiting end
     where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - ${ttlMs}::int * interval '1 millisecond'
       or l.holder_id = ${goneHolder}
     returning l.*`);

@@ -114,6 +114,15 @@ export async function requestForMessage(db: Db, where: { channel: string; ts: st
   return rows[0];
 }
 
+/** Where the request was posted in Slack, if it was (without a lock: to read its reactions outside a transaction). */
+export async function messageOfRequest(db: Db, id: number): Promise<{ channel: string; ts: string } | undefined> {
+  const [row] = await db
+    .select({ channel: modeChangeRequests.slackChannel, ts: modeChangeRequests.slackTs })
+    .from(modeChangeRequests)
+    .where(eq(modeChangeRequests.id, id));
+  return row?.channel && row.ts ? { channel: row.channel, ts: row.ts } : undefined;
+}
+
 /** The user's vote of this kind on the request (standing or withdrawn), if any. */
 export async function findVote(db: Db, input: { requestId: number; user: string; kind: 'approve' | 'reject' }): Promise<ModeChangeVote | undefined> {
   const [row] = await db

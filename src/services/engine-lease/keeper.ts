@@ -13,6 +13,7 @@ import type { Logger } from '../../logger.js';
 import { sleep } from '../../market/sleep.js';
 import { describeError, withDeadline } from '../kill/deadline.js';
 import { acquireLease, releaseLease, renewLease, type LeaseClaim } from '../../db/queries/engine-lease.js';
+import { ENGINE_START_STEP } from '../../domain/engine-waiting.js';
 import { holderGone, pidExists, readBootId, recordedScope } from './holder-gone.js';
 
 /** Share of the TTL after the last confirmed renewal beyond which this process no longer trusts its lease. */
@@ -78,6 +79,8 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
   const claim: LeaseClaim = {
     holderId, host: hostname(), pid: process.pid, bootId: recordedScope(scope, holderId), role: opts.role, feed: opts.feed,
     armed: ctx.config.IS_LIVE, hasKrakenKeys: Boolean(ctx.config.KRAKEN_API_KEY && ctx.config.KRAKEN_API_SECRET),
+    // Taken, the row says the engine waits until its first step is written: never "trading" meanwhile.
+    waitingOnTake: ENGINE_START_STEP,
   };
   let held = false;
   let confirmedAt = -Infinity;

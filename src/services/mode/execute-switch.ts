@@ -6,6 +6,10 @@
 // order is placed in the mode before the flip or in the one after it; a kill (the alert escalation's
 // auto-kill among them) takes the bot_state row lock this transaction holds, so it lands before the
 // flip (refused below: halted) or after it (docs/checklist-coverage.md, §6).
+// The approvals are read from Slack again after the audit and the snapshot (seconds, under the load
+// that loses reaction events): the flip counts only recorded, standing approvals whose reaction is on
+// the request message in that read. Fewer than the quorum, or no answer from Slack, fails the request
+// (an approved request cannot go back to pending), and its thread says to request live again.
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { lockBotState } from '../../db/queries/bot-state-row.js';
@@ -13,18 +17,19 @@ import { AppError } from '../../errors.js';
 import { getBotState, updateBotState } from '../bot-state.js';
 import { announceClosed, announceSwitched, type AnnounceDeps } from './announce.js';
 import { readEngineVerdict } from './engine-verdict.js';
-import type { LiveSwitchPortDeps, LiveSwitchPorts, SnapshotRef } from './ports.js';
+import type { LiveSwitchPortDeps, LiveSwitchPorts, ReactionsRead, SnapshotRef } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
-import { APPROVALS_NEEDED } from './records.js';
+import { APPROVALS_NEEDED, normaliseEmoji, usersWithEmoji } from './records.js';
 import { describeSetAside, paperPositionsSetAside } from './paper-set-aside.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
-import { appendEvent, lockRequest, standingApprovals, transition } from '../../db/queries/mode-change.js';
+import { appendEvent, lockRequest, messageOfRequest, standingApprovals, transition } from '../../db/queries/mode-change.js';
 
 export type SwitchOutcome =
   | { switched: true; request: ModeChangeRequest; approvals: Array<{ user: string; at: Date }> }
   | { switched: false; status: string; reason: string };
 
 const ACTOR = 'system:live-switch';
+const REQUEST_AGAIN = 'Not switched: to go live, request it again with /mode live and approve the new request.';
 
 /** What the switch needs: what its gate and snapshot are handed, and the announcer's alerts. */
 export type LiveSwitchDeps = LiveSwitchPortDeps & AnnounceDeps;
@@ -71,18 +76,36 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
     return failOutside(ctx, ports, requestId, `the snapshot before the switch failed: ${err instanceof AppError ? err.message : (err as Error).message}`);
   }
 
+  // Outside any transaction: a slow Slack holds no lock. Never throws (ports.ts).
+  const message = await messageOfRequest(ctx.db, requestId);
+  const read: ReactionsRead = message
+    ? await ports.reactions.read(message)
+    : { kind: 'unread', why: 'the request has no Slack message to read its reactions from' };
+
   let closed: ModeChangeRequest | undefined;
   const outcome = await ctx.db.transaction(async (tx): Promise<SwitchOutcome> => {
     const request = await lockRequest(tx, { id: requestId });
     if (!request || request.status !== 'approved') {
       return { switched: false, status: request?.status ?? 'missing', reason: `the request became ${request?.status ?? 'missing'} during the transition` };
     }
-    const refuse = async (reason: string): Promise<SwitchOutcome> => {
-      closed = await failRequest(tx, requestId, reason);
+    const refuse = async (reason: string, details: Record<string, unknown> = {}): Promise<SwitchOutcome> => {
+      closed = await failRequest(tx, requestId, reason, details);
       return { switched: false, status: 'failed', reason };
     };
-    const standing = await standingApprovals(tx, request, (await liveApprovers(tx, ctx.config)).approvers);
-    if (standing.length < APPROVALS_NEEDED) return refuse(`an approval was withdrawn during the transition (${standing.length} of ${APPROVALS_NEEDED} stand)`);
+    const recorded = await standingApprovals(tx, request, (await liveApprovers(tx, ctx.config)).approvers);
+    if (recorded.length < APPROVALS_NEEDED) return refuse(`an approval was withdrawn during the transition (${recorded.length} of ${APPROVALS_NEEDED} stand)`);
+    if (read.kind === 'unread') {
+      return refuse(`could not re-confirm the approvals at the switch: Slack's reactions on the request could not be read (${read.why}). ${REQUEST_AGAIN}`, { seenBy: 'reactions.get', why: read.why });
+    }
+    const onMessage = usersWithEmoji(read.reactions, ctx.config.APPROVAL_EMOJI);
+    const standing = recorded.filter((v) => onMessage.has(v.slackUser));
+    const gone = recorded.filter((v) => !onMessage.has(v.slackUser)).map((v) => v.slackUser);
+    if (standing.length < APPROVALS_NEEDED) {
+      return refuse(
+        `an approval is no longer on the request (read at the switch): ${gone.join(', ')} recorded but without :${normaliseEmoji(ctx.config.APPROVAL_EMOJI)}: on the message, ${standing.length} of ${APPROVALS_NEEDED} on it. ${REQUEST_AGAIN}`,
+        { seenBy: 'reactions.get', notOnMessage: gone },
+      );
+    }
     if (!ctx.config.IS_LIVE) return refuse('this process is not armed (IS_LIVE is not true)');
     await getBotState(tx);
     const state = await lockBotState(tx);

@@ -11,6 +11,8 @@ import { once } from 'node:events';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertDeliveries } from '../../../src/db/schema/index.js';
+import { markEventStoredLate } from '../../../src/db/queries/alert-events.js';
+import { latePagesOnMark } from '../../../src/alerts/late-pages.js';
 import { createLogger } from '../../../src/logger.js';
 import { childScript } from '../../support/children.js';
 import { usePostgresTestDb } from '../../support/db.js';
@@ -150,5 +152,46 @@ describe('a worker that dies between Slack accepting a page and recording it', (
 
     expect(inbox.get('DUAPPROVER1')).toHaveLength(1);
     expect((await page()).status).toBe('sent');
+  });
+});
+
+describe("a page whose try went unanswered, then its alert's late mark landed (a write that stalled)", () => {
+  it('says LATE once, by a line under the copy Slack holds: that copy predates the LATE line its queued text got', async () => {
+    await pagedBefore();
+    await h!.sink.record({ source: 'engine', severity: 'critical', title: 'engine loop stopped', fingerprint: 'G' });
+    await h!.runtime.escalation.tick();
+    // Slack takes the page but the answer says it failed: the try may have landed (it did).
+    slack.on('chat.postMessage', (body) => {
+      const answer = post(body);
+      return String(body.channel).startsWith('U') ? { body: { ok: false, error: 'internal_error' } } : answer;
+    });
+    await passDeliveryTime(database().db, h!.clock, 1_000);
+    await h!.runtime.delivery.tick();
+    slack.on('chat.postMessage', post);
+    expect(inbox.get('DUAPPROVER1')).toHaveLength(2);
+    const landed = inbox.get('DUAPPROVER1')![0]!;
+    expect(landed.text).not.toContain('LATE');
+    const queued = await page();
+    expect(queued.status).toBe('pending');
+
+    // The alert's late mark lands now, as sink.ts writes it: the queued page's text gets the LATE line.
+    const eventId = Number(queued.payload.eventId);
+    const now = h!.clock.now();
+    const mark = { raisedAt: '2026-01-05T11:58:00.000Z', storedAt: now.toISOString(), process: 'worker', state: null, stalled: true };
+    await database().db.transaction(async (tx) => {
+      const marked = await markEventStoredLate(tx, { eventId, mark, now });
+      await latePagesOnMark(tx, { ...marked!, eventId, now });
+    });
+    expect(String((await page()).payload.text)).toContain(':hourglass: LATE:');
+
+    await restartAndDrain();
+
+    // Found in Slack, not posted again; the person's copy lacks LATE, so one line under it says it.
+    expect(inbox.get('DUAPPROVER1')).toHaveLength(2);
+    expect(await page()).toMatchObject({ status: 'sent', result: { channel: 'DUAPPROVER1', ts: landed.ts } });
+    const under = slack.callsTo('chat.postMessage').filter((c) => c.body.thread_ts !== undefined && c.body.channel === 'DUAPPROVER1');
+    expect(under).toHaveLength(1);
+    expect(under[0]!.body.thread_ts).toBe(landed.ts);
+    expect(String(under[0]!.body.text)).toContain('LATE: raised at 2026-01-05 11:58:00 UTC');
   });
 });

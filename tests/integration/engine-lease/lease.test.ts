@@ -13,7 +13,9 @@ import { silentLogger } from '../../../src/logger.js';
 import { readBootId } from '../../../src/services/engine-lease/holder-gone.js';
 import { createLeaseKeeper } from '../../../src/services/engine-lease/keeper.js';
 import { holdsLease } from '../../../src/services/engine-lease/runtime.js';
-import { acquireLease, readLease, releaseLease, renewLease, type LeaseClaim } from '../../../src/db/queries/engine-lease.js';
+import { acquireLease, readLease, releaseLease, renewLease, writeLeaseWaiting, type LeaseClaim } from '../../../src/db/queries/engine-lease.js';
+import { ENGINE_START_STEP, holderProgressPhrase } from '../../../src/domain/engine-waiting.js';
+import { createWaitingRecord } from '../../../src/services/engine-lease/waiting-record.js';
 import { waitUntil } from '../../support/bot-process.js';
 import { createPgliteTestDb, createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { startStallProxy, type StallProxy } from '../../support/stall-proxy.js';
@@ -73,6 +75,66 @@ describe.each(['postgres', 'pglite'] as const)('the engine_lease row on %s', (ki
     await makeStale(database);
     const results = await Promise.all(['p', 'q', 'r', 's'].map((n) => acquireLease(database.db, claim(n), 15_000)));
     expect(results.filter((r) => r.acquired)).toHaveLength(1);
+  });
+
+  it("names the engine's start from the moment a claim takes it, never null (read as trading) before the first step", async () => {
+    await acquireLease(database.db, claim('a'), 15_000);
+    await makeStale(database);
+    expect((await acquireLease(database.db, claim('b', { waitingOnTake: ENGINE_START_STEP }), 15_000)).lease?.waiting).toBe(ENGINE_START_STEP);
+    await database.db.execute(sql`delete from engine_lease`);
+    await acquireLease(database.db, claim('c', { waitingOnTake: ENGINE_START_STEP }), 15_000);
+    expect((await readLease(database.db)).lease?.waiting).toBe(ENGINE_START_STEP);
+  });
+
+  it("records the engine's steps, then its gate's reason while it holds orders, each written only when it changes", async () => {
+    const me = claim('a', { waitingOnTake: ENGINE_START_STEP });
+    await acquireLease(database.db, me, 15_000);
+    const writes: Array<string | null> = [];
+    let failNext = false;
+    const errors: unknown[] = [];
+    const record = createWaitingRecord(async (w) => {
+      writes.push(w);
+      if (failNext) {
+        failNext = false;
+        throw new Error('database gone');
+      }
+      return writeLeaseWaiting(database.db, me.holderId, w);
+    }, (err) => errors.push(err), 'the engine lease');
+    const rowSays = async () => {
+      await record.settled();
+      return (await readLease(database.db)).lease?.waiting;
+    };
+    const pending = 'live trading waits for reconciliation with Kraken (pending)';
+    const unreachable = 'live trading waits for reconciliation with Kraken (unreachable)';
+    record.setStep('warming up');
+    // While a step is named, the gate's answers are not written: the step says why.
+    record.noteGate(pending, false);
+    expect(await rowSays()).toBe('warming up');
+    // The first pass ran: the row says at once what the gate answers, then each change, once.
+    record.setStep(null, { why: pending, halted: false });
+    expect(await rowSays()).toBe(pending);
+    for (let pass = 0; pass < 50; pass++) record.noteGate(pending, false);
+    record.noteGate(unreachable, false);
+    record.noteGate(unreachable, false);
+    expect(await rowSays()).toBe(unreachable);
+    // Halted: bot_state says why (readers say the halt), so the row names no gate.
+    record.noteGate(unreachable, true);
+    expect(await rowSays()).toBe(null);
+    record.noteGate(pending, false);
+    expect(await rowSays()).toBe(pending);
+    record.noteGate(null, false);
+    expect(await rowSays()).toBe(null);
+    expect(writes).toEqual(['warming up', pending, unreachable, null, pending, null]);
+    // A write that fails is written again at the gate's next answer.
+    failNext = true;
+    record.noteGate(unreachable, false);
+    expect(await rowSays()).toBe(null);
+    expect(errors).toHaveLength(1);
+    record.noteGate(unreachable, false);
+    expect(await rowSays()).toBe(unreachable);
+    // Another process reads it as the engine's why (Slack /mode status, `ctb mode status`).
+    expect(holderProgressPhrase({ engine: { state: 'running', waiting: (await readLease(database.db)).lease!.waiting }, mode: 'live', halted: false, haltedReason: null, reconciliation: { blocked: false } }))
+      .toBe(`engine waiting: ${unreachable}`);
   });
 });
 

@@ -493,6 +493,41 @@ describe('the quorum read from Slack', () => {
     expect((await storedRequest(request.id)).status).toBe('requested');
     expect((await getBotState(h.ctx.db)).mode).toBe('paper');
   });
+
+  it('goes live only on approvals still on the message at the switch: one taken back during the audit, its event lost, fails the request', async () => {
+    const request = await open(OPERATOR);
+    expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });
+    const gate = h.ctx.liveSwitch.gate;
+    h.ctx.liveSwitch.gate = async (...args) => {
+      // B takes the approval back while the audit runs at the switch; the reaction_removed is lost.
+      slack.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name: h.ctx.config.APPROVAL_EMOJI, user: APPROVER_B, added: false });
+      return gate(...args);
+    };
+    expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'quorum', switch: { switched: false, status: 'failed' } });
+    expect((await getBotState(h.ctx.db)).mode).toBe('paper');
+    const row = await storedRequest(request.id);
+    expect(row.status).toBe('failed');
+    expect(row.outcome).toBe(`an approval is no longer on the request (read at the switch): ${APPROVER_B} recorded but without :white_check_mark: on the message, `
+      + '1 of 2 on it. Not switched: to go live, request it again with /mode live and approve the new request.');
+    const [record] = await modeHistory(h.ctx, { limit: 1, id: request.id });
+    expect(record!.trail.find((e) => e.kind === 'failed')?.details).toMatchObject({ seenBy: 'reactions.get', notOnMessage: [APPROVER_B] });
+    expect(slack.callsTo('chat.postMessage').some((c) => c.body.thread_ts === request.slackTs && String(c.body.text).includes('request it again with /mode live'))).toBe(true);
+  });
+
+  it('does not go live when Slack cannot be read at the switch, and says to request again', async () => {
+    const request = await open(OPERATOR);
+    await h.react(request, APPROVER_B);
+    const snapshot = h.ctx.liveSwitch.snapshot;
+    h.ctx.liveSwitch.snapshot = async (...args) => {
+      slack.on('reactions.get', () => ({ body: { ok: true, type: 'message', channel: request.slackChannel } }));
+      return snapshot(...args);
+    };
+    expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'quorum', switch: { switched: false, status: 'failed' } });
+    expect((await getBotState(h.ctx.db)).mode).toBe('paper');
+    expect((await storedRequest(request.id)).outcome).toMatch(
+      /^could not re-confirm the approvals at the switch: Slack's reactions on the request could not be read \(reactions\.get answered without .*\)\. Not switched: to go live, request it again with \/mode live/,
+    );
+  });
 });
 
 describe('rolling back to paper', () => {

@@ -102,11 +102,12 @@ describe('mode and go-live status views', () => {
     expect(engineField({ mode: 'live', requestedMode: 'live', armed: true, engine: { ...runningEngine, armed: true }, reconciliation: { ...status().reconciliation, blocked: true } }))
       .toMatch(/; engine waiting: live trading waits for reconciliation with Kraken \(blocked\)$/);
     expect(engineField({})).toMatch(/ \(3s ago\); engine trading now$/);
-    // Live past its steps: the engine's gate (Kraken unanswered, a reconciliation after the switch) is
-    // not in the database, so Slack never says "trading now" of it.
-    const live = engineField({ mode: 'live', requestedMode: 'live', armed: true, engine: { ...runningEngine, armed: true } });
-    expect(live).not.toMatch(/trading now/);
-    expect(live).toContain('; engine ran its first pass; whether its live gate holds orders now (Kraken not answering, a reconciliation after the switch to live) is not recorded in the database: see /healthz of the engine process');
+    // Live past its steps: the row names the gate's reason while it holds orders (the engine writes it),
+    // and nothing once it opens.
+    const liveEngine = { ...runningEngine, armed: true };
+    const held = engineField({ mode: 'live', requestedMode: 'live', armed: true, engine: { ...liveEngine, waiting: 'live trading waits for reconciliation with Kraken (unreachable)' } });
+    expect(held).toMatch(/; engine waiting: live trading waits for reconciliation with Kraken \(unreachable\)$/);
+    expect(engineField({ mode: 'live', requestedMode: 'live', armed: true, engine: liveEngine })).toMatch(/ \(3s ago\); engine trading now$/);
     // A stale holder's engine neither waits nor trades: nothing said of its progress.
     expect(engineField({ engine: { ...runningEngine, state: 'stale', heartbeatAgeMs: 60_000, staleSince: '2026-01-05T12:00:12.000Z', waiting: null } })).not.toMatch(/engine (waiting|trading)/);
   });

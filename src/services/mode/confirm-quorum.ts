@@ -9,10 +9,15 @@
 // reads again. Never live on unread state. A rejection the same read shows (the rejection emoji by an
 // eligible approver, or by the requester: a withdrawal) closes the request as its event would have
 // (record-reaction.ts): a lost reaction_added for it never lets the request go live past it.
+// The read judges only approvals recorded before it began (the database's now() just before it): one
+// recorded while Slack was being read may not be in the answer, and is neither withdrawn nor counted
+// here (its own reaction reads again). The read can take up to SLACK_API_TIMEOUT: a request that
+// expired meanwhile is closed as expired, never approved.
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import type { LiveSwitchDeps } from './execute-switch.js';
 import type { LiveSwitchPorts, ReactionsRead } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
+import { expireIfDue } from './expire-requests.js';
 import { APPROVALS_NEEDED, normaliseEmoji } from './records.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
 import { appendEvent, lockRequest, standingApprovals, transition, withdrawVoteUnseen } from '../../db/queries/mode-change.js';
@@ -24,7 +29,7 @@ export type QuorumCheck =
   | { kind: 'counted'; requestId: number; approvals: number; gone: string[] }
   /** Slack could not be read: the quorum is not complete, the request stays pending. */
   | { kind: 'unconfirmed'; requestId: number; approvals: number; why: string }
-  /** The read showed a rejection (status `rejected`) or the requester's withdrawal (`withdrawn`): the request is closed. */
+  /** The read showed a rejection (status `rejected`) or the requester's withdrawal (`withdrawn`), or it outlived the request (`expired`): the request is closed. */
   | { kind: 'closed'; requestId: number; request: ModeChangeRequest };
 
 /** Who has `emoji` on the message now, by Slack's answer (any skin tone). */
@@ -42,15 +47,19 @@ export async function confirmQuorum(
   ports: LiveSwitchPorts,
   input: { requestId: number; channel: string; ts: string; trigger: Record<string, unknown> },
 ): Promise<QuorumCheck> {
+  const readFrom = await databaseNow(ctx.db);
   const read = await ports.reactions.read({ channel: input.channel, ts: input.ts });
   return ctx.db.transaction(async (tx): Promise<QuorumCheck> => {
     const request = await lockRequest(tx, { id: input.requestId });
     const eligible = (await liveApprovers(tx, ctx.config)).approvers;
-    const recorded = request ? await standingApprovals(tx, request, eligible) : [];
+    // A reaction is on the message before its event is sent: an approval recorded before readFrom is in the read.
+    const recorded = request ? (await standingApprovals(tx, request, eligible)).filter((v) => v.addedAt.getTime() <= readFrom.getTime()) : [];
     // Another reaction (here or on another replica) decided first, or time closed the request:
     // nothing to confirm, and nothing is withdrawn on a request no longer waiting.
     if (!request || request.status !== 'requested') return { kind: 'counted', requestId: input.requestId, approvals: recorded.length, gone: [] };
     const now = await databaseNow(tx);
+    const expired = await expireIfDue(tx, request, now, { trigger: input.trigger, during: 'the quorum read' });
+    if (expired) return { kind: 'closed', requestId: request.id, request: expired };
 
     if (read.kind === 'unread') {
       ctx.logger.warn({ requestId: request.id, why: read.why }, 'quorum not confirmed: the request message\'s reactions could not be read');

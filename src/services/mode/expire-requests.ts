@@ -17,6 +17,19 @@ import { appendEvent, lockRequest, overdueRequestIds, transition } from '../../d
 /** Longer than any audit + snapshot takes; an approved request older than this was interrupted. */
 export const SWITCH_STALL_MS = 15 * 60_000;
 
+/**
+ * Closes a `requested` request whose expiry the database's now() (`now`, in the caller's transaction,
+ * which holds the request's lock) has reached: the closed row, or undefined when it is not due.
+ */
+export async function expireIfDue(tx: Db, request: ModeChangeRequest, now: Date, details: Record<string, unknown>): Promise<ModeChangeRequest | undefined> {
+  if (request.status !== 'requested' || now.getTime() < request.expiresAt.getTime()) return undefined;
+  const expired = await transition(tx, request.id, ['requested'], 'expired', {
+    decidedAt: now, decidedBy: 'system', outcome: `expired at ${request.expiresAt.toISOString()} without ${APPROVALS_NEEDED} approvals`,
+  });
+  if (expired) await appendEvent(tx, { requestId: request.id, at: now, kind: 'expired', actor: 'system', details: { expiresAt: request.expiresAt.toISOString(), ...details } });
+  return expired;
+}
+
 /** What closing overdue requests needs: the requests (and the database's clock) and the announcer's alerts. */
 export type ExpireRequestsDeps = AnnounceDeps & { db: Db };
 
@@ -28,12 +41,7 @@ export async function expireOverdueRequests(ctx: ExpireRequestsDeps, ports: Live
     const row = await ctx.db.transaction(async (tx) => {
       const request = await lockRequest(tx, { id });
       const now = await databaseNow(tx);
-      if (!request || request.status !== 'requested' || request.expiresAt.getTime() > now.getTime()) return undefined;
-      const expired = await transition(tx, id, ['requested'], 'expired', {
-        decidedAt: now, decidedBy: 'system', outcome: `expired at ${request.expiresAt.toISOString()} without ${APPROVALS_NEEDED} approvals`,
-      });
-      if (expired) await appendEvent(tx, { requestId: id, at: now, kind: 'expired', actor: 'system', details: { expiresAt: request.expiresAt.toISOString(), ...ANNOUNCE_PENDING } });
-      return expired;
+      return request ? expireIfDue(tx, request, now, ANNOUNCE_PENDING) : undefined;
     });
     if (row) closed.push(row);
   }

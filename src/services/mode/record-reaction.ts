@@ -13,6 +13,7 @@ import type { LiveSwitchPorts } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
 import { APPROVALS_NEEDED, compareSlackTs, normaliseEmoji } from './records.js';
 import { confirmQuorum } from './confirm-quorum.js';
+import { expireIfDue } from './expire-requests.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
 import { appendEvent, findVote, lockRequest, standingApprovals, transition, upsertVote, withdrawVote } from '../../db/queries/mode-change.js';
 
@@ -66,8 +67,7 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
 
     if (request.status !== 'requested' && request.status !== 'approved') return ignore(`the request is already ${request.status}`);
     if (request.status === 'requested' && now.getTime() >= request.expiresAt.getTime()) {
-      closed = await transition(tx, request.id, ['requested'], 'expired', { decidedAt: now, decidedBy: 'system', outcome: `expired at ${request.expiresAt.toISOString()} without ${APPROVALS_NEEDED} approvals` });
-      if (closed) await appendEvent(tx, { requestId: request.id, at: now, kind: 'expired', actor: 'system', details: { trigger: base } });
+      closed = await expireIfDue(tx, request, now, { trigger: base });
       await ignore('the request has expired');
       return { kind: 'expired', requestId: request.id };
     }
@@ -121,7 +121,8 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
   const check = await confirmQuorum(ctx, ports, { requestId: decision.requestId, channel: input.channel, ts: input.messageTs, trigger: decision.trigger });
   if (check.kind === 'closed') {
     await announceClosed(ctx, ports, check.request);
-    return check.request.status === 'withdrawn' ? { kind: 'withdrawn_request', requestId: check.requestId } : { kind: 'rejected', requestId: check.requestId };
+    const kind = check.request.status === 'withdrawn' ? 'withdrawn_request' : check.request.status === 'expired' ? 'expired' : 'rejected';
+    return { kind, requestId: check.requestId };
   }
   if (check.kind !== 'approved') return check;
   ctx.logger.info({ requestId: check.requestId, approvers: check.approvers }, 'live change request reached quorum (its reactions read from Slack); switching');

@@ -101,11 +101,16 @@ describe('storing an alert kept while the database was away', () => {
 
   it('a first write that errored after the database committed it (the answer was lost) is not stored again', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
-    const config = alertConfig(null, { KILL_DB_TIMEOUT: '300ms' });
+    // No stall in this test until the deaf write: a first raise slower than the deadline (a loaded
+    // machine) would probe the database on a second connection, and the deaf write, taken there,
+    // would need answers (its handshake, its statement's description) before reaching the database.
+    const config = alertConfig(null, { KILL_DB_TIMEOUT: '30s' });
     const sink = createOutboxAlertSink({ db: bed.proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
     // A first alert opens the connection (its handshake needs answers) and prepares the write on it.
     await sink.raise({ source: 'exchange', severity: 'info', title: 'book refreshed', fingerprint: 'book' });
     expect(await eventCount()).toBe(1);
+    // The only connection of the pool: the next write goes on it.
+    expect(bed.proxy.connections).toBe(1);
     // The next write reaches the database and commits; its answer never comes back, and the connection drops.
     bed.proxy.set('deaf');
     const raising = sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });

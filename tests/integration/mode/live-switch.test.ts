@@ -9,6 +9,7 @@ import { isAppError } from '../../../src/errors.js';
 import { effectiveMode, getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { expireOverdueRequests } from '../../../src/services/mode/expire-requests.js';
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
+import type { ReactionOutcome } from '../../../src/services/mode/record-reaction.js';
 import { modeHistory } from '../../../src/services/mode/sign-off.js';
 import { switchToPaper } from '../../../src/services/mode/switch-to-paper.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
@@ -527,6 +528,58 @@ describe('the quorum read from Slack', () => {
     expect((await storedRequest(request.id)).outcome).toMatch(
       /^could not re-confirm the approvals at the switch: Slack's reactions on the request could not be read \(reactions\.get answered without .*\)\. Not switched: to go live, request it again with \/mode live/,
     );
+  });
+
+  it('judges only approvals recorded before the read: one recorded while Slack was being read is neither withdrawn nor counted by it', async () => {
+    const request = await open(OPERATOR);
+    expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });
+    // B takes the approval back in Slack; the event is lost.
+    slack.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name: h.ctx.config.APPROVAL_EMOJI, user: APPROVER_B, added: false });
+    const real = h.ctx.liveSwitch.reactions;
+    let later: Promise<ReactionOutcome> | undefined;
+    let laterReading!: () => void;
+    const laterRead = new Promise<void>((resolve) => (laterReading = resolve));
+    let firstDone!: () => void;
+    const first = new Promise<void>((resolve) => (firstDone = resolve));
+    h.ctx.liveSwitch.reactions = {
+      read: async (where) => {
+        const answer = await real.read(where);
+        if (!later) {
+          // Slack answered C's read (C alone on it); OA reacts now, and is recorded before C's confirm runs.
+          later = h.react(request, OPERATOR_APPROVER);
+          await laterRead;
+          return answer;
+        }
+        laterReading();
+        await first;
+        return answer;
+      },
+    };
+    expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'counted', approvals: 1, gone: [APPROVER_B] });
+    firstDone();
+    expect(await later).toMatchObject({ kind: 'quorum', switch: { switched: true }, gone: [] });
+    const votes = await h.ctx.db.select().from(modeChangeVotes).where(eq(modeChangeVotes.requestId, request.id));
+    expect(votes.map((v) => [v.slackUser, v.withdrawnAt === null]).sort()).toEqual([[APPROVER_B, false], [APPROVER_C, true], [OPERATOR_APPROVER, true]].sort());
+    expect((await getBotState(h.ctx.db)).mode).toBe('live');
+  });
+
+  it('does not approve a request that expired while Slack was being read', async () => {
+    const request = await open(OPERATOR);
+    expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });
+    const real = h.ctx.liveSwitch.reactions;
+    h.ctx.liveSwitch.reactions = {
+      read: async (where) => {
+        const answer = await real.read(where);
+        await passModeTime(h.ctx.db, 30 * 60_000); // the slow read outlives the request
+        return answer;
+      },
+    };
+    expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'expired' });
+    const row = await storedRequest(request.id);
+    expect(row.status).toBe('expired');
+    expect(row.approvedAt).toBeNull();
+    expect((await getBotState(h.ctx.db)).mode).toBe('paper');
+    expect(slack.callsTo('chat.postMessage').some((c) => c.body.thread_ts === request.slackTs && String(c.body.text).includes('expired'))).toBe(true);
   });
 });
 

@@ -39,7 +39,7 @@ export interface VoteEmoji {
 
 type Body = Record<string, unknown>;
 
-/** `+1::skin-tone-2` and `:x:` name the same reaction as `+1` and `x` (as services/mode/record-reaction.ts reads them). */
+/** `+1::skin-tone-2` and `:x:` name the same reaction as `+1` and `x`: a copy of normaliseEmoji (services/mode/records.ts), which slack/ may not import as a value (tests/unit/architecture.test.ts). */
 const emojiName = (name: string): string => name.replace(/^:|:$/g, '').split('::')[0]!.toLowerCase();
 
 /**

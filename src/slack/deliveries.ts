@@ -8,8 +8,8 @@
 // A request turned away because the queue is full (shed-policy.ts says which go first, and which
 // never) is neither remembered in the in-memory set nor claimed in slack_deliveries: nothing of it
 // ran, so a retry of it (an event left un-acked, or an ack Slack got late) is processed, not deduped.
-// Work whose turn comes too late to mean anything (shed-policy.ts, staleAfterMs: never /kill, /mode
-// paper, /exit, /pause) is dropped — when its slot comes, and again after its claim, which a stalled
+// Work whose turn comes too late to mean anything (shed-policy.ts, staleAfterMs: never the `risk` class:
+// /kill, /mode paper, /exit, /pause and the buttons that take risk off) is dropped — when its slot comes, and again after its claim, which a stalled
 // database holds — counted, logged, and the one who asked told through its response_url while that
 // still answers.
 import { createHash } from 'node:crypto';
@@ -19,7 +19,7 @@ import { claimSlackDelivery, claimSlackDeliveryReadingStatus, pruneSlackDeliveri
 import { ctbMetrics } from '../metrics/instruments.js';
 import { AckedWork, type Staleness } from './acked-work.js';
 import { postToResponseUrl } from './response-url.js';
-import { RESPONSE_URL_TTL_MS, shedAt, shedClassOf, staleAfterMs, type VoteEmoji } from './shed-policy.js';
+import { RESPONSE_URL_TTL_MS, riskRequestsPhrase, shedAt, shedClassOf, staleAfterMs, type VoteEmoji } from './shed-policy.js';
 
 export interface Delivery {
   key: string;
@@ -121,17 +121,17 @@ export interface AckedWorkLimits {
 /** What a command turned away is told, in its ack (ephemeral: only the one who typed it sees it). */
 export function busyText(command: string, limit: number): string {
   return `:hourglass: The bot is busy: ${limit} Slack requests are already waiting to be worked on, so \`${command}\` was not run. `
-    + 'Try again in a minute. (/kill, /mode paper, /exit and /pause are never held back: they run, busy or not.)';
+    + `Try again in a minute. (${riskRequestsPhrase()} are never held back: they run, busy or not.)`;
 }
 
 /** What the one who pressed a button is told when the press is turned away (ephemeral, through its response_url). */
 export const BUSY_ACTION_TEXT = ':hourglass: Not done: the bot is busy (its Slack work is not moving), so this press was not taken in. '
-  + 'Press the button again in a minute. (/kill, /mode paper, /exit and /pause are never held back.)';
+  + `Press the button again in a minute. (${riskRequestsPhrase()} are never held back.)`;
 
 /** What the one who asked is told when their request's work was dropped as too old (ephemeral, through its response_url). */
 export function staleText(what: string, ageMs: number): string {
   return `:hourglass: Not done: ${what} waited ${Math.floor(ageMs / 60_000)} min behind Slack work that was not moving, too long to act on now. `
-    + 'Do it again if it still matters. (/kill, /mode paper, /exit and /pause are never dropped: they run however late.)';
+    + `Do it again if it still matters. (${riskRequestsPhrase()} are never dropped: they run however late.)`;
 }
 
 /**
@@ -279,12 +279,12 @@ export function deliveryGuard(
   const shedCount = ctx.metrics ? ctbMetrics(ctx.metrics).slackShed : undefined;
   const shedLog = new ShedLog(ctx, limits.shedLogEveryMs ?? SHED_LOG_EVERY_MS, (count, last) => [
     { shed: count, limit, last },
-    `Slack requests turned away as busy: ${count} since the last line (${limit} already pending); /kill, /mode paper, /exit and /pause never are`,
+    `Slack requests turned away as busy: ${count} since the last line (${limit} already pending); ${riskRequestsPhrase()} never are`,
   ]);
   const staleCount = ctx.metrics ? ctbMetrics(ctx.metrics).slackStale : undefined;
   const staleLog = new ShedLog(ctx, limits.shedLogEveryMs ?? SHED_LOG_EVERY_MS, (count, last) => [
     { stale: count, last },
-    `Slack requests dropped as too old to act on when their turn came: ${count} since the last line; /kill, /mode paper, /exit and /pause never are`,
+    `Slack requests dropped as too old to act on when their turn came: ${count} since the last line; ${riskRequestsPhrase()} never are`,
   ]);
   const decisionHeadroom = limits.decisionHeadroom ?? DECISION_HEADROOM;
   const tellShedAction = hooks.tellShedAction ?? ((url, message) => postToResponseUrl(url, message));

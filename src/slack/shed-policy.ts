@@ -80,6 +80,23 @@ export const ACTION_CLASSES: Readonly<Record<string, ShedClass>> = {
   [ALERT_ACTIONS.silence]: 'decision',
 };
 
+/** How the messages name a button that takes risk off, by action_id (tests/unit/slack/shed-classes.test.ts: every one named). */
+export const RISK_BUTTON_NAMES: Readonly<Record<string, string>> = {
+  [EXIT_CONFIRM_ACTION]: "the exit's confirm button",
+  [incidentItemActionId('cancel_orders')]: "the incident's cancel orders button",
+  [incidentItemActionId('close_positions')]: "the incident's close positions button",
+};
+
+/**
+ * Every request of class `risk` (never turned away, never dropped), named as the busy and too-late
+ * messages say it, from the tables above: "/kill, /exit, …, and the incident's close positions button".
+ */
+export function riskRequestsPhrase(): string {
+  const risky = (table: Readonly<Record<string, ShedClass>>) => Object.keys(table).filter((k) => table[k] === 'risk');
+  const names = [...risky(SLASH_CLASSES), ...risky(ACTION_CLASSES).map((id) => (Object.hasOwn(RISK_BUTTON_NAMES, id) ? RISK_BUTTON_NAMES[id]! : `the button ${id}`))];
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
+}
+
 /** `table[key]`, own entries only (an action_id "constructor" names no class). */
 const classIn = (table: Readonly<Record<string, ShedClass>>, key: string): ShedClass | undefined =>
   Object.hasOwn(table, key) ? table[key] : undefined;

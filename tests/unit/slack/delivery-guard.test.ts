@@ -140,7 +140,7 @@ describe('deliveryGuard under a flood', () => {
     await guard(requestArgs(slash('/stats', 'week', 'trg-flood-busy'), turnedAway));
     expect(turnedAway).toEqual([{
       response_type: 'ephemeral',
-      text: ':hourglass: The bot is busy: 3 Slack requests are already waiting to be worked on, so `/stats` was not run. Try again in a minute. (/kill, /mode paper, /exit and /pause are never held back: they run, busy or not.)',
+      text: ':hourglass: The bot is busy: 3 Slack requests are already waiting to be worked on, so `/stats` was not run. Try again in a minute. (/kill, /exit, /pause, /mode paper, the exit\'s confirm button, the incident\'s cancel orders button and the incident\'s close positions button are never held back: they run, busy or not.)',
     }]);
     expect(ran).not.toContain('week');
     // An event (a reaction) is acked and dropped the same way: Slack would only retry it into the same flood.

@@ -4,7 +4,7 @@
 // that cancels or closes cannot default to one that may be dropped.
 import { describe, expect, it } from 'vitest';
 import { listenerTable } from '../../../src/slack/listeners/table.js';
-import { ACTION_CLASSES, SLASH_CLASSES, shedClassOf, staleAfterMs } from '../../../src/slack/shed-policy.js';
+import { ACTION_CLASSES, RISK_BUTTON_NAMES, SLASH_CLASSES, riskRequestsPhrase, shedClassOf, staleAfterMs } from '../../../src/slack/shed-policy.js';
 
 const VOTES = { APPROVAL_EMOJI: 'white_check_mark', REJECTION_EMOJI: 'x' };
 
@@ -45,6 +45,15 @@ describe('every registered slash command and button has its shed class', () => {
     for (const id of ['incident_item_cancel_orders', 'incident_item_close_positions']) {
       expect(staleAfterMs(shedClassOf(pressBody(id), VOTES), pressBody(id))).toBe(Number.POSITIVE_INFINITY);
     }
+  });
+
+  it('names in the busy and too-late messages every risk request, each button by a name of its own', () => {
+    const riskButtons = actionIds.filter((id) => shedClassOf(pressBody(id), VOTES) === 'risk');
+    expect(riskButtons.filter((id) => !Object.hasOwn(RISK_BUTTON_NAMES, id))).toEqual([]);
+    const phrase = riskRequestsPhrase();
+    for (const key of slashKeys.filter((k) => shedClassOf(slashBody(k), VOTES) === 'risk')) expect(phrase).toContain(key);
+    for (const id of riskButtons) expect(phrase).toContain(RISK_BUTTON_NAMES[id]);
+    expect(phrase).toBe("/kill, /exit, /pause, /mode paper, the exit's confirm button, the incident's cancel orders button and the incident's close positions button");
   });
 
   it('reads the class of what the body names, not of what an object has by default', () => {

@@ -105,7 +105,7 @@ describe('acked Slack work whose turn comes too late', () => {
       { url: 'http://127.0.0.1:1/trg-press', text: staleText('this button press', LATE) },
     ]);
     expect(staleText('`/stats`', LATE)).toBe(`:hourglass: Not done: \`/stats\` waited ${minutes} min behind Slack work that was not moving, too long to act on now. `
-      + 'Do it again if it still matters. (/kill, /mode paper, /exit and /pause are never dropped: they run however late.)');
+      + 'Do it again if it still matters. (/kill, /exit, /pause, /mode paper, the exit\'s confirm button, the incident\'s cancel orders button and the incident\'s close positions button are never dropped: they run however late.)');
     const count = await b.staleCount();
     expect(count).toMatch(/ctb_slack_requests_stale_total\{surface="command"[^}]*\} 1$/m);
     expect(count).toMatch(/ctb_slack_requests_stale_total\{surface="action"[^}]*\} 1$/m);

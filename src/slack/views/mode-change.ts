@@ -98,7 +98,7 @@ export function renderVoteFeedback(outcome: ReactionOutcome, user: string, neede
     case 'quorum':
       return lines(goneLines(outcome.gone ?? []));
     case 'unconfirmed': {
-      const text = `Quorum not confirmed for request #${outcome.requestId}: Slack's reactions on it could not be read (${outcome.why}). Not approved: the request stays pending with ${outcome.approvals} of ${needed} recorded approvals, and the next approval reads the reactions again.`;
+      const text = `Quorum not confirmed for request #${outcome.requestId}: Slack's reactions on it could not be read (${outcome.why}). Not approved: the request stays pending with ${outcome.approvals} of ${needed} recorded approvals, and nothing retries by itself. To try again once Slack answers (after the wait it named, if rate limited): an approver removes and re-adds their approval reaction.`;
       return { text, blocks: [section(`:warning: ${escapeText(text)}`)] };
     }
     case 'withdrawn':

@@ -530,6 +530,25 @@ describe('the quorum read from Slack', () => {
     );
   });
 
+  it('counts only the approval emoji on the message: a withdrawn approval with other emoji of the same person left on it is gone', async () => {
+    const request = await open(OPERATOR);
+    expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });
+    const where = { channel: request.slackChannel!, ts: request.slackTs! };
+    // B swaps the approval for other emoji; the reaction_removed is lost.
+    slack.reactions.apply({ ...where, name: h.ctx.config.APPROVAL_EMOJI, user: APPROVER_B, added: false });
+    for (const name of ['eyes', 'heavy_check_mark', 'white_check_mark_2']) slack.reactions.apply({ ...where, name, user: APPROVER_B, added: true });
+    expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'counted', approvals: 1, gone: [APPROVER_B] });
+    expect((await getBotState(h.ctx.db)).mode).toBe('paper');
+  });
+
+  it('counts an approval with a skin tone, once however many tones of it are on the message', async () => {
+    const request = await open(OPERATOR);
+    expect(await h.react(request, APPROVER_B, { emoji: 'white_check_mark::skin-tone-3' })).toMatchObject({ kind: 'counted', approvals: 1 });
+    expect(await h.react(request, APPROVER_B, { emoji: 'white_check_mark::skin-tone-5' })).toMatchObject({ kind: 'counted', approvals: 1 });
+    expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'quorum', switch: { switched: true }, gone: [] });
+    expect((await storedRequest(request.id)).outcome).toMatch(new RegExp(`approved by ${APPROVER_B} at .* and ${APPROVER_C} at `));
+  });
+
   it('judges only approvals recorded before the read: one recorded while Slack was being read is neither withdrawn nor counted by it', async () => {
     const request = await open(OPERATOR);
     expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });

@@ -436,12 +436,16 @@ describe('the quorum is what Slack shows on the request now', () => {
     expect(await mode()).toBe('paper');
     const said = threadTexts(request).find((t) => t.startsWith('[PAPER] Quorum not confirmed'));
     expect(said).toMatch(/could not be read \(reactions\.get failed: missing_scope — the bot token lacks reactions:read.*\)\. Not approved: the request stays pending with 2 of 2 recorded approvals/);
+    expect(said).toContain('To try again once Slack answers (after the wait it named, if rate limited): an approver removes and re-adds their approval reaction.');
     expect((await trail(request.id)).filter((e) => e.kind === 'quorum_unconfirmed')).toHaveLength(1);
     expect((await trail(request.id)).some((e) => e.kind === 'approved')).toBe(false);
 
-    // Readable again: the next approval reads the reactions and the quorum completes.
+    // Readable again: as the thread says, an approver removes and re-adds the reaction; the re-add reads again.
     h.fake.on('reactions.get', h.fake.reactions.responder);
-    await react(request, APPROVER_3);
+    await react(request, USERS.approver2, { removed: true });
+    await h.idle();
+    expect(await status(request.id)).toBe('requested');
+    await react(request, USERS.approver2);
     await h.idle();
     expect(await status(request.id)).toBe('switched');
     expect(await mode()).toBe('live');

@@ -113,7 +113,7 @@ function createWhole(path: string, text: string): boolean {
   }
 }
 
-interface SeenFile {
+export interface SeenFile {
   ino: number;
   text: string;
 }
@@ -134,12 +134,17 @@ function look(path: string): SeenFile | null {
   }
 }
 
+/** The break file of the file at `path` as `seen`: one name per inode and contents. */
+export function breakFilePath(path: string, seen: SeenFile): string {
+  return `${path}.break-${createHash('sha256').update(`${seen.ino}\n${seen.text}`).digest('hex').slice(0, 16)}`;
+}
+
 /**
  * Deletes the file at `path` if it is still `seen`. Only the process that creates its break file may:
  * true once done (deleted, or it was no longer that file), false when another process is breaking it.
  */
 function removeIfStill(path: string, seen: SeenFile, depth: number): boolean {
-  const breakPath = `${path}.break-${createHash('sha256').update(`${seen.ino}\n${seen.text}`).digest('hex').slice(0, 16)}`;
+  const breakPath = breakFilePath(path, seen);
   const procStart = processStart('self');
   const breaker = JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomUUID(), ...(procStart ? { procStart } : {}) });
   if (!createWhole(breakPath, breaker)) {

@@ -3,12 +3,12 @@
 // must not both take it: two bots on one data directory both trade. Exactly one wins, every time.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { lockPath } from '../../../src/db/pglite-lock.js';
+import { acquireLock, breakFilePath, lockPath, readLock, releaseLock } from '../../../src/db/pglite-lock.js';
 import { childScript } from '../../support/children.js';
 
 const STARTS = 6;
@@ -52,4 +52,16 @@ describe('starts racing on a stale embedded-database lock', () => {
     for (const s of starts) await s.stop();
     expect(outcomes).toEqual(Array.from({ length: ROUNDS }, () => '1 won, lock names a winner: true, files: pglite.lock'));
   }, 60_000);
+
+  it('a start that died breaking a stale lock left its break file: the next start breaks that too and takes the lock', () => {
+    const gone = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const dataDir = mkdtempSync(join(tmpdir(), 'ctb-pglite-lock-break-'));
+    const stale = JSON.stringify({ pid: gone, socketPath: null, since: '2026-03-02T09:59:00.000Z', host: hostname(), role: 'all' });
+    writeFileSync(lockPath(dataDir), stale);
+    writeFileSync(breakFilePath(lockPath(dataDir), { ino: statSync(lockPath(dataDir)).ino, text: stale }), JSON.stringify({ pid: gone, host: hostname(), since: '2026-03-02T09:59:01.000Z', token: 'left-behind' }));
+    expect(acquireLock(dataDir, null, 'all')).toBe(true);
+    expect(readLock(dataDir)?.pid).toBe(process.pid);
+    expect(readdirSync(dataDir)).toEqual(['pglite.lock']);
+    releaseLock(dataDir);
+  });
 });

@@ -92,10 +92,21 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
       closed = await failRequest(tx, requestId, reason, details);
       return { switched: false, status: 'failed', reason };
     };
-    const recorded = await standingApprovals(tx, request, (await liveApprovers(tx, ctx.config)).approvers);
+    const { approvers } = await liveApprovers(tx, ctx.config);
+    const recorded = await standingApprovals(tx, request, approvers);
     if (recorded.length < APPROVALS_NEEDED) return refuse(`an approval was withdrawn during the transition (${recorded.length} of ${APPROVALS_NEEDED} stand)`);
     if (read.kind === 'unread') {
       return refuse(`could not re-confirm the approvals at the switch: Slack's reactions on the request could not be read (${read.why}). ${REQUEST_AGAIN}`, { seenBy: 'reactions.get', why: read.why });
+    }
+    // A rejection on the message, by the requester or an approver, stops the switch as its event would
+    // have closed the request (confirm-quorum.ts): one added during the audit, its event lost, included.
+    const rejecting = usersWithEmoji(read.reactions, ctx.config.REJECTION_EMOJI);
+    const rejecters = [...rejecting].filter((user) => user === request.requester || approvers.includes(user));
+    if (rejecters.length > 0) {
+      return refuse(
+        `a rejection is on the request (read at the switch): :${normaliseEmoji(ctx.config.REJECTION_EMOJI)}: by ${rejecters.join(', ')}. ${REQUEST_AGAIN}`,
+        { seenBy: 'reactions.get', rejectedBy: rejecters },
+      );
     }
     const onMessage = usersWithEmoji(read.reactions, ctx.config.APPROVAL_EMOJI);
     const standing = recorded.filter((v) => onMessage.has(v.slackUser));

@@ -515,6 +515,24 @@ describe('the quorum read from Slack', () => {
     expect(slack.callsTo('chat.postMessage').some((c) => c.body.thread_ts === request.slackTs && String(c.body.text).includes('request it again with /mode live'))).toBe(true);
   });
 
+  it('does not go live on a rejection added to the message during the audit, its event lost', async () => {
+    const request = await open(OPERATOR);
+    expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });
+    const gate = h.ctx.liveSwitch.gate;
+    h.ctx.liveSwitch.gate = async (...args) => {
+      // An approver rejects while the audit runs at the switch; the reaction_added is lost.
+      slack.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name: h.ctx.config.REJECTION_EMOJI, user: OPERATOR_APPROVER, added: true });
+      return gate(...args);
+    };
+    expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'quorum', switch: { switched: false, status: 'failed' } });
+    expect((await getBotState(h.ctx.db)).mode).toBe('paper');
+    const row = await storedRequest(request.id);
+    expect(row.status).toBe('failed');
+    expect(row.outcome).toMatch(new RegExp(`^a rejection is on the request \\(read at the switch\\): :[a-z_]+: by ${OPERATOR_APPROVER}\\. Not switched: to go live, request it again`));
+    const [record] = await modeHistory(h.ctx, { limit: 1, id: request.id });
+    expect(record!.trail.find((e) => e.kind === 'failed')?.details).toMatchObject({ seenBy: 'reactions.get', rejectedBy: [OPERATOR_APPROVER] });
+  });
+
   it('does not go live when Slack cannot be read at the switch, and says to request again', async () => {
     const request = await open(OPERATOR);
     await h.react(request, APPROVER_B);

@@ -309,7 +309,7 @@ describe('the delivery tick storing the buffer while a write is slow', () => {
     const lock = await holdTableLock(database().db, 'alert_groups', { mode: 'exclusive' });
     const flushing = sink.flushBuffered();
     // The flush is storing the lease alert: its write waits on the lock.
-    const waiting = async () => Number((await database().db.execute(sql`select count(*)::int as n from pg_locks where not granted`) as unknown as Array<{ n: number }>)[0]?.n ?? 0);
+    const waiting = async () => Number((await database().db.execute(sql`select count(*)::int as n from pg_locks where not granted and database = (select oid from pg_database where datname = current_database())`) as unknown as Array<{ n: number }>)[0]?.n ?? 0);
     const until = Date.now() + 10_000;
     while ((await waiting()) === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     clock.advance(2_000);

@@ -253,7 +253,7 @@ describe('a write that hung while the database stalled and committed once it ans
     const sink = createOutboxAlertSink({ db: bed.proxied.db, clock, logger: silentLogger(), config, deliveryTick: true });
     const lock = await holdTableLock(database().db, 'alert_groups', { mode: 'exclusive' });
     const raising = sink.raise({ source: 'exchange', severity: 'warning', title: 'spread is wide', fingerprint: 'spread' });
-    const waiting = async () => Number((await database().db.execute(sql`select count(*)::int as n from pg_locks where not granted`) as unknown as Array<{ n: number }>)[0]?.n ?? 0) > 0;
+    const waiting = async () => Number((await database().db.execute(sql`select count(*)::int as n from pg_locks where not granted and database = (select oid from pg_database where datname = current_database())`) as unknown as Array<{ n: number }>)[0]?.n ?? 0) > 0;
     await until(waiting);
     expect(await waiting()).toBe(true);
     await sleep(1_500); // well past KILL_DB_TIMEOUT: the database answers meanwhile

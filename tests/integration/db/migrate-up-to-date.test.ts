@@ -86,7 +86,8 @@ describe('migrate on postgres, a failed migration whose session lives', () => {
     }]);
     const other = postgres(database.url, { max: 1, onnotice: () => {} });
     const heldBy = async () => other<{ pid: number }[]>`
-      select pid from pg_locks where locktype = 'advisory' and granted and objsubid = 1 and objid::bigint = ${ADVISORY_LOCKS.migrations}`;
+      select pid from pg_locks where locktype = 'advisory' and granted and objsubid = 1 and objid::bigint = ${ADVISORY_LOCKS.migrations}
+        and database = (select oid from pg_database where datname = current_database())`;
     try {
       // Something to apply (the newest migration's row gone), whose statement fails on what exists.
       await database.db.execute(sql`delete from "drizzle"."__drizzle_migrations" where created_at = (select max(created_at) from "drizzle"."__drizzle_migrations")`);

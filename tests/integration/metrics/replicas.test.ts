@@ -96,7 +96,8 @@ describe('/metrics with 2 web replicas and 1 worker on one database', () => {
   });
 
   it("notices when the exporter's lock session dies (database restart, killed connection) and one replica takes over", async () => {
-    await execute(database.db, sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and objid = ${ADVISORY_LOCKS.metricsExporter}`);
+    await execute(database.db, sql`select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory' and objid = ${ADVISORY_LOCKS.metricsExporter}
+      and database = (select oid from pg_database where datname = current_database())`);
     await new Promise((r) => setTimeout(r, 1100));
     const first = await scrapeAll(); // the old holder finds its session gone and lets go
     await new Promise((r) => setTimeout(r, 1100));

@@ -65,7 +65,8 @@ describe('the live switch holds its engine verdict until the flip commits', () =
     const holder = await other.reserve();
     await holder`select pg_advisory_lock(424242)`;
     const switching = h.react(request, APPROVER_C);
-    await until(async () => (await other`select 1 from pg_locks where locktype = 'advisory' and objid = 424242 and not granted`).length > 0);
+    await until(async () => (await other`select 1 from pg_locks where locktype = 'advisory' and objid = 424242 and not granted
+      and database = (select oid from pg_database where datname = current_database())`).length > 0);
 
     // The engine restarted unarmed renews its lease (another connection, as the lease keeper would).
     let renewed = false;

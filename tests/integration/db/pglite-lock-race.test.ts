@@ -1,38 +1,19 @@
 // A lock on the embedded database left by a bot that is gone is taken over by the next start; several
 // starts finding it together (a supervisor restarting two units, an operator's `ctb start` beside one)
 // must not both take it: two bots on one data directory both trade. Exactly one wins, every time.
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { acquireLock, breakFilePath, lockPath, readLock, releaseLock } from '../../../src/db/pglite-lock.js';
-import { childScript } from '../../support/children.js';
+import { lineChild } from '../../support/children.js';
 
 const STARTS = 6;
 const ROUNDS = 20;
 
-/** A process starting (tests/support/pglite-lock-child.ts), loaded and waiting for a data directory. */
-async function starter() {
-  const child = spawn(process.execPath, [childScript('pglite-lock-child')], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  const exited = once(child, 'exit');
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  expect((await lines.next()).value).toBe('ready');
-  return {
-    pid: child.pid,
-    go: (dataDir: string) => child.stdin.write(`${dataDir}\n`),
-    answer: async () => (await lines.next()).value as string,
-    async stop() {
-      child.stdin.end();
-      const [code] = await exited;
-      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    },
-  };
-}
+/** A process starting (tests/support/pglite-lock-child.ts), loaded and waiting for a data directory (a line). */
+const starter = () => lineChild('pglite-lock-child');
 
 describe('starts racing on a stale embedded-database lock', () => {
   it(`${STARTS} starts together on a lock whose bot is gone: exactly one takes it (${ROUNDS} rounds)`, async () => {
@@ -42,14 +23,15 @@ describe('starts racing on a stale embedded-database lock', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'ctb-pglite-lock-race-'));
       writeFileSync(lockPath(dataDir), JSON.stringify({ pid: gone, socketPath: null, since: '2026-03-02T09:59:00.000Z', host: hostname(), role: 'all' }));
-      for (const s of starts) s.go(dataDir);
-      const answers = await Promise.all(starts.map((s) => s.answer()));
+      for (const s of starts) s.send(dataDir);
+      const answers = await Promise.all(starts.map((s) => s.next()));
       const winners = starts.filter((_, i) => answers[i] === 'won');
       // The lock names the one winner, and nothing of the takeover is left beside it.
       const holder = (JSON.parse(readFileSync(lockPath(dataDir), 'utf8')) as { pid: number }).pid;
       outcomes.push(`${winners.length} won, lock names a winner: ${winners.some((w) => w.pid === holder)}, files: ${readdirSync(dataDir).join(' ')}`);
     }
-    for (const s of starts) await s.stop();
+    for (const s of starts) s.endInput();
+    for (const s of starts) await s.exitClean();
     expect(outcomes).toEqual(Array.from({ length: ROUNDS }, () => '1 won, lock names a winner: true, files: pglite.lock'));
   }, 60_000);
 

@@ -2,37 +2,21 @@
 // entries while a replay drops kills it wrote — each change read, made and written back as one step
 // (pending-kill-lock.ts): no saved kill is lost, none dropped comes back. A lock left by a process
 // that died holding it is taken over, not waited on for ever.
-import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { pendingKillLockPath } from '../../../src/services/kill/pending-kill-lock.js';
 import { addPendingKill, pendingKillPath, readPendingKills, type PendingKill } from '../../../src/services/kill/pending-kill.js';
-import { childScript } from '../../support/children.js';
+import { lineChild } from '../../support/children.js';
 
 const saved = (killId: string): PendingKill => ({
   killId, at: '2026-03-02T09:59:00.000Z', actor: 'cli:ops', actorSource: 'cli', trigger: 'manual', reason: 'saved', cancelReport: {},
 });
 
 /** A process changing the file (tests/support/pending-kill-child.ts), loaded and waiting for `go`. */
-async function writer(dataDir: string, args: string[]) {
-  const child = spawn(process.execPath, [childScript('pending-kill-child'), dataDir, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  const exited = once(child, 'exit');
-  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  expect((await lines.next()).value).toBe('ready');
-  return {
-    go: () => child.stdin.write('go\n'),
-    async done() {
-      const [code] = await exited;
-      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    },
-  };
-}
+const writer = (dataDir: string, args: string[]) => lineChild('pending-kill-child', [dataDir, ...args]);
 
 describe('kill-pending.json changed by several processes at once', () => {
   it('two kills saving and a replay dropping, together: every kill saved is there, released; none dropped is back', async () => {
@@ -40,8 +24,8 @@ describe('kill-pending.json changed by several processes at once', () => {
     const dropped = Array.from({ length: 30 }, (_, i) => `dropped-${i}`);
     writeFileSync(pendingKillPath(dataDir), `${JSON.stringify({ kills: dropped.map(saved) }, null, 2)}\n`);
     const writers = await Promise.all([writer(dataDir, ['save', 'a', '20']), writer(dataDir, ['save', 'b', '20']), writer(dataDir, ['drop', dropped.join(',')])]);
-    for (const w of writers) w.go();
-    for (const w of writers) await w.done();
+    for (const w of writers) w.send('go');
+    for (const w of writers) await w.exitClean();
 
     const kills = readPendingKills(dataDir);
     const expected = ['a', 'b'].flatMap((p) => Array.from({ length: 20 }, (_, i) => `${p}-${i}`)).sort();

@@ -3,8 +3,12 @@
 // pool through it, nothing off this machine, and the alert contexts a test opened closed after it.
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import type { OwnedContext } from '../../src/app/build-context.js';
-import type { AlertRuntime } from '../../src/alerts/runtime.js';
+import { buildAppContext, type OwnedContext } from '../../src/app/build-context.js';
+import { createAlertRuntime, type AlertRuntime } from '../../src/alerts/runtime.js';
+import type { OutboxAlertSink } from '../../src/alerts/sink.js';
+import type { Clock } from '../../src/clock.js';
+import type { Config } from '../../src/config/env.js';
+import { silentLogger } from '../../src/logger.js';
 import { connectPostgres, type Database } from '../../src/db/client.js';
 import type { TestDatabase } from './db.js';
 import { startFakeSlack, type FakeSlack } from './fake-slack.js';
@@ -19,6 +23,8 @@ export interface AlertOutageBed {
   readonly proxied: Database;
   /** Contexts and runtimes the test opened: closed after it. */
   readonly open: Array<{ ctx: OwnedContext; runtime: AlertRuntime }>;
+  /** The bot's context (role all, the delivery tick on) on the proxied pool and its alert runtime, closed after the test. */
+  openAlerts(config: Config, clock: Clock): Promise<{ ctx: OwnedContext; runtime: AlertRuntime; sink: OutboxAlertSink }>;
 }
 
 /** Registers the hooks; the bed returned reads this test's objects. */
@@ -60,5 +66,11 @@ export function useAlertOutageBed(database: () => TestDatabase): AlertOutageBed 
       return proxied!;
     },
     open,
+    async openAlerts(config, clock) {
+      const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: proxied!, deliveryTick: true, role: 'all' });
+      const runtime = createAlertRuntime(ctx);
+      open.push({ ctx, runtime });
+      return { ctx, runtime, sink: ctx.alerts as OutboxAlertSink };
+    },
   };
 }

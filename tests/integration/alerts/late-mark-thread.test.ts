@@ -4,12 +4,8 @@
 // behind the stall proxy, with a fake Slack holding the calls the test needs held.
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { buildAppContext } from '../../../src/app/build-context.js';
-import { createAlertRuntime } from '../../../src/alerts/runtime.js';
-import type { OutboxAlertSink } from '../../../src/alerts/sink.js';
 import { ManualClock } from '../../../src/clock.js';
 import { alertEvents } from '../../../src/db/schema/index.js';
-import { silentLogger } from '../../../src/logger.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { useAlertOutageBed } from '../../support/alert-outage-bed.js';
 import { ALERT_TABLES, ALERTS_CHANNEL, alertConfig } from '../../support/alert-fixtures.js';
@@ -29,10 +25,7 @@ const held = () => {
 async function repeatStalled(holdReply: boolean) {
   const clock = new ManualClock('2026-01-05T12:00:00Z');
   const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
-  const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
-  const runtime = createAlertRuntime(ctx);
-  bed.open.push({ ctx, runtime });
-  const sink = ctx.alerts as OutboxAlertSink;
+  const { runtime, sink } = await bed.openAlerts(config, clock);
   const direct = held();
   const reply = held();
   let seq = 0;

@@ -4,8 +4,6 @@
 // second time — on real PostgreSQL behind a TCP proxy that stalls or refuses.
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { buildAppContext } from '../../../src/app/build-context.js';
-import { createAlertRuntime } from '../../../src/alerts/runtime.js';
 import { createOutboxAlertSink, type OutboxAlertSink } from '../../../src/alerts/sink.js';
 import { ManualClock } from '../../../src/clock.js';
 import { alertDeliveries, alertEvents, alertGroups } from '../../../src/db/schema/index.js';
@@ -19,7 +17,6 @@ import { ALERT_TABLES, alertConfig } from '../../support/alert-fixtures.js';
 const database = usePostgresTestDb({ truncate: [...ALERT_TABLES, 'bot_state'] });
 
 const bed = useAlertOutageBed(database);
-const { open } = bed;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Polls until `done` (10 s at most). */
@@ -131,9 +128,7 @@ describe('storing an alert kept while the database was away', () => {
   it('a direct message\'s alert whose store waited past the deadline (a lock) and then committed: stored and adopted once', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
-    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
-    open.push({ ctx, runtime: createAlertRuntime(ctx) });
-    const sink = ctx.alerts as OutboxAlertSink;
+    const { sink } = await bed.openAlerts(config, clock);
     bed.slack.on('chat.postMessage', (body) => ({ body: { ok: true, channel: body.channel, ts: '1700000000.000001' } }));
     bed.proxy.set('down');
     await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
@@ -167,10 +162,7 @@ describe('storing an alert kept while the database was away', () => {
   it('a direct message sent between a try that gave up (and committed later) and the next: tied to the stored alert, shown once', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms' });
-    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
-    const runtime = createAlertRuntime(ctx);
-    open.push({ ctx, runtime });
-    const sink = ctx.alerts as OutboxAlertSink;
+    const { runtime, sink } = await bed.openAlerts(config, clock);
     // Slack refuses the first direct send and takes the next.
     let slackUp = false;
     bed.slack.on('chat.postMessage', (body) => slackUp
@@ -214,10 +206,7 @@ describe('a write that hung while the database stalled and committed once it ans
   it('is stored marked late (raised at, stored at) whatever its severity, and its Slack message says so; a prompt one is not', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '1s' });
-    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
-    const runtime = createAlertRuntime(ctx);
-    open.push({ ctx, runtime });
-    const sink = ctx.alerts as OutboxAlertSink;
+    const { runtime, sink } = await bed.openAlerts(config, clock);
     await sink.raise({ source: 'exchange', severity: 'info', title: 'book refreshed', fingerprint: 'prompt' });
 
     bed.proxy.set('stall');
@@ -269,10 +258,7 @@ describe('the page of an alert stored late', () => {
   it('says, in the DM, when it was raised and when it was stored', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms' });
-    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
-    const runtime = createAlertRuntime(ctx);
-    open.push({ ctx, runtime });
-    const sink = ctx.alerts as OutboxAlertSink;
+    const { runtime, sink } = await bed.openAlerts(config, clock);
     bed.proxy.set('down');
     await sink.raise({ source: 'engine', severity: 'critical', title: 'lease unconfirmed', fingerprint: 'lease' });
     await sink.sendDirect();
@@ -297,10 +283,7 @@ describe('the page of an alert stored late', () => {
   it('is for the alert that pages: a prompt critical in a group a late warning opened carries no LATE line', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms' });
-    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
-    const runtime = createAlertRuntime(ctx);
-    open.push({ ctx, runtime });
-    const sink = ctx.alerts as OutboxAlertSink;
+    const { runtime, sink } = await bed.openAlerts(config, clock);
     bed.proxy.set('down');
     await sink.raise({ source: 'engine', severity: 'warning', title: 'lease slow', fingerprint: 'lease' });
     clock.advance(60_000);
@@ -325,10 +308,7 @@ describe('a stalled critical whose late mark lands after escalation paged it', (
   it('its pages say LATE once each: queued ones in their text, sent ones (or being sent) by a line under them', async () => {
     const clock = new ManualClock('2026-01-05T12:00:00Z');
     const config = alertConfig(bed.slack, { SLACK_RETRY_PAUSE: '10ms', KILL_DB_TIMEOUT: '300ms', SLACK_APPROVERS: 'UAPPROVER1,UAPPROVER2,UAPPROVER3' });
-    const ctx = await buildAppContext({ config, clock, logger: silentLogger(), database: bed.proxied, deliveryTick: true, role: 'all' });
-    const runtime = createAlertRuntime(ctx);
-    open.push({ ctx, runtime });
-    const sink = ctx.alerts as OutboxAlertSink;
+    const { runtime, sink } = await bed.openAlerts(config, clock);
     // The direct message is held in Slack: the raise waits for it before marking its stored alert late.
     let releaseDirect!: () => void;
     const directHeld = new Promise<void>((r) => (releaseDirect = r));

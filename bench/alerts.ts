@@ -242,8 +242,9 @@ async function sameDevice(db: Parameters<typeof execute>[0]): Promise<string> {
 }
 
 async function main() {
-  console.log(`alerts bench — not shipped: test configuration (LOG_LEVEL error) and a silent logger; Slack a local fake on loopback; a warm-up before each storm (pool open, a tick run). ` +
-    `Shipped: the outbox sink (${VIA_RAISE ? 'sink.raise, as raisers send' : 'sink.record'}) and the alerts feature's delivery and escalation ticks, on PostgreSQL; ${ROUNDS} round(s) of ${TOTAL} alerts in ${SECONDS} s, a fresh database each`);
+  const entry = VIA_RAISE ? '' : 'alerts written through sink.record (the write alone; the bot\'s raisers send through sink.raise, which also arms a stall timer per alert: --raise); ';
+  console.log(`alerts bench — not shipped: ${entry}test configuration (LOG_LEVEL error) and a silent logger; Slack a local fake on loopback; a warm-up before each storm (pool open, a tick run). ` +
+    `Shipped: the outbox sink${VIA_RAISE ? ' (sink.raise, as raisers send)' : ''} and the alerts feature's delivery and escalation ticks, on PostgreSQL; ${ROUNDS} round(s) of ${TOTAL} alerts in ${SECONDS} s, a fresh database each`);
   console.log(`before: ${load()}`);
   const rounds: Storm[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) rounds.push(await storm(round));

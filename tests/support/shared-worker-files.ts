@@ -399,6 +399,11 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/cli-lazy.test.ts',
   'tests/integration/audit/audit-e2e-fake-kraken.test.ts',
   'tests/integration/audit/go-live-tools-cli.test.ts',
+  // Still isolated: kill-rate-limited-rounds, kraken-shared-counter and feed-pacing (the rate limiter's
+  // counter for the tests' one key is per process); kraken-rate-limit (its counter is a key of its own,
+  // but it checks that no promise hook is left on in the process, which any file before it could leave);
+  // array-types-once (what a postgres.js client reads once); pglite-socket-sessions (a /healthz deadline
+  // under load).
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

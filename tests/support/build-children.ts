@@ -25,6 +25,7 @@ export const CHILD_ENTRIES = {
   'pending-kill-child': 'tests/support/pending-kill-child.ts',
   'pending-kill-lock-child': 'tests/support/pending-kill-lock-child.ts',
   'pglite-lock-child': 'tests/support/pglite-lock-child.ts',
+  'announce-child': 'tests/support/announce-child.ts',
 } as const;
 
 export const CHILDREN_KEY = 'ctbTestChildren';

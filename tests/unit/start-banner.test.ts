@@ -54,7 +54,7 @@ describe('the start banner', () => {
     const config = testConfig({ ENGINE_LEASE_TTL: '30s' });
     const holder = (over: Partial<EngineHolderView>): EngineHolderView => ({
       state: 'running', holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false,
-      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, waiting: null, ...over,
+      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null, ...over,
     });
     const banner = (engineHolder: EngineHolderView | null | undefined) =>
       startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'paper', tradingState: 'active', cwd: '/srv', engineHolder });
@@ -84,7 +84,7 @@ describe('the start banner', () => {
     const config = testConfig({ ENGINE_LEASE_TTL: '30s' });
     const engineHolder: EngineHolderView = {
       state: 'running', holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true,
-      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, waiting: null,
+      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null,
     };
     expect(config.IS_LIVE).toBe(false);
     const { message, fields } = startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'live', tradingState: 'active', cwd: '/srv', engineHolder });

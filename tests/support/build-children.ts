@@ -24,6 +24,7 @@ export const CHILD_ENTRIES = {
   'pager-child': 'tests/support/pager-child.ts',
   'pending-kill-child': 'tests/support/pending-kill-child.ts',
   'pglite-lock-child': 'tests/support/pglite-lock-child.ts',
+  'announce-child': 'tests/support/announce-child.ts',
 } as const;
 
 export const CHILDREN_KEY = 'ctbTestChildren';

@@ -123,6 +123,7 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/kill/kill-slack.test.ts',
   'tests/integration/kill/kill.test.ts',
   'tests/integration/kill/nul-text.test.ts',
+  'tests/integration/kill/pending-kill-lock-break-race.test.ts',
   'tests/integration/kill/pending-kill-race.test.ts',
   'tests/integration/kill/self-heal.test.ts',
   'tests/integration/kraken/direct-cancel-all.test.ts',

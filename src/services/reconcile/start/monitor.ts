@@ -38,7 +38,7 @@ export interface ReconciliationMonitor {
   blockReason(mode: Mode): string | null;
   /** After taking the lease: halts first when it was taken over from a dead predecessor. */
   begin(takenOverFrom: string | null): Promise<void>;
-  /** One decision (the timer calls it every second in an armed process; tests call it). Unarmed: nothing to decide, nothing read. */
+  /** One decision (the timer calls it every second; tests call it). */
   tick(): Promise<void>;
   lastRun(): ReconciliationRun | null;
   stop(): Promise<void>;
@@ -145,7 +145,6 @@ export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts
   };
 
   const tick = (): Promise<void> => {
-    if (!armed) return Promise.resolve();
     running ??= decide()
       .catch((err: unknown) => ctx.logger.warn({ error: describeError(err) }, 'reconciliation monitor could not read the database'))
       .finally(() => {
@@ -177,9 +176,6 @@ export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts
           }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the takeover alert'));
         }
       }
-      // Unarmed, nothing here can change: the gate stays not_needed whatever the database says (live
-      // needs this process armed, and arming is a restart), so no tick reads it, every second, for nothing.
-      if (!armed) return;
       // The first reconciliation runs beside the engine's start: the gate keeps live trading shut meanwhile.
       void tick();
       if (opts.timer !== false) {

@@ -103,6 +103,11 @@ export function assertCarried(notifier: string, carriage: Carriage, kind: Notifi
 }
 
 /** The service refused for good (no such person, deactivated): sending again cannot succeed. */
+/** The failure says this process cannot post (its token is refused), not that the message cannot be posted. */
+export function cannotPostHere(err: unknown): boolean {
+  return (err as { cannotPostHere?: unknown } | null)?.cannotPostHere === true;
+}
+
 export function isPermanentFailure(err: unknown): boolean {
   return (err as { permanent?: unknown } | null)?.permanent === true;
 }

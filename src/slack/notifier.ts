@@ -27,6 +27,8 @@ import { isSlackTimeout, rateLimitSeconds, slackTimeoutMessage, slackWebClient, 
 
 export class SlackDeliveryError extends Error {
   /** `uncertain`: Slack did not answer in time; the message may have been posted. */
+  /** Slack refused this process's token: another process (or this one, once the token is fixed) can post it. */
+  cannotPostHere = false;
   constructor(message: string, readonly retryAfterMs?: number, readonly permanent = false, readonly uncertain = false) {
     super(message);
     this.name = 'SlackDeliveryError';
@@ -40,12 +42,22 @@ const PERMANENT_ERRORS = new Set([
 
 /**
  * Slack's answers to a post in a channel's thread that no next try can change: the channel is gone or
- * archived, the bot is not in it, its token is refused. An operator has to act (invite the bot, fix
- * the token); the announcement is recorded failed with the reason, not retried for ever.
+ * archived, the bot is not in it, the message is refused. An operator has to act (invite the bot); the
+ * announcement is recorded failed with the reason, not retried for ever.
  */
 const ANNOUNCE_PERMANENT_ERRORS = new Set([
-  ...PERMANENT_ERRORS, 'not_in_channel', 'invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'missing_scope',
-  'restricted_action', 'ekm_access_denied', 'team_access_not_granted', 'invalid_blocks', 'msg_too_long',
+  ...[...PERMANENT_ERRORS].filter((code) => code !== 'account_inactive'), 'not_in_channel',
+  'restricted_action', 'invalid_blocks', 'msg_too_long',
+]);
+
+/**
+ * Slack refusing this process's token (bad, revoked, expired, lacking a scope, its account
+ * deactivated): this process cannot post, another with a good token can — not a failure of the
+ * announcement itself.
+ */
+const ANNOUNCE_AUTH_ERRORS = new Set([
+  'invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'missing_scope', 'account_inactive', 'no_permission',
+  'ekm_access_denied', 'team_access_not_granted', 'not_allowed_token_type',
 ]);
 
 function translate(err: unknown, config: Config, permanent: ReadonlySet<string> = PERMANENT_ERRORS): SlackDeliveryError {
@@ -56,7 +68,9 @@ function translate(err: unknown, config: Config, permanent: ReadonlySet<string> 
   const e = err as { code?: string; data?: { error?: string }; message?: string };
   if (e?.code === ErrorCode.PlatformError) {
     const code = e.data?.error ?? 'unknown error';
-    return new SlackDeliveryError(`slack refused: ${code}`, undefined, permanent.has(code));
+    const refused = new SlackDeliveryError(`slack refused: ${code}`, undefined, permanent.has(code));
+    if (permanent === ANNOUNCE_PERMANENT_ERRORS && ANNOUNCE_AUTH_ERRORS.has(code)) refused.cannotPostHere = true;
+    return refused;
   }
   return new SlackDeliveryError(`slack unreachable: ${e?.message ?? String(err)}`);
 }

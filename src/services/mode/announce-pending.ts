@@ -15,11 +15,12 @@
 // the post can end before the claim goes stale, else it does not post; and it records what became of
 // it only while its claim is the latest and nothing is recorded yet — an attempt that outlived its
 // claim records nothing (logged "superseded"). Two processes never announce one request at once.
+import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
 import { announceAttempts, announceStanding, appendEvent, lockRequest, pendingAnnouncements } from '../../db/queries/mode-change.js';
-import { isPermanentFailure, retryAfterOf } from '../../notifications/notification.js';
+import { cannotPostHere, isPermanentFailure, retryAfterOf } from '../../notifications/notification.js';
 import type { AlertInput } from '../../alerts/types.js';
 import { closedAlert, outcomeOf, type AnnounceDeps } from './announce.js';
 import type { LiveSwitchPorts, ThreadReply } from './ports.js';
@@ -55,7 +56,11 @@ export interface AnnounceRetry {
   postMaxMs?: number;
   /** The wait after the `attempt`-th failure when Slack named none (its Retry-After is waited when it did). */
   backoffMs(attempt: number): number;
+  /** The least wait after Slack refused the process's token (10 min when not said): left for a process that can post, or a fixed token. */
+  cannotPostBackoffMs?: number;
 }
+
+const CANNOT_POST_BACKOFF_MS = 10 * 60_000;
 
 /** 30 s after the first failure, doubling to at most 30 minutes: the sweep runs every 30 s. */
 const backoffMs = (attempt: number) => Math.min(30 * 60_000, 30_000 * 2 ** Math.max(0, attempt - 1));
@@ -225,6 +230,10 @@ async function recordFailure(
     if (recorded) ctx.logger.error(fields, `request #${id}'s outcome could not be posted in its Slack thread and trying again cannot help (${error}); recorded failed, not retried`);
     return;
   }
+  if (cannotPostHere(err)) {
+    await recordCannotPost(ctx, where, error, retry);
+    return;
+  }
   const retryAfterMs = retryAfterOf(err);
   const waitMs = retryAfterMs ?? retry.backoffMs(attempt);
   let retryAt = '';
@@ -236,4 +245,29 @@ async function recordFailure(
     });
   });
   if (recorded) ctx.logger.warn({ ...fields, retryAt }, `could not post request #${id}'s outcome in its Slack thread (${error}); still pending, next try at ${retryAt}`);
+}
+
+/**
+ * Slack refused this process's token: not a failure of the announcement — another process, or this
+ * one once the token is fixed, can post it. Left pending with a long wait, logged at error, and
+ * raised once per announcement as an alert.
+ */
+async function recordCannotPost(ctx: AnnouncePendingDeps, where: Claim & { channel: string; threadTs: string }, error: string, retry: AnnounceRetry): Promise<void> {
+  const { request, attempt, channel, threadTs } = where;
+  const id = request.id;
+  const waitMs = Math.max(retry.backoffMs(attempt), retry.cannotPostBackoffMs ?? CANNOT_POST_BACKOFF_MS);
+  let retryAt = '';
+  const alert: AlertInput = {
+    source: 'mode', severity: 'warning', fingerprint: `mode-announce-${id}`,
+    title: `Request #${id}'s outcome could not be posted in its Slack thread: Slack refused this process's token (${error}); left pending for a process that can post, or until the token is fixed`,
+    details: { requestId: id, status: request.status, channel, threadTs, error, attempt, outcome: request.outcome },
+  };
+  const recorded = await recordIfOwned(ctx, where, 'failure', async (tx, at) => {
+    retryAt = new Date(at.getTime() + waitMs).toISOString();
+    const [told] = (await tx.execute(sql`select exists (select 1 from mode_change_events where request_id = ${id}
+      and kind = 'announce_pending' and details->>'cannotPost' = 'true') as told`)) as unknown as Array<{ told: boolean }>;
+    await appendEvent(tx, { requestId: id, at, kind: 'announce_pending', actor: 'system', details: { attempt, error, retryAt, cannotPost: true } });
+    return told?.told ? undefined : storeWithin(ctx, tx, alert);
+  });
+  if (recorded) ctx.logger.error({ requestId: id, attempt, channel, threadTs, error, retryAt }, `could not post request #${id}'s outcome in its Slack thread: Slack refused this process's token (${error}); left pending for a process that can post, next try at ${retryAt}`);
 }

@@ -231,3 +231,29 @@ describe('the claim of an announcement', () => {
     expect(ports.announcer.callMaxMs).toBeGreaterThanOrEqual(360_000);
   });
 });
+
+describe('a process whose Slack token is refused', () => {
+  it('leaves the announcement pending for a process that can post, logs it at error, alerts once; channel refusals stay failed', async () => {
+    const w = await overdueRequest({ claimStaleMs: 2_000, backoffMs: () => 0, cannotPostBackoffMs: 0 });
+    answerThreadPost = () => ({ body: { ok: false, error: 'invalid_auth' } });
+    await expireOverdueRequests(w.ctx, w.ports);
+    let events = await trail(w.requestId);
+    expect(events.map((e) => e.kind)).toEqual(['expired', 'announcing', 'announce_pending']);
+    expect(events.at(-1)!.details).toMatchObject({ attempt: 1, error: 'slack refused: invalid_auth', cannotPost: true });
+    expect(w.logs.filter((l) => l.level === 50)).toHaveLength(1);
+    expect(await rendered(w.requestId)).toMatch(/announcement: pending/);
+
+    await untilDatabaseReaches(String(events.at(-1)!.details['retryAt']));
+    await expireOverdueRequests(w.ctx, w.ports); // refused again: still pending, no second alert
+    events = await trail(w.requestId);
+    expect(events.map((e) => e.kind)).toEqual(['expired', 'announcing', 'announce_pending', 'announcing', 'announce_pending']);
+    expect(w.alerts.map((a) => a.fingerprint)).toEqual([`mode-request-${w.requestId}`, `mode-announce-${w.requestId}`]);
+    expect(w.alerts[1]!.title).toContain("refused this process's token");
+
+    answerThreadPost = () => undefined; // a process with a good token
+    await untilDatabaseReaches(String(events.at(-1)!.details['retryAt']));
+    await expireOverdueRequests(w.ctx, w.ports);
+    expect(replies(w)).toHaveLength(1);
+    expect((await trail(w.requestId)).at(-1)!.kind).toBe('announced');
+  });
+});

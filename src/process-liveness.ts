@@ -2,8 +2,9 @@
 // any process with the pid: one killed with SIGKILL whose parent has not reaped it yet (a zombie: it
 // holds nothing and will never run again), or, once it is gone, another process given its pid (pids
 // are reused: 32768 of them by default). Linux's /proc tells both apart; elsewhere the signal alone.
-// Whether the pid was taken on this host at all is the caller's to judge (holder-gone.ts, pglite-lock.ts).
-import { readFileSync } from 'node:fs';
+// Whether the pid was taken here at all is the caller's to judge, with pidScope() (holder-gone.ts,
+// fs-lock/holder.ts).
+import { readFileSync, readlinkSync } from 'node:fs';
 
 /** Linux's view of a process: its state letter and start time (/proc/<pid>/stat), or null (gone, or not Linux). */
 function procStat(pid: number | 'self'): { state: string; start: string } | null {
@@ -36,4 +37,23 @@ export function pidRunning(pid: number, start?: string): boolean {
   if (now === null) return true;
   if (now.state === 'Z' || now.state === 'X') return false;
   return start === undefined || start === now.start;
+}
+
+let scope: string | null | undefined;
+
+/**
+ * Where this process's pid means something: the kernel's boot id and the pid namespace,
+ * "<boot id>/pid:[4026531836]" (two containers on one kernel each have their own pid 7, and may share
+ * a host name). Null where they cannot be read (not Linux). Read once: neither changes in a process.
+ */
+export function pidScope(): string | null {
+  if (scope !== undefined) return scope;
+  try {
+    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    const pidNamespace = readlinkSync('/proc/self/ns/pid');
+    scope = boot && pidNamespace ? `${boot}/${pidNamespace}` : null;
+  } catch {
+    scope = null;
+  }
+  return scope;
 }

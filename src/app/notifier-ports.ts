@@ -48,5 +48,10 @@ export function notifiedModeAnnouncer(notifier: Notifier | null, db: Db): ModeAn
     async postNotice(outcome) {
       await notifier.notify(db, { kind: 'mode_changed', thread: null, outcome });
     },
+    async announceInThread(channel, ts, outcome, opts) {
+      const announce = { requestId: outcome.requestId ?? 0, checkSent: opts.checkSent };
+      const delivered = await notifier.notify(db, { kind: 'mode_changed', thread: { channel, ts }, outcome, announce });
+      return { ts: delivered.ts, found: delivered.foundText !== undefined };
+    },
   };
 }

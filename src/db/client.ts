@@ -12,7 +12,7 @@ import { AppError } from '../errors.js';
 import { databaseUrlProblem } from './database-url.js';
 import { readArrayTypesOnce, registerBuiltInArrayTypes } from './postgres-array-types.js';
 import { databaseSocket, ownSockets } from './postgres-sockets.js';
-import { acquireLock, readLock, refuseSecondBot, releaseLock } from './pglite-lock.js';
+import { acquireLock, isOwnLock, readLock, refuseSecondBot, releaseLock } from './pglite-lock.js';
 import { initialiseInChild, isInitialised, pgliteDirOf, pgliteStartParams, useBaselineWasmCompiler, useLateWasmTierUp } from './pglite-start.js';
 import { copyTemplate } from './pglite-template.js';
 
@@ -120,7 +120,7 @@ async function openEmbedded(
 ): Promise<Database> {
   const owner = readLock(dataDir);
   if (serve) refuseSecondBot(dataDir, owner);
-  if (owner && owner.pid !== process.pid) return connectThroughOwner(owner.socketPath, owner.pid);
+  if (owner && !isOwnLock(owner)) return connectThroughOwner(owner.socketPath, owner.pid);
 
   const socketPath = serve ? socketPathFor(dataDir) : null;
   if (!acquireLock(dataDir, socketPath, serve ? role : undefined)) {

@@ -30,11 +30,21 @@ export type Notification =
   /** A live switch's change request, posted in the ops channel; approvers sign it with reactions. */
   | { kind: 'mode_request'; request: RequestAnnouncement }
   /** What became of a mode change: in its request's thread, or (a rollback to paper) on its own. */
-  | { kind: 'mode_changed'; thread: ThreadRef | null; outcome: OutcomeAnnouncement }
+  | { kind: 'mode_changed'; thread: ThreadRef | null; outcome: OutcomeAnnouncement; announce?: ModeAnnounce }
   /** An exit's Slack message brought up to its answer after the button stopped waiting (or its process died). */
   | { kind: 'exit_outcome'; message: ThreadRef; target: ExitTarget; requestedBy: string; request: ExitRequestState }
   /** The daily or weekly summary: the period's stats. */
   | { kind: 'summary'; summary: ReportKind; periodKey: string; report: StatsReport };
+
+/**
+ * A closed request's outcome posted as a retried announcement (services/mode/announce-pending.ts):
+ * marked as the request's, looked for in the thread first when `checkSent`, and a failure handed back
+ * (rate limit, permanent refusal) for the caller's retry instead of waited out.
+ */
+export interface ModeAnnounce {
+  requestId: number;
+  checkSent: boolean;
+}
 
 export type NotificationKind = Notification['kind'];
 

@@ -2,8 +2,9 @@
 // auth.test (Bolt's and the bot's start-up identity check), chat.postMessage / chat.update /
 // chat.postEphemeral (replies, alerts, the incident thread, the live change request), users.info
 // (is a reactor a person?), reactions.get (the approvals on a live change request, read before its
-// quorum counts), views.publish (App Home), conversations.history (finding a page in a DM)
-// and the three steps of files.uploadV2 (the stats chart). Any other method is Slack's `unknown_method`.
+// quorum counts), views.publish (App Home), conversations.history (finding a page in a DM),
+// conversations.replies (finding a closed request's announcement in its thread before posting it
+// again) and the three steps of files.uploadV2 (the stats chart). Any other method is Slack's `unknown_method`.
 import { BOT_SCOPES } from '../domain/slack-scopes.js';
 import type { ConversationLog } from './conversation-log.js';
 import { textOf } from './conversation-log.js';
@@ -106,6 +107,22 @@ const METHODS: Record<string, (body: Body, s: WebApiState) => Answer> = {
     const limit = Math.max(1, Math.min(1000, Number(body.limit ?? 100) || 100));
     const messages = s.log.entries.filter((e) => e.kind === 'message' && e.channel === channel && e.threadTs === undefined).reverse().slice(0, limit)
       .map((e) => ({ type: 'message', user: STAND_IN.botUserId, bot_id: STAND_IN.botId, text: e.text, ts: e.ts, ...(e.metadata ? { metadata: e.metadata } : {}) }));
+    return { body: { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } } };
+  },
+  'conversations.replies': (body, s) => {
+    const channel = String(body.channel ?? '');
+    if (!CHANNEL_ID.test(channel)) return fail('channel_not_found');
+    const threadTs = String(body.ts ?? '');
+    const parent = s.log.message(channel, threadTs);
+    const replies = s.log.entries.filter((e) => e.kind === 'message' && e.channel === channel && e.threadTs === threadTs && e.ts !== threadTs);
+    if (!parent && replies.length === 0) return fail('thread_not_found');
+    const withMetadata = body.include_all_metadata === true || body.include_all_metadata === 'true';
+    const shown = (e: (typeof replies)[number]) => ({
+      type: 'message', user: STAND_IN.botUserId, bot_id: STAND_IN.botId, text: e.text, ts: e.ts, thread_ts: threadTs,
+      ...(withMetadata && e.metadata ? { metadata: e.metadata } : {}),
+    });
+    const limit = Math.max(1, Math.min(1000, Number(body.limit ?? 1000) || 1000));
+    const messages = [...(parent ? [{ ...shown(parent), reply_count: replies.length }] : []), ...replies.map(shown)].slice(0, limit);
     return { body: { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } } };
   },
   'files.getUploadURLExternal': (body, s) => {

@@ -4,7 +4,9 @@
 // becomes depends on who waits: the alert kinds come from the outbox, so a 429 is handed back with
 // Retry-After (the lane closes that long) and any other failure is retried by the worker's backoff;
 // the others (the incident thread, the live switch, the summaries) have their own once-only claims
-// and no queue, so a rate limit is waited out here.
+// and no queue, so a rate limit is waited out here — but a closed request's retried announcement
+// (mode_changed with `announce`) is handed back like the outbox's: its announcer records the failure
+// and tries again after Retry-After, or its backoff, or never when Slack refused it for good.
 import type { WebClient } from '@slack/web-api';
 import { ErrorCode } from '@slack/web-api';
 import type { Config } from '../config/env.js';
@@ -14,6 +16,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { assertCarried, carriedKinds, NotCarriedError, type Delivered, type Notification, type Notifier } from '../notifications/notification.js';
 import { slackCarriage } from './carriage.js';
+import { announceMetadata, findAnnouncement } from './find-announcement.js';
 import { directMetadata, findDirect, findPage, pageMetadata } from './find-page.js';
 import { readBadgeState } from './reply.js';
 import { renderNotification } from './render-notification.js';
@@ -35,7 +38,17 @@ const PERMANENT_ERRORS = new Set([
   'user_not_found', 'users_not_found', 'channel_not_found', 'account_inactive', 'user_disabled', 'user_not_visible', 'cannot_dm_bot', 'is_archived',
 ]);
 
-function translate(err: unknown, config: Config): SlackDeliveryError {
+/**
+ * Slack's answers to a post in a channel's thread that no next try can change: the channel is gone or
+ * archived, the bot is not in it, its token is refused. An operator has to act (invite the bot, fix
+ * the token); the announcement is recorded failed with the reason, not retried for ever.
+ */
+const ANNOUNCE_PERMANENT_ERRORS = new Set([
+  ...PERMANENT_ERRORS, 'not_in_channel', 'invalid_auth', 'not_authed', 'token_revoked', 'token_expired', 'missing_scope',
+  'restricted_action', 'ekm_access_denied', 'team_access_not_granted', 'invalid_blocks', 'msg_too_long',
+]);
+
+function translate(err: unknown, config: Config, permanent: ReadonlySet<string> = PERMANENT_ERRORS): SlackDeliveryError {
   if (err instanceof SlackDeliveryError) return err;
   if (isSlackTimeout(err)) return new SlackDeliveryError(`slack ${slackTimeoutMessage(config)}; it may have been delivered`, undefined, false, true);
   const seconds = rateLimitSeconds(err);
@@ -43,7 +56,7 @@ function translate(err: unknown, config: Config): SlackDeliveryError {
   const e = err as { code?: string; data?: { error?: string }; message?: string };
   if (e?.code === ErrorCode.PlatformError) {
     const code = e.data?.error ?? 'unknown error';
-    return new SlackDeliveryError(`slack refused: ${code}`, undefined, PERMANENT_ERRORS.has(code));
+    return new SlackDeliveryError(`slack refused: ${code}`, undefined, permanent.has(code));
   }
   return new SlackDeliveryError(`slack unreachable: ${e?.message ?? String(err)}`);
 }
@@ -55,7 +68,8 @@ const noTs = (what: string) => new AppError('retryable', 'slack_post_failed', `S
 /** One Slack call for one notification; answers where it went. */
 async function send(web: WebClient, n: SlackNotification, m: SlackMessage, opsChannel: string): Promise<Delivered> {
   const metadata = (pageOf?: number) => pageOf !== undefined ? { metadata: pageMetadata(pageOf) }
-    : n.kind === 'alert_direct' ? { metadata: directMetadata(n.directId) } : {};
+    : n.kind === 'alert_direct' ? { metadata: directMetadata(n.directId) }
+    : n.kind === 'mode_changed' && n.announce ? { metadata: announceMetadata(n.announce.requestId) } : {};
   const post = (channel: string, threadTs?: string, pageOf?: number) =>
     web.chat.postMessage({
       channel, text: m.text, blocks: m.blocks, unfurl_links: false, ...(threadTs ? { thread_ts: threadTs } : {}), ...metadata(pageOf),
@@ -182,6 +196,26 @@ async function lookUpPage(web: WebClient, n: Extract<SlackNotification, { kind: 
   }
 }
 
+/**
+ * The announcement an earlier attempt left in the request's thread, if any. Slack refusing to say (a
+ * missing history scope, a thread it cannot find) posts it, at worst a second time, logged; not
+ * reaching Slack is thrown: the attempt fails and is tried again later.
+ */
+async function lookUpAnnouncement(web: WebClient, n: Extract<SlackNotification, { kind: 'mode_changed' }>, logger: Logger, warned: Set<string>): Promise<Delivered | undefined> {
+  if (!n.thread || !n.announce) return undefined;
+  const fields = { requestId: n.announce.requestId, channel: n.thread.channel, threadTs: n.thread.ts };
+  try {
+    const found = await findAnnouncement(web, { channel: n.thread.channel, threadTs: n.thread.ts, requestId: n.announce.requestId });
+    logger.info({ ...fields, found: found !== undefined },
+      found ? 'a request\'s announcement an earlier attempt did not record is in its thread; not posting it again' : 'a request\'s announcement an earlier attempt did not record is not in its thread; posting it');
+    return found;
+  } catch (err) {
+    if ((err as { code?: string })?.code !== ErrorCode.PlatformError) throw err;
+    lookUpRefused(logger, warned, err, fields, 'a request\'s announcement');
+    return undefined;
+  }
+}
+
 export function slackNotifier(deps: { config: Config; logger: Logger; client?: WebClient }): Notifier {
   const carriage = slackCarriage(deps.config);
   const web = () => deps.client ?? slackWebClient(deps.config);
@@ -194,6 +228,17 @@ export function slackNotifier(deps: { config: Config; logger: Logger; client?: W
       assertCarried('slack', carriage, n.kind);
       const message = withBadge(renderNotification(n), raisedState(n) ?? await readBadgeState({ db, config: deps.config, logger: deps.logger }));
       const opsChannel = deps.config.SLACK_OPS_CHANNEL ?? '';
+      if (n.kind === 'mode_changed' && n.announce) {
+        try {
+          if (n.announce.checkSent) {
+            const found = await lookUpAnnouncement(web(), n, deps.logger, warnedScopes);
+            if (found) return found;
+          }
+          return await send(web(), n, message, opsChannel);
+        } catch (err) {
+          throw translate(err, deps.config, ANNOUNCE_PERMANENT_ERRORS);
+        }
+      }
       if (fromOutbox(n)) {
         try {
           if (n.kind === 'alert_page' && n.checkSent) {

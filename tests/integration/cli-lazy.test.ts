@@ -47,7 +47,7 @@ const bundledIn = (urls: string[], args: string[]) => {
 let dir: string;
 
 /** A preload that prints Node's own modules the process compiled (process.moduleLoadList), at exit. */
-const LIST_BUILTINS = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('BUILTINS ' + JSON.stringify(process.moduleLoadList) + '\\n'));")}`;
+const LIST_BUILTINS = join(ROOT, 'tests/support/list-builtins.mjs');
 
 /**
  * `args` under the import tracer (the modules it loaded: `urls`) and, with `listBuiltins`, the preload

@@ -23,7 +23,9 @@ export const CHILD_ENTRIES = {
   'alert-worker-child': 'tests/support/alert-worker-child.ts',
   'pager-child': 'tests/support/pager-child.ts',
   'pending-kill-child': 'tests/support/pending-kill-child.ts',
+  'pending-kill-lock-child': 'tests/support/pending-kill-lock-child.ts',
   'pglite-lock-child': 'tests/support/pglite-lock-child.ts',
+  'announce-child': 'tests/support/announce-child.ts',
 } as const;
 
 export const CHILDREN_KEY = 'ctbTestChildren';

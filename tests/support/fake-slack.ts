@@ -8,6 +8,10 @@
 // or null to send no header. A responder's own x-oauth-scopes header wins.
 // reactions.get answers from `reactions` (fake-slack-reactions.ts): the reactions the harnesses
 // sent or recorded, which a test may also change without an event (a removal whose event was lost).
+// Every message a chat.postMessage answer says was posted (ok, with a ts) is kept in `messages`, with
+// its thread and metadata; conversations.replies answers from them as Slack does (the parent first,
+// then its replies oldest first; metadata only with include_all_metadata; thread_not_found for a
+// thread it holds nothing of). A responder that returns undefined leaves the call to the default.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BOT_SCOPES } from '../../src/domain/slack-scopes.js';
@@ -21,9 +25,19 @@ export interface SlackCall {
   at: number;
 }
 
+export type SlackAnswer = { status?: number; headers?: Record<string, string>; body: Record<string, unknown> };
+
 export type SlackResponder = (body: Record<string, unknown>, call: SlackCall) =>
-  | { status?: number; headers?: Record<string, string>; body: Record<string, unknown> }
-  | Promise<{ status?: number; headers?: Record<string, string>; body: Record<string, unknown> }>;
+  | SlackAnswer | undefined | Promise<SlackAnswer | undefined>;
+
+/** A message Slack holds: posted by chat.postMessage (answered ok with a ts). */
+export interface FakeSlackMessage {
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  text: string;
+  metadata?: { event_type?: string; event_payload?: Record<string, unknown> };
+}
 
 export interface FakeSlack {
   url: string;
@@ -34,6 +48,8 @@ export interface FakeSlack {
   grantedScopes: string[] | null;
   /** The reactions on messages now, which reactions.get answers from (unless a test overrides it). */
   reactions: FakeReactions;
+  /** Every message posted, in order; conversations.replies reads them. */
+  messages: FakeSlackMessage[];
   close(): Promise<void>;
 }
 
@@ -65,7 +81,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const responders = new Map<string, SlackResponder>();
   const reactions = fakeReactions();
-  const fake = { grantedScopes: [...BOT_SCOPES], reactions } as FakeSlack;
+  const messages: FakeSlackMessage[] = [];
+  const fake = { grantedScopes: [...BOT_SCOPES], reactions, messages } as FakeSlack;
   let fileSeq = 0;
   let baseUrl = '';
   // reactions.get and files.uploadV2's three steps, answered by this server itself unless a test overrides them.
@@ -74,6 +91,20 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     'files.getUploadURLExternal': () => {
       const id = `F0FAKE${++fileSeq}`;
       return { body: { ok: true, upload_url: `${baseUrl}upload/${id}`, file_id: id } };
+    },
+    'conversations.replies': (body) => {
+      const channel = String(body.channel ?? '');
+      const threadTs = String(body.ts ?? '');
+      const withMetadata = body.include_all_metadata === true || body.include_all_metadata === 'true';
+      const shown = (m: FakeSlackMessage) => ({
+        type: 'message', text: m.text, ts: m.ts, ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+        ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+      });
+      const parent = messages.find((m) => m.channel === channel && m.ts === threadTs);
+      const replies = messages.filter((m) => m.channel === channel && m.threadTs === threadTs && m.ts !== threadTs);
+      if (!parent && replies.length === 0) return { body: { ok: false, error: 'thread_not_found' } };
+      const head = parent ? [{ ...shown(parent), thread_ts: threadTs, reply_count: replies.length }] : [];
+      return { body: { ok: true, messages: [...head, ...replies.map(shown)], has_more: false, response_metadata: { next_cursor: '' } } };
     },
     'files.completeUploadExternal': (body) => {
       const files = (typeof body.files === 'string' ? JSON.parse(body.files) : body.files) as Array<{ id: string; title?: string }>;
@@ -92,9 +123,16 @@ export async function startFakeSlack(): Promise<FakeSlack> {
       res.end(`OK - ${raw.length}`);
       return;
     }
-    const answer = responder
-      ? await responder(body, call)
-      : { body: { ok: true, channel: body.channel ?? 'C0FAKE', ts: `${ts++}.000100`, message: { text: body.text } } };
+    const answer = (responder ? await responder(body, call) : undefined)
+      ?? (defaults[method] && responder !== defaults[method] ? await defaults[method](body, call) : undefined)
+      ?? { body: { ok: true, channel: body.channel ?? 'C0FAKE', ts: `${ts++}.000100`, message: { text: body.text } } };
+    if (method === 'chat.postMessage' && answer.body.ok === true && typeof answer.body.ts === 'string') {
+      const metadata = body.metadata as FakeSlackMessage['metadata'] | undefined;
+      messages.push({
+        channel: String(answer.body.channel ?? body.channel ?? ''), ts: answer.body.ts, text: typeof body.text === 'string' ? body.text : '',
+        ...(typeof body.thread_ts === 'string' ? { threadTs: body.thread_ts } : {}), ...(metadata && typeof metadata === 'object' ? { metadata } : {}),
+      });
+    }
     const scopes = fake.grantedScopes === null ? {} : { 'x-oauth-scopes': fake.grantedScopes.join(',') };
     res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...scopes, ...(answer.headers ?? {}) });
     res.end(JSON.stringify(answer.body));

@@ -6,12 +6,14 @@
 // tests inside a file keep their order, which some files rely on):
 // - no vi.mock / vi.doMock, vi.stubEnv / vi.stubGlobal; fake timers made real again, spies restored;
 // - no write to process.env (a variable needed for one call is set through tests/support/with-env.ts,
-//   which puts it back), process.exitCode or the working directory; a process listener removed;
+//   which puts it back), process.exitCode or the working directory (a call run from another directory
+//   goes through tests/support/with-cwd.ts, which puts it back); a process listener removed;
 // - no import of a support module that registers hooks when imported (tests/support/simulator.ts
 //   registers its afterEach once per process, so only the first file of a worker would get it);
 // - nothing left in the sources' module state that another file reads: the Kraken rate limiter's
 //   counters per API key, the pending-kill queue, the order lock, open servers or timers.
-// tests/unit/shared-worker-files.test.ts checks what can be read off each file's text.
+// tests/unit/shared-worker-files.test.ts checks what can be read off each file's text (and off the helper
+// modules under tests/ it imports).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -121,6 +123,7 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/kill/kill-slack.test.ts',
   'tests/integration/kill/kill.test.ts',
   'tests/integration/kill/nul-text.test.ts',
+  'tests/integration/kill/pending-kill-lock-break-race.test.ts',
   'tests/integration/kill/pending-kill-race.test.ts',
   'tests/integration/kill/self-heal.test.ts',
   'tests/integration/kraken/direct-cancel-all.test.ts',
@@ -370,6 +373,38 @@ export const SHARED_WORKER_FILES = [
   // restores its spies, and leaves the lock free (every holder ends within its test).
   'tests/integration/cli-command-names.test.ts',
   'tests/integration/order-booked-before-accepted.test.ts',
+  // Isolated files written since, reviewed the same way for the suite's CPU (issue 15): bots and `ctb`
+  // commands as child processes; stall proxies, fake Slack and SMTP servers, contexts, alert beds and
+  // bots in this process closed by their own hooks or finally blocks; startBot registers no process
+  // listener; spies restored after each test; nock's network switch put back after the file; saved
+  // kills in DATA_DIRs of their own (the replay's per-process memory is keyed by file and kill id).
+  'tests/integration/alerts/direct-lane-bot-process.test.ts',
+  'tests/integration/alerts/late-store-deadline.test.ts',
+  'tests/integration/alerts/start-outage.test.ts',
+  'tests/integration/kill/damaged-pending-file.test.ts',
+  'tests/integration/kill/kill-saved-cli.test.ts',
+  'tests/integration/kill/kill-saved-copy-lock.test.ts',
+  'tests/integration/kill/saved-kill-announce.test.ts',
+  'tests/integration/secrets-leave-scrubbed.test.ts',
+  'tests/integration/slack-history-missing-scope.test.ts',
+  'tests/integration/start-database-cut.test.ts',
+  'tests/integration/start-database-stall.test.ts',
+  'tests/integration/start-part-retry.test.ts',
+  'tests/integration/start-wait-engine-gate.test.ts',
+  // The live soak: its bot, simulator, Slack stand-in and commands are child processes, its helpers
+  // (tests/soak/*.ts) register no hook and write no variable. cli-lazy: its commands are child
+  // processes, and the exit listener its preload adds is theirs (tests/support/list-builtins.mjs).
+  // The audit files that ran `ctb` in this process from the checkout after a process.chdir, now
+  // through withCwd (tests/support/with-cwd.ts), which puts the directory back when the run ends.
+  'tests/soak/live-soak.test.ts',
+  'tests/integration/cli-lazy.test.ts',
+  'tests/integration/audit/audit-e2e-fake-kraken.test.ts',
+  'tests/integration/audit/go-live-tools-cli.test.ts',
+  // Still isolated: kill-rate-limited-rounds, kraken-shared-counter and feed-pacing (the rate limiter's
+  // counter for the tests' one key is per process); kraken-rate-limit (its counter is a key of its own,
+  // but it checks that no promise hook is left on in the process, which any file before it could leave);
+  // array-types-once (what a postgres.js client reads once); pglite-socket-sessions (a /healthz deadline
+  // under load).
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

@@ -8,25 +8,36 @@ import { describe, expect, it } from 'vitest';
 import { sharedWorkerFiles } from '../support/shared-worker-files.js';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
-const SUPPORT = join(ROOT, 'tests/support');
+const TESTS = join(ROOT, 'tests');
+const SUPPORT = join(TESTS, 'support');
+
+/** process.env, process.chdir and the like taken from the module 'process' are as good as the object's. */
+const fromProcess = (names: string) => `\\bimport\\s*\\{[^}]*\\b(${names})\\b[^}]*\\}\\s*from\\s*['"](node:)?process['"]`;
 
 /** What a file must not leave in the process: [what it does, what it is, what undoes it (in the same file)]. */
 const LEAKS: Array<[RegExp, string, RegExp?]> = [
   [/\bvi\s*\.\s*(mock|doMock|stubEnv|stubGlobal)\s*\(/, 'vi.mock, vi.stubEnv or vi.stubGlobal'],
   [/\bvi\s*\.\s*useFakeTimers\s*\(/, 'fake timers never made real again', /\bvi\s*\.\s*useRealTimers\s*\(/],
   // Not excused by a restore elsewhere in the file: a variable set for one call goes through withEnv.
-  [/\bprocess\s*\.\s*env\s*(\.\s*\w+|\[[^\]]+\])\s*(=(?!=)|\?\?=|\|\|=)|\bdelete\s+process\s*\.\s*env\b|Object\.assign\(\s*process\s*\.\s*env\b/, 'a write to process.env (set it for one call with withEnv)'],
-  [/\bprocess\s*\.\s*(chdir|umask)\s*\(|\bprocess\s*\.\s*exitCode\s*=(?!=)/, 'a change to the working directory, umask or exit code'],
+  [new RegExp(`${/\bprocess\s*\.\s*env\s*(\.\s*\w+|\[[^\]]+\])\s*(=(?!=)|\?\?=|\|\|=)|\bdelete\s+process\s*\.\s*env\b|Object\.assign\(\s*process\s*\.\s*env\b/.source}|${fromProcess('env')}`),
+    'a write to process.env (set it for one call with withEnv)'],
+  [new RegExp(`${/\bprocess\s*\.\s*umask\s*\(|\bprocess\s*\.\s*exitCode\s*=(?!=)/.source}|${fromProcess('umask|exitCode')}`), 'a change to the umask or exit code'],
   [/\bprocess\s*\.\s*(on|once|addListener|prependListener)\s*\(/, 'a process listener never removed', /\bprocess\s*\.\s*(off|removeListener)\s*\(/],
   [/\bvi\s*\.\s*spyOn\s*\(/, 'a spy never restored', /\b(restoreAllMocks|mockRestore)\s*\(/],
+  // Not excused by a chdir back elsewhere in the file: a command run from another directory goes through withCwd.
+  [new RegExp(`${/\bprocess\s*\.\s*chdir\s*\(/.source}|${fromProcess('chdir')}`), 'a change to the working directory (run the call with withCwd)'],
 ];
 
 /** The one module allowed to write process.env: it puts back what it set when the call it wraps ends. */
 const ENV_HELPER = join(SUPPORT, 'with-env.ts');
+/** The one module allowed to change the working directory: it puts back the one before when the call it wraps ends. */
+const CWD_HELPER = join(SUPPORT, 'with-cwd.ts');
+/** Each helper is excused its own rule only. */
+const HELPERS = new Map<RegExp, string>([[LEAKS[2]![0], ENV_HELPER], [LEAKS[6]![0], CWD_HELPER]]);
 
 /** What `text` (the file at `source`) leaves in the process, by the rules above. */
 function leaksIn(text: string, source: string): string[] {
-  return LEAKS.filter(([pattern, , undone]) => pattern.test(text) && !undone?.test(text) && !(pattern === LEAKS[2]![0] && source === ENV_HELPER)).map(([, what]) => what);
+  return LEAKS.filter(([pattern, , undone]) => pattern.test(text) && !undone?.test(text) && HELPERS.get(pattern) !== source).map(([, what]) => what);
 }
 
 /** Relative imports of a file (static and dynamic), resolved to .ts files that exist. */
@@ -37,12 +48,15 @@ function importsOf(file: string): string[] {
     .filter((f) => existsSync(f));
 }
 
-/** The support modules a file reaches through its imports, itself first. */
+/**
+ * The helper modules under tests/ a file reaches through its imports (tests/support's, and those kept
+ * beside their tests: tests/soak/*.ts, tests/integration/engine-lease/one-engine-bots.ts).
+ */
 function supportReached(file: string): string[] {
   const seen = new Set<string>();
   const walk = (f: string) => {
     for (const i of importsOf(f)) {
-      if (!i.startsWith(`${SUPPORT}/`) || seen.has(i)) continue;
+      if (!i.startsWith(`${TESTS}/`) || i.endsWith('.test.ts') || seen.has(i)) continue;
       seen.add(i);
       walk(i);
     }
@@ -95,8 +109,29 @@ describe('files sharing worker processes', () => {
     expect(LEAKS[2]![0].test(readFileSync(ENV_HELPER, 'utf8'))).toBe(true);
     expect(leaksIn(`await withEnv({ PATH: bin }, () => run());\n`, join(ROOT, 'tests/unit/x.test.ts'))).toEqual([]);
     expect(LEAKS[4]![0].test(`${p}.on('exit', f)`)).toBe(true);
+    // The working directory: changed only through withCwd, which is excused that rule and no other.
+    expect(LEAKS[6]![0].test(`${p}.chdir(dir)`)).toBe(true);
+    expect(leaksIn(`const old = ${p}.cwd(); ${p}.chdir(dir); try { run(); } finally { ${p}.chdir(old); }\n`, join(ROOT, 'tests/unit/x.test.ts'))).toEqual([LEAKS[6]![1]]);
+    expect(leaksIn(readFileSync(CWD_HELPER, 'utf8'), CWD_HELPER)).toEqual([]);
+    expect(LEAKS[6]![0].test(readFileSync(CWD_HELPER, 'utf8'))).toBe(true);
+    expect(leaksIn(`${p}.chdir(dir); ${p}.exitCode = 1;\n`, CWD_HELPER)).toEqual([LEAKS[3]![1]]);
+    expect(leaksIn(`${p}.chdir(dir);\n`, ENV_HELPER)).toEqual([LEAKS[6]![1]]);
+    expect(leaksIn(`await withCwd(checkout.dir, () => runCli(argv, io));\n`, join(ROOT, 'tests/unit/x.test.ts'))).toEqual([]);
+    // The same functions taken from the module rather than the object.
+    const from = (names: string) => `import { ${names} } from 'node:${p}';\n`;
+    expect(leaksIn(from('chdir, cwd'), join(ROOT, 'tests/unit/x.test.ts'))).toEqual([LEAKS[6]![1]]);
+    expect(leaksIn(`import { env } from '${p}';\nenv.DATA_DIR = '/x';\n`, join(ROOT, 'tests/unit/x.test.ts'))).toEqual([LEAKS[2]![1]]);
+    expect(leaksIn(from('umask'), join(ROOT, 'tests/unit/x.test.ts'))).toEqual([LEAKS[3]![1]]);
+    expect(leaksIn(from('cwd, pid'), join(ROOT, 'tests/unit/x.test.ts'))).toEqual([]);
     expect(LEAKS[4]![2]!.test(`${p}.on('exit', f)`)).toBe(false);
     expect(HOOK_AT_TOP_LEVEL.test(`import { x } from './x.js';\n${'after'}Each(closeAll);\n`)).toBe(true);
     expect(registersHooksAtImport(join(SUPPORT, 'db.ts'))).toBe(false); // its hooks are registered by the function a file calls
+  });
+
+  it('follow imports into helper modules kept beside their tests, not into other test files', () => {
+    // A helper of tests/soak reached through the soak's test file, as tests/support's are.
+    expect(supportReached(join(TESTS, 'soak/live-soak.test.ts'))).toEqual(expect.arrayContaining([join(TESTS, 'soak/bot-process.ts'), join(TESTS, 'soak/child.ts')]));
+    expect(supportReached(join(TESTS, 'integration/engine-lease/one-engine-embedded.test.ts'))).toContain(join(TESTS, 'integration/engine-lease/one-engine-bots.ts'));
+    expect(supportReached(join(TESTS, 'soak/live-soak.test.ts')).filter((f) => f.endsWith('.test.ts'))).toEqual([]);
   });
 });

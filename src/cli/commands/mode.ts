@@ -11,7 +11,7 @@ import { unknownModePhrase } from '../../domain/engine-mode.js';
 import { liveWithdrawnPhrase } from '../../domain/live-withdrawal.js';
 import { liveLeftOpenPhrase } from '../../domain/live-left-open.js';
 import { describeStanding } from '../../domain/reconciliation-standing.js';
-import type { SignOffRecord } from '../../services/mode/sign-off.js';
+import type { AnnouncementState, SignOffRecord } from '../../services/mode/sign-off.js';
 import { tradingStateText } from '../../domain/trading-state.js';
 import { gateVerdictText } from '../../domain/golive-thresholds.js';
 import type { AuditVerdict } from '../../services/mode-status.js';
@@ -104,7 +104,22 @@ export function renderSignOff(s: SignOffRecord): string {
     if (s.snapshot) lines.push(`  snapshot ${s.snapshot.path}${s.snapshot.id ? ` (record ${s.snapshot.id})` : ''}`);
   }
   lines.push(`  outcome: ${s.outcome ?? '(pending)'}${s.decidedAt ? ` at ${s.decidedAt}` : ''}`);
+  if (s.announcement) lines.push(`  announcement: ${announcementText(s.announcement)}`);
   return lines.join('\n');
+}
+
+/** Where a closing's announcement in its thread stands, as an operator reads it. */
+export function announcementText(a: AnnouncementState): string {
+  const tries = `${a.attempts} attempt${a.attempts === 1 ? '' : 's'}`;
+  switch (a.state) {
+    case 'delivered':
+      return `delivered at ${a.at} (${tries}${a.found ? '; found in the thread, posted by an earlier attempt' : ''})`;
+    case 'failed':
+      return `FAILED for good at ${a.at} after ${tries}: ${a.error ?? 'no reason recorded'} — not retried; fix it in Slack and tell the thread by hand`;
+    case 'pending':
+      if (a.retryAt) return `pending — ${tries}, the last failed: ${a.error ?? 'no reason recorded'}; next try at ${a.retryAt}`;
+      return a.attempts === 0 ? 'pending — not tried yet' : `pending — attempt ${a.attempts} under way since ${a.at}`;
+  }
 }
 
 export function renderHistory(r: ModeHistoryResult): string {

@@ -203,8 +203,9 @@ export async function setRequestMessage(db: Db, input: { id: number; channel: st
 
 /**
  * Requests closed by the system (expired, failed) with their announcement pending — marked so in the
- * closing event, committed with the closing — not announced yet, and not claimed by an announcer in the
- * last `claimStaleMs` (one that stopped before announcing leaves its claim to go stale). Only `ids` when given.
+ * closing event, committed with the closing — neither announced nor failed for good, and whose last
+ * attempt is over: none yet, a claim older than `claimStaleMs` (its process stopped before recording
+ * what became of it), or a failed attempt whose retryAt has come. Only `ids` when given.
  */
 export async function pendingAnnouncements(db: Db, input: { claimStaleMs: number; ids?: number[] }): Promise<number[]> {
   const rows = await db
@@ -215,9 +216,21 @@ export async function pendingAnnouncements(db: Db, input: { claimStaleMs: number
       eq(modeChangeEvents.actor, 'system'),
       sql`${modeChangeEvents.details}->>'announce' = 'pending'`,
       ...(input.ids ? [inArray(modeChangeEvents.requestId, input.ids)] : []),
-      sql`not exists (select 1 from ${modeChangeEvents} e where e.request_id = ${modeChangeEvents.requestId} and (e.kind = 'announced'
-        or (e.kind = 'announcing' and e.at > now() - ${Math.round(input.claimStaleMs)} * interval '1 millisecond')))`,
+      sql`not exists (select 1 from ${modeChangeEvents} e where e.request_id = ${modeChangeEvents.requestId} and e.kind in ('announced', 'announce_failed'))`,
+      sql`coalesce((select case when e.kind = 'announcing' then e.at <= now() - ${Math.round(input.claimStaleMs)} * interval '1 millisecond'
+        else (e.details->>'retryAt')::timestamptz <= now() end
+        from ${modeChangeEvents} e where e.request_id = ${modeChangeEvents.requestId} and e.kind in ('announcing', 'announce_pending')
+        order by e.id desc limit 1), true)`,
     ))
     .orderBy(asc(modeChangeEvents.requestId));
   return rows.map((r) => r.id);
+}
+
+/** How many times a request's announcement was claimed (each claim is one attempt). */
+export async function announceAttempts(db: Db, requestId: number): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(modeChangeEvents)
+    .where(and(eq(modeChangeEvents.requestId, requestId), eq(modeChangeEvents.kind, 'announcing')));
+  return row?.n ?? 0;
 }

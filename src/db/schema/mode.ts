@@ -101,8 +101,11 @@ export const MODE_EVENT_KINDS = [
   // The quorum could not be confirmed: Slack's reactions on the request message could not be read.
   'quorum_unconfirmed',
   // A closing by the system whose announcement is pending (its event's details.announce): claimed by the
-  // process announcing it, then announced (services/mode/announce-pending.ts).
-  'announcing', 'announced',
+  // process announcing it (`announcing`, details.attempt), then `announced` (delivered, or found already
+  // in the thread after a takeover), `announce_pending` (that attempt failed: details.error, retryAt) or
+  // `announce_failed` (Slack refused it for good: details.error; not tried again)
+  // (services/mode/announce-pending.ts).
+  'announcing', 'announced', 'announce_pending', 'announce_failed',
 ] as const;
 export type ModeEventKind = (typeof MODE_EVENT_KINDS)[number];
 

@@ -6,18 +6,11 @@
 // row over without writing boot_id, leaving the previous holder's scope beside its own host and pid,
 // and the tie shows that scope is not its. A holder whose record lacks a scope of its own, or whose
 // scope differs from ours, is never judged by its pid — it goes stale.
-import { readFileSync, readlinkSync } from 'node:fs';
-import { pidRunning } from '../../process-liveness.js';
+import { pidRunning, pidScope } from '../../process-liveness.js';
 
 /** This process's kernel boot id and pid namespace ("<boot id>/pid:[4026531836]"), or null where they cannot be read (not Linux). */
 export function readBootId(): string | null {
-  try {
-    const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    const pidNamespace = readlinkSync('/proc/self/ns/pid');
-    return boot && pidNamespace ? `${boot}/${pidNamespace}` : null;
-  } catch {
-    return null;
-  }
+  return pidScope();
 }
 
 /**

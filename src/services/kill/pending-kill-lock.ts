@@ -2,43 +2,32 @@
 // change reads the whole file, changes one entry and replaces the file: two processes doing so at once
 // (a shell's kill saving its entry while a bot's replay drops a written one, two shells' kills) each
 // wrote back what they had read — a saved kill lost, or a dropped one back. The lock is the file
-// kill-pending.json.lock, created exclusively (O_EXCL) and naming its holder: host, pid, when that
-// process started (process-liveness.ts tells a later process given its pid), a token. A holder gone
-// from this host left it stale: the next writer moves it aside and takes the lock. A holder on another
-// host (a DATA_DIR on a shared volume) cannot be judged from here: its lock is stale once older than
-// REMOTE_STALE_MS, far beyond one change. A writer waits WAIT_MS at most, then fails naming the holder
-// (a kill then writes the database all the same, and says its entry could not be saved).
-//
-// Two writers finding one stale lock at once: each moves aside only the lock it judged (the token, or
-// for a lock not yet written its inode and time, is checked once it is aside), and puts back one it
-// moved that was taken meanwhile. Only a third writer taking the lock in that instant too gets past it.
+// kill-pending.json.lock naming its holder: host, pid, when that process started (a later process
+// given its pid is not it), its pid scope, a token (fs-lock/holder.ts). A holder gone from this host
+// left it stale. A holder elsewhere — on another host (a DATA_DIR on a shared volume), or in another
+// pid namespace on this one (a container beside this one, whose pids mean nothing here) — cannot be
+// judged from here: its lock is stale once older than ELSEWHERE_STALE_MS, far beyond one change. A
+// writer waits WAIT_MS at most, then fails naming the holder (a kill then writes the database all the
+// same, and says its entry could not be saved). Taking the lock and breaking a stale one
+// (fs-lock/break-file-lock.ts) are a few asynchronous file calls, and the wait between tries a timer:
+// the kill's halt write and cancel never wait on this lock.
 import { randomUUID } from 'node:crypto';
-import { link, open, rename, rm } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pidRunning, processStart } from '../../process-liveness.js';
+import { lookFile, tryTake, type SeenFile } from '../../fs-lock/break-file-lock.js';
+import { describeHolder, judgeHolder, thisHolder, type HolderIdentity } from '../../fs-lock/holder.js';
 
 /** The longest a change waits for another process's: a change takes milliseconds (two fsyncs). */
 const WAIT_MS = 5_000;
-/** A lock of another host's process counts as held this long. */
-const REMOTE_STALE_MS = 60_000;
-/** A lock created and not yet written (its writer writes it at once): held this long. */
+/** A lock of a process elsewhere (another host, another pid namespace) counts as held this long. */
+const ELSEWHERE_STALE_MS = 60_000;
+/** A lock that names nobody (an older version's, created and not yet written): held this long. */
 const UNWRITTEN_STALE_MS = 5_000;
 
-interface Holder {
-  host: string;
-  pid: number;
-  /** processStart of the holder, where the system says it. */
-  start?: string;
+interface Holder extends HolderIdentity {
   since: string;
   token: string;
-}
-
-interface SeenLock {
-  holder: Holder | null;
-  ino: number;
-  mtimeMs: number;
 }
 
 /** Tokens of the locks this thread holds now (a lock naming this pid and none of these is stale). */
@@ -56,67 +45,30 @@ export async function withPendingKillLock<T>(dataDir: string, change: () => Prom
     return await change();
   } finally {
     heldHere.delete(token);
-    const seen = await inspect(path).catch(() => null);
-    if (seen?.holder?.token === token) await rm(path, { force: true });
+    const seen = await lookFile(path).catch(() => null);
+    if (seen !== null && parseHolder(seen.text)?.token === token) await rm(path, { force: true });
   }
 }
 
 async function acquire(path: string): Promise<string> {
-  const start = processStart('self');
-  const holder: Holder = { host: hostname(), pid: process.pid, ...(start ? { start } : {}), since: new Date().toISOString(), token: randomUUID() };
+  const holder: Holder = { ...thisHolder(), since: new Date().toISOString(), token: randomUUID() };
+  const text = JSON.stringify(holder);
   const deadline = Date.now() + WAIT_MS;
   for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
-    if (await create(path, holder)) return holder.token;
-    const seen = await inspect(path);
-    if (seen === null) continue;
-    if (isStale(seen)) {
-      await breakStale(path, seen);
-      continue;
-    }
+    // Counted as this thread's before it is in place (a change of this thread running meanwhile must
+    // not take it for one left behind).
+    heldHere.add(holder.token);
+    const tried = await tryTake(path, text, isStale);
+    if (tried.state === 'taken') return holder.token;
+    heldHere.delete(holder.token);
+    if (tried.state === 'again') continue;
+    // Held, or being broken by a process that has not finished in all that time.
     if (Date.now() > deadline) {
-      throw new Error(`${path} is held by ${seen.holder ? `pid ${seen.holder.pid} on host ${seen.holder.host} since ${seen.holder.since}` : 'a process that has not written it'}: `
+      const h = parseHolder(tried.seen.text);
+      throw new Error(`${path} is held by ${h ? `${describeHolder(h)} since ${h.since}` : 'a process that has not written it'}: `
         + `the saved kills were not changed (waited ${WAIT_MS / 1000} s). Remove the lock file only if that process is not running.`);
     }
     await sleep(pause);
-  }
-}
-
-/** Creates the lock naming `holder`; false when it exists. */
-async function create(path: string, holder: Holder): Promise<boolean> {
-  let file;
-  try {
-    file = await open(path, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-  heldHere.add(holder.token);
-  try {
-    await file.writeFile(JSON.stringify(holder));
-    await file.close();
-    return true;
-  } catch (err) {
-    heldHere.delete(holder.token);
-    await file.close().catch(() => undefined);
-    await rm(path, { force: true });
-    throw err;
-  }
-}
-
-/** The lock as it is now (one open file: its contents and its inode agree), null when there is none. */
-async function inspect(path: string): Promise<SeenLock | null> {
-  let file;
-  try {
-    file = await open(path, 'r');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  try {
-    const stat = await file.stat();
-    return { holder: parseHolder(await file.readFile('utf8')), ino: stat.ino, mtimeMs: stat.mtimeMs };
-  } finally {
-    await file.close();
   }
 }
 
@@ -129,31 +81,13 @@ function parseHolder(text: string): Holder | null {
   }
 }
 
-function isStale(seen: SeenLock): boolean {
-  const h = seen.holder;
+function isStale(seen: SeenFile): boolean {
+  const h = parseHolder(seen.text);
   if (h === null) return Date.now() - seen.mtimeMs > UNWRITTEN_STALE_MS;
-  if (h.host !== hostname()) return Date.now() - Date.parse(h.since) > REMOTE_STALE_MS;
-  if (h.pid === process.pid) return !heldHere.has(h.token);
-  return !pidRunning(h.pid, h.start);
-}
-
-/** Moves the stale lock aside and deletes it; one taken meanwhile (not the one judged) is put back. */
-async function breakStale(path: string, seen: SeenLock): Promise<void> {
-  const aside = `${path}.stale-${process.pid}-${randomUUID()}`;
-  try {
-    await rename(path, aside);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+  switch (judgeHolder(h)) {
+    case 'elsewhere': return Date.now() - Date.parse(h.since) > ELSEWHERE_STALE_MS;
+    case 'self': return !heldHere.has(h.token);
+    case 'running': return false;
+    case 'gone': return true;
   }
-  const moved = await inspect(aside);
-  const same = moved !== null && (seen.holder
-    ? moved.holder?.token === seen.holder.token
-    : moved.holder === null && moved.ino === seen.ino && moved.mtimeMs === seen.mtimeMs);
-  if (!same) {
-    // A live writer's lock: back in place unless yet another writer took the lock since.
-    await link(aside, path).catch(() => undefined);
-  }
-  await rm(aside, { force: true });
 }
-

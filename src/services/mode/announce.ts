@@ -1,7 +1,7 @@
 // Owns telling people what happened to a request: a reply in the request's thread and an alert.
 // Delivery is best effort — the decision is already committed and recorded — but a failure is
 // logged, never swallowed, and never undoes or blocks the mode change itself.
-import type { AlertSink } from '../../alerts/types.js';
+import type { AlertInput, AlertSink } from '../../alerts/types.js';
 import type { Logger } from '../../logger.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import type { LiveSwitchPorts, OutcomeAnnouncement } from './ports.js';
@@ -38,18 +38,21 @@ async function deliver(ctx: AnnounceDeps, what: string, fn: () => Promise<void>)
   }
 }
 
+/** The alert of a request closed without switching. */
+export function closedAlert(request: ModeChangeRequest): AlertInput {
+  return {
+    source: 'mode', severity: request.status === 'failed' ? 'warning' : 'info', title: outcomeOf(request).title,
+    fingerprint: `mode-request-${request.id}`, details: { requestId: request.id, status: request.status, outcome: request.outcome },
+  };
+}
+
 /** A request closed without switching (rejected, expired, withdrawn, failed): say so in its thread. */
 export async function announceClosed(ctx: AnnounceDeps, ports: LiveSwitchPorts, request: ModeChangeRequest): Promise<void> {
   const view = outcomeOf(request);
   if (request.slackChannel && request.slackTs) {
     await deliver(ctx, 'the request outcome to Slack', () => ports.announcer.postInThread(request.slackChannel!, request.slackTs!, view));
   }
-  await deliver(ctx, 'the mode alert', () =>
-    ctx.alerts.raise({
-      source: 'mode', severity: request.status === 'failed' ? 'warning' : 'info', title: view.title,
-      fingerprint: `mode-request-${request.id}`, details: { requestId: request.id, status: request.status, outcome: request.outcome },
-    }),
-  );
+  await deliver(ctx, 'the mode alert', () => ctx.alerts.raise(closedAlert(request)));
 }
 
 export async function announceSwitched(

@@ -7,8 +7,7 @@
 // those of a closing whose process stopped, or whose database went away, before announcing it).
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
-import type { AnnounceDeps } from './announce.js';
-import { ANNOUNCE_PENDING, announcePending } from './announce-pending.js';
+import { ANNOUNCE_PENDING, announcePending, type AnnouncePendingDeps } from './announce-pending.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { APPROVALS_NEEDED } from './records.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
@@ -31,7 +30,7 @@ export async function expireIfDue(tx: Db, request: ModeChangeRequest, now: Date,
 }
 
 /** What closing overdue requests needs: the requests (and the database's clock) and the announcer's alerts. */
-export type ExpireRequestsDeps = AnnounceDeps & { db: Db };
+export type ExpireRequestsDeps = AnnouncePendingDeps;
 
 export async function expireOverdueRequests(ctx: ExpireRequestsDeps, ports: LiveSwitchPorts): Promise<ModeChangeRequest[]> {
   const { expired: candidates, stalled } = await overdueRequestIds(ctx.db, { stallMs: SWITCH_STALL_MS });

@@ -54,6 +54,21 @@ export interface ModeAnnouncer {
   postInThread(channel: string, threadTs: string, view: OutcomeAnnouncement): Promise<void>;
   /** Posts a mode change that needed no approval (a rollback to paper). */
   postNotice(view: OutcomeAnnouncement): Promise<void>;
+  /**
+   * Posts a closed request's outcome in its thread as a retried announcement (announce-pending.ts):
+   * the reply carries the request's marker, and with `checkSent` (an earlier attempt may have
+   * delivered it without recording so) the thread is read first and a reply found there is answered
+   * as delivered, not posted again. Throws when not delivered, saying whether a next try can help
+   * (`permanent`) and how long Slack asked to wait (`retryAfterMs`); never waits a rate limit out
+   * itself. Absent: postInThread is used, with no marker and no look.
+   */
+  announceInThread?(channel: string, threadTs: string, view: OutcomeAnnouncement, opts: { checkSent: boolean }): Promise<ThreadReply>;
+}
+
+/** Where a retried announcement is in its thread, and whether it was found there rather than posted now. */
+export interface ThreadReply {
+  ts: string;
+  found: boolean;
 }
 
 export interface RequestAnnouncement {

@@ -44,6 +44,38 @@ export interface SignOffRecord {
   decidedAt: string | null;
   decidedBy: string | null;
   trail: Array<{ at: string; kind: string; actor: string; details: Record<string, unknown> }>;
+  /** What became of the announcement of a closing by the system (its trail's announce events); null when it had none. */
+  announcement: AnnouncementState | null;
+}
+
+/**
+ * A closed request's announcement in its thread: pending (not tried yet, under way, or its last
+ * attempt failed and is tried again at retryAt), delivered, or failed for good (Slack refused it).
+ */
+export interface AnnouncementState {
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  at: string;
+  /** The last failure's reason, while pending after one, or why it failed for good. */
+  error: string | null;
+  retryAt: string | null;
+  /** Delivered: found in the thread (an earlier attempt had posted it), not posted by the recorded attempt. */
+  found: boolean;
+}
+
+const ANNOUNCE_KINDS = new Set(['announcing', 'announced', 'announce_pending', 'announce_failed']);
+
+export function announcementOf(events: SignOff['events']): AnnouncementState | null {
+  const pending = events.some((e) => (e.kind === 'expired' || e.kind === 'failed') && e.details['announce'] === 'pending');
+  const steps = events.filter((e) => ANNOUNCE_KINDS.has(e.kind));
+  if (!pending && steps.length === 0) return null;
+  const last = steps.at(-1);
+  const attempts = steps.filter((e) => e.kind === 'announcing').length;
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  const base = { attempts, at: (last ?? events.at(-1)!).at.toISOString(), error: text(last?.details['error']), retryAt: null, found: false };
+  if (last?.kind === 'announced') return { ...base, state: 'delivered', found: last.details['found'] === true };
+  if (last?.kind === 'announce_failed') return { ...base, state: 'failed' };
+  return { ...base, state: 'pending', retryAt: last?.kind === 'announce_pending' ? text(last.details['retryAt']) : null };
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -64,6 +96,7 @@ export function toRecord({ request: r, votes, events }: SignOff): SignOffRecord 
     snapshot: r.snapshotRef ? { path: r.snapshotRef, id: r.snapshotId } : null,
     outcome: r.outcome, decidedAt: iso(r.decidedAt), decidedBy: r.decidedBy,
     trail: events.map((e) => ({ at: e.at.toISOString(), kind: e.kind, actor: e.actor, details: e.details })),
+    announcement: announcementOf(events),
   };
 }
 

@@ -18,6 +18,7 @@ import { nockKrakenAccount } from '../../support/kraken-nock.js';
 import * as R from '../../support/kraken-recordings.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { tempCheckout, type TempCheckout } from '../../support/temp-checkout.js';
+import { withCwd } from '../../support/with-cwd.js';
 
 const ROOT = new URL('../../..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin/ctb.js');
@@ -102,16 +103,11 @@ function runBinary(d: Deployment): Promise<{ code: number | null; stdout: string
 async function runInProcess(d: Deployment): Promise<{ code: number; stdout: string; stderr: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const previous = process.cwd();
-  process.chdir(d.checkout.dir); // the audit looks at the deployment it runs in
-  try {
-    const code = await runCli(['audit', '--dry-run', '--json'], {
-      env: d.env, cwd: d.checkout.dir, stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) },
-    });
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    process.chdir(previous);
-  }
+  // The audit looks at the deployment it runs in.
+  const code = await withCwd(d.checkout.dir, () => runCli(['audit', '--dry-run', '--json'], {
+    env: d.env, cwd: d.checkout.dir, stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) },
+  }));
+  return { code, stdout: out.join(''), stderr: err.join('') };
 }
 
 async function both(s: Scenario): Promise<{ binary: AuditReport; nocked: AuditReport; codes: [number | null, number]; fake: FakeKraken; nockPages: string[] }> {

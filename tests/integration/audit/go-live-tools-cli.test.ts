@@ -15,6 +15,7 @@ import { createPostgresTestDb, emptyTablesSql, type TestDatabase } from '../../s
 import { fakeTrades, startFakeKraken, TRADE_KEY_PERMISSIONS, type FakeKraken, type FakeKrakenOptions, type FakeTrade } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { tempCheckout, type TempCheckout } from '../../support/temp-checkout.js';
+import { withCwd } from '../../support/with-cwd.js';
 
 let database: TestDatabase;
 let checkout: TempCheckout;
@@ -46,22 +47,17 @@ async function kraken(opts: FakeKrakenOptions = {}): Promise<FakeKraken> {
 async function ctb(argv: string[], env: Record<string, string> = {}, opts: { tty?: boolean } = {}): Promise<{ code: number; out: string; err: string; json: () => any }> {
   const out: string[] = [];
   const err: string[] = [];
-  const previous = process.cwd();
-  process.chdir(checkout.dir);
-  try {
-    const code = await runCli(argv, {
-      env: {
-        DATABASE_URL: database.url, LOG_DIR: join(checkout.dir, 'logs'), REPORTS_DIR: join(checkout.dir, 'reports'), LOG_LEVEL: 'warn',
-        KRAKEN_RATE_LIMIT: 'false', ...(fake ? { KRAKEN_API_URL: fake.url } : {}), ...env,
-      },
-      cwd: checkout.dir,
-      stdout: { write: (t: string) => out.push(t) },
-      stderr: opts.tty ? Object.assign(new PassThrough(), { isTTY: true, columns: 120, write: (t: string) => err.push(t) > 0 }) : { write: (t: string) => err.push(t) },
-    });
-    return { code, out: out.join(''), err: err.join(''), json: () => JSON.parse(out.join('')) };
-  } finally {
-    process.chdir(previous);
-  }
+  // From the checkout, as an operator would run it (its .env, its git, ./data).
+  const code = await withCwd(checkout.dir, () => runCli(argv, {
+    env: {
+      DATABASE_URL: database.url, LOG_DIR: join(checkout.dir, 'logs'), REPORTS_DIR: join(checkout.dir, 'reports'), LOG_LEVEL: 'warn',
+      KRAKEN_RATE_LIMIT: 'false', ...(fake ? { KRAKEN_API_URL: fake.url } : {}), ...env,
+    },
+    cwd: checkout.dir,
+    stdout: { write: (t: string) => out.push(t) },
+    stderr: opts.tty ? Object.assign(new PassThrough(), { isTTY: true, columns: 120, write: (t: string) => err.push(t) > 0 }) : { write: (t: string) => err.push(t) },
+  }));
+  return { code, out: out.join(''), err: err.join(''), json: () => JSON.parse(out.join('')) };
 }
 
 const withKeysInDotEnv = () => checkout.write('.env', `KRAKEN_API_KEY=${TEST_API_KEY}\nKRAKEN_API_SECRET=${TEST_API_SECRET}\n`, { mode: 0o600 });

@@ -6,7 +6,8 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { acquireLock, breakFilePath, lockPath, readLock, releaseLock } from '../../../src/db/pglite-lock.js';
+import { acquireLock, lockPath, readLock, releaseLock } from '../../../src/db/pglite-lock.js';
+import { breakFilePath } from '../../../src/fs-lock/break-file-lock.js';
 import { lineChild } from '../../support/children.js';
 
 const STARTS = 6;

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
 import { testConfig } from '../../../src/config/env.js';
 import { alertGroups, engineRequests, incidentChecklistItems } from '../../../src/db/schema/index.js';
@@ -20,6 +20,8 @@ import { systemClock } from '../../../src/clock.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import type { FakeKraken } from '../../support/fake-kraken.js';
+import { runCli } from '../../../src/cli/program.js';
+import { recordingIo } from '../../support/cli-io.js';
 import { ctbChildInShell, ctbIn, ctbInShell } from '../../support/ctb-shell.js';
 import { CLOSED_LOCAL_URL } from '../../support/local-only.js';
 import { holdLease } from '../../support/held-lease.js';
@@ -35,6 +37,13 @@ afterEach(async () => {
 
 /** Kraken holds orders of this bot: its ledger records live orders. */
 const world = () => liveKillWorld(cleanup, ['OPEN-1', 'OPEN-2']);
+
+/** `ctb args` run in this process (its own DATA_DIR and LOG_DIR), for a step whose process is not what is checked. */
+async function ctbHere(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = recordingIo({ LOG_LEVEL: 'warn', ...env });
+  const code = await runCli(args, io);
+  return { code, stdout: io.out(), stderr: io.err() };
+}
 
 const openAtKraken = (kraken: FakeKraken) => [...kraken.state.orders.values()].filter((o) => o.status === 'open' || o.status === 'pending');
 
@@ -187,18 +196,22 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(openAtKraken(kraken)).toHaveLength(2);
     expect((await getBotState(database.db)).halted).toBe(true);
 
-    // The incident says the same now: queued for a bot with the key, not yet taken, none running — never "handed to the engine's process".
-    const shown = await ctbInShell(['incident'], { DATABASE_URL: database.url });
+    // The incident says the same now: queued for a bot with the key, not yet taken, none running — never
+    // "handed to the engine's process". Read in this process, as `ctb incident` reads it: what it
+    // shows is in the database, and the kill that wrote it was the shell's.
+    const shown = await ctbHere(['incident'], { DATABASE_URL: database.url });
     expect(shown.stdout).toMatch(new RegExp(`\\[~\\] cancel_orders .* PENDING: queued in the database for a bot with the Kraken key \\(request #${request}\\), not yet taken: no bot with the key is running \\(no engine running\\); until one takes it, orders may stay open on Kraken`));
     expect(shown.stdout).not.toMatch(/handed to the engine's process/);
-    const json = await ctbInShell(['incident', '--json'], { DATABASE_URL: database.url });
+    const json = await ctbHere(['incident', '--json'], { DATABASE_URL: database.url });
     const cancelItem = JSON.parse(json.stdout).current.items.find((i: { item: string }) => i.item === 'cancel_orders');
     expect(cancelItem.waiting).toMatchObject({ requestId: Number(request), takenBy: null, runningBot: null, botKnown: true, text: expect.stringMatching(/^queued in the database for a bot with the Kraken key/) });
   }, 120_000);
 
   it('"cancel again" without a key and no running bot: exits 1, never says Kraken was cancelled, handed over or counted, and leaves the item not done (queued for a bot)', async () => {
     const { database, kraken } = await world();
-    await ctbInShell(['kill', '--reason', 'nobody home'], { DATABASE_URL: database.url });
+    // The keyless kill before it is set-up (the test above is its own), run in this process; its
+    // database deadline is not what is tested (a loaded machine must not turn it into a saved kill).
+    expect(await ctbHere(['kill', '--reason', 'nobody home'], { DATABASE_URL: database.url, KILL_DB_TIMEOUT: '30s' })).toMatchObject({ code: 1 });
     const run = await ctbInShell(['incident', 'done', 'cancel_orders'], { DATABASE_URL: database.url });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
     // Not done: queued in the database for a bot with the key to retry, saying none runs now.
@@ -209,7 +222,8 @@ describe('ctb kill from a shell that is not armed', () => {
     expect(run.stdout).not.toMatch(/not handed to a bot|retried by the bot/);
     // Nobody asked Kraken: no "Cancelled again", no count of what is open there, no bot named.
     expect(run.stdout).not.toMatch(/Cancelled again|\d+ still open|by the running bot|handed to the running bot/);
-    const json = await ctbInShell(['incident', 'done', 'cancel_orders', '--json'], { DATABASE_URL: database.url });
+    // Its --json form, from this process: the same command, read for its fields.
+    const json = await ctbHere(['incident', 'done', 'cancel_orders', '--json'], { DATABASE_URL: database.url });
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, state: 'pending', doneAt: null, doneBy: null, summary: expect.stringMatching(/^Cancel again NOT ALL CONFIRMED — .*kraken \(queued for a bot with the key, not yet taken, request #\d+\): NOT CONFIRMED/) });
     const [item] = await database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'cancel_orders'));
@@ -223,18 +237,23 @@ describe('ctb kill from a shell that is not armed', () => {
 describe('ctb kill with a key while Kraken refuses every call: it says the halt as it goes', () => {
   // Nothing listens at KRAKEN_API_URL: each cancel round fails, and the rounds run KILL_CONFIRM_WAIT
   // (20 s). The halt is written meanwhile; the terminal is told at once, not once the rounds end.
-  async function killAgainstClosedKraken() {
+  // One such kill for the two tests below: the first reads what it said while its rounds run, the
+  // second stops it with SIGINT during them (either test also passes on its own).
+  let closed: Promise<{ database: TestDatabase; kill: ReturnType<typeof ctbChildInShell> }> | undefined;
+  const killAgainstClosedKraken = () => (closed ??= (async () => {
     const database = await createPostgresTestDb();
-    cleanup.push(() => database.close());
     const kill = ctbChildInShell(['kill', '--reason', 'kraken down'], {
       DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL,
     });
-    cleanup.push(async () => {
-      if (kill.child.exitCode === null && kill.child.signalCode === null) kill.child.kill('SIGKILL');
-      await kill.exited.catch(() => {});
-    });
     return { database, kill };
-  }
+  })());
+  afterAll(async () => {
+    if (!closed) return;
+    const { database, kill } = await closed;
+    if (kill.child.exitCode === null && kill.child.signalCode === null) kill.child.kill('SIGKILL');
+    await kill.exited.catch(() => {});
+    await database.close();
+  });
 
   it('says the halt is recorded and that it is now cancelling on Kraken while the cancel rounds still run', async () => {
     const { database, kill } = await killAgainstClosedKraken();

@@ -428,8 +428,9 @@ describe.each<DbKind>(['postgres', 'pglite'])('the follow-up index on %s', (kind
   }, 60_000);
 
   it('migrating a database that already has two open for one incident keeps the one its cancel item waits on', async () => {
-    // A database of its own: this drops the index and migrates again.
-    const { database, kill, first } = await incidentWithFollowUp(kind);
+    // This drops the index and runs its migration again, which makes it again: the shared database
+    // is left as migrated, with no database of its own to open.
+    const { database, kill, first } = await emptied();
     // As before the index: written beside the kill's, one older (a halt's) and one newer.
     await database.db.execute(sql`drop index "engine_requests_one_open_follow_up"`);
     const [row] = await database.db.select().from(engineRequests).where(eq(engineRequests.id, first));

@@ -1,7 +1,8 @@
 // The live switch rehearsed with no Slack workspace, across processes as an operator runs it: the
 // stand-in (`ctb simulate-slack`, a child), a bot (`ctb start`, a child) whose .env points SLACK_API_URL
-// at it, and the people — `ctb simulate-slack command|react|messages` — each a `ctb` process of its own
-// in the bot's directory, reading the same .env. PostgreSQL and the bot's /healthz judge the outcome.
+// at it, and the people — `ctb simulate-slack command|react|messages` — in the bot's directory, reading
+// the same .env: the first person's command a `ctb` process of its own, the others the same CLI run in
+// this process. PostgreSQL and the bot's /healthz judge the outcome.
 // A passing go-live audit is out of reach here (weeks of paper trades, a tagged release: the live soak,
 // tests/soak/live-soak.test.ts, earns it and goes live through this same stand-in), so the live change request is the one step this file plays itself: it records the request and
 // posts its message through the stand-in's Web API as the bot does; the reactions on it are then real
@@ -36,11 +37,23 @@ let apiUrl: string;
 let botPort: number;
 const outputs: string[] = [];
 
-/** `ctb args` in the bot's directory, as the operator's second shell runs it. */
+/** `ctb args` in the bot's directory, as the operator's second shell runs it: a process of its own. */
 async function ctb(args: string[], env: Record<string, string> = {}): Promise<ShellRun> {
   const run = await ctbIn(dir, args, { LOG_LEVEL: 'warn', ...env });
   outputs.push(run.stdout, run.stderr);
   return run;
+}
+
+/**
+ * `ctb args` run in this process in the bot's directory (reading its .env): the same command, for the
+ * people after the first, whose own process is not what is checked — the bot and the stand-in they
+ * talk to are processes of their own all the same.
+ */
+async function ctbHere(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = { ...recordingIo({ LOG_LEVEL: 'warn' }), cwd: dir };
+  const code = await runCli(args, io);
+  outputs.push(io.out(), io.err());
+  return { code, stdout: io.out(), stderr: io.err() };
 }
 
 async function health(): Promise<{ mode: string }> {
@@ -86,7 +99,7 @@ describe('ctb simulate-slack: the live switch rehearsed with no workspace', () =
     // Not armed (no IS_LIVE): refused before any audit, and nothing recorded.
     expect(run.stdout).toContain(`#${OPS} reply to ${REQUESTER}'s command: [PAPER] This process is not armed for live trading: IS_LIVE is not true.`);
     expect(await database.db.select().from(modeChangeRequests)).toEqual([]);
-    const listed = await ctb(['simulate-slack', 'messages']);
+    const listed = await ctbHere(['simulate-slack', 'messages']);
     expect(listed.code).toBe(0);
     expect(listed.stdout).toContain('This process is not armed for live trading');
   }, 120_000);
@@ -109,15 +122,15 @@ describe('ctb simulate-slack: the live switch rehearsed with no workspace', () =
     expect(posted.ok).toBe(true);
     await setRequestMessage(database.db, { id: request.id, channel: posted.channel, ts: posted.ts });
 
-    const own = await ctb(['simulate-slack', 'react', '--as', REQUESTER, '--to', 'the live request']);
+    const own = await ctbHere(['simulate-slack', 'react', '--as', REQUESTER, '--to', 'the live request']);
     expect(own.code).toBe(0);
     expect(own.stdout).toContain(`${REQUESTER} reacted :white_check_mark: to #${OPS} ${posted.ts}; the bot acknowledged it.`);
     // The bot's answer, waited for by the command and printed: only the requester sees it.
     expect(own.stdout).toContain(`#${OPS} only to ${REQUESTER}: [PAPER] Your reaction did not count: the requester never counts.`);
-    const first = await ctb(['simulate-slack', 'react', '--as', APPROVER_A, '--to', posted.ts]);
+    const first = await ctbHere(['simulate-slack', 'react', '--as', APPROVER_A, '--to', posted.ts]);
     expect(first.stdout).toContain(`#${OPS} ${posted.ts}`);
     expect(first.stdout).toMatch(new RegExp(`\\(thread ${posted.ts.replace('.', '\\.')}\\): \\[PAPER\\] Approval 1 of 2: ${APPROVER_A}`));
-    expect((await ctb(['simulate-slack', 'react', '--as', APPROVER_B, '--to', 'the live request'])).code).toBe(0);
+    expect((await ctbHere(['simulate-slack', 'react', '--as', APPROVER_B, '--to', 'the live request'])).code).toBe(0);
 
     // Quorum closes the request: the switch is attempted, and the go-live audit run again at that moment
     // refuses it (this bot has no paper record, no Kraken key, no IS_LIVE): never made.
@@ -133,7 +146,7 @@ describe('ctb simulate-slack: the live switch rehearsed with no workspace', () =
     expect(events.filter((e) => e.kind === 'vote_ignored').map((e) => [e.actor, e.details['reason']])).toEqual([[REQUESTER, 'the requester never counts']]);
     expect((await health()).mode).toBe('paper');
     // What the bot posted in the request's thread, as `messages --json` lists it.
-    const listed = JSON.parse((await ctb(['simulate-slack', 'messages', '--json'])).stdout) as Array<{ kind: string; threadTs?: string; text: string }>;
+    const listed = JSON.parse((await ctbHere(['simulate-slack', 'messages', '--json'])).stdout) as Array<{ kind: string; threadTs?: string; text: string }>;
     expect(listed.filter((m) => m.threadTs === posted.ts).map((m) => m.text)).toEqual([
       `[PAPER] Approval 1 of 2: ${APPROVER_A}`,
       expect.stringMatching(new RegExp(`^\\[PAPER\\] Live change request #${request.id} failed: the go-live audit failed at the switch: AUDIT FAILED`)),

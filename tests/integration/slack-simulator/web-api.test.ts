@@ -71,6 +71,21 @@ describe('the Slack stand-in\'s Web API', () => {
     expect(stray.status).toBe(404);
   });
 
+  it('conversations.replies answers a thread, parent first, with the replies\' metadata when asked, and thread_not_found for none', async () => {
+    const parent = await web.chat.postMessage({ channel: 'C0THREAD', text: 'Request #3 to switch to LIVE trading' });
+    const marked = await web.chat.postMessage({
+      channel: 'C0THREAD', thread_ts: parent.ts!, text: 'Live change request #3 expired', metadata: { event_type: 'ctb_mode_announcement', event_payload: { request_id: 3 } },
+    });
+    const replies = await web.conversations.replies({ channel: 'C0THREAD', ts: parent.ts!, include_all_metadata: true });
+    expect(replies.messages?.map((m) => [m.ts, m.thread_ts, m.metadata?.event_type ?? null])).toEqual([
+      [parent.ts, parent.ts, null], [marked.ts, parent.ts, 'ctb_mode_announcement'],
+    ]);
+    expect(replies.messages?.[1]?.metadata?.event_payload).toEqual({ request_id: 3 });
+    expect(replies).toMatchObject({ has_more: false, response_metadata: { next_cursor: '' } });
+    expect((await web.conversations.replies({ channel: 'C0THREAD', ts: parent.ts! })).messages?.[1]).not.toHaveProperty('metadata');
+    await expect(web.conversations.replies({ channel: 'C0THREAD', ts: '1.000001' })).rejects.toMatchObject({ data: { error: 'thread_not_found' } });
+  });
+
   it('users.info answers a member as a person and the bot as a bot; views.publish and files.uploadV2 complete', async () => {
     expect((await web.users.info({ user: 'U0APPR' })).user).toMatchObject({ id: 'U0APPR', is_bot: false, deleted: false });
     expect((await web.users.info({ user: 'U0STANDBOT' })).user).toMatchObject({ id: 'U0STANDBOT', is_bot: true });

@@ -65,10 +65,12 @@ describe('slack/manifest.yaml', () => {
     // Every method the bot calls must be listed here with the bot scope Slack documents for it, so a
     // new call without its scope (or a scope nothing uses) fails this test.
     // conversations.history reads a DM (a page's, im:history) and the alerts channel (a direct alert's:
-    // channels:history when it is public, groups:history when it is private).
+    // channels:history when it is public, groups:history when it is private); conversations.replies
+    // reads a closed request's thread in the ops channel (channels:history or groups:history).
     const METHOD_SCOPES: Record<string, string | string[] | null> = {
       'chat.postMessage': 'chat:write', 'chat.postEphemeral': 'chat:write', 'chat.update': 'chat:write',
-      'users.info': 'users:read', 'conversations.history': ['im:history', 'channels:history', 'groups:history'], 'views.publish': null, 'auth.test': null, filesUploadV2: 'files:write',
+      'users.info': 'users:read', 'conversations.history': ['im:history', 'channels:history', 'groups:history'],
+      'conversations.replies': ['channels:history', 'groups:history'], 'views.publish': null, 'auth.test': null, filesUploadV2: 'files:write',
     };
     const EVENT_SCOPES: Record<string, string | null> = { app_home_opened: null, reaction_added: 'reactions:read', reaction_removed: 'reactions:read' };
     const called = new Set<string>();

@@ -107,7 +107,8 @@ describe('POST /kill while `ctb start` waits for its database during the migrati
       expect(failed.body).toMatchObject({ ok: false, starting: true, state: 'pending', krakenAccess: 'direct', followUpSaved: true, pendingFile });
       const failedKraken = failed.body.cancel.venues.find((v) => v.venue === 'kraken')!;
       expect(failedKraken.confirmed).toBe(false);
-      expect(failed.body.message).toMatch(/^Kraken: (cancel failed|no cancel answered \(.*\)), 2 still open \(.*EService:Unavailable\): orders may remain open on Kraken\. Paper: /);
+      // Under load the last call may be a CancelAll that missed its deadline: then the open ones are not counted.
+      expect(failed.body.message).toMatch(/^Kraken: (cancel failed|no cancel answered \(.*\)), (2 still open|zero open orders NOT CONFIRMED) \(.*\): orders may remain open on Kraken\. Paper: /);
       expect(failed.body.message).not.toMatch(/none open|\(confirmed\)/);
       expect(failed.body.message).toContain(`Halt: saved in DATA_DIR (${pendingFile}), NOT yet in the database`);
       expect(failed.body.message).toContain('With it the cancel on Kraken is handed on to the bot with the key, as a follow-up.');

@@ -117,6 +117,8 @@ export interface ModeStatus {
    */
   mode: EngineMode;
   storedMode: Mode;
+  /** bot_state's version: a gate's reason the lease row names is true of one version only. */
+  stateVersion: number;
   /**
    * Whether the engine lease's holder is armed (IS_LIVE=true in its process), running or stale — a
    * stale holder trades again if it wakes; false when no engine holds the lease. Before, false for a
@@ -159,7 +161,7 @@ export async function modeStatus(ctx: SignOffDeps): Promise<ModeStatus> {
   const mode = engineMode(state, engine);
   const live = mode === 'paper' ? await openTrades(ctx.db, 'live') : [];
   return {
-    mode, storedMode: state.mode, armed: holderArmed(engine), engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
+    mode, storedMode: state.mode, stateVersion: state.version, armed: holderArmed(engine), engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
     haltedReason: state.haltedReason, openRequest, lastChange: last ? toRecord(last) : null,
     liveWithdrawn: liveWithdrawnOf(state.mode, last?.request),
     liveLeftOpen: liveLeftOpenOf(live.length, live.slice(0, 5).map(livePositionText)),

@@ -23,6 +23,8 @@ import { execute, openDatabase, type Database } from '../src/db/client.js';
 import { migrate } from '../src/db/migrate.js';
 import { executePrepared } from '../src/db/prepared.js';
 import { Engine } from '../src/engine/engine.js';
+import { acquireLease, writeLeaseWaiting } from '../src/db/queries/engine-lease.js';
+import { createWaitingRecord, recordingGate } from '../src/services/engine-lease/waiting-record.js';
 import { replaySnapshotEveryMs } from '../src/app/features/engine.js';
 import { validateClosedTrades } from '../src/engine/ledger/validate-trades.js';
 import { loadStrategies } from '../src/engine/strategies/config.js';
@@ -114,10 +116,16 @@ async function runOn(kind: string, database: Database): Promise<number> {
   const ctx = await buildAppContext({
     config: testConfig({ LOG_DIR: '/tmp/ctb-bench-logs', ...(values['shipped-risk'] ? {} : { RISK_MAX_DRAWDOWN_PCT: '100', RISK_DAILY_LOSS_PCT: '100', RISK_HARD_DRAWDOWN_PCT: '100' }) }), database, clock, logger: silentLogger(), alerts: () => ({ raise: async () => {} }),
   });
-  // As `ctb start --feed replay` runs it: an equity snapshot per candle (app/features/engine.ts).
+  // As `ctb start --feed replay` runs it: an equity snapshot per candle, and the engine's gate with its
+  // answers recorded in the lease row (a write only when they change) (app/features/engine.ts).
+  const holder = { holderId: 'bench:1:00000000', host: 'bench', pid: process.pid, role: 'worker', feed: 'replay', armed: false, hasKrakenKeys: false };
+  await acquireLease(database.db, holder, 60_000);
+  const waiting = createWaitingRecord((w) => writeLeaseWaiting(database.db, holder.holderId, w), (err) => console.error(err));
+  // A paper engine holding its lease: the gate is open (its reasons are the lease and live's reconciliation).
+  const { gate } = recordingGate(() => null, waiting);
   const engine = new Engine({
     ctx, feed: new PacedFeed('replay', candles, 0), strategies, marketClock: clock, stopWhenFeedEnds: true, housekeepingMs: 1000,
-    snapshotEveryMs: replaySnapshotEveryMs(ctx.config),
+    snapshotEveryMs: replaySnapshotEveryMs(ctx.config), gate,
   });
   const started = performance.now();
   const cpuBefore = process.cpuUsage();

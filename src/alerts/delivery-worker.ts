@@ -131,6 +131,9 @@ export class DeliveryWorker {
   async tick(scope?: TickScope): Promise<TickReport> {
     const now = this.deps.clock.now();
     this.#forgetOldClaims(now);
+    // No notifier in this process (no alerts channel, no SMTP): no lane is usable here, so the outbox
+    // is left to a process that has one without being read, every second, for nothing.
+    if (this.deps.chat === null && this.deps.email === null) return { sent: 0, failed: 0, cancelled: 0, lanes: 0, triedLanes: [] };
     const groupId = scope?.groupId;
     const lanes = await dueLanes(this.deps.db, { limit: 200, ...(groupId === undefined ? {} : { groupId }) });
     const report: TickReport = { sent: 0, failed: 0, cancelled: 0, lanes: lanes.length, triedLanes: [] };

@@ -18,7 +18,8 @@ import { databaseNow } from '../db/queries/database-clock.js';
 import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
 import { engineStanding } from '../services/engine-lease/runtime.js';
 import { engineProgress, engineTradingWithin, engineWaitingWhy } from '../services/engine-lease/engine-progress.js';
-import { ENGINE_TRADING_NOW } from '../domain/engine-waiting.js';
+import { ENGINE_TRADING_NOW, holderProgressPhrase } from '../domain/engine-waiting.js';
+import { standingOf } from '../domain/reconciliation-standing.js';
 import { readEngineHolder } from '../services/engine-lease/holder-view.js';
 import { withDeadline } from '../services/kill/deadline.js';
 import { StartProgress } from './start-progress.js';
@@ -180,6 +181,9 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     const armed = engineHolder === undefined ? opts.config.IS_LIVE : engineHolder?.state === 'running' && engineHolder.armed;
     const banner = startBanner({
       config: opts.config, port, role: opts.role, feed: opts.feed, database: ctx.database.kind, cwd: process.cwd(), engine, engineHolder, engineWaiting,
+      engineHolderProgress: engineHolder ? holderProgressPhrase({
+        engine: engineHolder, stateVersion: state.version, mode: engineMode(state, engineHolder), halted: state.halted, haltedReason: state.haltedReason, reconciliation: standingOf(state),
+      }) : undefined,
       // The lease's holder's mode when read (unknown: stale, armed, the database live), else this process's.
       mode: engineHolder ? engineMode(state, engineHolder) : effectiveMode(state, armed), tradingState, haltedReason: state.haltedReason,
       ...(tradingState === 'halted' ? { onlyReplayBooked: await untilDatabaseAnswers('the start banner', () => onlyReplayOrders(ctx.db), waitDeps) } : {}),

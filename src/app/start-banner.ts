@@ -6,7 +6,7 @@ import { formatDuration } from '../config/duration.js';
 import type { EngineStanding } from '../services/engine-lease/keeper.js';
 import { describeHolder, type EngineHolderView } from '../domain/engine-holder.js';
 import { unknownModePhrase, type EngineMode } from '../domain/engine-mode.js';
-import { engineWaitingPhrase } from '../domain/engine-waiting.js';
+import { ENGINE_TRADING_NOW, engineWaitingPhrase } from '../domain/engine-waiting.js';
 
 export interface BannerFacts {
   config: Config;
@@ -38,6 +38,8 @@ export interface BannerFacts {
    * null when it could not be read.
    */
   engineHolder?: EngineHolderView | null | undefined;
+  /** What the holder's engine does, as holderProgressPhrase says it with bot_state (a gate's reason only while still true). */
+  engineHolderProgress?: string | undefined;
 }
 
 export const NEXT_COMMANDS: ReadonlyArray<readonly [string, string]> = [
@@ -144,6 +146,11 @@ function engineLine(f: BannerFacts): string[] {
   if (!h) return ['  engine    not known: the engine lease could not be read (the warning above says why), so whether and where an engine runs is not said here; `ctb mode status` shows it once the database answers'];
   const holder = `${h.host}:${h.pid} (${h.role})`;
   // Holding the lease is not trading: describeHolder says what a running engine still waits on.
+  if (h.state === 'running' && h.waitingKind === 'gate') {
+    // A gate's reason is said only while bot_state is where the gate answered (domain/engine-waiting.ts).
+    const doing = f.engineHolderProgress ?? ENGINE_TRADING_NOW;
+    return [`  engine    runs in ${doing === ENGINE_TRADING_NOW ? `${describeHolder(h, '')}: trading ${f.tradingState} there` : describeHolder(h, doing)}`];
+  }
   if (h.state === 'running') return [`  engine    runs in ${describeHolder(h)}${h.waiting ? '' : `: trading ${f.tradingState} there`}`];
   if (h.state === 'stale' && f.mode === 'unknown') {
     return [`  engine    none running: the lease of ${holder} went stale at ${h.staleSince}; nothing trades while it hangs or until ${worker} takes it over, but it may resume LIVE trading if it wakes`];

@@ -24,6 +24,12 @@ export interface EngineHolderView {
   takenOverFrom: string | null;
   /** What a running holder's engine waits on before it trades (the lease row says it); null when it trades, or when none runs. */
   waiting: string | null;
+  /**
+   * What `waiting` is: a step of the engine's start (true while the lease is fresh), or its gate's
+   * reason, true only of bot_state at `waitingStateVersion` (domain/engine-waiting.ts says it, or not).
+   */
+  waitingKind: 'step' | 'gate' | null;
+  waitingStateVersion: number | null;
 }
 
 export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number): EngineHolderView {
@@ -31,6 +37,7 @@ export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number
     return {
       state: 'none', holderId: null, host: null, pid: null, role: null, feed: null, armed: false, hasKrakenKeys: false,
       acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: null, staleSince: null, takenOverFrom: null, waiting: null,
+      waitingKind: null, waitingStateVersion: null,
     };
   }
   const age = Math.max(0, dbNow.getTime() - lease.heartbeatAt.getTime());
@@ -40,6 +47,9 @@ export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number
     armed: lease.armed, hasKrakenKeys: lease.hasKrakenKeys, acquiredAt: lease.acquiredAt.toISOString(), heartbeatAt: lease.heartbeatAt.toISOString(),
     heartbeatAgeMs: age, staleSince: stale ? new Date(lease.heartbeatAt.getTime() + ttlMs).toISOString() : null, takenOverFrom: lease.takenOverFrom,
     waiting: stale ? null : (lease.waiting ?? null),
+    // A row an older binary wrote names no kind: read as a step, as it meant then.
+    waitingKind: stale || !lease.waiting ? null : (lease.waitingKind ?? 'step'),
+    waitingStateVersion: stale || lease.waitingKind !== 'gate' ? null : (lease.waitingStateVersion ?? null),
   };
 }
 
@@ -88,11 +98,15 @@ export function withoutAges(text: string): string {
 
 /**
  * One line for terminals and logs, saying only what the lease shows (a stale holder: nothing has
- * taken over; whether a standby runs at all, the lease cannot say): "host:pid (worker, feed kraken, armed, keys) — heartbeat 3s ago". */
-export function describeHolder(v: EngineHolderView): string {
+ * taken over; whether a standby runs at all, the lease cannot say): "host:pid (worker, feed kraken, armed, keys) — heartbeat 3s ago".
+ * `progress`: what the engine does, as holderProgressPhrase says it with bot_state; unset, the step
+ * its row names, if any — never a gate's reason, which only bot_state can say is still true.
+ */
+export function describeHolder(v: EngineHolderView, progress?: string): string {
   if (v.state === 'none') return 'no engine running';
   const who = `${v.host}:${v.pid} (${v.role}, feed ${v.feed}, ${v.armed ? 'armed for live' : 'not armed'}, ${v.hasKrakenKeys ? 'has Kraken keys' : 'no Kraken keys'})`;
   const age = v.heartbeatAgeMs === null ? '' : agoPhrase(v.heartbeatAgeMs);
   if (v.state === 'stale') return `stale since ${v.staleSince} — ${who}, last heartbeat ${v.heartbeatAt} (${age}): died or hung, and no other process has taken the lease over`;
-  return `${who}, heartbeat ${age}${v.waiting ? `; ${engineWaitingPhrase(v.waiting)}` : ''}`;
+  const doing = progress ?? (v.waiting && v.waitingKind !== 'gate' ? engineWaitingPhrase(v.waiting) : undefined);
+  return `${who}, heartbeat ${age}${doing ? `; ${doing}` : ''}`;
 }

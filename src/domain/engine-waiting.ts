@@ -3,9 +3,11 @@
 // The why comes in a fixed order — the step the engine waits in, then a halt, then its gate (live waits
 // for reconciliation with Kraken). The start banner and /healthz take this process's own engine's
 // (services/engine-lease/engine-progress.ts); `ctb mode status`, Slack's /mode and /golive status and
-// App Home take what the holder wrote in its lease row (migration 0040), read with bot_state: its step,
-// and once it has none and is not halted, its gate's reason while the gate holds orders (Kraken not
-// answering its probe, a reconciliation after a switch to live), written when that answer changes.
+// App Home take what the holder wrote in its lease row (migrations 0040, 0042), read with bot_state: its
+// step, and once it has none and is not halted, its gate's reason while the gate holds orders (Kraken not
+// answering its probe, a reconciliation after a switch to live), written when that answer changes — said
+// only while bot_state is at the version the gate answered on: a reason from before a halt, a switch or
+// any later change of bot_state is never shown.
 
 export const ENGINE_TRADING_NOW = 'engine trading now';
 
@@ -32,9 +34,14 @@ export function liveReconciliationWhy(status: string): string {
   return `live trading waits for reconciliation with Kraken (${status})`;
 }
 
+/** A gate's reason recorded on an older bot_state: the engine has not yet said what its gate answers now. */
+export const GATE_NOT_RECORDED_WHY = "its gate's answer since bot_state last changed is not recorded yet";
+
 export interface HolderWaitingFacts {
-  /** The lease holder (domain/engine-holder.ts): running, stale or none, and the step (or gate) its row names. */
-  engine: { state: 'running' | 'stale' | 'none'; waiting: string | null };
+  /** The lease holder (domain/engine-holder.ts): running, stale or none, and the step (or gate's reason) its row names. */
+  engine: { state: 'running' | 'stale' | 'none'; waiting: string | null; waitingKind: 'step' | 'gate' | null; waitingStateVersion: number | null };
+  /** bot_state's version as read with the lease row. */
+  stateVersion: number;
   /** The engine's mode (domain/engine-mode.ts): live only when the running holder is armed, the database live, nothing halting it. */
   mode: string;
   halted: boolean;
@@ -43,17 +50,20 @@ export interface HolderWaitingFacts {
 }
 
 /**
- * Why the lease holder's engine does not trade now, as another process can tell it: the step (or, past
- * its steps, the gate's reason) its lease row names, then a halt, then live blocked by reconciliation;
- * null when it trades. Undefined when no engine runs (none, or a stale lease): nothing to say of an
- * engine's progress.
+ * Why the lease holder's engine does not trade now, as another process can tell it: the step its lease
+ * row names, then a halt, then live blocked by reconciliation, then its gate's reason when the gate
+ * answered on this very bot_state (one from an older bot_state is not said: that its answer since is
+ * not recorded yet is); null when it trades. Undefined when no engine runs (none, or a stale lease):
+ * nothing to say of an engine's progress.
  */
 export function holderWaitingWhy(f: HolderWaitingFacts): string | null | undefined {
-  if (f.engine.state !== 'running') return undefined;
-  if (f.engine.waiting) return f.engine.waiting;
+  const e = f.engine;
+  if (e.state !== 'running') return undefined;
+  if (e.waiting && e.waitingKind !== 'gate') return e.waiting;
   if (f.halted) return haltedWhy(f.haltedReason);
   if (f.mode === 'live' && f.reconciliation.blocked) return liveReconciliationWhy('blocked');
-  return null;
+  if (!e.waiting) return null;
+  return e.waitingStateVersion === f.stateVersion ? e.waiting : GATE_NOT_RECORDED_WHY;
 }
 
 /** What another process can say of the lease holder's engine: waiting and why, or trading now. Undefined when no engine runs. */

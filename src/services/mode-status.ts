@@ -39,6 +39,8 @@ export interface ModeStatus {
    */
   mode: EngineMode;
   requestedMode: Mode;
+  /** bot_state's version, read with the lease row: a gate's reason the row names is true of one version only. */
+  stateVersion: number;
   /** Whether the lease holder is armed (IS_LIVE=true), running or stale (it trades again if it wakes); false when none holds it. */
   armed: boolean;
   halted: boolean;
@@ -91,6 +93,7 @@ function modeStatusOf(ctx: ModeStatusDeps, state: BotState, engine: EngineHolder
   return {
     mode,
     requestedMode: state.mode,
+    stateVersion: state.version,
     armed: holderArmed(engine),
     halted: state.halted,
     haltedReason: state.haltedReason,

@@ -43,7 +43,7 @@ describe('engineMode', () => {
 function cliStatus(engine = stale(true)): ModeStatusResult {
   const d = dashboardFixture().mode;
   return {
-    ok: true, mode: engineMode(live, engine), storedMode: 'live', armed: false, engine, shell: d.shell, reconciliation: d.reconciliation,
+    ok: true, mode: engineMode(live, engine), storedMode: 'live', stateVersion: 1, armed: false, engine, shell: d.shell, reconciliation: d.reconciliation,
     halted: false, haltedReason: null, openRequest: null, lastChange: null, liveWithdrawn: null, liveLeftOpen: null, approvers: [], approvalEmoji: 'white_check_mark', tradingState: d.tradingState, latestAudit: null,
   };
 }

@@ -54,7 +54,7 @@ describe('the start banner', () => {
     const config = testConfig({ ENGINE_LEASE_TTL: '30s' });
     const holder = (over: Partial<EngineHolderView>): EngineHolderView => ({
       state: 'running', holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false,
-      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, waiting: null, ...over,
+      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null, ...over,
     });
     const banner = (engineHolder: EngineHolderView | null | undefined) =>
       startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'paper', tradingState: 'active', cwd: '/srv', engineHolder });
@@ -76,6 +76,14 @@ describe('the start banner', () => {
     expect(unread.message).toMatch(/^ {2}mode {6}not known: the engine lease could not be read, not trading here: /m);
     expect(unread.message).not.toMatch(/runs in|paper only|mode {6}(paper|live)|armed for live|IS_LIVE/);
     expect(unread.fields.banner).toMatchObject({ armed: null, mode: null, engineHolder: null });
+    // A gate's reason in the row is said as holderProgressPhrase says it with bot_state: never on its own.
+    const gated = holder({ waiting: 'live trading waits for reconciliation with Kraken (unreachable)', waitingKind: 'gate', waitingStateVersion: 4 });
+    const gatedBanner = (engineHolderProgress: string | undefined) =>
+      startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'paper', tradingState: 'active', cwd: '/srv', engineHolder: gated, engineHolderProgress }).message;
+    expect(gatedBanner('engine waiting: halted (drill): no orders until `ctb resume`')).toContain(
+      '  engine    runs in bot-a:4242 (worker, feed kraken, not armed, no Kraken keys), heartbeat 3s ago; engine waiting: halted (drill): no orders until `ctb resume`');
+    expect(gatedBanner('engine waiting: halted (drill): no orders until `ctb resume`')).not.toContain('unreachable');
+    expect(gatedBanner('engine trading now')).toContain('heartbeat 3s ago: trading active there');
     // A process with an engine says nothing of the sort.
     expect(startBanner({ config, port: 3001, role: 'all', feed: 'kraken', database: 'postgres', mode: 'paper', tradingState: 'active', cwd: '/srv' }).message).not.toMatch(/^ {2}engine/m);
   });
@@ -84,7 +92,7 @@ describe('the start banner', () => {
     const config = testConfig({ ENGINE_LEASE_TTL: '30s' });
     const engineHolder: EngineHolderView = {
       state: 'running', holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true,
-      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, waiting: null,
+      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null,
     };
     expect(config.IS_LIVE).toBe(false);
     const { message, fields } = startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'live', tradingState: 'active', cwd: '/srv', engineHolder });

@@ -11,7 +11,7 @@
 import type { AppContext } from '../context.js';
 import type { Feature } from '../feature.js';
 import type { BotState } from '../../db/schema/index.js';
-import type { Mode } from '../../services/bot-state.js';
+import { effectiveMode, type Mode } from '../../services/bot-state.js';
 import { createMarketFeed, type MarketFeedOptions } from '../../market/create-feed.js';
 import { describeSettings, describeThresholds } from '../../services/audit/gate-policy.js';
 import { recordGatePolicyUntilWritten } from '../../services/audit/record-gate-policy-until-written.js';
@@ -23,7 +23,7 @@ import { withdrawLiveUntilDone } from '../../services/mode/withdraw-unarmed-live
 import { setEngineLease } from '../../services/engine-lease/runtime.js';
 import { setEngineProgress } from '../../services/engine-lease/engine-progress.js';
 import { writeLeaseWaiting } from '../../db/queries/engine-lease.js';
-import { createWaitingRecord } from '../../services/engine-lease/waiting-record.js';
+import { createWaitingRecord, recordingGate } from '../../services/engine-lease/waiting-record.js';
 import { ENGINE_START_STEP } from '../../domain/engine-waiting.js';
 import { engineRequestFollowUp, engineRequestHandlers } from '../../services/engine-requests/handlers.js';
 import { startRequestRunner } from '../../services/engine-requests/runner.js';
@@ -105,16 +105,16 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       const waiting = createWaitingRecord((next) => writeLeaseWaiting(ctx.db, lease.holderId, next), (err) => {
         ctx.logger.warn({ err }, 'could not record in the engine lease what the engine waits on');
       }, 'the engine lease');
-      let lastAsked: { state: BotState; mode: Mode } | null = null;
-      const gate = (state: BotState, mode: Mode) => {
-        const why = gateWhy(state, mode);
-        lastAsked = { state, mode };
-        waiting.noteGate(why, state.halted);
-        return why;
-      };
+      const { gate, lastAsked } = recordingGate(gateWhy, waiting);
       // Past its steps, the row says at once what the gate answers now, not "trading" until its next call.
-      const setStep = (next: string | null) => waiting.setStep(next, next === null && lastAsked
-        ? { why: gateWhy(lastAsked.state, lastAsked.mode), halted: lastAsked.state.halted } : undefined);
+      const setStep = (next: string | null) => {
+        const asked = next === null ? lastAsked() : null;
+        waiting.setStep(next, asked ? { why: gateWhy(asked.state, asked.mode), state: asked.state } : undefined);
+      };
+      // Every tick of the reconciliation monitor asks the gate on the bot_state it read: a halt, a switch
+      // to paper, Kraken answering again (or the start's database wait ending) reach the row within a
+      // tick, not at the next closed candle, which may be a minute off.
+      const onDecided = (state: BotState) => void gate(state, effectiveMode(state, ctx.config.IS_LIVE));
       let markTrading!: () => void;
       let trading = new Promise<void>((resolve) => (markTrading = resolve));
       setEngineProgress(ctx, { waiting: waiting.step, gate: gateWhy, get trading() { return trading; } });
@@ -149,7 +149,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           // Only this process can read its LOG_DIR: the audit's log checks judge what it publishes.
           await (logScans as LogScanPublisher | null)?.stop();
           logScans = startLogScanPublisher(ctx, `${host}:${pid} (${role})`);
-          monitor = createReconciliationMonitor(ctx, opts.reconcile ?? {});
+          monitor = createReconciliationMonitor(ctx, { ...opts.reconcile, onDecided });
           setReconciliationMonitor(ctx, monitor);
           setStep('reconciliation with Kraken at start');
           // After a dead predecessor this halts first (durably), before the engine reads bot_state.
@@ -185,6 +185,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       return {
         async stop() {
           startHold();
+          // Until the release deletes the row (or, if it cannot, the lease goes stale), it says the engine stops.
+          waiting.setStep('the engine is stopping');
           stopping.abort();
           await (engine as Engine | null)?.stop();
           await run;

@@ -6,6 +6,7 @@ import {
   type ModeHistoryResult, type ModeLiveResult, type ModePaperResult, type ModeStatusResult,
 } from '../../../commands/mode.js';
 import { describeHolder } from '../../domain/engine-holder.js';
+import { holderProgressPhrase } from '../../domain/engine-waiting.js';
 import { engineLiveVerdict } from '../../domain/engine-live-readiness.js';
 import { unknownModePhrase } from '../../domain/engine-mode.js';
 import { liveWithdrawnPhrase } from '../../domain/live-withdrawal.js';
@@ -68,7 +69,8 @@ export function renderStatus(r: ModeStatusResult): string {
   const lines = [
     modeLine(r),
     ...(r.liveLeftOpen ? [`live positions: ${liveLeftOpenPhrase(r.liveLeftOpen)}`] : []),
-    `engine: ${describeHolder(r.engine)}`,
+    // What the engine does, as every other view says it (domain/engine-waiting.ts): a step, a halt, a gate's reason still true, or trading now.
+    `engine: ${describeHolder(r.engine, holderProgressPhrase(r))}`,
     armedLine(r),
     `this shell: IS_LIVE=${r.shell.armed ? 'true' : 'false'}, ${r.shell.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`,
     `halted: ${r.halted ? `yes${r.haltedReason ? ` (${r.haltedReason})` : ''}` : 'no'}`,

@@ -40,6 +40,8 @@ function toLease(r: Record<string, unknown>): EngineLease {
     armed: r.armed === true || r.armed === 't', hasKrakenKeys: r.has_kraken_keys === true || r.has_kraken_keys === 't',
     acquiredAt: date(r.acquired_at), heartbeatAt: date(r.heartbeat_at), takenOverFrom: r.taken_over_from === null || r.taken_over_from === undefined ? null : String(r.taken_over_from),
     waiting: r.waiting === null || r.waiting === undefined ? null : String(r.waiting),
+    waitingKind: r.waiting_kind === 'gate' || r.waiting_kind === 'step' ? r.waiting_kind : null,
+    waitingStateVersion: r.waiting_state_version === null || r.waiting_state_version === undefined ? null : Number(r.waiting_state_version),
   };
 }
 
@@ -50,14 +52,17 @@ function toLease(r: Record<string, unknown>): EngineLease {
  */
 export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHolder: string | null = null): Promise<AcquireResult> {
   const rows = await execute(db, sql`
-    insert into engine_lease as l (id, holder_id, host, pid, boot_id, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from, waiting)
+    insert into engine_lease as l (id, holder_id, host, pid, boot_id, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from, waiting,
+      waiting_kind, waiting_state_version)
     values (1, ${me.holderId}, ${me.host}, ${me.pid}, ${me.bootId ?? null}, ${me.role}, ${me.feed}, ${me.armed}, ${me.hasKrakenKeys}, now(), now(), null,
-      ${me.waitingOnTake ?? null})
+      ${me.waitingOnTake ?? null}, ${me.waitingOnTake ? 'step' : null}, null)
     on conflict (id) do update set holder_id = excluded.holder_id, host = excluded.host, pid = excluded.pid, boot_id = excluded.boot_id, role = excluded.role,
       feed = excluded.feed, armed = excluded.armed, has_kraken_keys = excluded.has_kraken_keys, heartbeat_at = now(),
       acquired_at = case when l.holder_id = excluded.holder_id then l.acquired_at else now() end,
       taken_over_from = case when l.holder_id = excluded.holder_id then l.taken_over_from else l.holder_id end,
-      waiting = case when l.holder_id = excluded.holder_id then l.waiting else excluded.waiting end
+      waiting = case when l.holder_id = excluded.holder_id then l.waiting else excluded.waiting end,
+      waiting_kind = case when l.holder_id = excluded.holder_id then l.waiting_kind else excluded.waiting_kind end,
+      waiting_state_version = case when l.holder_id = excluded.holder_id then l.waiting_state_version else excluded.waiting_state_version end
     where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - ${ttlMs}::int * interval '1 millisecond'
       or l.holder_id = ${goneHolder}
     returning l.*`);
@@ -77,11 +82,19 @@ export async function renewLease(db: Db, me: LeaseClaim): Promise<boolean> {
 }
 
 /**
+ * What an engine waits on: a step of its start, or its gate's reason given on bot_state's `stateVersion`
+ * (true of that version only).
+ */
+export type LeaseWaiting = { kind: 'step'; why: string } | { kind: 'gate'; why: string; stateVersion: number };
+
+/**
  * What `holderId`'s engine waits on before it trades (null: it trades); nothing when the lease is no
  * longer its own. False then.
  */
-export async function writeLeaseWaiting(db: Db, holderId: string, waiting: string | null): Promise<boolean> {
-  const rows = await execute(db, sql`update engine_lease set waiting = ${waiting} where id = 1 and holder_id = ${holderId} returning id`);
+export async function writeLeaseWaiting(db: Db, holderId: string, waiting: LeaseWaiting | null): Promise<boolean> {
+  const version = waiting?.kind === 'gate' ? waiting.stateVersion : null;
+  const rows = await execute(db, sql`update engine_lease set waiting = ${waiting?.why ?? null}, waiting_kind = ${waiting?.kind ?? null},
+    waiting_state_version = ${version} where id = 1 and holder_id = ${holderId} returning id`);
   return rows.length > 0;
 }
 

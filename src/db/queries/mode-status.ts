@@ -51,7 +51,7 @@ export const STATUS_COLUMNS_FROM = sql.raw(`b.id as b_id, b.mode as b_mode, b.ha
   b.reconciled_through as b_reconciled_through, b.reconciliation_blocked as b_reconciliation_blocked,
   b.reconciliation_details as b_reconciliation_details, b.version as b_version, b.updated_at as b_updated_at,
   l.id as l_id, l.holder_id as l_holder_id, l.host as l_host, l.pid as l_pid, l.boot_id as l_boot_id, l.role as l_role, l.feed as l_feed, l.armed as l_armed,
-  l.has_kraken_keys as l_has_kraken_keys, l.acquired_at as l_acquired_at, l.heartbeat_at as l_heartbeat_at, l.taken_over_from as l_taken_over_from, l.waiting as l_waiting,
+  l.has_kraken_keys as l_has_kraken_keys, l.acquired_at as l_acquired_at, l.heartbeat_at as l_heartbeat_at, l.taken_over_from as l_taken_over_from, l.waiting as l_waiting, l.waiting_kind as l_waiting_kind, l.waiting_state_version as l_waiting_state_version,
   now() as db_now,
   a.id as a_id, a.at as a_at, a.actor as a_actor, a.mode as a_mode, a.dry_run as a_dry_run, a.passed as a_passed, a.summary as a_summary,
   a.thresholds as a_thresholds,
@@ -113,6 +113,8 @@ function leaseOf(r: StatusColumns): EngineLease | null {
     heartbeatAt: date(r.l_heartbeat_at),
     takenOverFrom: r.l_taken_over_from as string | null,
     waiting: (r.l_waiting ?? null) as string | null,
+    waitingKind: r.l_waiting_kind === 'gate' || r.l_waiting_kind === 'step' ? r.l_waiting_kind : null,
+    waitingStateVersion: r.l_waiting_state_version === null || r.l_waiting_state_version === undefined ? null : Number(r.l_waiting_state_version),
   };
 }
 

@@ -39,8 +39,19 @@ export const engineLease = pgTable(
      * trading, and every process's views say so (engine-lease/engine-progress.ts writes it).
      */
     waiting: text('waiting'),
+    /**
+     * What `waiting` is: `step` (a step of the engine's start, true while the lease is fresh) or `gate`
+     * (its gate's answer past the steps, true only of bot_state at `waitingStateVersion`); null with a
+     * null `waiting`, or a row an older binary wrote (read as a step, as it was).
+     */
+    waitingKind: text('waiting_kind', { enum: ['step', 'gate'] }),
+    /** The bot_state version the gate answered on: a reader whose bot_state has moved on does not say that reason. */
+    waitingStateVersion: integer('waiting_state_version'),
   },
-  (t) => [check('engine_lease_singleton', sql`${t.id} = 1`)],
+  (t) => [
+    check('engine_lease_singleton', sql`${t.id} = 1`),
+    check('engine_lease_waiting_kind', sql`${t.waitingKind} in ('step', 'gate')`),
+  ],
 );
 
 /** The index that keeps one open follow-up cancel per incident, and one for halts without one (engine-requests/store.ts). */

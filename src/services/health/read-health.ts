@@ -20,6 +20,8 @@ import { engineMode, holderArmed } from '../../domain/engine-mode.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { holdsLease } from '../engine-lease/runtime.js';
 import { engineProgress, engineWaitingWhy } from '../engine-lease/engine-progress.js';
+import { holderWaitingWhy } from '../../domain/engine-waiting.js';
+import type { EngineHolderView } from '../../domain/engine-holder.js';
 import type { BotState } from '../../db/schema/index.js';
 import { DeadlineError, withDeadline } from '../kill/deadline.js';
 import { isHaltLatched, type KillPorts } from '../kill/runtime.js';
@@ -85,7 +87,7 @@ export function healthProbe(ctx: HealthDeps, opts: HealthProbeOptions): () => Pr
           engineHeartbeatAt: state.engineHeartbeatAt?.toISOString() ?? null,
           // The process that runs the engine (any replica answers the same); thisProcess: whether it is this one,
           // and then waiting: why it does not trade (the step it waits in, a halt, its gate), null when it trades.
-          engine: { ...engine, thisProcess: holdsLease(ctx) ?? false, ...engineWaiting(ctx, state) },
+          engine: { ...engine, thisProcess: holdsLease(ctx) ?? false, ...engineWaiting(ctx, state, engine) },
           reconciliation: reconciliationHealth(standingOf(state), reconciliationGate(ctx) ?? null),
           ...start,
         },
@@ -120,10 +122,15 @@ export function healthProbe(ctx: HealthDeps, opts: HealthProbeOptions): () => Pr
   };
 }
 
-/** Why this process's engine does not trade, when this process holds the lease (another's is not known here). */
-function engineWaiting(ctx: HealthDeps, state: BotState): { waiting: string | null } | Record<string, never> {
+/**
+ * Why the engine does not trade: this process's own engine's, when it holds the lease; another's as its
+ * lease row says it with this bot_state (domain/engine-waiting.ts: never a gate's reason from an older one).
+ */
+function engineWaiting(ctx: HealthDeps, state: BotState, engine: EngineHolderView): { waiting: string | null } | Record<string, never> {
   const progress = holdsLease(ctx) ? engineProgress(ctx) : undefined;
-  return progress ? { waiting: engineWaitingWhy(progress, state, effectiveMode(state, ctx.config.IS_LIVE)) } : {};
+  if (progress) return { waiting: engineWaitingWhy(progress, state, effectiveMode(state, ctx.config.IS_LIVE)) };
+  const why = holderWaitingWhy({ engine, stateVersion: state.version, mode: engineMode(state, engine), halted: state.halted, haltedReason: state.haltedReason, reconciliation: standingOf(state) });
+  return { waiting: why ?? null };
 }
 
 /** `ok` only while the feed answers (or nothing here says otherwise): a bot whose feed never answered is not ok. */

@@ -69,7 +69,8 @@ export function announcementOf(events: SignOff['events']): AnnouncementState | n
   const pending = events.some((e) => (e.kind === 'expired' || e.kind === 'failed') && e.details['announce'] === 'pending');
   const steps = events.filter((e) => ANNOUNCE_KINDS.has(e.kind));
   if (!pending && steps.length === 0) return null;
-  const last = steps.at(-1);
+  // Delivered is final: a failure recorded after it (an attempt that outlived its claim, by older code) does not undo it.
+  const last = steps.find((e) => e.kind === 'announced') ?? steps.at(-1);
   const attempts = steps.filter((e) => e.kind === 'announcing').length;
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
   const base = { attempts, at: (last ?? events.at(-1)!).at.toISOString(), error: text(last?.details['error']), retryAt: null, found: false };
@@ -117,6 +118,8 @@ export interface ModeStatus {
    */
   mode: EngineMode;
   storedMode: Mode;
+  /** bot_state's version: a gate's reason the lease row names is true of one version only. */
+  stateVersion: number;
   /**
    * Whether the engine lease's holder is armed (IS_LIVE=true in its process), running or stale — a
    * stale holder trades again if it wakes; false when no engine holds the lease. Before, false for a
@@ -159,7 +162,7 @@ export async function modeStatus(ctx: SignOffDeps): Promise<ModeStatus> {
   const mode = engineMode(state, engine);
   const live = mode === 'paper' ? await openTrades(ctx.db, 'live') : [];
   return {
-    mode, storedMode: state.mode, armed: holderArmed(engine), engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
+    mode, storedMode: state.mode, stateVersion: state.version, armed: holderArmed(engine), engine, shell: shellView(ctx), reconciliation: standingOf(state), halted: state.halted,
     haltedReason: state.haltedReason, openRequest, lastChange: last ? toRecord(last) : null,
     liveWithdrawn: liveWithdrawnOf(state.mode, last?.request),
     liveLeftOpen: liveLeftOpenOf(live.length, live.slice(0, 5).map(livePositionText)),

@@ -14,7 +14,8 @@ import { readBootId } from '../../../src/services/engine-lease/holder-gone.js';
 import { createLeaseKeeper } from '../../../src/services/engine-lease/keeper.js';
 import { holdsLease } from '../../../src/services/engine-lease/runtime.js';
 import { acquireLease, readLease, releaseLease, renewLease, writeLeaseWaiting, type LeaseClaim } from '../../../src/db/queries/engine-lease.js';
-import { ENGINE_START_STEP, holderProgressPhrase } from '../../../src/domain/engine-waiting.js';
+import { ENGINE_START_STEP, GATE_NOT_RECORDED_WHY, holderProgressPhrase } from '../../../src/domain/engine-waiting.js';
+import { holderView } from '../../../src/domain/engine-holder.js';
 import { createWaitingRecord } from '../../../src/services/engine-lease/waiting-record.js';
 import { waitUntil } from '../../support/bot-process.js';
 import { createPgliteTestDb, createPostgresTestDb, type TestDatabase } from '../../support/db.js';
@@ -93,7 +94,7 @@ describe.each(['postgres', 'pglite'] as const)('the engine_lease row on %s', (ki
     let failNext = false;
     const errors: unknown[] = [];
     const record = createWaitingRecord(async (w) => {
-      writes.push(w);
+      writes.push(w && `${w.kind}: ${w.why}${w.kind === 'gate' ? ` @${w.stateVersion}` : ''}`);
       if (failNext) {
         failNext = false;
         throw new Error('database gone');
@@ -102,39 +103,52 @@ describe.each(['postgres', 'pglite'] as const)('the engine_lease row on %s', (ki
     }, (err) => errors.push(err), 'the engine lease');
     const rowSays = async () => {
       await record.settled();
-      return (await readLease(database.db)).lease?.waiting;
+      const { lease } = await readLease(database.db);
+      return lease?.waiting === null ? null : `${lease?.waitingKind}: ${lease?.waiting}${lease?.waitingKind === 'gate' ? ` @${lease.waitingStateVersion}` : ''}`;
     };
+    const on = (version: number, halted = false) => ({ version, halted });
     const pending = 'live trading waits for reconciliation with Kraken (pending)';
     const unreachable = 'live trading waits for reconciliation with Kraken (unreachable)';
     record.setStep('warming up');
     // While a step is named, the gate's answers are not written: the step says why.
-    record.noteGate(pending, false);
-    expect(await rowSays()).toBe('warming up');
+    record.noteGate(pending, on(3));
+    expect(await rowSays()).toBe('step: warming up');
     // The first pass ran: the row says at once what the gate answers, then each change, once.
-    record.setStep(null, { why: pending, halted: false });
-    expect(await rowSays()).toBe(pending);
-    for (let pass = 0; pass < 50; pass++) record.noteGate(pending, false);
-    record.noteGate(unreachable, false);
-    record.noteGate(unreachable, false);
-    expect(await rowSays()).toBe(unreachable);
+    record.setStep(null, { why: pending, state: on(3) });
+    expect(await rowSays()).toBe(`gate: ${pending} @3`);
+    for (let pass = 0; pass < 50; pass++) record.noteGate(pending, on(3));
+    record.noteGate(unreachable, on(3));
+    record.noteGate(unreachable, on(3));
+    expect(await rowSays()).toBe(`gate: ${unreachable} @3`);
+    // bot_state moved on (any change): the same reason is recorded again, true of the new version.
+    record.noteGate(unreachable, on(4));
+    expect(await rowSays()).toBe(`gate: ${unreachable} @4`);
+    // An answer on an older bot_state (a candle's, read before the change) does not undo it.
+    record.noteGate(null, on(3));
+    expect(await rowSays()).toBe(`gate: ${unreachable} @4`);
     // Halted: bot_state says why (readers say the halt), so the row names no gate.
-    record.noteGate(unreachable, true);
+    record.noteGate(unreachable, on(5, true));
     expect(await rowSays()).toBe(null);
-    record.noteGate(pending, false);
-    expect(await rowSays()).toBe(pending);
-    record.noteGate(null, false);
+    record.noteGate(pending, on(6));
+    expect(await rowSays()).toBe(`gate: ${pending} @6`);
+    record.noteGate(null, on(6));
     expect(await rowSays()).toBe(null);
-    expect(writes).toEqual(['warming up', pending, unreachable, null, pending, null]);
+    expect(writes).toEqual(['step: warming up', `gate: ${pending} @3`, `gate: ${unreachable} @3`, `gate: ${unreachable} @4`, null, `gate: ${pending} @6`, null]);
     // A write that fails is written again at the gate's next answer.
     failNext = true;
-    record.noteGate(unreachable, false);
+    record.noteGate(unreachable, on(6));
     expect(await rowSays()).toBe(null);
     expect(errors).toHaveLength(1);
-    record.noteGate(unreachable, false);
-    expect(await rowSays()).toBe(unreachable);
-    // Another process reads it as the engine's why (Slack /mode status, `ctb mode status`).
-    expect(holderProgressPhrase({ engine: { state: 'running', waiting: (await readLease(database.db)).lease!.waiting }, mode: 'live', halted: false, haltedReason: null, reconciliation: { blocked: false } }))
-      .toBe(`engine waiting: ${unreachable}`);
+    record.noteGate(unreachable, on(6));
+    expect(await rowSays()).toBe(`gate: ${unreachable} @6`);
+    // Another process reads it as the engine's why (Slack /mode status, `ctb mode status`), on that bot_state only.
+    const engine = holderView((await readLease(database.db)).lease, new Date(), 15_000);
+    const facts = { engine, mode: 'live', halted: false, haltedReason: null, reconciliation: { blocked: false } };
+    expect(holderProgressPhrase({ ...facts, stateVersion: 6 })).toBe(`engine waiting: ${unreachable}`);
+    expect(holderProgressPhrase({ ...facts, stateVersion: 7 })).toBe(`engine waiting: ${GATE_NOT_RECORDED_WHY}`);
+    // A step written after it is a step again.
+    record.setStep('the engine is stopping');
+    expect(await rowSays()).toBe('step: the engine is stopping');
   });
 });
 

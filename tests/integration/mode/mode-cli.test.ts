@@ -111,7 +111,7 @@ describe('ctb mode', () => {
       const t = cli({ ...cliEnv(), IS_LIVE: 'false', KRAKEN_API_KEY: undefined, KRAKEN_API_SECRET: undefined });
       expect(await runCli(['mode', 'status'], t.io)).toBe(0);
       expect(t.out()).toMatch(/^mode: LIVE\n/);
-      expect(t.out()).toMatch(/^engine: bot-host:4242 \(worker, feed kraken, armed for live, has Kraken keys\), heartbeat \d+s ago$/m);
+      expect(t.out()).toMatch(/^engine: bot-host:4242 \(worker, feed kraken, armed for live, has Kraken keys\), heartbeat \d+s ago; engine trading now$/m);
       expect(t.out()).toContain('armed (IS_LIVE): yes');
       expect(t.out()).toContain('this shell: IS_LIVE=false, no Kraken keys');
       const j = cli({ ...cliEnv(), IS_LIVE: 'false', KRAKEN_API_KEY: undefined, KRAKEN_API_SECRET: undefined });

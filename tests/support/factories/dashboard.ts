@@ -4,14 +4,14 @@ import type { Dashboard } from '../../../src/services/dashboard/read-dashboard.j
 /** The engine's holder as the mode status shows it: a running, unarmed engine. */
 export const engineFixture = (over: Partial<Dashboard['mode']['engine']> = {}): Dashboard['mode']['engine'] => ({
   state: 'running', holderId: 'bot-1:4242:ab12cd34', host: 'bot-1', pid: 4242, role: 'all', feed: 'kraken', armed: false, hasKrakenKeys: false,
-  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, waiting: null, ...over,
+  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null, ...over,
 });
 
 export const dashboardFixture = (over: Partial<Dashboard> = {}): Dashboard => ({
   at: '2026-01-05T12:00:00.000Z',
   todayFrom: '2026-01-05T00:00:00.000Z',
   mode: {
-    mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null,
+    mode: 'paper', requestedMode: 'paper', stateVersion: 1, armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null,
     entriesPaused: false, entriesPausedReason: null, tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false },
     engine: engineFixture(), shell: { armed: false, hasKrakenKeys: false }, reconciliation: { blocked: false, reconciledThrough: null, at: null, cause: null, pending: false, takenOverFrom: null, differences: [] },
     liveWithdrawn: null, liveLeftOpen: null,
@@ -31,7 +31,7 @@ export function bigDashboard(n = 25): Dashboard {
   const long = (s: string) => `${s} ${'x'.repeat(180)}`;
   return dashboardFixture({
     mode: {
-      mode: 'live', requestedMode: 'live', armed: true, halted: true, haltedReason: long('exchange outage'), haltedAt: new Date('2026-01-05T11:30:00Z'), haltedBy: 'UOPS1',
+      mode: 'live', requestedMode: 'live', stateVersion: 1, armed: true, halted: true, haltedReason: long('exchange outage'), haltedAt: new Date('2026-01-05T11:30:00Z'), haltedBy: 'UOPS1',
       entriesPaused: true, entriesPausedReason: long('drawdown'),
       tradingState: { state: 'halted', reason: long('exchange outage'), by: 'UOPS1', at: new Date('2026-01-05T11:30:00Z'), entriesPaused: true },
       engine: engineFixture({ host: long('bot-host'), armed: true, hasKrakenKeys: true }), shell: { armed: false, hasKrakenKeys: false }, reconciliation: { blocked: false, reconciledThrough: null, at: null, cause: null, pending: false, takenOverFrom: null, differences: [] },

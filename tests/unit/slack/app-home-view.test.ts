@@ -7,7 +7,7 @@ const date = (iso: string) => `<!date^${new Date(iso).getTime() / 1000}^{date_sh
 
 const engine: Dashboard['mode']['engine'] = {
   state: 'running', holderId: 'bot-1:4242:ab12cd34', host: 'bot-1', pid: 4242, role: 'all', feed: 'kraken', armed: false, hasKrakenKeys: false,
-  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, waiting: null,
+  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null,
 };
 const shell: Dashboard['mode']['shell'] = { armed: false, hasKrakenKeys: false };
 const reconciliation: Dashboard['mode']['reconciliation'] = { blocked: false, reconciledThrough: null, at: null, cause: null, pending: false, takenOverFrom: null, differences: [] };
@@ -16,7 +16,7 @@ const dashboard = (over: Partial<Dashboard> = {}): Dashboard => ({
   at: '2026-01-05T12:00:00.000Z',
   todayFrom: '2026-01-05T00:00:00.000Z',
   mode: {
-    mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null,
+    mode: 'paper', requestedMode: 'paper', stateVersion: 1, armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null,
     entriesPaused: false, entriesPausedReason: null, tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false }, engine, shell, reconciliation, liveWithdrawn: null, liveLeftOpen: null,
   },
   books: [
@@ -83,7 +83,7 @@ describe('App Home view', () => {
 
   it('shows a halted LIVE bot loudly, with who halted it and why', () => {
     const view = renderAppHome(dashboard({
-      mode: { mode: 'live', requestedMode: 'live', armed: true, halted: true, haltedReason: 'exchange outage', haltedAt: new Date('2026-01-05T11:30:00Z'), haltedBy: 'UOPS1', entriesPaused: true, entriesPausedReason: 'drawdown guard',
+      mode: { mode: 'live', requestedMode: 'live', stateVersion: 1, armed: true, halted: true, haltedReason: 'exchange outage', haltedAt: new Date('2026-01-05T11:30:00Z'), haltedBy: 'UOPS1', entriesPaused: true, entriesPausedReason: 'drawdown guard',
         tradingState: { state: 'halted', reason: 'exchange outage', by: 'UOPS1', at: new Date('2026-01-05T11:30:00Z'), entriesPaused: true }, engine: { ...engine, armed: true, hasKrakenKeys: true }, shell, reconciliation, liveWithdrawn: null, liveLeftOpen: null },
     }));
     const t = blockTexts(view.blocks);
@@ -95,7 +95,7 @@ describe('App Home view', () => {
   it('shows a reducing bot: no new entries, who paused and why, under a REDUCING badge', () => {
     const at = new Date('2026-01-05T11:40:00Z');
     const view = renderAppHome(dashboard({
-      mode: { mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null, entriesPaused: true, entriesPausedReason: 'CPI print',
+      mode: { mode: 'paper', requestedMode: 'paper', stateVersion: 1, armed: false, halted: false, haltedReason: null, haltedAt: null, haltedBy: null, entriesPaused: true, entriesPausedReason: 'CPI print',
         tradingState: { state: 'reducing', reason: 'CPI print', by: 'UOPS1', at, entriesPaused: true }, engine, shell, reconciliation, liveWithdrawn: null, liveLeftOpen: null },
     }));
     const t = blockTexts(view.blocks);

@@ -11,11 +11,11 @@ import { renderGoLiveStatus, renderModeStatus } from '../../../src/slack/views/m
 
 const runningEngine: EngineHolderView = {
   state: 'running', holderId: 'bot-1:4242:ab12cd34', host: 'bot-1', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: true,
-  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, waiting: null,
+  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null,
 };
 
 const status = (over: Partial<GoLiveStatusResult & ModeStatusResult> = {}): GoLiveStatusResult & ModeStatusResult => ({
-  ok: true, mode: 'paper', requestedMode: 'paper', armed: false, halted: false, haltedReason: null, haltedAt: null,
+  ok: true, mode: 'paper', requestedMode: 'paper', stateVersion: 7, armed: false, halted: false, haltedReason: null, haltedAt: null,
   haltedBy: null, entriesPaused: false, entriesPausedReason: null, latestAudit: null, openRequest: null, liveWithdrawn: null, liveLeftOpen: null,
   tradingState: { state: 'active', reason: null, by: null, at: null, entriesPaused: false },
   engine: runningEngine, shell: { armed: false, hasKrakenKeys: false }, reconciliation: { blocked: false, reconciledThrough: null, at: null, cause: null, pending: false, takenOverFrom: null, differences: [] }, ...over,
@@ -105,9 +105,22 @@ describe('mode and go-live status views', () => {
     // Live past its steps: the row names the gate's reason while it holds orders (the engine writes it),
     // and nothing once it opens.
     const liveEngine = { ...runningEngine, armed: true };
-    const held = engineField({ mode: 'live', requestedMode: 'live', armed: true, engine: { ...liveEngine, waiting: 'live trading waits for reconciliation with Kraken (unreachable)' } });
+    const unreachable = 'live trading waits for reconciliation with Kraken (unreachable)';
+    const gated = { ...liveEngine, waiting: unreachable, waitingKind: 'gate' as const, waitingStateVersion: 7 };
+    const held = engineField({ mode: 'live', requestedMode: 'live', armed: true, engine: gated });
     expect(held).toMatch(/; engine waiting: live trading waits for reconciliation with Kraken \(unreachable\)$/);
     expect(engineField({ mode: 'live', requestedMode: 'live', armed: true, engine: liveEngine })).toMatch(/ \(3s ago\); engine trading now$/);
+    // A gate's reason is never said past the state it answered on: a halt since says the halt, a switch
+    // to paper (or any change of bot_state) since that the gate's answer to it is not recorded yet.
+    expect(engineField({ mode: 'paper', requestedMode: 'live', armed: true, halted: true, haltedReason: 'kill: drill', stateVersion: 8, engine: gated }))
+      .toMatch(/; engine waiting: halted \(kill: drill\): no orders until `ctb resume`$/);
+    expect(engineField({ mode: 'live', requestedMode: 'live', armed: true, halted: true, haltedReason: 'kill: drill', engine: gated }))
+      .toMatch(/; engine waiting: halted \(kill: drill\): no orders until `ctb resume`$/);
+    expect(engineField({ mode: 'paper', requestedMode: 'paper', armed: true, stateVersion: 8, engine: gated }))
+      .toMatch(/; engine waiting: its gate's answer since bot_state last changed is not recorded yet$/);
+    // A step is a step whatever bot_state says since: the engine has not run its first pass.
+    expect(engineField({ halted: true, haltedReason: 'kill: drill', stateVersion: 8, engine: { ...runningEngine, waiting: 'warming up', waitingKind: 'step' } }))
+      .toMatch(/; engine waiting: warming up$/);
     // A stale holder's engine neither waits nor trades: nothing said of its progress.
     expect(engineField({ engine: { ...runningEngine, state: 'stale', heartbeatAgeMs: 60_000, staleSince: '2026-01-05T12:00:12.000Z', waiting: null } })).not.toMatch(/engine (waiting|trading)/);
   });

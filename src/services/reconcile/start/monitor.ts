@@ -14,6 +14,7 @@ import { liveReconciliationWhy } from '../../../domain/engine-waiting.js';
 import type { JobRegistry } from '../../../jobs/registry.js';
 import { withOrderLock } from '../../../engine/order-lock.js';
 import type { Mode } from '../../bot-state.js';
+import type { BotState } from '../../../db/schema/index.js';
 import { getBotState } from '../../bot-state.js';
 import type { OrderState } from '../../../exchange/types.js';
 import { describeError, withDeadline } from '../../kill/deadline.js';
@@ -49,7 +50,15 @@ export type ReconciliationMonitorDeps = ReconciliationDeps & {
   config: Pick<Config, 'IS_LIVE' | 'RECONCILE_PROBE_INTERVAL' | 'KILL_DB_TIMEOUT'>;
 };
 
-export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts: { tickMs?: number; probeMs?: number; timer?: boolean } = {}): ReconciliationMonitor {
+export interface ReconciliationMonitorOptions {
+  tickMs?: number;
+  probeMs?: number;
+  timer?: boolean;
+  /** After each tick that read bot_state, with what it read (the gate's answer may have changed): the engine records it. */
+  onDecided?: (state: BotState) => void;
+}
+
+export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts: ReconciliationMonitorOptions = {}): ReconciliationMonitor {
   const armed = ctx.config.IS_LIVE && ctx.exchanges.hasKrakenKeys();
   const probeMs = opts.probeMs ?? ctx.config.RECONCILE_PROBE_INTERVAL;
   let status: GateStatus = armed ? 'pending' : 'not_needed';
@@ -81,6 +90,14 @@ export function createReconciliationMonitor(ctx: ReconciliationMonitorDeps, opts
 
   const decide = async (): Promise<void> => {
     const state = await withDeadline(getBotState(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database (bot_state)');
+    try {
+      await decideOn(state);
+    } finally {
+      opts.onDecided?.(state);
+    }
+  };
+
+  const decideOn = async (state: BotState): Promise<void> => {
     if (!armed || state.mode !== 'live') {
       status = 'not_needed';
       return;

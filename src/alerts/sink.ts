@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import { ctbMetrics } from '../metrics/instruments.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
-import { execute, type Db } from '../db/client.js';
+import { execute, probeConnection, type Db } from '../db/client.js';
 import { sql } from 'drizzle-orm';
 import type { Logger } from '../logger.js';
 import { cleanText } from '../db/clean-text.js';
@@ -95,16 +95,36 @@ export function unstoredAlertText(deliveryTick: boolean): string {
 const RESOLVE_TRIES = 12;
 
 /**
- * Whether the database answers a trivial query within `ms`. A query that outlives its wait holds a
- * pool connection until the database answers: the next asker joins it instead of sending another,
- * so probes of a database that hangs (one per tick, one per stalled write) hold one connection at most.
+ * Whether the database answers a trivial query within `ms`. One query is in flight at a time, on a
+ * connection of its own (db/client.ts, probeConnection; the pool's for the embedded database): the next asker
+ * joins it instead of sending another, so probes of a database that hangs (one per tick, one per
+ * stalled write) hold one connection at most and none of the pool's. Each asker's wait ends at its
+ * own `ms`, the probe going on for the others. The probe itself ends at `boundMs` (no answer, its
+ * connection destroyed), so one stuck on a dead connection (half-open TCP, a stalled proxy) does not
+ * answer "no" to every later asker until the OS gives up: the next asker starts a fresh one.
  */
-export function databaseProbe(db: Db): (ms: number) => Promise<boolean> {
+export function databaseProbe(db: Db, boundMs: number): (ms: number) => Promise<boolean> {
   let probing: Promise<boolean> | null = null;
+  const own = probeConnection(db);
+  const start = (): Promise<boolean> => {
+    const answered = own?.ask() ?? execute(db, sql`select 1`).then(() => true, () => false);
+    let bound: NodeJS.Timeout | undefined;
+    const overdue = new Promise<false>((resolve) => {
+      bound = setTimeout(() => {
+        own?.destroy();
+        resolve(false);
+      }, boundMs);
+      // The askers' own timers hold the process while they wait: this one alone never does.
+      bound.unref();
+    });
+    const probe: Promise<boolean> = Promise.race([answered, overdue]).finally(() => {
+      clearTimeout(bound);
+      if (probing === probe) probing = null;
+    });
+    return probe;
+  };
   return async (ms) => {
-    const probe = probing ?? (probing = execute(db, sql`select 1`).then(() => true, () => false).finally(() => {
-      probing = null;
-    }));
+    const probe = probing ?? (probing = start());
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
     try {
@@ -121,7 +141,7 @@ export function slackAlertsChannel(config: Config): string | null {
 
 export function createOutboxAlertSink(deps: OutboxSinkDeps): OutboxAlertSink {
   const scrub: TextScrubber = alertScrubber(deps.config);
-  const answersWithin = databaseProbe(deps.db);
+  const answersWithin = databaseProbe(deps.db, deps.config.KILL_DB_TIMEOUT);
   const lateStores = new LateStores();
   const log = deps.logger.child({ alertPipeline: true });
   const buffer: BufferedAlert[] = [];

@@ -11,6 +11,7 @@ import type { Notifier } from '../notifications/notification.js';
 import {
   noSlackAnnouncer, noSlackReactions, type GoLiveGate, type LiveSwitchPorts, type MessageReactions, type Snapshotter,
 } from '../services/mode/ports.js';
+import { slackCallMaxMs } from '../slack/call-bound.js';
 import { notifiedModeAnnouncer } from './notifier-ports.js';
 
 const lazyAuditGate: GoLiveGate = async (ctx, opts) => (await import('../services/mode/audit-gate.js')).auditGate()(ctx, opts);
@@ -28,7 +29,7 @@ export function defaultLiveSwitchPorts(config: Config, notifier: Notifier | null
   return {
     gate: overrides.gate ?? lazyAuditGate,
     snapshot: overrides.snapshot ?? lazySnapshotter,
-    announcer: overrides.announcer ?? notifiedModeAnnouncer(notifier, db) ?? noSlackAnnouncer,
+    announcer: overrides.announcer ?? notifiedModeAnnouncer(notifier, db, slackCallMaxMs(config)) ?? noSlackAnnouncer,
     reactions: overrides.reactions ?? (config.slackEnabled ? lazySlackReactions(config) : noSlackReactions),
   };
 }

@@ -5,14 +5,16 @@
 // drizzle's migrator creates its schema and table only if they are missing, reads the last migration
 // applied and applies the rest in one transaction (a cut rolls it back whole), and the migration lock
 // is a session's, released by the server with the connection. Nothing reads the schema before it is
-// current: no part has started, so /healthz and the kill switch are not served yet (503 "starting").
+// current: no part has started, so /healthz and Slack are not served yet (503 "starting"); POST /kill
+// is (runtime.ts): it cancels on Kraken and saves the halt, written once the migrations are applied.
 import { sql } from 'drizzle-orm';
 import { execute, type Database } from '../db/client.js';
 import { untilDatabaseAnswers, type DatabaseWaitDeps } from './wait-for-database.js';
 
 /** What is said while the migrations wait: nothing of this process is running yet, and how to kill meanwhile. */
-const NOTHING_RUNS_YET = 'No part of the bot has started: nothing trades, and /healthz and the kill switch are served once the migrations are applied ' +
-  '(503 "starting" until then); `ctb kill` from a shell with the Kraken key cancels on Kraken meanwhile. ' +
+const NOTHING_RUNS_YET = 'No part of the bot has started: nothing trades, and /healthz and Slack are served once the migrations are applied ' +
+  '(503 "starting" until then). POST /kill answers meanwhile: it cancels on Kraken with this process\'s key and saves the halt in DATA_DIR, ' +
+  'written to the database once the migrations are applied (`ctb kill` from a shell does the same). ' +
   'The migrations run in one transaction: the run the database dropped applied nothing.';
 
 export type MigrationWaitDeps = Omit<DatabaseWaitDeps, 'probe' | 'during' | 'meanwhile'>;

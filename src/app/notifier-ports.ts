@@ -37,10 +37,11 @@ export function notifiedIncidentThread(ctx: WithNotifier): IncidentThread | unde
 }
 
 /** The live switch's announcer over the notifier; undefined when it cannot carry a change request. */
-export function notifiedModeAnnouncer(notifier: Notifier | null, db: Db): ModeAnnouncer | undefined {
+export function notifiedModeAnnouncer(notifier: Notifier | null, db: Db, callMaxMs?: number): ModeAnnouncer | undefined {
   if (!notifier?.carries.has('mode_request') || !notifier.carries.has('mode_changed')) return undefined;
   return {
     available: true,
+    ...(callMaxMs !== undefined ? { callMaxMs } : {}),
     postRequest: (request) => notifier.notify(db, { kind: 'mode_request', request }),
     async postInThread(channel, ts, outcome) {
       await notifier.notify(db, { kind: 'mode_changed', thread: { channel, ts }, outcome });
@@ -49,7 +50,7 @@ export function notifiedModeAnnouncer(notifier: Notifier | null, db: Db): ModeAn
       await notifier.notify(db, { kind: 'mode_changed', thread: null, outcome });
     },
     async announceInThread(channel, ts, outcome, opts) {
-      const announce = { requestId: outcome.requestId ?? 0, checkSent: opts.checkSent };
+      const announce = { requestId: outcome.requestId ?? 0, checkSent: opts.checkSent, ...(opts.beforePost ? { beforePost: opts.beforePost } : {}) };
       const delivered = await notifier.notify(db, { kind: 'mode_changed', thread: { channel, ts }, outcome, announce });
       return { ts: delivered.ts, found: delivered.foundText !== undefined };
     },

@@ -3,6 +3,7 @@
 import type { Config } from '../config/env.js';
 import { AppError } from '../errors.js';
 import { createHttpServer, type HttpServer } from '../http/server.js';
+import { killWhileStartingRoute } from '../http/kill-route.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/client.js';
@@ -22,6 +23,8 @@ import { ENGINE_TRADING_NOW, holderProgressPhrase } from '../domain/engine-waiti
 import { standingOf } from '../domain/reconciliation-standing.js';
 import { readEngineHolder } from '../services/engine-lease/holder-view.js';
 import { withDeadline } from '../services/kill/deadline.js';
+import { StartingKills } from '../services/kill/kill-while-starting.js';
+import { latchHalt } from '../services/kill/runtime.js';
 import { StartProgress } from './start-progress.js';
 import { migrateOrWait } from './migrate-or-wait.js';
 import { StartStoppedError, untilDatabaseAnswers } from './wait-for-database.js';
@@ -88,6 +91,14 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   const port = await bindPort(http, opts.port ?? opts.config.PORT, opts.config.HOST);
   const opening = performance.now();
   let ctx: OwnedContext;
+  // Until the kill part serves POST /kill, a kill is taken all the same (cancelling is never refused):
+  // while the database is opened and migrated — waited for when it went away or another process holds
+  // the migrations — it cancels on Kraken with this process's key and saves the halt in DATA_DIR.
+  let built: OwnedContext | undefined;
+  const startingKills = new StartingKills({ config: opts.config, logger });
+  if (features.some((f) => f.name === 'kill' && f.roles.includes(opts.role))) {
+    http.route('POST', '/kill', killWhileStartingRoute(opts.config, startingKills, () => built));
+  }
   try {
     ctx = await buildAppContext({
     config: opts.config,
@@ -110,6 +121,10 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     await http.close();
     throw err;
   }
+  built = ctx;
+  // A kill taken meanwhile is on disk before the kill part's halt watcher first reads DATA_DIR (it
+  // latches and writes it, before the engine starts); one DATA_DIR refused is latched here.
+  await startingKills.handOver((reason, killId) => latchHalt(ctx, reason, killId));
   logger.info(
     { event: 'database_ready', database: ctx.database.kind, ms: Math.round(performance.now() - opening) },
     `database ready in ${((performance.now() - opening) / 1000).toFixed(1)} s (${ctx.database.kind}, migrations applied); starting the bot's parts`,

@@ -32,6 +32,40 @@ export interface HeldLock {
   endSession(): Promise<boolean>;
 }
 
+/**
+ * The server sessions (pid and start time) this process took an advisory lock on and has not seen let
+ * go of it: released, ended, or found gone. After a lost connection the server keeps such a session —
+ * and its locks — until it finds the connection dead; a wait for the lock then waits for this process's
+ * own earlier session, not another process (lockHolder says which).
+ */
+const ownSessions = new Set<string>();
+const sessionKey = (pid: number, started: string) => `${pid}@${started}`;
+
+export interface LockHolder {
+  pid: number;
+  started: string;
+  /** A session this process opened that never let go of the lock (see ownSessions). */
+  ours: boolean;
+  applicationName: string | null;
+  clientAddr: string | null;
+}
+
+/** Who holds `key` now (one read of pg_locks), or null: nobody, or the embedded database. */
+export async function lockHolder(database: Database, key: number): Promise<LockHolder | null> {
+  const client = clientOf(database);
+  if (!client) return null;
+  const rows = await client<Array<{ pid: number; started: string; app: string | null; addr: string | null }>>`
+    select l.pid, a.backend_start::text as started, nullif(a.application_name, '') as app, a.client_addr::text as addr
+    from pg_locks l join pg_stat_activity a on a.pid = l.pid
+    where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+      and l.classid::bigint = ${Math.floor(key / 2 ** 32)} and l.objid::bigint = ${key % 2 ** 32}
+      and l.database = (select oid from pg_database where datname = current_database())
+    limit 1`;
+  const row = rows[0];
+  if (!row) return null;
+  return { pid: row.pid, started: row.started, ours: ownSessions.has(sessionKey(row.pid, row.started)), applicationName: row.app, clientAddr: row.addr };
+}
+
 const NOOP: HeldLock = { release: async () => {}, stillHeld: async () => true, forget: () => {}, endSession: async () => false };
 
 /** How long endSession waits for the ended session's backend to exit (and its locks to go). */
@@ -71,6 +105,8 @@ export async function takeAdvisoryLock(database: Database, key: number, opts: { 
     throw err;
   }
   let released = false;
+  const session = sessionKey(pid, started);
+  ownSessions.add(session);
   return {
     async stillHeld() {
       if (released) return false;
@@ -82,6 +118,7 @@ export async function takeAdvisoryLock(database: Database, key: number, opts: { 
     },
     forget() {
       released = true;
+      ownSessions.delete(session);
     },
     async endSession() {
       if (released) return false;
@@ -94,6 +131,7 @@ export async function takeAdvisoryLock(database: Database, key: number, opts: { 
       // Not ended within the wait: the lock may be held still, so it is not dropped.
       if (rows[0] && !rows[0].ended) throw new Error(`the server process ${pid} holding lock ${key} did not end within ${END_SESSION_WAIT_MS} ms`);
       released = true;
+      ownSessions.delete(session);
       return rows[0] !== undefined;
     },
     async release() {
@@ -101,6 +139,8 @@ export async function takeAdvisoryLock(database: Database, key: number, opts: { 
       released = true;
       try {
         await conn`select pg_advisory_unlock(${key})`;
+        // Not before: an unlock that failed (its connection lost) may leave the server holding it.
+        ownSessions.delete(session);
       } finally {
         conn.release();
       }

@@ -50,6 +50,50 @@ export interface ConnectOptions {
   oneShot?: boolean;
 }
 
+/** Each pool connectPostgres opened: its URL, and how to end the probe connections opened beside it (closed with it). */
+const pools = new WeakMap<Db, { url: string; probes: Set<() => void> }>();
+
+export interface ProbeConnection {
+  /** `select 1` on the probe's connection (opened when needed): whether the database answered. */
+  ask(): Promise<boolean>;
+  /** Destroys its connection at once (a query waiting on it fails); the next ask opens a fresh one. */
+  destroy(): void;
+}
+
+/**
+ * A connection of its own (not one of the pool's) for asking whether the database answers, which can
+ * be destroyed: a query stuck on a dead connection (half-open TCP, a stalled proxy) holds it until
+ * the OS gives up, and a pool's connection cannot be destroyed under the pool. Kept open between
+ * asks (a fresh connection's start-up costs more than its query), its socket holding no process
+ * open; ended when its pool is closed. Null for a database not opened by connectPostgres (the
+ * embedded one).
+ */
+export function probeConnection(db: Db): ProbeConnection | null {
+  const pool = pools.get(db);
+  if (pool === undefined) return null;
+  let client: ReturnType<typeof postgres> | null = null;
+  const destroy = () => {
+    // end() with no wait destroys the connection at once and fails its query. (A socket destroyed
+    // under postgres.js would be connected again for a query still in its start-up.)
+    void client?.end({ timeout: 0 }).catch(() => undefined);
+    client = null;
+  };
+  pool.probes.add(destroy);
+  return {
+    ask() {
+      if (client === null) {
+        const sockets = ownSockets();
+        const socket = (target: Parameters<typeof sockets.socket>[0]) => sockets.socket(target).unref();
+        // No timers of postgres.js's own (idle, lifetime): they would hold the process.
+        const options = { max: 1, onnotice: () => {}, connect_timeout: 10, fetch_types: false, idle_timeout: 0, max_lifetime: 0, socket };
+        client = postgres(pool.url, options as Omit<typeof options, 'socket'>);
+      }
+      return client`select 1`.then(() => true, () => false);
+    },
+    destroy,
+  };
+}
+
 export function connectPostgres(url: string, opts: ConnectOptions = {}): Database {
   const problem = databaseUrlProblem(url);
   if (problem) throw problem;
@@ -58,6 +102,8 @@ export function connectPostgres(url: string, opts: ConnectOptions = {}): Databas
   const options = { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 10, socket: sockets.socket, ...(opts.oneShot ? { max_lifetime: 0 } : {}) };
   const client = postgres(url, options as Omit<typeof options, 'socket'>);
   const db = drizzlePostgres(client) as unknown as Db;
+  const probes = new Set<() => void>();
+  pools.set(db, { url, probes });
   // After drizzle(), which gives the date and numeric arrays parsers of its own, as postgres.js's read
   // (on the first connection) comes after it too.
   if (opts.oneShot) registerBuiltInArrayTypes(client);
@@ -71,6 +117,7 @@ export function connectPostgres(url: string, opts: ConnectOptions = {}): Databas
     // and FIN have left instead, and destroys what is still open after 5 s (a query that never
     // ends). The 5 s are timed here: end()'s own timer would hold the process until the server closed.
     close: async () => {
+      for (const end of probes) end();
       const ended = client.end();
       ended.catch(() => undefined); // raced below; it settles on its own once the server has closed
       let timer: NodeJS.Timeout | undefined;

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { AppError } from '../errors.js';
-import { ADVISORY_LOCKS, takeAdvisoryLock, type HeldLock } from './advisory-lock.js';
+import { ADVISORY_LOCKS, lockHolder, takeAdvisoryLock, type HeldLock, type LockHolder } from './advisory-lock.js';
 import { execute, type Database } from './client.js';
 import { databaseProblem } from './connect-errors.js';
 import { projectPath } from '../paths.js';
@@ -112,21 +112,53 @@ async function takeMigrationLock(database: Database, opts: MigrateOptions): Prom
   if (now) return now;
   const since = Date.now();
   let said = false;
-  const timer = setTimeout(() => {
-    said = true;
-    opts.onWait?.({ text: 'waiting for another process to finish migrating this database (it holds the migration lock)…' });
-  }, MIGRATION_WAIT_NOTE_MS);
   let taken = false;
+  let over = false;
+  let ours = false;
+  const timer = setTimeout(() => void (async () => {
+    const holder = await heldBy(database);
+    // The wait ended while the holder was read: nothing to say.
+    if (over) return;
+    said = true;
+    ours = holder.ours;
+    opts.onWait?.({ text: holder.text });
+  })(), MIGRATION_WAIT_NOTE_MS);
   try {
     const lock = (await takeAdvisoryLock(database, ADVISORY_LOCKS.migrations, { wait: true }))!;
     taken = true;
     return lock;
   } finally {
+    over = true;
     clearTimeout(timer);
     const waitedMs = Date.now() - since;
     // A wait that ended without the lock (the database went away) goes on nowhere: its error says what happened.
-    if (said && taken) opts.onWait?.({ text: `waited ${(waitedMs / 1000).toFixed(1)} s for another process's migration of this database; going on`, waitedMs });
+    const waitedFor = ours ? "this process's own earlier session to let go of the migration lock" : "another process's migration of this database";
+    if (said && taken) opts.onWait?.({ text: `waited ${(waitedMs / 1000).toFixed(1)} s for ${waitedFor}; going on`, waitedMs });
   }
+}
+
+/** How long the read of who holds the migration lock is waited for before the wait is said without it. */
+const HOLDER_READ_MS = 2_000;
+
+/**
+ * What this process waits for: another process's migration, or — after a lost connection, until the
+ * server finds it dead — a session of this very process that never let go of the lock (lockHolder).
+ */
+async function heldBy(database: Database): Promise<{ text: string; ours: boolean }> {
+  const holder = await within(lockHolder(database, ADVISORY_LOCKS.migrations), HOLDER_READ_MS).catch(() => null);
+  return { text: holderText(holder), ours: holder?.ours === true };
+}
+
+function holderText(holder: LockHolder | null): string {
+  if (holder?.ours) {
+    return `waiting for the migration lock, held by this process's own earlier session (server process ${holder.pid}, since ${holder.started}) that the database has not let go of: `
+      + 'after a lost connection the server keeps a session until it finds the connection dead (TCP keepalive), or until it is ended (pg_terminate_backend)…';
+  }
+  if (holder) {
+    const who = [holder.applicationName, holder.clientAddr ? `from ${holder.clientAddr}` : null].filter((w) => w !== null).join(' ');
+    return `waiting for another process to finish migrating this database (it holds the migration lock: server process ${holder.pid}${who ? `, ${who}` : ''})…`;
+  }
+  return 'waiting for another process to finish migrating this database (it holds the migration lock)…';
 }
 
 /** A statement's first line, cut to a length that reads on a terminal ("…" when there is more). */

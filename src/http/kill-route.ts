@@ -5,9 +5,12 @@
 // Idempotency-Key header makes a retried request join the same kill.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { killCommand, REASON_MAX } from '../../commands/kill.js';
-import { runCommand } from '../../commands/run-command.js';
+import { killArgs, killCommand, REASON_MAX } from '../../commands/kill.js';
+import { argumentsProblem, runCommand } from '../../commands/run-command.js';
 import type { AppContext } from '../app/context.js';
+import type { Config } from '../config/env.js';
+import type { Actor } from '../domain/actor.js';
+import type { StartingKillResult } from '../services/kill/kill-while-starting.js';
 import { AppError } from '../errors.js';
 import { sendJson, type Handler } from './server.js';
 
@@ -57,30 +60,68 @@ function parseBody(text: string): unknown {
   return body;
 }
 
+/** Refused (answered 403 or 401) unless the request carries KILL_HTTP_TOKEN as its bearer token. */
+function refused(config: Pick<Config, 'KILL_HTTP_TOKEN'>, req: IncomingMessage, res: ServerResponse): boolean {
+  const token = config.KILL_HTTP_TOKEN?.reveal();
+  if (!token) {
+    sendJson(res, 403, { error: 'POST /kill is disabled: KILL_HTTP_TOKEN is not set. Use /kill in Slack or ctb kill, or set the token and restart.' });
+    return true;
+  }
+  if (!bearerMatches(req.headers.authorization, token)) {
+    res.setHeader('www-authenticate', 'Bearer realm="ctb-kill"');
+    sendJson(res, 401, { error: 'Missing or wrong bearer token: expected Authorization: Bearer <KILL_HTTP_TOKEN>.' });
+    return true;
+  }
+  return false;
+}
+
+/** Who asks: the HTTP caller, with its Idempotency-Key when it sent a usable one (a retry joins the same kill). */
+function httpActor(req: IncomingMessage): Actor {
+  const key = req.headers['idempotency-key'];
+  const requestId = typeof key === 'string' && /^[\w.:-]{1,100}$/.test(key) ? key : undefined;
+  return { id: 'http:kill', source: 'http', ...(requestId ? { requestId } : {}) };
+}
+
+/** Authenticated, its body read and checked, `run` answered 200; a bad body 400. */
+async function serveKill(config: Pick<Config, 'KILL_HTTP_TOKEN'>, req: IncomingMessage, res: ServerResponse, run: (actor: Actor, args: unknown) => Promise<unknown>): Promise<void> {
+  if (refused(config, req, res)) return;
+  try {
+    const args = parseBody(await readBody(req));
+    sendJson(res, 200, await run(httpActor(req), args));
+  } catch (err) {
+    if (err instanceof AppError && err.kind === 'usage') {
+      sendJson(res, 400, { error: err.message });
+      return;
+    }
+    throw err;
+  }
+}
+
 export function killRoute(ctx: AppContext): Handler {
-  return async (req: IncomingMessage, res: ServerResponse) => {
-    const token = ctx.config.KILL_HTTP_TOKEN?.reveal();
-    if (!token) {
-      sendJson(res, 403, { error: 'POST /kill is disabled: KILL_HTTP_TOKEN is not set. Use /kill in Slack or ctb kill, or set the token and restart.' });
-      return;
-    }
-    if (!bearerMatches(req.headers.authorization, token)) {
-      res.setHeader('www-authenticate', 'Bearer realm="ctb-kill"');
-      sendJson(res, 401, { error: 'Missing or wrong bearer token: expected Authorization: Bearer <KILL_HTTP_TOKEN>.' });
-      return;
-    }
-    const key = req.headers['idempotency-key'];
-    const requestId = typeof key === 'string' && /^[\w.:-]{1,100}$/.test(key) ? key : undefined;
-    try {
-      const args = parseBody(await readBody(req));
-      const result = await runCommand(killCommand, ctx, { id: 'http:kill', source: 'http', ...(requestId ? { requestId } : {}) }, args);
-      sendJson(res, 200, result);
-    } catch (err) {
-      if (err instanceof AppError && err.kind === 'usage') {
-        sendJson(res, 400, { error: err.message });
-        return;
-      }
-      throw err;
-    }
+  return (req, res) => serveKill(ctx.config, req, res, (actor, args) => runCommand(killCommand, ctx, actor, args));
+}
+
+/** What takes a kill while the start waits for its database (services/kill/kill-while-starting.ts). */
+export interface KillsWhileStarting {
+  kill(request: { actor: Actor; reason: string; flatten?: boolean }): Promise<StartingKillResult>;
+}
+
+/**
+ * POST /kill while `ctb start` waits for its database, before the kill part serves it (no context, no
+ * command to run): the same token, body and Idempotency-Key; the kill cancels on Kraken with this
+ * process's key and saves the halt in DATA_DIR, written when the start goes on. Once the context
+ * exists (`started`), the kill runs as it does once the bot has started.
+ */
+export function killWhileStartingRoute(config: Pick<Config, 'KILL_HTTP_TOKEN'>, kills: KillsWhileStarting, started: () => AppContext | undefined): Handler {
+  return (req, res) => {
+    const ctx = started();
+    if (ctx) return killRoute(ctx)(req, res);
+    return serveKill(config, req, res, async (actor, args) => {
+      // Bad arguments get the answer they get once the bot has started (400, the same words).
+      const problem = argumentsProblem(killCommand, args);
+      if (problem) throw problem;
+      const { reason, flatten } = killArgs.parse(args);
+      return kills.kill({ actor, reason, flatten });
+    });
   };
 }

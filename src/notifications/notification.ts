@@ -44,6 +44,12 @@ export type Notification =
 export interface ModeAnnounce {
   requestId: number;
   checkSent: boolean;
+  /**
+   * Run after the look, just before the post: throws (its own error, handed back as is) when this
+   * attempt may no longer post — another attempt took the announcement over, or this one ran out of
+   * the time its claim leaves it.
+   */
+  beforePost?: () => Promise<void>;
 }
 
 export type NotificationKind = Notification['kind'];

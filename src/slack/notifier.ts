@@ -234,6 +234,12 @@ export function slackNotifier(deps: { config: Config; logger: Logger; client?: W
             const found = await lookUpAnnouncement(web(), n, deps.logger, warnedScopes);
             if (found) return found;
           }
+        } catch (err) {
+          throw translate(err, deps.config, ANNOUNCE_PERMANENT_ERRORS);
+        }
+        // The announcer's last word before the post: is this attempt still the one that may post?
+        await n.announce.beforePost?.();
+        try {
           return await send(web(), n, message, opsChannel);
         } catch (err) {
           throw translate(err, deps.config, ANNOUNCE_PERMANENT_ERRORS);

@@ -17,11 +17,12 @@ import { ErrorCode, LogLevel, WebClient, type RetryOptions, type WebAPICallResul
 import type { Config } from '../config/env.js';
 import { describeDuration } from '../config/duration.js';
 import { AppError } from '../errors.js';
+import { SLACK_CALL_RETRIES, slackRetryPauseMaxMs } from './call-bound.js';
 import { configSecrets, scrubDeep, scrubberFor, SLACK_STRUCTURAL_KEYS, type Scrubber } from '../secret-scrub.js';
 
 /** Two retries of a failed call, after SLACK_RETRY_PAUSE and twice that (200 ms and 400 ms as shipped). */
 function slackRetryPolicy(pauseMs: number): RetryOptions {
-  return { retries: 2, factor: 2, minTimeout: pauseMs, maxTimeout: Math.max(2_000, 2 * pauseMs) };
+  return { retries: SLACK_CALL_RETRIES, factor: 2, minTimeout: pauseMs, maxTimeout: slackRetryPauseMaxMs(pauseMs) };
 }
 
 /** Whether `err` is a Slack call that got no answer in time (the request may have reached Slack). */

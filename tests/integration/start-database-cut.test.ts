@@ -211,8 +211,9 @@ describe('a database cut while `ctb start` runs its migrations', () => {
         expect(lost).toContain('"part":"the migrations"');
         expect(lost).toMatch(new RegExp(`the database at 127\\.0\\.0\\.1:${proxy.port} went away during the migrations, after it had answered: connection lost`));
         expect(lost).toMatch(/Waiting for it, retrying every 1 s/);
-        // Nothing serves yet, and the line says so: not the later wait's "/healthz and the kill switch answer meanwhile".
-        expect(lost).toContain('/healthz and the kill switch are served once the migrations are applied');
+        // Nothing but the kill serves yet, and the line says so: not the later wait's "/healthz and the kill switch answer meanwhile".
+        expect(lost).toContain('/healthz and Slack are served once the migrations are applied');
+        expect(lost).toContain('POST /kill answers meanwhile');
         const starting = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(10_000) });
         expect(starting.status).toBe(503);
         expect(await starting.json()).toMatchObject({ status: 'starting' });

@@ -12,6 +12,11 @@ export interface StallProxy {
   /** The target URL with host and port replaced by the proxy's. */
   urlFor(target: string): string;
   set(state: ProxyState): void;
+  /**
+   * The connections open now go dead for good, as half-open TCP does (their bytes held whatever the
+   * state, never passed on, the sockets left open): only connections made after pass again.
+   */
+  deadenOpen(): void;
   /** Connections open through it now. */
   readonly connections: number;
   close(): Promise<void>;
@@ -20,15 +25,15 @@ export interface StallProxy {
 /** `listenPort`: the loopback port it listens on (default any free one), e.g. where a database was unreachable before. */
 export async function startStallProxy(targetHost = '127.0.0.1', targetPort = 5432, listenPort = 0): Promise<StallProxy> {
   let state: ProxyState = 'forward';
-  const pairs = new Set<{ client: Socket; server: Socket; held: Array<[Socket, Buffer]> }>();
+  const pairs = new Set<{ client: Socket; server: Socket; held: Array<[Socket, Buffer]>; dead: boolean }>();
   const server: Server = createServer((client) => {
     if (state === 'down') return client.destroy();
     const upstream = connect(targetPort, targetHost);
-    const pair = { client, server: upstream, held: [] as Array<[Socket, Buffer]> };
+    const pair = { client, server: upstream, held: [] as Array<[Socket, Buffer]>, dead: false };
     pairs.add(pair);
     const pipe = (from: Socket, to: Socket) =>
       from.on('data', (chunk) => {
-        if (state === 'forward' || (state === 'deaf' && to === upstream)) to.write(chunk);
+        if (!pair.dead && (state === 'forward' || (state === 'deaf' && to === upstream))) to.write(chunk);
         else pair.held.push([to, chunk]);
       });
     pipe(client, upstream);
@@ -54,6 +59,9 @@ export async function startStallProxy(targetHost = '127.0.0.1', targetPort = 543
     get connections() {
       return pairs.size;
     },
+    deadenOpen() {
+      for (const p of pairs) p.dead = true;
+    },
     set(next) {
       state = next;
       if (next === 'down') {
@@ -65,6 +73,7 @@ export async function startStallProxy(targetHost = '127.0.0.1', targetPort = 543
       }
       if (next === 'forward') {
         for (const p of pairs) {
+          if (p.dead) continue;
           for (const [to, chunk] of p.held) to.write(chunk);
           p.held = [];
         }

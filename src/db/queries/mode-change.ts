@@ -234,3 +234,30 @@ export async function announceAttempts(db: Db, requestId: number): Promise<numbe
     .where(and(eq(modeChangeEvents.requestId, requestId), eq(modeChangeEvents.kind, 'announcing')));
   return row?.n ?? 0;
 }
+
+/** Where a request's announcement stands, read under its row lock: whose claim is the latest, and whether it is settled. */
+export interface AnnounceStanding {
+  /** The latest claim's attempt number and when it was made (database clock); null when never claimed. */
+  latest: { attempt: number; at: Date } | null;
+  /** Delivered (`announced`) or failed for good (`announce_failed`): no attempt records anything more. */
+  settled: boolean;
+  /** The database's clock now. */
+  now: Date;
+}
+
+export async function announceStanding(db: Db, requestId: number): Promise<AnnounceStanding> {
+  const [claim] = await db
+    .select({ at: modeChangeEvents.at, details: modeChangeEvents.details })
+    .from(modeChangeEvents)
+    .where(and(eq(modeChangeEvents.requestId, requestId), eq(modeChangeEvents.kind, 'announcing')))
+    .orderBy(desc(modeChangeEvents.id))
+    .limit(1);
+  const [row] = (await db.execute(sql`select now() as now, exists (select 1 from ${modeChangeEvents} e
+    where e.request_id = ${requestId} and e.kind in ('announced', 'announce_failed')) as settled`)) as unknown as Array<{ now: Date | string; settled: boolean }>;
+  const attempt = Number(claim?.details?.['attempt']);
+  return {
+    latest: claim && Number.isFinite(attempt) ? { attempt, at: claim.at } : null,
+    settled: row?.settled === true,
+    now: new Date(row!.now),
+  };
+}

@@ -7,36 +7,65 @@
 // Retry-After, else a backoff growing with the attempts) or `announce_failed` (Slack refused it for
 // good: the bot is not in the channel, the token is refused; logged at error and raised as an alert,
 // never tried again). A claim left by a process that stopped before recording goes stale after
-// ANNOUNCE_CLAIM_STALE_MS and is taken over; every attempt after the first reads the thread first
-// (the reply carries the request's marker), so a reply an earlier attempt posted without recording it
-// is recorded delivered, not posted twice. Two processes never announce one request at once.
+// its stale window and is taken over; every attempt after the first reads the thread first (the reply
+// carries the request's marker), so a reply an earlier attempt posted without recording it is recorded
+// delivered, not posted twice. The stale window outlasts one attempt under the settings (the look's and
+// the post's Slack calls, each its client's tries of SLACK_API_TIMEOUT, and the database work); just
+// before posting the attempt re-checks under the row lock that its claim is still the latest and that
+// the post can end before the claim goes stale, else it does not post; and it records what became of
+// it only while its claim is the latest and nothing is recorded yet — an attempt that outlived its
+// claim records nothing (logged "superseded"). Two processes never announce one request at once.
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
-import { announceAttempts, appendEvent, lockRequest, pendingAnnouncements } from '../../db/queries/mode-change.js';
+import { announceAttempts, announceStanding, appendEvent, lockRequest, pendingAnnouncements } from '../../db/queries/mode-change.js';
 import { isPermanentFailure, retryAfterOf } from '../../notifications/notification.js';
 import type { AlertInput } from '../../alerts/types.js';
 import { closedAlert, outcomeOf, type AnnounceDeps } from './announce.js';
 import type { LiveSwitchPorts, ThreadReply } from './ports.js';
 
-/** Longer than an announcement takes (a Slack look and post, an alert stored): a claim older than this was left by a stopped process. */
-export const ANNOUNCE_CLAIM_STALE_MS = 2 * 60_000;
+/** The longest one Slack call takes as shipped (SLACK_API_TIMEOUT 10 s, three tries, pauses): what an announcer that does not say plans with. */
+const DEFAULT_CALL_MAX_MS = 3 * 10_000 + 2 * 2_000;
+
+/** Calls a look in the thread may make (pages of conversations.replies) before the attempt runs out of time. */
+const LOOK_CALLS = 2;
+
+/** The database work around one attempt (the claim's alert, the badge read, the record), paused processes included. */
+const ANNOUNCE_DB_MARGIN_MS = 60_000;
+
+/** The stale window of an announcer whose Slack calls take at most `callMaxMs` each: the look, the post and the database work. */
+export function announceClaimStaleMs(callMaxMs: number): number {
+  return (LOOK_CALLS + 1) * callMaxMs + ANNOUNCE_DB_MARGIN_MS;
+}
+
+/** A claim older than this was left by a stopped process, as shipped (see announceRetryFor for the one in use). */
+export const ANNOUNCE_CLAIM_STALE_MS = announceClaimStaleMs(DEFAULT_CALL_MAX_MS);
 
 /** What a closing event carries while its announcement is pending. */
 export const ANNOUNCE_PENDING = { announce: 'pending' } as const;
 
 /** When an announcement whose attempt stopped or failed is tried again. */
 export interface AnnounceRetry {
+  /**
+   * A claim older than this is taken over: longer than one attempt can take (its look, its post, the
+   * database work). An attempt posts only while its claim is the latest and `postMaxMs` before this runs out.
+   */
   claimStaleMs: number;
+  /** The longest the post itself can take once started (0 when not said): no attempt starts one it could not end before its claim goes stale. */
+  postMaxMs?: number;
   /** The wait after the `attempt`-th failure when Slack named none (its Retry-After is waited when it did). */
   backoffMs(attempt: number): number;
 }
 
 /** 30 s after the first failure, doubling to at most 30 minutes: the sweep runs every 30 s. */
-export const ANNOUNCE_RETRY: AnnounceRetry = {
-  claimStaleMs: ANNOUNCE_CLAIM_STALE_MS,
-  backoffMs: (attempt) => Math.min(30 * 60_000, 30_000 * 2 ** Math.max(0, attempt - 1)),
-};
+const backoffMs = (attempt: number) => Math.min(30 * 60_000, 30_000 * 2 ** Math.max(0, attempt - 1));
+
+/** The retry of an announcer whose one Slack call takes at most `callMaxMs` (its client's tries of SLACK_API_TIMEOUT). */
+export function announceRetryFor(callMaxMs: number = DEFAULT_CALL_MAX_MS): AnnounceRetry {
+  return { claimStaleMs: announceClaimStaleMs(callMaxMs), postMaxMs: callMaxMs, backoffMs };
+}
+
+export const ANNOUNCE_RETRY: AnnounceRetry = announceRetryFor();
 
 export type AnnouncePendingDeps = AnnounceDeps & { db: Db; announceRetry?: AnnounceRetry };
 
@@ -45,9 +74,17 @@ interface Claim {
   attempt: number;
 }
 
+/** Thrown before the post by an attempt that may no longer post; nothing was posted, and it records nothing more when superseded. */
+export class AnnounceStopped extends Error {
+  constructor(readonly why: 'superseded' | 'out_of_time', message: string) {
+    super(message);
+    this.name = 'AnnounceStopped';
+  }
+}
+
 /** Announces every closing whose announcement is due; returns the requests delivered now. */
 export async function announcePending(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts): Promise<ModeChangeRequest[]> {
-  const retry = ctx.announceRetry ?? ANNOUNCE_RETRY;
+  const retry = ctx.announceRetry ?? announceRetryFor(ports.announcer.callMaxMs);
   const announced: ModeChangeRequest[] = [];
   for (const id of await pendingAnnouncements(ctx.db, { claimStaleMs: retry.claimStaleMs })) {
     const claim = await claimAnnouncement(ctx, id, retry, ports.announcer.available);
@@ -83,30 +120,89 @@ async function claimAnnouncement(ctx: AnnouncePendingDeps, id: number, retry: An
   return claim;
 }
 
-/** One attempt: posted (or found already posted) and recorded; or its failure recorded. True when delivered. */
-async function announceOne(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts, { request, attempt }: Claim, retry: AnnounceRetry): Promise<boolean> {
+/**
+ * Records what became of `claim`'s attempt, under the request's row lock, only while that attempt is
+ * still the announcement's: its claim the latest and nothing delivered or failed for good yet. A later
+ * attempt took it over otherwise (this one outlived its claim): logged, nothing recorded, no alert.
+ * `write` returns what to run once committed. False when superseded.
+ */
+async function recordIfOwned(
+  ctx: AnnouncePendingDeps, { request, attempt }: Claim, what: string, write: (tx: Db, at: Date) => Promise<(() => Promise<void>) | void>,
+): Promise<boolean> {
+  let superseded: { by: number | null; settled: boolean } | undefined;
+  const afterCommit = await ctx.db.transaction(async (tx) => {
+    await lockRequest(tx, { id: request.id });
+    const standing = await announceStanding(tx, request.id);
+    if (standing.settled || standing.latest?.attempt !== attempt) {
+      superseded = { by: standing.latest?.attempt ?? null, settled: standing.settled };
+      return undefined;
+    }
+    return (await write(tx, standing.now)) ?? undefined;
+  });
+  if (superseded) {
+    ctx.logger.info({ requestId: request.id, attempt, latestAttempt: superseded.by, settled: superseded.settled },
+      `request #${request.id}'s announcement attempt ${attempt} was superseded by attempt ${superseded.by ?? '?'}${superseded.settled ? ' (already recorded)' : ''}: its ${what} is not recorded`);
+    return false;
+  }
+  await afterCommit?.();
+  return true;
+}
+
+/**
+ * Just before the post: this attempt's claim must still be the latest, nothing recorded yet, and the
+ * post must be able to end (postMaxMs) before the claim goes stale — else it throws, nothing posted.
+ * Narrows the window between the check and the post to the post itself, which the stale window outlasts.
+ */
+async function checkStillOwned(ctx: AnnouncePendingDeps, { request, attempt }: Claim, retry: AnnounceRetry): Promise<void> {
+  const standing = await ctx.db.transaction(async (tx) => {
+    await lockRequest(tx, { id: request.id });
+    return announceStanding(tx, request.id);
+  });
+  if (standing.settled || standing.latest?.attempt !== attempt) {
+    throw new AnnounceStopped('superseded', `superseded by attempt ${standing.latest?.attempt ?? '?'}${standing.settled ? ' (already recorded)' : ''}`);
+  }
+  const postBy = standing.latest.at.getTime() + retry.claimStaleMs - (retry.postMaxMs ?? 0);
+  if (standing.now.getTime() > postBy) {
+    throw new AnnounceStopped('out_of_time', `attempt ${attempt} ran out of time before posting (its claim of ${retry.claimStaleMs} ms would go stale during the post); not posted`);
+  }
+}
+
+/** One attempt: posted (or found already posted) and recorded; or its failure recorded. True when delivered and recorded by it. */
+async function announceOne(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts, claim: Claim, retry: AnnounceRetry): Promise<boolean> {
+  const { request, attempt } = claim;
   const id = request.id;
   const { slackChannel: channel, slackTs: threadTs } = request;
   if (!channel || !threadTs) {
     // Never posted in Slack: no thread to reply in; its alert is all there is to tell.
-    await appendEvent(ctx.db, { requestId: id, at: await databaseNow(ctx.db), kind: 'announced', actor: 'system', details: { attempt, thread: null } });
-    return true;
+    return recordIfOwned(ctx, claim, 'delivery', async (tx, at) => {
+      await appendEvent(tx, { requestId: id, at, kind: 'announced', actor: 'system', details: { attempt, thread: null } });
+    });
   }
   let reply: ThreadReply | undefined;
   try {
     const view = outcomeOf(request);
-    if (ports.announcer.announceInThread) reply = await ports.announcer.announceInThread(channel, threadTs, view, { checkSent: attempt > 1 });
-    else await ports.announcer.postInThread(channel, threadTs, view);
+    if (ports.announcer.announceInThread) {
+      reply = await ports.announcer.announceInThread(channel, threadTs, view, { checkSent: attempt > 1, beforePost: () => checkStillOwned(ctx, claim, retry) });
+    } else {
+      await checkStillOwned(ctx, claim, retry);
+      await ports.announcer.postInThread(channel, threadTs, view);
+    }
   } catch (err) {
+    if (err instanceof AnnounceStopped && err.why === 'superseded') {
+      ctx.logger.info({ requestId: id, attempt }, `request #${id}'s announcement attempt ${attempt} stopped before posting: ${err.message}; not posted, nothing recorded`);
+      return false;
+    }
     await recordFailure(ctx, { request, attempt, channel, threadTs }, err, retry);
     return false;
   }
-  await appendEvent(ctx.db, {
-    requestId: id, at: await databaseNow(ctx.db), kind: 'announced', actor: 'system',
-    details: { attempt, channel, ...(reply ? { ts: reply.ts, found: reply.found } : {}) },
+  const recorded = await recordIfOwned(ctx, claim, 'delivery', async (tx, at) => {
+    await appendEvent(tx, {
+      requestId: id, at, kind: 'announced', actor: 'system',
+      details: { attempt, channel, ...(reply ? { ts: reply.ts, found: reply.found } : {}) },
+    });
   });
-  if (reply?.found) ctx.logger.info({ requestId: id, attempt, ts: reply.ts }, `request #${id}'s outcome was already in its thread (an earlier attempt posted it): recorded, not posted again`);
-  return true;
+  if (recorded && reply?.found) ctx.logger.info({ requestId: id, attempt, ts: reply.ts }, `request #${id}'s outcome was already in its thread (an earlier attempt posted it): recorded, not posted again`);
+  return recorded;
 }
 
 async function recordFailure(
@@ -122,21 +218,22 @@ async function recordFailure(
       title: `Request #${id}'s outcome could not be posted in its Slack thread: ${error}`,
       details: { requestId: id, status: request.status, channel, threadTs, error, attempt, outcome: request.outcome },
     };
-    const afterCommit = await ctx.db.transaction(async (tx) => {
-      await appendEvent(tx, { requestId: id, at: await databaseNow(tx), kind: 'announce_failed', actor: 'system', details: { attempt, error, permanent: true } });
+    const recorded = await recordIfOwned(ctx, where, 'failure', async (tx, at) => {
+      await appendEvent(tx, { requestId: id, at, kind: 'announce_failed', actor: 'system', details: { attempt, error, permanent: true } });
       return storeWithin(ctx, tx, alert);
     });
-    await afterCommit();
-    ctx.logger.error(fields, `request #${id}'s outcome could not be posted in its Slack thread and trying again cannot help (${error}); recorded failed, not retried`);
+    if (recorded) ctx.logger.error(fields, `request #${id}'s outcome could not be posted in its Slack thread and trying again cannot help (${error}); recorded failed, not retried`);
     return;
   }
   const retryAfterMs = retryAfterOf(err);
   const waitMs = retryAfterMs ?? retry.backoffMs(attempt);
-  const at = await databaseNow(ctx.db);
-  const retryAt = new Date(at.getTime() + waitMs).toISOString();
-  await appendEvent(ctx.db, {
-    requestId: id, at, kind: 'announce_pending', actor: 'system',
-    details: { attempt, error, retryAt, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
+  let retryAt = '';
+  const recorded = await recordIfOwned(ctx, where, 'failure', async (tx, at) => {
+    retryAt = new Date(at.getTime() + waitMs).toISOString();
+    await appendEvent(tx, {
+      requestId: id, at, kind: 'announce_pending', actor: 'system',
+      details: { attempt, error, retryAt, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
+    });
   });
-  ctx.logger.warn({ ...fields, retryAt }, `could not post request #${id}'s outcome in its Slack thread (${error}); still pending, next try at ${retryAt}`);
+  if (recorded) ctx.logger.warn({ ...fields, retryAt }, `could not post request #${id}'s outcome in its Slack thread (${error}); still pending, next try at ${retryAt}`);
 }

@@ -20,7 +20,8 @@ import { liveApprovers } from './live-approvers.js';
 import { expireIfDue } from './expire-requests.js';
 import { APPROVALS_NEEDED, normaliseEmoji } from './records.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
-import { appendEvent, lockRequest, standingApprovals, transition, withdrawVoteUnseen } from '../../db/queries/mode-change.js';
+import { appendEvent, lockRequest, standingApprovals, transition } from '../../db/queries/mode-change.js';
+import { withdrawApprovalsNotOnMessage } from './withdraw-unseen-approvals.js';
 
 export type QuorumCheck =
   /** The request moved to `approved`: these approvals, each seen on the message, make the quorum. */
@@ -92,17 +93,7 @@ export async function confirmQuorum(
     const onMessage = usersWith(read, ctx.config.APPROVAL_EMOJI);
     const standing = recorded.filter((v) => onMessage.has(v.slackUser));
     const gone = recorded.filter((v) => !onMessage.has(v.slackUser));
-    for (const [i, vote] of gone.entries()) {
-      await withdrawVoteUnseen(tx, { id: vote.id, at: now });
-      await appendEvent(tx, {
-        requestId: request.id, at: now, kind: 'vote_withdrawn', actor: vote.slackUser,
-        details: {
-          user: vote.slackUser, emoji: normaliseEmoji(ctx.config.APPROVAL_EMOJI), added: false, seenBy: 'reactions.get',
-          reason: 'the approval reaction is no longer on the request message (its removal event never reached the bot)',
-          approvals: recorded.length - i - 1,
-        },
-      });
-    }
+    await withdrawApprovalsNotOnMessage(tx, ctx.config, { requestId: request.id, gone, judged: recorded.length, at: now });
     const goneUsers = gone.map((v) => v.slackUser);
     if (standing.length < APPROVALS_NEEDED) return { kind: 'counted', requestId: request.id, approvals: standing.length, gone: goneUsers };
 

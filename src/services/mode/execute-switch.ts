@@ -9,7 +9,9 @@
 // The approvals are read from Slack again after the audit and the snapshot (seconds, under the load
 // that loses reaction events): the flip counts only recorded, standing approvals whose reaction is on
 // the request message in that read. Fewer than the quorum, or no answer from Slack, fails the request
-// (an approved request cannot go back to pending), and its thread says to request live again.
+// (an approved request cannot go back to pending), and its thread says to request live again. A
+// refusal for want of approvals on the message also withdraws, in the same transaction, each recorded
+// approval the read no longer shows, so the record never keeps it as standing.
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { lockBotState } from '../../db/queries/bot-state-row.js';
@@ -19,6 +21,7 @@ import { announceClosed, announceSwitched, type AnnounceDeps } from './announce.
 import { readEngineVerdict } from './engine-verdict.js';
 import type { LiveSwitchPortDeps, LiveSwitchPorts, ReactionsRead, SnapshotRef } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
+import { withdrawApprovalsNotOnMessage } from './withdraw-unseen-approvals.js';
 import { APPROVALS_NEEDED, normaliseEmoji, usersWithEmoji } from './records.js';
 import { describeSetAside, paperPositionsSetAside } from './paper-set-aside.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
@@ -76,8 +79,11 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
     return failOutside(ctx, ports, requestId, `the snapshot before the switch failed: ${err instanceof AppError ? err.message : (err as Error).message}`);
   }
 
-  // Outside any transaction: a slow Slack holds no lock. Never throws (ports.ts).
+  // Outside any transaction: a slow Slack holds no lock. Never throws (ports.ts). As at the quorum
+  // (confirm-quorum.ts), the read judges only approvals recorded before it began: one recorded while
+  // Slack was being read may not be in the answer, and is neither counted nor withdrawn by it.
   const message = await messageOfRequest(ctx.db, requestId);
+  const readFrom = await databaseNow(ctx.db);
   const read: ReactionsRead = message
     ? await ports.reactions.read(message)
     : { kind: 'unread', why: 'the request has no Slack message to read its reactions from' };
@@ -109,9 +115,13 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
       );
     }
     const onMessage = usersWithEmoji(read.reactions, ctx.config.APPROVAL_EMOJI);
-    const standing = recorded.filter((v) => onMessage.has(v.slackUser));
-    const gone = recorded.filter((v) => !onMessage.has(v.slackUser)).map((v) => v.slackUser);
+    const judged = recorded.filter((v) => v.addedAt.getTime() <= readFrom.getTime());
+    const standing = judged.filter((v) => onMessage.has(v.slackUser));
+    const goneVotes = judged.filter((v) => !onMessage.has(v.slackUser));
+    const gone = goneVotes.map((v) => v.slackUser);
     if (standing.length < APPROVALS_NEEDED) {
+      // The record says what Slack shows: an approval no longer on the message is withdrawn, with the failure.
+      await withdrawApprovalsNotOnMessage(tx, ctx.config, { requestId, gone: goneVotes, judged: judged.length, at: await databaseNow(tx) });
       return refuse(
         `an approval is no longer on the request (read at the switch): ${gone.join(', ')} recorded but without :${normaliseEmoji(ctx.config.APPROVAL_EMOJI)}: on the message, ${standing.length} of ${APPROVALS_NEEDED} on it. ${REQUEST_AGAIN}`,
         { seenBy: 'reactions.get', notOnMessage: gone },

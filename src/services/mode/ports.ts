@@ -48,6 +48,8 @@ export type Snapshotter = (ctx: LiveSwitchPortDeps, opts: { reason: string }) =>
 export interface ModeAnnouncer {
   /** Whether requests can be posted at all (Slack configured and SLACK_OPS_CHANNEL set). */
   readonly available: boolean;
+  /** The longest one of its calls to Slack can take (every try to its timeout): what a retried announcement's claim must outlast. */
+  readonly callMaxMs?: number;
   /** Posts the change request in SLACK_OPS_CHANNEL; returns where, so reactions can be matched. */
   postRequest(view: RequestAnnouncement): Promise<{ channel: string; ts: string }>;
   /** Posts in the request's thread (outcome, rejection, expiry). */
@@ -60,9 +62,16 @@ export interface ModeAnnouncer {
    * delivered it without recording so) the thread is read first and a reply found there is answered
    * as delivered, not posted again. Throws when not delivered, saying whether a next try can help
    * (`permanent`) and how long Slack asked to wait (`retryAfterMs`); never waits a rate limit out
-   * itself. Absent: postInThread is used, with no marker and no look.
+   * itself. `beforePost` runs after the look and before the post; what it throws is thrown as is,
+   * nothing posted. Absent: postInThread is used, with no marker and no look.
    */
-  announceInThread?(channel: string, threadTs: string, view: OutcomeAnnouncement, opts: { checkSent: boolean }): Promise<ThreadReply>;
+  announceInThread?(channel: string, threadTs: string, view: OutcomeAnnouncement, opts: AnnounceOpts): Promise<ThreadReply>;
+}
+
+/** How one attempt announces: whether it looks first, and the check it passes just before posting (it throws to stop the post). */
+export interface AnnounceOpts {
+  checkSent: boolean;
+  beforePost?: () => Promise<void>;
 }
 
 /** Where a retried announcement is in its thread, and whether it was found there rather than posted now. */

@@ -69,7 +69,8 @@ export function announcementOf(events: SignOff['events']): AnnouncementState | n
   const pending = events.some((e) => (e.kind === 'expired' || e.kind === 'failed') && e.details['announce'] === 'pending');
   const steps = events.filter((e) => ANNOUNCE_KINDS.has(e.kind));
   if (!pending && steps.length === 0) return null;
-  const last = steps.at(-1);
+  // Delivered is final: a failure recorded after it (an attempt that outlived its claim, by older code) does not undo it.
+  const last = steps.find((e) => e.kind === 'announced') ?? steps.at(-1);
   const attempts = steps.filter((e) => e.kind === 'announcing').length;
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
   const base = { attempts, at: (last ?? events.at(-1)!).at.toISOString(), error: text(last?.details['error']), retryAt: null, found: false };

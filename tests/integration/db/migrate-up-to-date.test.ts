@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
 import { connectPostgres, execute, type Database } from '../../../src/db/client.js';
-import { ADVISORY_LOCKS } from '../../../src/db/advisory-lock.js';
+import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../../src/db/advisory-lock.js';
 import { MIGRATIONS_DIR, migrate } from '../../../src/db/migrate.js';
 import { createPostgresTestDb, createTestDb, type DbKind } from '../../support/db.js';
 import { startStallProxy } from '../../support/stall-proxy.js';
@@ -59,12 +59,42 @@ describe('migrate on postgres, waiting for another process\'s migration', () => 
       await saidWaiting;
       proxy.set('down');
       await expect(migrating).rejects.toThrow();
-      expect(notes).toEqual(['waiting for another process to finish migrating this database (it holds the migration lock)…']);
+      const [{ pid }] = await held<[{ pid: number }]>`select pg_backend_pid() as pid`;
+      expect(notes).toHaveLength(1);
+      expect(notes[0]).toMatch(new RegExp(`^waiting for another process to finish migrating this database \\(it holds the migration lock: server process ${pid}(, .+)?\\)…$`));
     } finally {
       held.release();
       await viaProxy.close();
       await other.end();
       await proxy.close();
+      await database.close();
+    }
+  }, 60_000);
+});
+
+describe('migrate on postgres, the migration lock held by a session of this very process', () => {
+  // After a lost connection the server keeps the session (and its lock) until it finds the connection
+  // dead: the wait is for this process's own earlier session, and is said so — not "another process".
+  it("says it waits for this process's own earlier session, and that it waited for it", async () => {
+    const database = await createPostgresTestDb();
+    try {
+      // Something to apply (the newest migration's row gone), and the lock a session of this process's.
+      await database.db.execute(sql`delete from "drizzle"."__drizzle_migrations" where created_at = (select max(created_at) from "drizzle"."__drizzle_migrations")`);
+      const own = (await takeAdvisoryLock(database, ADVISORY_LOCKS.migrations, { wait: false }))!;
+      const notes: string[] = [];
+      let waiting!: () => void;
+      const saidWaiting = new Promise<void>((resolve) => (waiting = resolve));
+      const migrating = migrate(database, { onWait: ({ text }) => { notes.push(text); waiting(); } });
+      migrating.catch(() => {});
+      await saidWaiting;
+      expect(notes).toHaveLength(1);
+      expect(notes[0]).toMatch(/^waiting for the migration lock, held by this process's own earlier session \(server process \d+, since .+\) that the database has not let go of: /);
+      expect(notes[0]).not.toContain('another process');
+      await own.release();
+      // The migration goes on (and fails on what exists: the newest migration's tables are there).
+      await expect(migrating).rejects.toThrow(/^Migrating the database failed in /);
+      expect(notes[1]).toMatch(/^waited \d+\.\d s for this process's own earlier session to let go of the migration lock; going on$/);
+    } finally {
       await database.close();
     }
   }, 60_000);

@@ -177,12 +177,10 @@ describe('announcing a request the expiry sweep closed', () => {
   });
 
   it('takes over from an announcer that stopped after Slack took the reply and before recording it: finds the reply, records it, posts nothing', async () => {
-    const w = await overdueRequest();
-    // The first announcer's claim is written as if made longer ago than a claim lasts, and it stops
-    // (its recording fails) right after Slack took its reply.
+    const w = await overdueRequest({ claimStaleMs: 2_000, backoffMs: () => 0 });
+    // The first announcer stops (its recording fails) right after Slack took its reply.
     await database.db.execute(sql.raw(`
       create function ctb_t_announcer_stops() returns trigger language plpgsql as $$ begin
-        if new.kind = 'announcing' then new.at := now() - interval '3 minutes'; end if;
         if new.kind in ('announced', 'announce_pending') then raise exception 'the announcer stopped'; end if;
         return new; end $$;
       create trigger ctb_t_announcer_stops before insert on mode_change_events for each row execute function ctb_t_announcer_stops();`));
@@ -193,6 +191,9 @@ describe('announcing a request the expiry sweep closed', () => {
     }
     expect(replies(w)).toHaveLength(1);
     expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'announcing']);
+    // Its claim goes stale.
+    const claim = (await trail(w.requestId)).find((e) => e.kind === 'announcing')!;
+    await untilDatabaseReaches(new Date(claim.at.getTime() + 2_001).toISOString());
 
     await expireOverdueRequests(w.ctx, w.ports);
     expect(replies(w)).toHaveLength(1);

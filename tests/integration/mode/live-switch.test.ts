@@ -11,6 +11,7 @@ import { expireOverdueRequests } from '../../../src/services/mode/expire-request
 import { openLiveRequest } from '../../../src/services/mode/open-live-request.js';
 import type { ReactionOutcome } from '../../../src/services/mode/record-reaction.js';
 import { modeHistory } from '../../../src/services/mode/sign-off.js';
+import { renderSignOff } from '../../../src/cli/commands/mode.js';
 import { switchToPaper } from '../../../src/services/mode/switch-to-paper.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { insertTrades, openTrade } from '../../support/factories/ledger.js';
@@ -513,6 +514,46 @@ describe('the quorum read from Slack', () => {
     const [record] = await modeHistory(h.ctx, { limit: 1, id: request.id });
     expect(record!.trail.find((e) => e.kind === 'failed')?.details).toMatchObject({ seenBy: 'reactions.get', notOnMessage: [APPROVER_B] });
     expect(slack.callsTo('chat.postMessage').some((c) => c.body.thread_ts === request.slackTs && String(c.body.text).includes('request it again with /mode live'))).toBe(true);
+    // The record says what Slack shows: B's approval is withdrawn, with the failure, not standing.
+    const failedAt = row.decidedAt!.toISOString();
+    expect(record!.approvals.map((a) => [a.user, a.withdrawnAt])).toEqual([[APPROVER_B, failedAt], [APPROVER_C, null]]);
+    expect(record!.trail.filter((e) => e.kind === 'vote_withdrawn').map((e) => [e.at, e.actor, e.details])).toEqual([[failedAt, APPROVER_B, {
+      user: APPROVER_B, emoji: 'white_check_mark', added: false, seenBy: 'reactions.get',
+      reason: 'the approval reaction is no longer on the request message (its removal event never reached the bot)', approvals: 1,
+    }]]);
+    expect(renderSignOff(record!)).toContain(`approval ${APPROVER_B} at ${record!.approvals[0]!.addedAt}, withdrawn at ${failedAt}`);
+  });
+
+  it('withdraws at a refused flip only approvals recorded before its read: one added while Slack was being read stands', async () => {
+    const request = await open(OPERATOR);
+    expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });
+    const gate = h.ctx.liveSwitch.gate;
+    h.ctx.liveSwitch.gate = async (...args) => {
+      // B takes the approval back while the audit runs at the switch; the reaction_removed is lost.
+      slack.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name: h.ctx.config.APPROVAL_EMOJI, user: APPROVER_B, added: false });
+      return gate(...args);
+    };
+    const real = h.ctx.liveSwitch.reactions;
+    let reads = 0;
+    let late: ReactionOutcome | undefined;
+    h.ctx.liveSwitch.reactions = {
+      read: async (where) => {
+        const answer = await real.read(where);
+        // The flip's read (the second): Slack has answered without OA, who approves now and is recorded before the flip.
+        if (++reads === 2) late = await h.react(request, OPERATOR_APPROVER);
+        return answer;
+      },
+    };
+    expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'quorum', switch: { switched: false, status: 'failed' } });
+    expect(reads).toBe(2);
+    expect(late).toBeDefined();
+    expect((await getBotState(h.ctx.db)).mode).toBe('paper');
+    const row = await storedRequest(request.id);
+    expect(row.status).toBe('failed');
+    expect(row.outcome).toMatch(new RegExp(`^an approval is no longer on the request \\(read at the switch\\): ${APPROVER_B} recorded but without :white_check_mark: on the message, 1 of 2 on it\\.`));
+    const [record] = await modeHistory(h.ctx, { limit: 1, id: request.id });
+    expect(record!.approvals.map((a) => [a.user, a.withdrawnAt])).toEqual([[APPROVER_B, row.decidedAt!.toISOString()], [APPROVER_C, null], [OPERATOR_APPROVER, null]]);
+    expect(record!.trail.filter((e) => e.kind === 'vote_withdrawn').map((e) => e.actor)).toEqual([APPROVER_B]);
   });
 
   it('does not go live on a rejection added to the message during the audit, its event lost', async () => {

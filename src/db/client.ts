@@ -12,7 +12,7 @@ import { AppError } from '../errors.js';
 import { databaseUrlProblem } from './database-url.js';
 import { readArrayTypesOnce, registerBuiltInArrayTypes } from './postgres-array-types.js';
 import { databaseSocket, ownSockets } from './postgres-sockets.js';
-import { acquireLock, isOwnLock, readLock, refuseSecondBot, releaseLock } from './pglite-lock.js';
+import { acquireLock, heldFromAnotherPidNamespace, isOwnLock, lockPath, readLock, refuseSecondBot, releaseLock, type LockInfo } from './pglite-lock.js';
 import { initialiseInChild, isInitialised, pgliteDirOf, pgliteStartParams, useBaselineWasmCompiler, useLateWasmTierUp } from './pglite-start.js';
 import { copyTemplate } from './pglite-template.js';
 
@@ -167,13 +167,13 @@ async function openEmbedded(
 ): Promise<Database> {
   const owner = readLock(dataDir);
   if (serve) refuseSecondBot(dataDir, owner);
-  if (owner && !isOwnLock(owner)) return connectThroughOwner(owner.socketPath, owner.pid);
+  if (owner && !isOwnLock(owner)) return connectThroughOwner(dataDir, owner);
 
   const socketPath = serve ? socketPathFor(dataDir) : null;
   if (!acquireLock(dataDir, socketPath, serve ? role : undefined)) {
     const now = readLock(dataDir);
     if (serve) refuseSecondBot(dataDir, now);
-    return connectThroughOwner(now?.socketPath ?? null, now?.pid ?? 0);
+    return connectThroughOwner(dataDir, now);
   }
   const pgDir = pgliteDirOf(dataDir);
   mkdirSync(pgDir, { recursive: true });
@@ -216,9 +216,18 @@ async function openEmbedded(
   };
 }
 
-function connectThroughOwner(socketPath: string | null, pid: number): Database {
+function connectThroughOwner(dataDir: string, owner: LockInfo | null): Database {
+  const socketPath = owner?.socketPath ?? null;
+  if (owner !== null && !socketPath && heldFromAnotherPidNamespace(owner)) {
+    // Its pid cannot be checked from here: it may have died with its container.
+    throw new AppError('conflict', 'pglite_busy', `The embedded database in ${dataDir} is held from another pid namespace (a container beside this one, or this one before a restart) by pid ${owner.pid}, which does not share it.`, {
+      hint: `Whether it still runs cannot be seen from here: wait for it there, or, if nothing runs there, remove ${lockPath(dataDir)}.`,
+    });
+  }
   if (!socketPath) {
-    throw new AppError('conflict', 'pglite_busy', `The embedded database is in use by another ctb process (pid ${pid}) that does not share it.`, {
+    throw new AppError('conflict', 'pglite_busy', owner === null
+      ? `The embedded database in ${dataDir} was in use by another ctb process that does not share it.`
+      : `The embedded database is in use by another ctb process (pid ${owner.pid}) that does not share it.`, {
       hint: 'Wait for it to finish, or run the bot (npm start) and use ctb while it runs.',
     });
   }

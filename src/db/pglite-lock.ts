@@ -6,10 +6,10 @@
 // end up holding the directory (fs-lock/break-file-lock.ts). A holder in another pid namespace on this
 // host (a container beside this one sharing its host name and DATA_DIR) cannot be judged by its pid,
 // and this lock has no age rule (a bot holds it for as long as it runs): it is held until removed.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
-import { lookSync, tryTakeSync } from '../fs-lock/break-file-lock.js';
+import { lookSync, parseBreaker, releaseIfStillSync, tryTakeSync, type SeenFile } from '../fs-lock/break-file-lock.js';
 import { describeHolder, inAnotherPidNamespace, judgeHolder, thisHolder } from '../fs-lock/holder.js';
 
 export interface LockInfo {
@@ -39,6 +39,11 @@ export function describeLockOwner(info: LockInfo): string {
 /** Whether the lock is this very process's (its pid in this pid namespace, not another's pid 1). */
 export function isOwnLock(info: LockInfo): boolean {
   return judgeHolder(asHolder(info)) === 'self';
+}
+
+/** Whether the holder ran on this machine in another pid namespace (a container), where its pid cannot be checked. */
+export function heldFromAnotherPidNamespace(info: LockInfo): boolean {
+  return inAnotherPidNamespace(asHolder(info));
 }
 
 function asHolder(info: LockInfo) {
@@ -74,7 +79,13 @@ function liveOwner(text: string): LockInfo | null {
 /** How long a start keeps trying while other processes break a stale lock (each break takes microseconds). */
 const BREAK_WAIT_MS = 2_000;
 
-/** Takes the directory for this process. Returns false when another live process holds it. */
+/** The lock file this process put in place, per lock path: what releaseLock deletes, and nothing else. */
+const heldHere = new Map<string, Pick<SeenFile, 'ino' | 'text'>>();
+
+/**
+ * Takes the directory for this process. Returns false when another live process holds it; throws
+ * when a stale lock stays stuck while another process (its break file's) is breaking it.
+ */
 export function acquireLock(dataDir: string, socketPath: string | null, role?: string): boolean {
   mkdirSync(dataDir, { recursive: true });
   const path = lockPath(dataDir);
@@ -90,10 +101,13 @@ export function acquireLock(dataDir: string, socketPath: string | null, role?: s
   const deadline = Date.now() + BREAK_WAIT_MS;
   for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
     const tried = tryTakeSync(path, JSON.stringify(info), stale);
-    if (tried.state === 'taken') return true;
+    if (tried.state === 'taken') {
+      heldHere.set(path, tried.mine);
+      return true;
+    }
     if (tried.state === 'held') return false;
     if (tried.state === 'again') continue;
-    if (Date.now() > deadline) return false;
+    if (Date.now() > deadline) throw stuckBreaking(path, tried.breakPath, tried.breaker);
     sleepSync(pause);
   }
 }
@@ -102,9 +116,22 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** A stale lock whose break file names a breaker judged still running: say which files, and what to do. */
+function stuckBreaking(path: string, breakPath: string, breakerText: string | null): AppError {
+  const b = breakerText === null ? null : parseBreaker(breakerText);
+  const breaker = b !== null ? `${describeHolder(b)} since ${b.since}` : breakerText === null ? 'a process whose break file went meanwhile' : 'a process that has not written it';
+  return new AppError('conflict', 'pglite_lock_breaking', `The embedded database's lock ${path} names a process that is gone, and its break file ${breakPath} says ${breaker} is removing it, which has not finished in ${BREAK_WAIT_MS / 1000} s.`, {
+    hint: `Removing a lock takes microseconds: if that process is not running, remove both files (rm ${breakPath} ${path}) and run the command again.`,
+  });
+}
+
+/** Lets the directory go: deletes the lock only while it is still the one this process put there. */
 export function releaseLock(dataDir: string): void {
-  const owner = readLock(dataDir);
-  if (owner !== null && isOwnLock(owner)) rmSync(lockPath(dataDir), { force: true });
+  const path = lockPath(dataDir);
+  const mine = heldHere.get(path);
+  if (mine === undefined) return;
+  heldHere.delete(path);
+  releaseIfStillSync(path, mine);
 }
 
 /**

@@ -15,8 +15,8 @@
 // without blocking (the saved kills' lock: a kill's halt write and cancel run beside it, and a DATA_DIR
 // on a slow disk must not stall them); each lock's caller decides how it waits between tries.
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, linkSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { link, open, unlink, writeFile } from 'node:fs/promises';
+import { closeSync, fstatSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { link, open, stat, unlink, writeFile } from 'node:fs/promises';
 import { judgeHolder, thisHolder, type HolderIdentity } from './holder.js';
 
 /** A break file of a breaker elsewhere is broken once this old (a break takes microseconds). */
@@ -30,21 +30,25 @@ export interface SeenFile {
 }
 
 export type TakeResult =
-  /** This process holds the lock now. */
-  | { state: 'taken' }
+  /** This process holds the lock now: the file it put there (for releaseIfStill). */
+  | { state: 'taken'; mine: Pick<SeenFile, 'ino' | 'text'> }
   /** Another holder has it, not stale: what it wrote. */
   | { state: 'held'; seen: SeenFile }
   /** It was stale and is gone now, or went meanwhile: try again at once. */
   | { state: 'again' }
-  /** Stale, and another process is breaking it: try again shortly. */
-  | { state: 'breaking'; seen: SeenFile };
+  /**
+   * Stale, and another process is breaking it: try again shortly. `breakPath` is its break file and
+   * `breaker` what that file says (null once it went), for the message when it takes too long.
+   */
+  | { state: 'breaking'; seen: SeenFile; breakPath: string; breaker: string | null };
 
 /** One system call the steps ask for; its answer comes back from the yield. */
 type Call =
   | { call: 'write'; path: string; text: string } // a new file (exclusive), 0600
   | { call: 'link'; from: string; to: string } // answers false when `to` exists
   | { call: 'remove'; path: string } // gone whether it was there or not
-  | { call: 'look'; path: string }; // answers SeenFile | null
+  | { call: 'look'; path: string } // answers SeenFile | null
+  | { call: 'inode'; path: string }; // answers the file's inode number (no opening of it)
 type Steps<T> = Generator<Call, T, unknown>;
 
 /**
@@ -70,20 +74,45 @@ export function lookFile(path: string): Promise<SeenFile | null> {
   return runAsync(look(path));
 }
 
+/**
+ * Lets go of the lock at `path` that this process put there (`mine`, from 'taken'): deleted only while
+ * it is still that file (its inode and contents), holding its break file as a breaker would, so that a
+ * lock another process took meanwhile (after breaking this one as stale) is never deleted. True when
+ * it is gone or no longer this one; false when another process is breaking it (it goes then).
+ */
+export function releaseIfStillSync(path: string, mine: Pick<SeenFile, 'ino' | 'text'>): boolean {
+  return runSync(releaseSteps(path, mine));
+}
+
+/** releaseIfStillSync without blocking this process on the file system. */
+export function releaseIfStill(path: string, mine: Pick<SeenFile, 'ino' | 'text'>): Promise<boolean> {
+  return runAsync(releaseSteps(path, mine));
+}
+
+function* releaseSteps(path: string, mine: Pick<SeenFile, 'ino' | 'text'>): Steps<boolean> {
+  return (yield* removeIfStill(path, mine, 0)) === true;
+}
+
 function* tryTakeSteps(path: string, text: string, isStale: (seen: SeenFile) => boolean): Steps<TakeResult> {
-  if (yield* createWhole(path, text)) return { state: 'taken' };
+  const ino = yield* createWhole(path, text);
+  if (ino !== null) return { state: 'taken', mine: { ino, text } };
   const seen = yield* look(path);
   if (seen === null) return { state: 'again' };
   if (!isStale(seen)) return { state: 'held', seen };
-  return (yield* removeIfStill(path, seen, 0)) ? { state: 'again' } : { state: 'breaking', seen };
+  const removed = yield* removeIfStill(path, seen, 0);
+  return removed === true ? { state: 'again' } : { state: 'breaking', seen, ...removed };
 }
 
-/** `text` written to a file of its own, then linked at `path`: false when `path` exists. */
-function* createWhole(path: string, text: string): Steps<boolean> {
+/**
+ * `text` written to a file of its own, then linked at `path`: its inode, or null when `path` exists.
+ * The file of its own goes whatever fails (a full disk fails the write after creating it).
+ */
+function* createWhole(path: string, text: string): Steps<number | null> {
   const tmp = `${path}.${process.pid}-${randomUUID()}.tmp`;
-  yield { call: 'write', path: tmp, text };
   try {
-    return (yield { call: 'link', from: tmp, to: path }) as boolean;
+    yield { call: 'write', path: tmp, text };
+    const ino = (yield { call: 'inode', path: tmp }) as number;
+    return ((yield { call: 'link', from: tmp, to: path }) as boolean) ? ino : null;
   } finally {
     yield { call: 'remove', path: tmp };
   }
@@ -102,14 +131,14 @@ export function breakFilePath(path: string, seen: Pick<SeenFile, 'ino' | 'text'>
  * Deletes the file at `path` if it is still `seen`. Only the process that creates its break file may:
  * true once done (deleted, or it was no longer that file), false when another process is breaking it.
  */
-function* removeIfStill(path: string, seen: SeenFile, depth: number): Steps<boolean> {
+function* removeIfStill(path: string, seen: Pick<SeenFile, 'ino' | 'text'>, depth: number): Steps<true | { breakPath: string; breaker: string | null }> {
   const breakPath = breakFilePath(path, seen);
   const breaker = JSON.stringify({ ...thisHolder(), since: new Date().toISOString(), token: randomUUID() });
-  if (!(yield* createWhole(breakPath, breaker))) {
+  if ((yield* createWhole(breakPath, breaker)) === null) {
     const other = yield* look(breakPath);
     // Its breaker died breaking: break that file first.
     if (other !== null && depth < 3 && breakerGone(other.text)) yield* removeIfStill(breakPath, other, depth + 1);
-    return false;
+    return { breakPath, breaker: other?.text ?? null };
   }
   try {
     const now = yield* look(path);
@@ -120,14 +149,22 @@ function* removeIfStill(path: string, seen: SeenFile, depth: number): Steps<bool
   return true;
 }
 
-function breakerGone(text: string): boolean {
-  let b: HolderIdentity & { since: string };
+/** What a break file says of its breaker; null when it names none. */
+export function parseBreaker(text: string): (HolderIdentity & { since: string }) | null {
   try {
-    b = JSON.parse(text) as HolderIdentity & { since: string };
-    if (typeof b.pid !== 'number') return true;
+    const b = JSON.parse(text) as HolderIdentity & { since: string; procStart?: string };
+    if (typeof b.pid !== 'number') return null;
+    // An older version recorded the start time as procStart.
+    const start = b.start ?? b.procStart;
+    return { ...b, ...(start === undefined ? {} : { start }) };
   } catch {
-    return true; // written whole: never torn
+    return null;
   }
+}
+
+function breakerGone(text: string): boolean {
+  const b = parseBreaker(text);
+  if (b === null) return true; // written whole: never torn
   switch (judgeHolder(b)) {
     case 'elsewhere': return Date.now() - Date.parse(b.since) > BREAKER_ELSEWHERE_STALE_MS;
     case 'gone': return true;
@@ -168,6 +205,7 @@ function callSync(c: Call): unknown {
     case 'write': return writeFileSync(c.path, c.text, { mode: 0o600, flag: 'wx' });
     case 'link': return existsFails(() => linkSync(c.from, c.to));
     case 'remove': return goneIsFine(() => unlinkSync(c.path));
+    case 'inode': return statSync(c.path).ino;
     case 'look': {
       let fd: number;
       try {
@@ -191,6 +229,7 @@ async function callAsync(c: Call): Promise<unknown> {
     case 'write': return writeFile(c.path, c.text, { mode: 0o600, flag: 'wx' });
     case 'link': return existsFails(() => link(c.from, c.to));
     case 'remove': return goneIsFine(() => unlink(c.path));
+    case 'inode': return (await stat(c.path)).ino;
     case 'look': {
       let file;
       try {

@@ -9,7 +9,8 @@
 //   - this host's from an earlier boot (same host name, another boot id): gone — no process of that
 //     boot runs; this is the judgement the pid gave before scopes were recorded;
 //   - this scope, or no scope on either side (a lock written by an older version, or not Linux): by
-//     its pid and start time, as before ('self' when it is this very process).
+//     its pid and start time, as before ('self' when it is this very process: its pid, and its start
+//     time where one was recorded).
 import { hostname } from 'node:os';
 import { pidRunning, pidScope, processStart } from '../process-liveness.js';
 
@@ -40,7 +41,12 @@ export function judgeHolder(h: Recorded): HolderVerdict {
     case 'another namespace': return 'elsewhere';
     case 'an earlier boot': return 'gone';
     default:
-      if (h.pid === process.pid) return 'self';
+      // This pid, but another start time: an earlier process given this number (a container's pid 1
+      // before a restart), gone.
+      if (h.pid === process.pid) {
+        const mine = processStart('self');
+        return h.start === undefined || mine === null || h.start === mine ? 'self' : 'gone';
+      }
       return pidRunning(h.pid, h.start) ? 'running' : 'gone';
   }
 }

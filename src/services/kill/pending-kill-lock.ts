@@ -12,10 +12,9 @@
 // (fs-lock/break-file-lock.ts) are a few asynchronous file calls, and the wait between tries a timer:
 // the kill's halt write and cancel never wait on this lock.
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { lookFile, tryTake, type SeenFile } from '../../fs-lock/break-file-lock.js';
+import { parseBreaker, releaseIfStill, tryTake, type SeenFile } from '../../fs-lock/break-file-lock.js';
 import { describeHolder, judgeHolder, thisHolder, type HolderIdentity } from '../../fs-lock/holder.js';
 
 /** The longest a change waits for another process's: a change takes milliseconds (two fsyncs). */
@@ -40,17 +39,18 @@ export function pendingKillLockPath(dataDir: string): string {
 /** Runs `change` holding the lock on `dataDir`'s saved kills; the lock goes when it settles. */
 export async function withPendingKillLock<T>(dataDir: string, change: () => Promise<T>): Promise<T> {
   const path = pendingKillLockPath(dataDir);
-  const token = await acquire(path);
+  const { token, mine } = await acquire(path);
   try {
     return await change();
   } finally {
     heldHere.delete(token);
-    const seen = await lookFile(path).catch(() => null);
-    if (seen !== null && parseHolder(seen.text)?.token === token) await rm(path, { force: true });
+    // Only while it is still the file this change put there: a change that outlived the age rule may
+    // have been broken, and another process's lock be in its place.
+    await releaseIfStill(path, mine).catch(() => false);
   }
 }
 
-async function acquire(path: string): Promise<string> {
+async function acquire(path: string): Promise<{ token: string; mine: Pick<SeenFile, 'ino' | 'text'> }> {
   const holder: Holder = { ...thisHolder(), since: new Date().toISOString(), token: randomUUID() };
   const text = JSON.stringify(holder);
   const deadline = Date.now() + WAIT_MS;
@@ -59,14 +59,20 @@ async function acquire(path: string): Promise<string> {
     // not take it for one left behind).
     heldHere.add(holder.token);
     const tried = await tryTake(path, text, isStale);
-    if (tried.state === 'taken') return holder.token;
+    if (tried.state === 'taken') return { token: holder.token, mine: tried.mine };
     heldHere.delete(holder.token);
     if (tried.state === 'again') continue;
     // Held, or being broken by a process that has not finished in all that time.
     if (Date.now() > deadline) {
       const h = parseHolder(tried.seen.text);
-      throw new Error(`${path} is held by ${h ? `${describeHolder(h)} since ${h.since}` : 'a process that has not written it'}: `
-        + `the saved kills were not changed (waited ${WAIT_MS / 1000} s). Remove the lock file only if that process is not running.`);
+      const holderWords = h ? `${describeHolder(h)} since ${h.since}` : 'a process that has not written it';
+      const waited = `the saved kills were not changed (waited ${WAIT_MS / 1000} s)`;
+      if (tried.state === 'held') throw new Error(`${path} is held by ${holderWords}: ${waited}. Remove the lock file only if that process is not running.`);
+      // Stale (its holder gone), and another process has been breaking it all this time.
+      const b = tried.breaker === null ? null : parseBreaker(tried.breaker);
+      const breaker = b ? `${describeHolder(b)} since ${b.since}` : tried.breaker === null ? 'a process whose break file went meanwhile' : 'a process that has not written it';
+      throw new Error(`${path} names ${holderWords}, no longer holding it, and is being removed by ${breaker} (${tried.breakPath}), which has not finished: `
+        + `${waited}. Remove both files only if that process is not running.`);
     }
     await sleep(pause);
   }

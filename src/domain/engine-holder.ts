@@ -48,7 +48,8 @@ export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number
     heartbeatAgeMs: age, staleSince: stale ? new Date(lease.heartbeatAt.getTime() + ttlMs).toISOString() : null, takenOverFrom: lease.takenOverFrom,
     waiting: stale ? null : (lease.waiting ?? null),
     // A row an older binary wrote names no kind: read as a step, as it meant then.
-    waitingKind: stale || !lease.waiting ? null : (lease.waitingKind ?? 'step'),
+    // A gate's row names its bot_state version even when open (waiting null): kept, so a reader on a later one does not say trading.
+    waitingKind: stale ? null : lease.waitingKind === 'gate' ? 'gate' : !lease.waiting ? null : (lease.waitingKind ?? 'step'),
     waitingStateVersion: stale || lease.waitingKind !== 'gate' ? null : (lease.waitingStateVersion ?? null),
   };
 }

@@ -53,7 +53,7 @@ export interface HolderWaitingFacts {
  * Why the lease holder's engine does not trade now, as another process can tell it: the step its lease
  * row names, then a halt, then live blocked by reconciliation, then its gate's reason when the gate
  * answered on this very bot_state (one from an older bot_state is not said: that its answer since is
- * not recorded yet is); null when it trades. Undefined when no engine runs (none, or a stale lease):
+ * not recorded yet is — an open gate's answer too); null when it trades. Undefined when no engine runs (none, or a stale lease):
  * nothing to say of an engine's progress.
  */
 export function holderWaitingWhy(f: HolderWaitingFacts): string | null | undefined {
@@ -62,8 +62,9 @@ export function holderWaitingWhy(f: HolderWaitingFacts): string | null | undefin
   if (e.waiting && e.waitingKind !== 'gate') return e.waiting;
   if (f.halted) return haltedWhy(f.haltedReason);
   if (f.mode === 'live' && f.reconciliation.blocked) return liveReconciliationWhy('blocked');
-  if (!e.waiting) return null;
-  return e.waitingStateVersion === f.stateVersion ? e.waiting : GATE_NOT_RECORDED_WHY;
+  // The gate's answer, open (null) or not, is true only of the bot_state it was given on.
+  if (e.waitingKind === 'gate' && e.waitingStateVersion !== f.stateVersion) return GATE_NOT_RECORDED_WHY;
+  return e.waiting ?? null;
 }
 
 /** What another process can say of the lease holder's engine: waiting and why, or trading now. Undefined when no engine runs. */

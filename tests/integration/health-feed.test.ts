@@ -74,6 +74,9 @@ describe('GET /healthz and the market feed', () => {
       const answer = await probe();
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ status: 'feed silent', feedState: { state: 'silent', alert: expect.any(Number) } });
+      // No engine runs (no lease): nothing said of its progress — `waiting: null` would say it trades.
+      expect(answer.body.engine).toMatchObject({ state: 'none', thisProcess: false });
+      expect(answer.body.engine).not.toHaveProperty('waiting');
     } finally {
       await t.ctx.close();
     }

@@ -85,7 +85,8 @@ export async function renewLease(db: Db, me: LeaseClaim): Promise<boolean> {
  * What an engine waits on: a step of its start, or its gate's reason given on bot_state's `stateVersion`
  * (true of that version only).
  */
-export type LeaseWaiting = { kind: 'step'; why: string } | { kind: 'gate'; why: string; stateVersion: number };
+/** A gate's `why` null: open (or halted, which bot_state says) on bot_state at `stateVersion`, and on no later one. */
+export type LeaseWaiting = { kind: 'step'; why: string } | { kind: 'gate'; why: string | null; stateVersion: number };
 
 /**
  * What `holderId`'s engine waits on before it trades (null: it trades); nothing when the lease is no

@@ -3,7 +3,8 @@
 // is in; once it has none, the reason its gate holds orders (live: Kraken not answering its probe, a
 // reconciliation after the switch to live), recorded as a gate's with the bot_state version it answered
 // on — readers say it only while bot_state is still at that version (domain/engine-waiting.ts) — and
-// null when the gate is open or a halt says why (bot_state holds the halt). The gate is asked on closed
+// a null reason with that version when the gate is open or a halt says why (bot_state holds the halt):
+// an open gate is true of its bot_state only, so a reader on a later one never says "trading now". The gate is asked on closed
 // candles and manual exits, and on every tick of the reconciliation monitor, so a halt, a switch to
 // paper or a gate that opens between candles replaces the reason within a tick. Writes go in order,
 // never awaited by the engine, and only when what the row says changes: no write per pass.
@@ -58,8 +59,9 @@ export function createWaitingRecord(write: WriteWaiting, onError: (err: unknown)
   const same = (a: LeaseWaiting | null | undefined, b: LeaseWaiting | null) =>
     a === b || (a != null && b !== null && a.kind === b.kind && a.why === b.why
       && (a.kind === 'step' || (b.kind === 'gate' && a.stateVersion === b.stateVersion)));
-  const gateValue = (why: string | null, state: GateState): LeaseWaiting | null =>
-    why === null || state.halted ? null : { kind: 'gate', why, stateVersion: state.version };
+  // An open gate is recorded with its version too: a reader on a later bot_state must not take it as open there.
+  const gateValue = (why: string | null, state: GateState): LeaseWaiting =>
+    ({ kind: 'gate', why: why === null || state.halted ? null : why, stateVersion: state.version });
   return {
     setStep(next, gate) {
       step = next;
@@ -72,12 +74,9 @@ export function createWaitingRecord(write: WriteWaiting, onError: (err: unknown)
       // The engine's hot path (every closed candle): nothing built unless the row must change.
       if (step !== null || state.version < newest) return;
       newest = state.version;
-      if (why === null || state.halted) {
-        if (recorded !== null) record(null);
-        return;
-      }
-      if (recorded?.kind === 'gate' && recorded.why === why && recorded.stateVersion === state.version) return;
-      record({ kind: 'gate', why, stateVersion: state.version });
+      const said = why === null || state.halted ? null : why;
+      if (recorded?.kind === 'gate' && recorded.why === said && recorded.stateVersion === state.version) return;
+      record({ kind: 'gate', why: said, stateVersion: state.version });
     },
     settled: () => written,
   };

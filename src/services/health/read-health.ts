@@ -87,7 +87,8 @@ export function healthProbe(ctx: HealthDeps, opts: HealthProbeOptions): () => Pr
           engineHeartbeatAt: state.engineHeartbeatAt?.toISOString() ?? null,
           // The process that runs the engine (any replica answers the same); thisProcess: whether it is this one,
           // and then waiting: why it does not trade (the step it waits in, a halt, its gate), null when it trades.
-          engine: { ...engine, thisProcess: holdsLease(ctx) ?? false, ...engineWaiting(ctx, state, engine) },
+          // The row's own `waiting` is left out: only engineWaiting says it (absent when no engine runs).
+          engine: { ...withoutRowWaiting(engine), thisProcess: holdsLease(ctx) ?? false, ...engineWaiting(ctx, state, engine) },
           reconciliation: reconciliationHealth(standingOf(state), reconciliationGate(ctx) ?? null),
           ...start,
         },
@@ -130,7 +131,13 @@ function engineWaiting(ctx: HealthDeps, state: BotState, engine: EngineHolderVie
   const progress = holdsLease(ctx) ? engineProgress(ctx) : undefined;
   if (progress) return { waiting: engineWaitingWhy(progress, state, effectiveMode(state, ctx.config.IS_LIVE)) };
   const why = holderWaitingWhy({ engine, stateVersion: state.version, mode: engineMode(state, engine), halted: state.halted, haltedReason: state.haltedReason, reconciliation: standingOf(state) });
-  return { waiting: why ?? null };
+  // Undefined: no engine runs (none, or a stale lease) — no key, never null, which says it trades.
+  return why === undefined ? {} : { waiting: why };
+}
+
+function withoutRowWaiting(engine: EngineHolderView): Omit<EngineHolderView, 'waiting'> {
+  const { waiting: _rowSays, ...rest } = engine;
+  return rest;
 }
 
 /** `ok` only while the feed answers (or nothing here says otherwise): a bot whose feed never answered is not ok. */

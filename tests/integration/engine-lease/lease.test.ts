@@ -133,7 +133,12 @@ describe.each(['postgres', 'pglite'] as const)('the engine_lease row on %s', (ki
     expect(await rowSays()).toBe(`gate: ${pending} @6`);
     record.noteGate(null, on(6));
     expect(await rowSays()).toBe(null);
-    expect(writes).toEqual(['step: warming up', `gate: ${pending} @3`, `gate: ${unreachable} @3`, `gate: ${unreachable} @4`, null, `gate: ${pending} @6`, null]);
+    expect(writes).toEqual(['step: warming up', `gate: ${pending} @3`, `gate: ${unreachable} @3`, `gate: ${unreachable} @4`, 'gate: null @5', `gate: ${pending} @6`, 'gate: null @6']);
+    // Open is true of its bot_state only: a reader on a later one is told the answer is not recorded yet.
+    const open = holderView((await readLease(database.db)).lease, new Date(), 15_000);
+    const openFacts = { engine: open, mode: 'live', halted: false, haltedReason: null, reconciliation: { blocked: false } };
+    expect(holderProgressPhrase({ ...openFacts, stateVersion: 6 })).toBe('engine trading now');
+    expect(holderProgressPhrase({ ...openFacts, stateVersion: 7 })).toBe(`engine waiting: ${GATE_NOT_RECORDED_WHY}`);
     // A write that fails is written again at the gate's next answer.
     failNext = true;
     record.noteGate(unreachable, on(6));

@@ -1,3 +1,5 @@
+// Isolated (tests/integration, not tests/unit): it mocks node:fs for the modules it imports, which a
+// shared worker would hand on to the next file (tests/unit/shared-worker-files.test.ts).
 // The file calls of the lock files under DATA_DIR, with a failure or another process's step put in
 // where the review found them unguarded: a full DATA_DIR failing the write of a lock's file of its own
 // (it must not stay behind, one per try), and a neighbour breaking a saved-kills lock (held past its age

@@ -2,6 +2,7 @@
 // (logs the stop, releases the engine lease, removes its PGlite lock and socket), with the shipped binary,
 // also when it comes while the bot is still starting.
 import { existsSync, mkdtempSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,5 +42,21 @@ describe('ctb start on SIGHUP', () => {
     expect(b.output()).toMatch(/stopped after SIGHUP in \d+ ms(: stopped during the start, at the part )?/);
     expect(existsSync(join(env.DATA_DIR!, 'pglite.lock'))).toBe(false);
     expect(existsSync(join(env.DATA_DIR!, 'pglite.sock'))).toBe(false);
+  }, 240_000);
+
+  // A handle some library leaves open (a socket, a timer) would keep the process up after "stopped", and
+  // a supervisor waiting for the exit would have to kill it: it exits all the same, naming what was open.
+  it('exits after the stop even when a handle is left open, and says what was open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-sigterm-open-'));
+    const leave = fileURLToPath(new URL('../support/leave-handle-open.mjs', import.meta.url));
+    const env = { ...baseEnv(dir, {}, { idle: true }), NODE_OPTIONS: `--import=${leave}` };
+    const b = bot(['start'], env, dir);
+    await b.waitFor(/ctb running on port/, 120_000);
+    await b.waitFor(/engine lease taken/);
+    b.kill('SIGTERM');
+    await b.waitFor(/stopped after SIGTERM in \d+ ms/, 60_000);
+    const exit = await Promise.race([b.exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running 30 s after "stopped"'), 30_000).unref())]);
+    expect(exit).toBe(0);
+    expect(b.output()).toMatch(/"event":"exit_with_handles_open"[^\n]*"msg":"exiting 2 s after the stop with 1 timer\(s\) still open: not waiting for them"/);
   }, 240_000);
 });

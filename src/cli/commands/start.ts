@@ -12,6 +12,10 @@ import { loadCliConfig, printError } from '../with-context.js';
 import type { CliRegistration } from '../program.js';
 
 const STOP_TIMEOUT_MS = 10_000;
+// Once the bot has stopped, nothing of ours is left running: a handle still open then (a library's
+// socket or timer that was never closed) would keep the process up for ever after "stopped", and a
+// supervisor waiting for the exit would have to kill it. It is named and not waited for past this.
+const LEFT_OPEN_WAIT_MS = 2_000;
 // Standard output to a pipe is written asynchronously: give the fatal line a moment to leave.
 const LOG_DRAIN_MS = 250;
 
@@ -95,7 +99,10 @@ export const startCli: CliRegistration = {
               running.stop().then(
                 () => running.ctx.logger.info({ signal, ms: Date.now() - since }, `stopped after ${signal} in ${Date.now() - since} ms`),
                 (err: unknown) => running.ctx.logger.error({ err, signal }, `stopping after ${signal} did not finish cleanly`),
-              ).finally(resolve);
+              ).finally(() => {
+                exitDespiteLeftOpen(running.ctx.logger);
+                resolve();
+              });
             };
             if (stopRequested) shutdown(stopRequested);
             else stopNow = shutdown;
@@ -115,3 +122,19 @@ export const startCli: CliRegistration = {
       });
   },
 };
+
+/**
+ * After a stop: when the process has not exited by itself LEFT_OPEN_WAIT_MS later (a handle left open
+ * holds the event loop), says what is still open and exits with the code already set. The timer does
+ * not hold the process: a process that drains exits at once, as before.
+ */
+function exitDespiteLeftOpen(logger: { warn: (obj: object, msg: string) => void }): void {
+  setTimeout(() => {
+    // Not counted: the process's own standard streams (a pipe or a terminal), open until it exits.
+    const kinds = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap' && kind !== 'PipeWrap');
+    const timers = kinds.filter((kind) => kind === 'Timeout').length;
+    const left = [...kinds.filter((kind) => kind !== 'Timeout'), ...(timers > 0 ? [`${timers} timer(s)`] : [])];
+    logger.warn({ event: 'exit_with_handles_open', open: left }, `exiting ${LEFT_OPEN_WAIT_MS / 1000} s after the stop with ${left.length ? left.join(', ') : 'handles'} still open: not waiting for them`);
+    setTimeout(() => process.exit(), LOG_DRAIN_MS).unref();
+  }, LEFT_OPEN_WAIT_MS).unref();
+}

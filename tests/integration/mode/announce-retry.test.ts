@@ -7,102 +7,25 @@
 // posting it twice; two replicas on one database post it once. The old announcer recorded every
 // attempt as announced, delivered or not, and posted again on a takeover.
 // Through the real Slack notifier against the fake Slack, on real PostgreSQL.
-import { WebClient } from '@slack/web-api';
-import { asc, eq, sql } from 'drizzle-orm';
-import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertInput, AlertSink } from '../../../src/alerts/types.js';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
 import { defaultLiveSwitchPorts } from '../../../src/app/live-switch-ports.js';
-import { renderSignOff } from '../../../src/cli/commands/mode.js';
-import { modeChangeEvents, modeChangeRequests } from '../../../src/db/schema/index.js';
-import { ANNOUNCE_CLAIM_STALE_MS, type AnnounceRetry } from '../../../src/services/mode/announce-pending.js';
+import { ANNOUNCE_CLAIM_STALE_MS } from '../../../src/services/mode/announce-pending.js';
 import { expireOverdueRequests } from '../../../src/services/mode/expire-requests.js';
-import type { LiveSwitchPorts } from '../../../src/services/mode/ports.js';
-import { modeHistory } from '../../../src/services/mode/sign-off.js';
-import { slackNotifier } from '../../../src/slack/notifier.js';
 import { alertConfig } from '../../support/alert-fixtures.js';
 import { lineChild } from '../../support/children.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { startFakeSlack, type FakeSlack, type SlackAnswer } from '../../support/fake-slack.js';
-import { resetModeTables } from '../../support/mode-harness.js';
+import { announceBed } from './announce-bed.js';
 
 const OPS = 'C0OPSANNC';
 
-let database: TestDatabase;
-let fake: FakeSlack;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-  fake = await startFakeSlack();
-});
-afterAll(async () => {
-  await fake?.close();
-  await database?.close();
-});
-
-interface World {
-  ctx: { db: TestDatabase['db']; logger: pino.Logger; alerts: AlertSink; announceRetry?: AnnounceRetry };
-  ports: LiveSwitchPorts;
-  alerts: AlertInput[];
-  logs: Array<{ level: number; msg: string } & Record<string, unknown>>;
-  requestId: number;
-  threadTs: string;
-}
-
-let answerThreadPost: (body: Record<string, unknown>) => SlackAnswer | undefined | Promise<SlackAnswer | undefined>;
-
-beforeEach(async () => {
-  await resetModeTables(database.db);
-  fake.calls.length = 0;
-  fake.messages.length = 0;
-  answerThreadPost = () => undefined;
-  // The request message itself always posts; the replies in its thread are answered as the test says.
-  fake.on('chat.postMessage', (body) => (typeof body.thread_ts === 'string' ? answerThreadPost(body) : undefined));
-});
-
-/** A live change request posted in the ops channel and overdue (its expiry passed), and the sweep's world around it. */
-async function overdueRequest(announceRetry?: AnnounceRetry): Promise<World> {
-  const posted = await new WebClient('xoxb-0000-test-not-a-real-token', { slackApiUrl: fake.url, retryConfig: { retries: 0 } })
-    .chat.postMessage({ channel: OPS, text: 'Live change request: switch to LIVE trading' });
-  const [request] = await database.db.insert(modeChangeRequests).values({
-    requester: 'UOPER0001', requesterSource: 'slack', fromMode: 'paper', toMode: 'live', slackChannel: OPS, slackTs: posted.ts!,
-    createdAt: sql`now() - interval '40 minutes'`, expiresAt: sql`now() - interval '10 minutes'`,
-  }).returning();
-  const config = alertConfig(fake, { SLACK_OPS_CHANNEL: OPS });
-  const logs: World['logs'] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as World['logs'][number]) });
-  const alerts: AlertInput[] = [];
-  const ports = defaultLiveSwitchPorts(config, slackNotifier({ config, logger }), database.db);
-  const ctx = { db: database.db, logger, alerts: { raise: async (a: AlertInput) => void alerts.push(a) }, ...(announceRetry ? { announceRetry } : {}) };
-  return { ctx, ports, alerts, logs, requestId: request!.id, threadTs: posted.ts! };
-}
-
-async function trail(requestId: number) {
-  return database.db.select().from(modeChangeEvents).where(eq(modeChangeEvents.requestId, requestId)).orderBy(asc(modeChangeEvents.id));
-}
-
-/** The replies Slack holds in the thread (the fake keeps every message it answered as posted). */
-const replies = (w: World) => fake.messages.filter((m) => m.threadTs === w.threadTs);
-const threadPosts = (w: World) => fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === w.threadTs);
-
-/** Waits until the database's clock (the one retryAt is written on) has reached `at`. */
-async function untilDatabaseReaches(at: string): Promise<void> {
-  for (;;) {
-    const [row] = (await database.db.execute(sql`select now() >= ${at}::timestamptz as due`)) as unknown as Array<{ due: boolean }>;
-    if (row?.due) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function rendered(requestId: number): Promise<string> {
-  const [record] = await modeHistory({ db: database.db }, { limit: 1, id: requestId });
-  return renderSignOff(record!);
-}
+const bed = announceBed(OPS);
+const { overdueRequest, trail, replies, threadPosts, untilDatabaseReaches, rendered } = bed;
 
 describe('announcing a request the expiry sweep closed', () => {
   it('keeps a failed post pending with its failure and attempt, tries it again after the backoff, then records it delivered', async () => {
     const w = await overdueRequest({ claimStaleMs: ANNOUNCE_CLAIM_STALE_MS, backoffMs: (attempt) => 300 * attempt });
     let refusals = 1;
-    answerThreadPost = () => (refusals-- > 0 ? { body: { ok: false, error: 'service_unavailable' } } : undefined);
+    bed.answerThreadPost = () => (refusals-- > 0 ? { body: { ok: false, error: 'service_unavailable' } } : undefined);
 
     await expireOverdueRequests(w.ctx, w.ports);
     const first = await trail(w.requestId);
@@ -120,7 +43,7 @@ describe('announcing a request the expiry sweep closed', () => {
     expect(after.map((e) => e.kind)).toEqual(['expired', 'announcing', 'announce_pending', 'announcing', 'announced']);
     expect(after.at(-1)!.details).toMatchObject({ attempt: 2, found: false, ts: replies(w)[0]?.ts });
     // The second attempt looked in the thread first (the first may have reached Slack), then posted once.
-    expect(fake.callsTo('conversations.replies')).toHaveLength(1);
+    expect(bed.fake.callsTo('conversations.replies')).toHaveLength(1);
     expect(replies(w).map((m) => [m.text.includes(`#${w.requestId} expired`), m.metadata])).toEqual([
       [true, { event_type: 'ctb_mode_announcement', event_payload: { request_id: w.requestId } }],
     ]);
@@ -135,7 +58,7 @@ describe('announcing a request the expiry sweep closed', () => {
   it('waits the Retry-After of a 429 before the next try, not the backoff, and does not post meanwhile', async () => {
     const w = await overdueRequest();
     let limited = 1;
-    answerThreadPost = () => (limited-- > 0 ? { status: 429, headers: { 'retry-after': '2' }, body: { ok: false, error: 'ratelimited' } } : undefined);
+    bed.answerThreadPost = () => (limited-- > 0 ? { status: 429, headers: { 'retry-after': '2' }, body: { ok: false, error: 'ratelimited' } } : undefined);
 
     await expireOverdueRequests(w.ctx, w.ports);
     const pending = (await trail(w.requestId)).at(-1)!;
@@ -157,7 +80,7 @@ describe('announcing a request the expiry sweep closed', () => {
 
   it('records a refusal no retry can change as failed for good, logs it at error, raises it as an alert, and does not try again', async () => {
     const w = await overdueRequest({ claimStaleMs: ANNOUNCE_CLAIM_STALE_MS, backoffMs: () => 0 });
-    answerThreadPost = () => ({ body: { ok: false, error: 'not_in_channel' } });
+    bed.answerThreadPost = () => ({ body: { ok: false, error: 'not_in_channel' } });
 
     await expireOverdueRequests(w.ctx, w.ports);
     const events = await trail(w.requestId);
@@ -179,7 +102,7 @@ describe('announcing a request the expiry sweep closed', () => {
   it('takes over from an announcer that stopped after Slack took the reply and before recording it: finds the reply, records it, posts nothing', async () => {
     const w = await overdueRequest({ claimStaleMs: 2_000, backoffMs: () => 0 });
     // The first announcer stops (its recording fails) right after Slack took its reply.
-    await database.db.execute(sql.raw(`
+    await bed.database.db.execute(sql.raw(`
       create function ctb_t_announcer_stops() returns trigger language plpgsql as $$ begin
         if new.kind in ('announced', 'announce_pending') then raise exception 'the announcer stopped'; end if;
         return new; end $$;
@@ -187,7 +110,7 @@ describe('announcing a request the expiry sweep closed', () => {
     try {
       await expect(expireOverdueRequests(w.ctx, w.ports)).rejects.toThrow(/the announcer stopped|Failed query/);
     } finally {
-      await database.db.execute(sql.raw('drop trigger ctb_t_announcer_stops on mode_change_events; drop function ctb_t_announcer_stops();'));
+      await bed.database.db.execute(sql.raw('drop trigger ctb_t_announcer_stops on mode_change_events; drop function ctb_t_announcer_stops();'));
     }
     expect(replies(w)).toHaveLength(1);
     expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'announcing']);
@@ -207,7 +130,7 @@ describe('announcing a request the expiry sweep closed', () => {
 
   it('leaves the reply to a process that can post in Slack when the sweeping one cannot, instead of recording it announced', async () => {
     const w = await overdueRequest();
-    const noSlack = defaultLiveSwitchPorts(alertConfig(null), null, database.db);
+    const noSlack = defaultLiveSwitchPorts(alertConfig(null), null, bed.database.db);
     await expireOverdueRequests(w.ctx, noSlack);
     expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired']);
     expect(w.alerts).toEqual([]);
@@ -223,11 +146,11 @@ describe('announcing a request the expiry sweep closed', () => {
     const w = await overdueRequest();
     let refusals = 1;
     // Each post takes a moment, so the other replica sweeps while one is under way.
-    answerThreadPost = async () => {
+    bed.answerThreadPost = async () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       return refusals-- > 0 ? { body: { ok: false, error: 'service_unavailable' } } : undefined;
     };
-    const replicas = await Promise.all([0, 1].map(() => lineChild('announce-child', [database.url, fake.url, OPS, '200'])));
+    const replicas = await Promise.all([0, 1].map(() => lineChild('announce-child', [bed.database.url, bed.fake.url, OPS, '200'])));
     for (const r of replicas) r.send('go');
     for (const r of replicas) expect(await r.next()).toBe('done');
     for (const r of replicas) await r.exitClean();

@@ -5,96 +5,23 @@
 // the claim goes stale, and records its result only while its claim is the latest and nothing is
 // recorded. The claim's stale window is derived from the Slack settings and outlasts one attempt.
 // Through the real Slack notifier against the fake Slack, on real PostgreSQL.
-import { WebClient } from '@slack/web-api';
-import { asc, eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import pino from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AlertInput, AlertSink } from '../../../src/alerts/types.js';
+import { describe, expect, it } from 'vitest';
 import { defaultLiveSwitchPorts } from '../../../src/app/live-switch-ports.js';
-import { renderSignOff } from '../../../src/cli/commands/mode.js';
-import { modeChangeEvents, modeChangeRequests } from '../../../src/db/schema/index.js';
-import { announceRetryFor, type AnnounceRetry } from '../../../src/services/mode/announce-pending.js';
+import { modeChangeEvents } from '../../../src/db/schema/index.js';
+import { announceRetryFor } from '../../../src/services/mode/announce-pending.js';
 import { slackCallMaxMs } from '../../../src/slack/call-bound.js';
 import { expireOverdueRequests } from '../../../src/services/mode/expire-requests.js';
-import type { LiveSwitchPorts } from '../../../src/services/mode/ports.js';
-import { modeHistory } from '../../../src/services/mode/sign-off.js';
 import { slackNotifier } from '../../../src/slack/notifier.js';
 import { alertConfig } from '../../support/alert-fixtures.js';
-import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
-import { startFakeSlack, type FakeSlack, type SlackAnswer } from '../../support/fake-slack.js';
-import { resetModeTables } from '../../support/mode-harness.js';
+import type { SlackAnswer } from '../../support/fake-slack.js';
+import { announceBed, type World } from './announce-bed.js';
 
 const OPS = 'C0OPSTAKE';
 
-let database: TestDatabase;
-let fake: FakeSlack;
-beforeAll(async () => {
-  database = await createPostgresTestDb();
-  fake = await startFakeSlack();
-});
-afterAll(async () => {
-  await fake?.close();
-  await database?.close();
-});
-
-interface World {
-  ctx: { db: TestDatabase['db']; logger: pino.Logger; alerts: AlertSink; announceRetry?: AnnounceRetry };
-  ports: LiveSwitchPorts;
-  alerts: AlertInput[];
-  logs: Array<{ level: number; msg: string } & Record<string, unknown>>;
-  requestId: number;
-  threadTs: string;
-}
-
-let answerThreadPost: (body: Record<string, unknown>) => SlackAnswer | undefined | Promise<SlackAnswer | undefined>;
-
-beforeEach(async () => {
-  await resetModeTables(database.db);
-  fake.calls.length = 0;
-  fake.messages.length = 0;
-  answerThreadPost = () => undefined;
-  // The request message itself always posts; the replies in its thread are answered as the test says.
-  fake.on('chat.postMessage', (body) => (typeof body.thread_ts === 'string' ? answerThreadPost(body) : undefined));
-});
-
-/** A live change request posted in the ops channel and overdue (its expiry passed), and the sweep's world around it. */
-async function overdueRequest(announceRetry?: AnnounceRetry): Promise<World> {
-  const posted = await new WebClient('xoxb-0000-test-not-a-real-token', { slackApiUrl: fake.url, retryConfig: { retries: 0 } })
-    .chat.postMessage({ channel: OPS, text: 'Live change request: switch to LIVE trading' });
-  const [request] = await database.db.insert(modeChangeRequests).values({
-    requester: 'UOPER0001', requesterSource: 'slack', fromMode: 'paper', toMode: 'live', slackChannel: OPS, slackTs: posted.ts!,
-    createdAt: sql`now() - interval '40 minutes'`, expiresAt: sql`now() - interval '10 minutes'`,
-  }).returning();
-  const config = alertConfig(fake, { SLACK_OPS_CHANNEL: OPS });
-  const logs: World['logs'] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as World['logs'][number]) });
-  const alerts: AlertInput[] = [];
-  const ports = defaultLiveSwitchPorts(config, slackNotifier({ config, logger }), database.db);
-  const ctx = { db: database.db, logger, alerts: { raise: async (a: AlertInput) => void alerts.push(a) }, ...(announceRetry ? { announceRetry } : {}) };
-  return { ctx, ports, alerts, logs, requestId: request!.id, threadTs: posted.ts! };
-}
-
-async function trail(requestId: number) {
-  return database.db.select().from(modeChangeEvents).where(eq(modeChangeEvents.requestId, requestId)).orderBy(asc(modeChangeEvents.id));
-}
-
-/** The replies Slack holds in the thread (the fake keeps every message it answered as posted). */
-const replies = (w: World) => fake.messages.filter((m) => m.threadTs === w.threadTs);
-const threadPosts = (w: World) => fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === w.threadTs);
-
-/** Waits until the database's clock (the one retryAt is written on) has reached `at`. */
-async function untilDatabaseReaches(at: string): Promise<void> {
-  for (;;) {
-    const [row] = (await database.db.execute(sql`select now() >= ${at}::timestamptz as due`)) as unknown as Array<{ due: boolean }>;
-    if (row?.due) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-async function rendered(requestId: number): Promise<string> {
-  const [record] = await modeHistory({ db: database.db }, { limit: 1, id: requestId });
-  return renderSignOff(record!);
-}
+const bed = announceBed(OPS);
+const { overdueRequest, trail, replies, threadPosts, untilDatabaseReaches, rendered } = bed;
 
 /** Resolves when `n` thread posts have reached the fake. */
 async function untilThreadPosts(w: World, n: number): Promise<void> {
@@ -107,7 +34,7 @@ describe('an announcement attempt that outlives its claim', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let first = true;
-    fake.on('conversations.replies', async () => {
+    bed.fake.on('conversations.replies', async () => {
       if (!first) return undefined;
       first = false;
       const asked = { ok: true, messages: [{ ts: w.threadTs, text: 'Live change request' }], has_more: false };
@@ -119,7 +46,7 @@ describe('an announcement attempt that outlives its claim', () => {
 
   /** An earlier attempt's claim left behind (its process stopped before posting), stale from the start. */
   async function staleFirstClaim(w: World) {
-    await database.db.insert(modeChangeEvents).values({ requestId: w.requestId, at: sql`now() - interval '1 hour'`, kind: 'announcing', actor: 'system', details: { attempt: 1 } });
+    await bed.database.db.insert(modeChangeEvents).values({ requestId: w.requestId, at: sql`now() - interval '1 hour'`, kind: 'announcing', actor: 'system', details: { attempt: 1 } });
   }
 
   async function claimOf(w: World, attempt: number) {
@@ -127,7 +54,7 @@ describe('an announcement attempt that outlives its claim', () => {
   }
 
   async function untilLooks(n: number): Promise<void> {
-    while (fake.callsTo('conversations.replies').length < n) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (bed.fake.callsTo('conversations.replies').length < n) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   it('does not post once a takeover has claimed it, and records nothing: the outcome is in the thread once', async () => {
@@ -175,7 +102,7 @@ describe('an announcement attempt that outlives its claim', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let first = true;
-    answerThreadPost = async () => {
+    bed.answerThreadPost = async () => {
       if (!first) return undefined;
       first = false;
       await gate;
@@ -209,7 +136,7 @@ describe('an announcement attempt that outlives its claim', () => {
   it('renders delivered when an older announcer recorded a failure after the delivery', async () => {
     const w = await overdueRequest({ claimStaleMs: 2_000, postMaxMs: 0, backoffMs: () => 60_000 });
     await expireOverdueRequests(w.ctx, w.ports);
-    await database.db.insert(modeChangeEvents).values({ requestId: w.requestId, at: sql`now()`, kind: 'announce_failed', actor: 'system', details: { attempt: 1, error: 'slack refused: not_in_channel', permanent: true } });
+    await bed.database.db.insert(modeChangeEvents).values({ requestId: w.requestId, at: sql`now()`, kind: 'announce_failed', actor: 'system', details: { attempt: 1, error: 'slack refused: not_in_channel', permanent: true } });
     expect(await rendered(w.requestId)).toContain('announcement: delivered');
   });
 });
@@ -225,8 +152,8 @@ describe('the claim of an announcement', () => {
   });
 
   it('is derived from the Slack settings of the process', async () => {
-    const config = alertConfig(fake, { SLACK_OPS_CHANNEL: OPS, SLACK_API_TIMEOUT: '2m' });
-    const ports = defaultLiveSwitchPorts(config, slackNotifier({ config, logger: pino({ level: 'silent' }) }), database.db);
+    const config = alertConfig(bed.fake, { SLACK_OPS_CHANNEL: OPS, SLACK_API_TIMEOUT: '2m' });
+    const ports = defaultLiveSwitchPorts(config, slackNotifier({ config, logger: pino({ level: 'silent' }) }), bed.database.db);
     expect(ports.announcer.callMaxMs).toBe(slackCallMaxMs(config));
     expect(ports.announcer.callMaxMs).toBeGreaterThanOrEqual(360_000);
   });
@@ -235,7 +162,7 @@ describe('the claim of an announcement', () => {
 describe('a process whose Slack token is refused', () => {
   it('leaves the announcement pending for a process that can post, logs it at error, alerts once; channel refusals stay failed', async () => {
     const w = await overdueRequest({ claimStaleMs: 2_000, backoffMs: () => 0, cannotPostBackoffMs: 0 });
-    answerThreadPost = () => ({ body: { ok: false, error: 'invalid_auth' } });
+    bed.answerThreadPost = () => ({ body: { ok: false, error: 'invalid_auth' } });
     await expireOverdueRequests(w.ctx, w.ports);
     let events = await trail(w.requestId);
     expect(events.map((e) => e.kind)).toEqual(['expired', 'announcing', 'announce_pending']);
@@ -250,7 +177,7 @@ describe('a process whose Slack token is refused', () => {
     expect(w.alerts.map((a) => a.fingerprint)).toEqual([`mode-request-${w.requestId}`, `mode-announce-${w.requestId}`]);
     expect(w.alerts[1]!.title).toContain("refused this process's token");
 
-    answerThreadPost = () => undefined; // a process with a good token
+    bed.answerThreadPost = () => undefined; // a process with a good token
     await untilDatabaseReaches(String(events.at(-1)!.details['retryAt']));
     await expireOverdueRequests(w.ctx, w.ports);
     expect(replies(w)).toHaveLength(1);

@@ -60,6 +60,19 @@ async function open(requester = OPERATOR_APPROVER, harness = h) {
   return result.request;
 }
 
+/**
+ * While the audit runs at the switch, `reaction` changes on the request message in Slack and its event
+ * never reaches the bot (lost): only the switch's own read of the message can see it.
+ */
+function duringTheAudit(request: { slackChannel: string | null; slackTs: string | null }, reaction: { emoji: 'approval' | 'rejection'; user: string; added: boolean }) {
+  const gate = h.ctx.liveSwitch.gate;
+  h.ctx.liveSwitch.gate = async (...args) => {
+    const name = reaction.emoji === 'approval' ? h.ctx.config.APPROVAL_EMOJI : h.ctx.config.REJECTION_EMOJI;
+    slack.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name, user: reaction.user, added: reaction.added });
+    return gate(...args);
+  };
+}
+
 async function storedRequest(id: number) {
   const [row] = await h.ctx.db.select().from(modeChangeRequests).where(eq(modeChangeRequests.id, id));
   return row!;
@@ -499,12 +512,8 @@ describe('the quorum read from Slack', () => {
   it('goes live only on approvals still on the message at the switch: one taken back during the audit, its event lost, fails the request', async () => {
     const request = await open(OPERATOR);
     expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });
-    const gate = h.ctx.liveSwitch.gate;
-    h.ctx.liveSwitch.gate = async (...args) => {
-      // B takes the approval back while the audit runs at the switch; the reaction_removed is lost.
-      slack.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name: h.ctx.config.APPROVAL_EMOJI, user: APPROVER_B, added: false });
-      return gate(...args);
-    };
+    // B takes the approval back while the audit runs at the switch; the reaction_removed is lost.
+    duringTheAudit(request, { emoji: 'approval', user: APPROVER_B, added: false });
     expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'quorum', switch: { switched: false, status: 'failed' } });
     expect((await getBotState(h.ctx.db)).mode).toBe('paper');
     const row = await storedRequest(request.id);
@@ -527,12 +536,8 @@ describe('the quorum read from Slack', () => {
   it('withdraws at a refused flip only approvals recorded before its read: one added while Slack was being read stands', async () => {
     const request = await open(OPERATOR);
     expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });
-    const gate = h.ctx.liveSwitch.gate;
-    h.ctx.liveSwitch.gate = async (...args) => {
-      // B takes the approval back while the audit runs at the switch; the reaction_removed is lost.
-      slack.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name: h.ctx.config.APPROVAL_EMOJI, user: APPROVER_B, added: false });
-      return gate(...args);
-    };
+    // B takes the approval back while the audit runs at the switch; the reaction_removed is lost.
+    duringTheAudit(request, { emoji: 'approval', user: APPROVER_B, added: false });
     const real = h.ctx.liveSwitch.reactions;
     let reads = 0;
     let late: ReactionOutcome | undefined;
@@ -559,12 +564,8 @@ describe('the quorum read from Slack', () => {
   it('does not go live on a rejection added to the message during the audit, its event lost', async () => {
     const request = await open(OPERATOR);
     expect(await h.react(request, APPROVER_B)).toMatchObject({ kind: 'counted', approvals: 1 });
-    const gate = h.ctx.liveSwitch.gate;
-    h.ctx.liveSwitch.gate = async (...args) => {
-      // An approver rejects while the audit runs at the switch; the reaction_added is lost.
-      slack.reactions.apply({ channel: request.slackChannel!, ts: request.slackTs!, name: h.ctx.config.REJECTION_EMOJI, user: OPERATOR_APPROVER, added: true });
-      return gate(...args);
-    };
+    // An approver rejects while the audit runs at the switch; the reaction_added is lost.
+    duringTheAudit(request, { emoji: 'rejection', user: OPERATOR_APPROVER, added: true });
     expect(await h.react(request, APPROVER_C)).toMatchObject({ kind: 'quorum', switch: { switched: false, status: 'failed' } });
     expect((await getBotState(h.ctx.db)).mode).toBe('paper');
     const row = await storedRequest(request.id);

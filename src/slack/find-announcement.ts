@@ -5,6 +5,7 @@
 // request's marker (ANNOUNCE_EVENT metadata) before posting it again, so a takeover never posts twice.
 import type { WebClient } from '@slack/web-api';
 import type { Delivered } from '../notifications/notification.js';
+import { carries } from './find-page.js';
 
 /** The metadata every retried announcement carries: which request's outcome it is. */
 export const ANNOUNCE_EVENT = 'ctb_mode_announcement';
@@ -23,8 +24,7 @@ export async function findAnnouncement(web: WebClient, input: { channel: string;
     const res = await web.conversations.replies({
       channel: input.channel, ts: input.threadTs, include_all_metadata: true, limit: REPLIES_PAGE, ...(cursor ? { cursor } : {}),
     });
-    const found = res.messages?.find((m) => m.ts !== input.threadTs && m.metadata?.event_type === ANNOUNCE_EVENT
-      && Number((m.metadata.event_payload as Record<string, unknown> | undefined)?.request_id) === input.requestId);
+    const found = res.messages?.find((m) => m.ts !== input.threadTs && carries(m, ANNOUNCE_EVENT, (p) => Number(p.request_id) === input.requestId));
     if (found?.ts) return { channel: input.channel, ts: found.ts, foundText: typeof found.text === 'string' ? found.text : '' };
     cursor = res.has_more ? res.response_metadata?.next_cursor || undefined : undefined;
   } while (cursor);

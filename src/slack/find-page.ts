@@ -25,13 +25,18 @@ export function directMetadata(directId: string) {
 /** Recent messages looked through in the person's DM: pages are few, and a retry comes minutes after a crash. */
 const HISTORY_LIMIT = 100;
 
+/** Whether Slack's `message` carries our `eventType` metadata with a payload that `matches`. */
+export function carries(message: { metadata?: { event_type?: string; event_payload?: unknown } }, eventType: string, matches: (payload: Record<string, unknown>) => boolean): boolean {
+  return message.metadata?.event_type === eventType && matches((message.metadata.event_payload ?? {}) as Record<string, unknown>);
+}
+
 /**
  * Where the message carrying `eventType` metadata whose payload `matches` landed in `channel`
  * among its recent messages, or undefined when Slack does not hold it there.
  */
 async function findByMetadata(web: WebClient, channel: string, eventType: string, matches: (payload: Record<string, unknown>) => boolean): Promise<Delivered | undefined> {
   const res = await web.conversations.history({ channel, limit: HISTORY_LIMIT, include_all_metadata: true });
-  const found = res.messages?.find((m) => m.metadata?.event_type === eventType && matches((m.metadata.event_payload ?? {}) as Record<string, unknown>));
+  const found = res.messages?.find((m) => carries(m, eventType, matches));
   return found?.ts ? { channel, ts: found.ts, ...(typeof found.text === 'string' ? { foundText: found.text } : {}) } : undefined;
 }
 

@@ -101,6 +101,8 @@ export async function modeHarness(opts: {
   kraken?: FakeKraken;
   /** The gate's checks instead of the mode check and the controllable one (e.g. the real paper→live criteria). */
   checks?: AuditCheck[];
+  /** Alerts go to the real outbox (alert_groups, alert_events) as in a running process, not to `alerts`, which stays empty. */
+  outbox?: boolean;
 }): Promise<ModeHarness> {
   const clock = opts.clock ?? new ManualClock('2026-03-02T09:00:00Z');
   const dirs = { logs: mkdtempSync(join(tmpdir(), 'ctb-mode-logs-')), backups: mkdtempSync(join(tmpdir(), 'ctb-mode-backups-')) };
@@ -122,7 +124,7 @@ export async function modeHarness(opts: {
     database: opts.database,
     clock,
     logger: silentLogger(),
-    alerts: () => ({ raise: async (a) => void alerts.push(a) }),
+    ...(opts.outbox ? {} : { alerts: () => ({ raise: async (a: AlertInput) => void alerts.push(a) }) }),
     exchanges: opts.exchanges ?? paperMarker(),
     liveSwitch: { gate: auditGate({ checks: opts.checks ?? [modeCheck, controllable] }) },
   });

@@ -106,6 +106,10 @@ export const MODE_EVENT_KINDS = [
   // `announce_failed` (Slack refused it for good: details.error; not tried again)
   // (services/mode/announce-pending.ts).
   'announcing', 'announced', 'announce_pending', 'announce_failed',
+  // The outcome's alert was stored (details.fingerprint), once, right after the closing by its process
+  // whether or not that process can post in Slack — not with the thread's reply. Requests whose first
+  // claim was made by older code have their alert with that claim and no such event.
+  'outcome_alerted',
   // An announcement pending longer than MODE_ANNOUNCE_ALERT_AFTER was raised as an alert (once; details:
   // pendingSince, fingerprint), and that alert was resolved once the announcement was delivered.
   'announce_overdue', 'announce_overdue_resolved',

@@ -1,10 +1,13 @@
 // Owns announcing a request's outcome (expired, failed, rejected, withdrawn, switched to live) in its
 // thread until it is delivered, whatever stops the process or Slack between the closing and its
 // announcement: the closing is announced right after its commit (announceNow) and by every sweep
-// after until delivered. The closing's event marks the
-// announcement pending in the closing's own transaction; an announcer claims it under the request's
-// row lock (an `announcing` event naming the attempt; the first claim stores the request's alert with
-// it), posts the outcome in the request's thread, and records what Slack answered: `announced`
+// after until delivered. The closing's event marks the announcement pending in the closing's own
+// transaction. Its alert does not wait for the thread: right after the commit the closing's process
+// stores it, whether or not it can post in Slack (`ctb mode paper` in a shell without a Slack token),
+// with an `outcome_alerted` event under the request's row lock — once, by whichever process comes
+// first (a sweep's when the closing's process stopped before it, or older code closed the request).
+// An announcer claims the reply under that lock (an `announcing` event naming the attempt), posts the
+// outcome in the request's thread, and records what Slack answered: `announced`
 // (delivered), `announce_pending` (not delivered: the error, and when to try again — Slack's
 // Retry-After, else a backoff growing with the attempts) or `announce_failed` (Slack refused it for
 // good: the bot is not in the channel, the token is refused; logged at error and raised as an alert,
@@ -139,6 +142,16 @@ async function approvalsOf(db: Db, request: ModeChangeRequest): Promise<Array<{ 
   return (row?.details.approvals ?? []).map((a) => ({ user: a.user, at: new Date(a.at) }));
 }
 
+/**
+ * Whether the request's outcome alert is stored: its `outcome_alerted` event, or any claim — older code
+ * stored the alert with the first claim and recorded nothing else.
+ */
+async function outcomeAlerted(tx: Db, id: number): Promise<boolean> {
+  const [row] = await execute<{ alerted: boolean }>(tx, sql`select exists (select 1 from mode_change_events where request_id = ${id}
+    and kind in ('outcome_alerted', 'announcing')) as alerted`);
+  return row?.alerted === true;
+}
+
 const overdueFingerprint = (id: number) => `mode-announce-overdue-${id}`;
 
 /** Raises, once per announcement, the alert of every announcement pending `afterMs` or longer. */
@@ -213,16 +226,21 @@ async function claimAnnouncement(ctx: AnnouncePendingDeps, id: number, retry: An
     const request = await lockRequest(tx, { id });
     // Another process may have claimed, announced or failed it since the read above.
     if (!request || (await pendingAnnouncements(tx, { claimStaleMs: retry.claimStaleMs, ids: [id] })).length === 0) return undefined;
+    const approvals = await approvalsOf(tx, request);
+    // The outcome's alert, once, by whichever process comes first — Slack or not: never with the reply.
+    if (!(await outcomeAlerted(tx, id))) {
+      const alert = outcomeAlert(request, approvals);
+      await appendEvent(tx, { requestId: id, at: await databaseNow(tx), kind: 'outcome_alerted', actor: 'system', details: { fingerprint: alert.fingerprint } });
+      afterCommit = await storeWithin(ctx, tx, alert);
+    }
     // A process that cannot post in Slack (not configured here) leaves a thread's reply to one that can.
     if (request.slackChannel && request.slackTs && !canPost) return undefined;
     const attempt = (await announceAttempts(tx, id)) + 1;
     await appendEvent(tx, { requestId: id, at: await databaseNow(tx), kind: 'announcing', actor: 'system', details: { attempt } });
-    const approvals = await approvalsOf(tx, request);
-    // The alert goes with the first claim, once: later attempts retry only the thread's reply.
-    if (attempt === 1) afterCommit = await storeWithin(ctx, tx, outcomeAlert(request, approvals));
     return { request, attempt, approvals };
   });
-  if (claim) await afterCommit?.();
+  // Committed: the alert is stored whether or not this process claimed the reply.
+  await afterCommit?.();
   return claim;
 }
 

@@ -82,12 +82,12 @@ async function untilDatabaseReaches(at: string): Promise<void> {
  */
 async function toldAfterTheOutage(request: ModeChangeRequest, closing: string, says: string): Promise<void> {
   const events = await trail(request.id);
-  expect(events.slice(-3).map((e) => e.kind)).toEqual([closing, 'announcing', 'announce_pending']);
+  expect(events.slice(-4).map((e) => e.kind)).toEqual([closing, 'outcome_alerted', 'announcing', 'announce_pending']);
   const pending = events.at(-1)!;
   expect(pending.details).toMatchObject({ attempt: 1, retryAfterMs: 1_000 });
   expect(announcements(request)).toEqual([]);
   expect(await rendered(request.id)).toContain(`announcement: pending — 1 attempt, the last failed: `);
-  // The request's alert went with the first attempt, Slack or not.
+  // The request's alert was stored with the closing, Slack or not.
   expect(h.alerts.filter((a) => a.fingerprint === `mode-request-${request.id}`)).toHaveLength(1);
 
   threadsLimited = false;

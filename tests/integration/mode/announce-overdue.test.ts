@@ -81,7 +81,7 @@ describe('an announcement pending too long', () => {
     const closing = (await trail(w.requestId))[0]!;
     await untilDatabaseReaches(new Date(closing.at.getTime() + 1_000).toISOString());
     await expireOverdueRequests(ctx, w.ports);
-    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'announcing', 'announced']);
+    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announced']);
     expect(w.alerts.map((a) => a.fingerprint)).toEqual([`mode-request-${w.requestId}`]);
   });
 });

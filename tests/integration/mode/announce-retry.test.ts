@@ -29,7 +29,7 @@ describe('announcing a request the expiry sweep closed', () => {
 
     await expireOverdueRequests(w.ctx, w.ports);
     const first = await trail(w.requestId);
-    expect(first.map((e) => e.kind)).toEqual(['expired', 'announcing', 'announce_pending']);
+    expect(first.map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announce_pending']);
     const failed = first.at(-1)!;
     expect(failed.details).toMatchObject({ attempt: 1, error: 'slack refused: service_unavailable' });
     expect(Date.parse(String(failed.details['retryAt'])) - failed.at.getTime()).toBe(300);
@@ -40,7 +40,7 @@ describe('announcing a request the expiry sweep closed', () => {
     await untilDatabaseReaches(String(failed.details['retryAt']));
     await expireOverdueRequests(w.ctx, w.ports);
     const after = await trail(w.requestId);
-    expect(after.map((e) => e.kind)).toEqual(['expired', 'announcing', 'announce_pending', 'announcing', 'announced']);
+    expect(after.map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announce_pending', 'announcing', 'announced']);
     expect(after.at(-1)!.details).toMatchObject({ attempt: 2, found: false, ts: replies(w)[0]?.ts });
     // The second attempt looked in the thread first (the first may have reached Slack), then posted once.
     expect(bed.fake.callsTo('conversations.replies')).toHaveLength(1);
@@ -68,11 +68,11 @@ describe('announcing a request the expiry sweep closed', () => {
     // Before Retry-After has passed a sweep leaves it alone.
     await expireOverdueRequests(w.ctx, w.ports);
     expect(threadPosts(w)).toHaveLength(1);
-    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'announcing', 'announce_pending']);
+    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announce_pending']);
 
     await untilDatabaseReaches(String(pending.details['retryAt']));
     await expireOverdueRequests(w.ctx, w.ports);
-    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'announcing', 'announce_pending', 'announcing', 'announced']);
+    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announce_pending', 'announcing', 'announced']);
     expect(threadPosts(w)).toHaveLength(2);
     expect(threadPosts(w)[1]!.at - threadPosts(w)[0]!.at).toBeGreaterThanOrEqual(1_900);
     expect(replies(w)).toHaveLength(1);
@@ -84,7 +84,7 @@ describe('announcing a request the expiry sweep closed', () => {
 
     await expireOverdueRequests(w.ctx, w.ports);
     const events = await trail(w.requestId);
-    expect(events.map((e) => e.kind)).toEqual(['expired', 'announcing', 'announce_failed']);
+    expect(events.map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announce_failed']);
     expect(events.at(-1)!.details).toMatchObject({ attempt: 1, error: 'slack refused: not_in_channel', permanent: true });
     const errors = w.logs.filter((l) => l.level === 50);
     expect(errors).toHaveLength(1);
@@ -96,7 +96,7 @@ describe('announcing a request the expiry sweep closed', () => {
     await expireOverdueRequests(w.ctx, w.ports);
     await expireOverdueRequests(w.ctx, w.ports);
     expect(threadPosts(w)).toHaveLength(1);
-    expect(await trail(w.requestId)).toHaveLength(3);
+    expect(await trail(w.requestId)).toHaveLength(4);
   });
 
   it('takes over from an announcer that stopped after Slack took the reply and before recording it: finds the reply, records it, posts nothing', async () => {
@@ -113,7 +113,7 @@ describe('announcing a request the expiry sweep closed', () => {
       await bed.database.db.execute(sql.raw('drop trigger ctb_t_announcer_stops on mode_change_events; drop function ctb_t_announcer_stops();'));
     }
     expect(replies(w)).toHaveLength(1);
-    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'announcing']);
+    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing']);
     // Its claim goes stale.
     const claim = (await trail(w.requestId)).find((e) => e.kind === 'announcing')!;
     await untilDatabaseReaches(new Date(claim.at.getTime() + 2_001).toISOString());
@@ -122,22 +122,22 @@ describe('announcing a request the expiry sweep closed', () => {
     expect(replies(w)).toHaveLength(1);
     expect(threadPosts(w)).toHaveLength(1);
     const events = await trail(w.requestId);
-    expect(events.map((e) => e.kind)).toEqual(['expired', 'announcing', 'announcing', 'announced']);
+    expect(events.map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announcing', 'announced']);
     expect(events.at(-1)!.details).toMatchObject({ attempt: 2, found: true, ts: replies(w)[0]!.ts });
     expect(w.alerts).toHaveLength(1);
     expect(await rendered(w.requestId)).toContain('found in the thread, posted by an earlier attempt');
   });
 
-  it('leaves the reply to a process that can post in Slack when the sweeping one cannot, instead of recording it announced', async () => {
+  it('leaves the reply to a process that can post in Slack when the sweeping one cannot, instead of recording it announced; raises the alert all the same', async () => {
     const w = await overdueRequest();
     const noSlack = defaultLiveSwitchPorts(alertConfig(null), null, bed.database.db);
     await expireOverdueRequests(w.ctx, noSlack);
-    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired']);
-    expect(w.alerts).toEqual([]);
+    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'outcome_alerted']);
+    expect(w.alerts.map((a) => a.fingerprint)).toEqual([`mode-request-${w.requestId}`]);
     expect(await rendered(w.requestId)).toContain('announcement: pending — not tried yet');
 
     await expireOverdueRequests(w.ctx, w.ports);
-    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'announcing', 'announced']);
+    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announced']);
     expect(replies(w)).toHaveLength(1);
     expect(w.alerts).toHaveLength(1);
   });
@@ -156,7 +156,7 @@ describe('announcing a request the expiry sweep closed', () => {
     for (const r of replicas) await r.exitClean();
 
     const kinds = (await trail(w.requestId)).map((e) => e.kind);
-    expect(kinds).toEqual(['expired', 'announcing', 'announce_pending', 'announcing', 'announced']);
+    expect(kinds).toEqual(['expired', 'outcome_alerted', 'announcing', 'announce_pending', 'announcing', 'announced']);
     expect(threadPosts(w)).toHaveLength(2);
     expect(replies(w)).toHaveLength(1);
   }, 60_000);

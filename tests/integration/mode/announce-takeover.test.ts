@@ -120,7 +120,7 @@ describe('an announcement attempt that outlives its claim', () => {
   it('a refusal for good answered after a takeover delivered it records nothing: delivered, no failure alert, no error', async () => {
     const w = await lateAnswerAfterTakeover({ body: { ok: false, error: 'not_in_channel' } });
     expect(replies(w)).toHaveLength(1);
-    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'announcing', 'announcing', 'announced']);
+    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announcing', 'announced']);
     expect(await rendered(w.requestId)).toContain('announcement: delivered');
     expect(w.alerts.map((a) => a.fingerprint)).toEqual([`mode-request-${w.requestId}`]);
     expect(w.logs.filter((l) => l.level >= 50)).toEqual([]);
@@ -129,7 +129,7 @@ describe('an announcement attempt that outlives its claim', () => {
 
   it('a transient failure answered after a takeover delivered it records nothing: delivered, not pending', async () => {
     const w = await lateAnswerAfterTakeover({ body: { ok: false, error: 'service_unavailable' } });
-    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'announcing', 'announcing', 'announced']);
+    expect((await trail(w.requestId)).map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announcing', 'announced']);
     expect(await rendered(w.requestId)).toContain('announcement: delivered');
   });
 
@@ -165,7 +165,7 @@ describe('a process whose Slack token is refused', () => {
     bed.answerThreadPost = () => ({ body: { ok: false, error: 'invalid_auth' } });
     await expireOverdueRequests(w.ctx, w.ports);
     let events = await trail(w.requestId);
-    expect(events.map((e) => e.kind)).toEqual(['expired', 'announcing', 'announce_pending']);
+    expect(events.map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announce_pending']);
     expect(events.at(-1)!.details).toMatchObject({ attempt: 1, error: 'slack refused: invalid_auth', cannotPost: true });
     expect(w.logs.filter((l) => l.level === 50)).toHaveLength(1);
     expect(await rendered(w.requestId)).toMatch(/announcement: pending/);
@@ -173,7 +173,7 @@ describe('a process whose Slack token is refused', () => {
     await untilDatabaseReaches(String(events.at(-1)!.details['retryAt']));
     await expireOverdueRequests(w.ctx, w.ports); // refused again: still pending, no second alert
     events = await trail(w.requestId);
-    expect(events.map((e) => e.kind)).toEqual(['expired', 'announcing', 'announce_pending', 'announcing', 'announce_pending']);
+    expect(events.map((e) => e.kind)).toEqual(['expired', 'outcome_alerted', 'announcing', 'announce_pending', 'announcing', 'announce_pending']);
     expect(w.alerts.map((a) => a.fingerprint)).toEqual([`mode-request-${w.requestId}`, `mode-announce-${w.requestId}`]);
     expect(w.alerts[1]!.title).toContain("refused this process's token");
 

@@ -305,9 +305,13 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
     } };
   }
 
-  /** `ctb self-heal` from another directory with the kill's DATA_DIR and DATABASE_URL `url`, once the database answers: the replay's alert title. */
+  /**
+   * `ctb self-heal` from another directory with the kill's DATA_DIR and DATABASE_URL `url`, once the
+   * database answers: the replay's alert title. Run in this process: what it replays is the file the
+   * kill's process saved, and what it writes is read back from the database.
+   */
   async function replayBySelfHeal(dataDir: string, database: TestDatabase, url = database.url): Promise<string[]> {
-    const heal = await ctbIn(mkdtempSync(join(tmpdir(), 'ctb-shell-heal-')), ['self-heal', '--attempts', '1'], { DATABASE_URL: url, DATA_DIR: dataDir });
+    const heal = await ctbHere(['self-heal', '--attempts', '1'], { DATABASE_URL: url, DATA_DIR: dataDir });
     expect(heal.stdout, heal.stderr).toMatch(/^HEALED\s+pending_kill\s+1 saved kill\(s\) written to the database$/m);
     expect(existsSync(pendingKillPath(dataDir))).toBe(false);
     return (await database.db.select().from(alertGroups)).filter((g) => g.source === 'kill').map((g) => g.title);

@@ -98,6 +98,14 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   const startingKills = new StartingKills({ config: opts.config, logger });
   if (features.some((f) => f.name === 'kill' && f.roles.includes(opts.role))) {
     http.route('POST', '/kill', killWhileStartingRoute(opts.config, startingKills, () => built));
+    // Slack's /kill too, over HTTP, with the running signature check and operator list: Slack itself
+    // starts only after the database, and its /kill in the wait got nothing. The Slack part's route
+    // replaces this one once it serves. (Socket Mode connects only when the Slack part starts.)
+    const { config } = opts;
+    if (features.some((f) => f.name === 'slack' && f.roles.includes(opts.role)) && config.slackEnabled && !config.SLACK_APP_TOKEN && config.SLACK_SIGNING_SECRET) {
+      const { slackWhileStarting } = await import('../slack/while-starting.js');
+      http.route('POST', '/slack/events', slackWhileStarting({ config, logger, kills: startingKills, standing: () => progress.standing(), started: () => built }));
+    }
   }
   try {
     ctx = await buildAppContext({
@@ -105,7 +113,10 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     logger,
     runMigrations: true,
     // A database that answered and went away during the migrations is waited for, as one that goes away later is.
-    migrating: (database, run) => migrateOrWait(database, run, { logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop }),
+    migrating: (database, run) => migrateOrWait(database, run, {
+      logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop,
+      overdueMs: opts.config.START_DB_CHECK_AFTER, probeMs: opts.config.START_DB_CHECK_TIMEOUT,
+    }),
     serveDatabase: true,
     role: opts.role,
     ...(opts.clock ? { clock: opts.clock } : {}),
@@ -134,7 +145,10 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   // The database answered (it was migrated): from here on, one that goes away is waited for, while the
   // parts already started serve (/healthz, POST /kill, Slack); the part it cut is started again.
   // A part's start that runs late has the database checked (one read of its clock): a stalled one is an outage too.
-  const waitDeps = { logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop, probe: () => databaseNow(ctx.db) };
+  const waitDeps = {
+    logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop, probe: () => databaseNow(ctx.db),
+    overdueMs: opts.config.START_DB_CHECK_AFTER, probeMs: opts.config.START_DB_CHECK_TIMEOUT,
+  };
   const running: Array<{ name: string; feature: RunningFeature }> = [];
   // `closing`: the start was stopped while the database did not answer. A part's stop that waits on it
   // (a poll in flight, a lock to release) is given STALLED_STOP_WAIT_MS, then left behind: it would wait as long as the stall.

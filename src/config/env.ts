@@ -336,6 +336,9 @@ export const envSchema = z.object({
   APPROVAL_EMOJI: optionalText.transform((v) => (v ?? 'white_check_mark').replace(/^:|:$/g, '')),
   REJECTION_EMOJI: optionalText.transform((v) => (v ?? 'x').replace(/^:|:$/g, '')),
   MODE_CHANGE_TTL: duration('30m'),
+  // How long a closed request's outcome may stay undelivered in its Slack thread before it is raised as
+  // an alert (once per announcement, resolved when delivered): services/mode/announce-pending.ts.
+  MODE_ANNOUNCE_ALERT_AFTER: duration('15m'),
   ESCALATION_ACK_SLA: duration('5m'),
   ESCALATION_MAX_ROUNDS: number(3, { min: 1, max: 20, int: true }),
   // Never 0: the gate would then pass with no paper trade at all (a rehearsal may lower it, to 1 at least).
@@ -363,6 +366,11 @@ export const envSchema = z.object({
   // transaction or a protocol cycle, without sending anything before it is cut off (its transaction
   // rolled back, the session handed on): the bot's own writes wait meanwhile (src/db/pglite-serve.ts).
   PGLITE_IDLE_IN_TRANSACTION: duration('5s'),
+  // A part of `ctb start` still starting this long after its start has the database checked (one
+  // short read); no answer within START_DB_CHECK_TIMEOUT is an outage: said, shown on /healthz, and
+  // waited for (src/app/wait-for-database.ts). A stalled database is told at most their sum after it stalled.
+  START_DB_CHECK_AFTER: duration('10s'),
+  START_DB_CHECK_TIMEOUT: duration('5s'),
   LOG_DIR: optionalText.transform((v) => v ?? './logs'),
   BACKUP_DIR: optionalText.transform((v) => v ?? './backups'),
   // How many snapshots to keep and/or for how long: "20", "30d" or "20,30d" (both limits apply).
@@ -521,6 +529,9 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   }
   if (cfg.SLACK_API_TIMEOUT < 1_000 || cfg.SLACK_API_TIMEOUT > 120_000) {
     problems.push(`SLACK_API_TIMEOUT: expected between 1s and 2m, got ${cfg.SLACK_API_TIMEOUT / 1000}s`);
+  }
+  for (const name of ['START_DB_CHECK_AFTER', 'START_DB_CHECK_TIMEOUT'] as const) {
+    if (cfg[name] < 100 || cfg[name] > 600_000) problems.push(`${name}: expected between 100ms and 10m, got ${cfg[name] / 1000}s`);
   }
   if (cfg.PGLITE_IDLE_IN_TRANSACTION < 1_000 || cfg.PGLITE_IDLE_IN_TRANSACTION > 600_000) {
     problems.push(`PGLITE_IDLE_IN_TRANSACTION: expected between 1s and 10m, got ${cfg.PGLITE_IDLE_IN_TRANSACTION / 1000}s`);

@@ -100,12 +100,15 @@ export const MODE_EVENT_KINDS = [
   'rejected', 'expired', 'failed', 'withdrawn',
   // The quorum could not be confirmed: Slack's reactions on the request message could not be read.
   'quorum_unconfirmed',
-  // A closing by the system whose announcement is pending (its event's details.announce): claimed by the
+  // A closing whose announcement is pending (its event's details.announce: expired, failed, rejected, withdrawn, switched): claimed by the
   // process announcing it (`announcing`, details.attempt), then `announced` (delivered, or found already
   // in the thread after a takeover), `announce_pending` (that attempt failed: details.error, retryAt) or
   // `announce_failed` (Slack refused it for good: details.error; not tried again)
   // (services/mode/announce-pending.ts).
   'announcing', 'announced', 'announce_pending', 'announce_failed',
+  // An announcement pending longer than MODE_ANNOUNCE_ALERT_AFTER was raised as an alert (once; details:
+  // pendingSince, fingerprint), and that alert was resolved once the announcement was delivered.
+  'announce_overdue', 'announce_overdue_resolved',
 ] as const;
 export type ModeEventKind = (typeof MODE_EVENT_KINDS)[number];
 

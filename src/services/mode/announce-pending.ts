@@ -1,5 +1,7 @@
-// Owns announcing the requests the system closed (expired, failed) until each is delivered, whatever
-// stops the process or Slack between the closing and its announcement: the closing's event marks the
+// Owns announcing a request's outcome (expired, failed, rejected, withdrawn, switched to live) in its
+// thread until it is delivered, whatever stops the process or Slack between the closing and its
+// announcement: the closing is announced right after its commit (announceNow) and by every sweep
+// after until delivered. The closing's event marks the
 // announcement pending in the closing's own transaction; an announcer claims it under the request's
 // row lock (an `announcing` event naming the attempt; the first claim stores the request's alert with
 // it), posts the outcome in the request's thread, and records what Slack answered: `announced`
@@ -15,14 +17,20 @@
 // the post can end before the claim goes stale, else it does not post; and it records what became of
 // it only while its claim is the latest and nothing is recorded yet — an attempt that outlived its
 // claim records nothing (logged "superseded"). Two processes never announce one request at once.
+// An announcement still pending MODE_ANNOUNCE_ALERT_AFTER after its closing (Slack down for that long,
+// every token refused) is raised once as an alert through the alert pipeline (an `announce_overdue`
+// event in the same transaction), saying what the thread was not told; once delivered, that alert is
+// resolved (`announce_overdue_resolved`), by the sweep that delivered it or the next one.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
-import { announceAttempts, announceStanding, appendEvent, lockRequest, pendingAnnouncements } from '../../db/queries/mode-change.js';
+import {
+  announceAttempts, announceStanding, appendEvent, deliveredOverdueAnnouncements, lockRequest, overdueAnnouncements, pendingAnnouncements,
+} from '../../db/queries/mode-change.js';
 import { cannotPostHere, isPermanentFailure, retryAfterOf } from '../../notifications/notification.js';
 import type { AlertInput } from '../../alerts/types.js';
-import { closedAlert, outcomeOf, type AnnounceDeps } from './announce.js';
+import { outcomeAlert, outcomeOf, type AnnounceDeps } from './announce.js';
 import type { LiveSwitchPorts, ThreadReply } from './ports.js';
 
 /** The longest one Slack call takes as shipped (SLACK_API_TIMEOUT 10 s, three tries, pauses): what an announcer that does not say plans with. */
@@ -72,11 +80,20 @@ export function announceRetryFor(callMaxMs: number = DEFAULT_CALL_MAX_MS): Annou
 
 export const ANNOUNCE_RETRY: AnnounceRetry = announceRetryFor();
 
-export type AnnouncePendingDeps = AnnounceDeps & { db: Db; announceRetry?: AnnounceRetry };
+/** How long an announcement may stay pending before it is raised as an alert, as shipped (MODE_ANNOUNCE_ALERT_AFTER). */
+export const ANNOUNCE_ALERT_AFTER_MS = 15 * 60_000;
+
+export type AnnouncePendingDeps = AnnounceDeps & {
+  db: Db;
+  announceRetry?: AnnounceRetry;
+  /** MODE_ANNOUNCE_ALERT_AFTER; ANNOUNCE_ALERT_AFTER_MS when not given. */
+  config?: { MODE_ANNOUNCE_ALERT_AFTER?: number };
+};
 
 interface Claim {
   request: ModeChangeRequest;
   attempt: number;
+  approvals: Array<{ user: string; at: Date }>;
 }
 
 /** Thrown before the post by an attempt that may no longer post; nothing was posted, and it records nothing more when superseded. */
@@ -87,15 +104,98 @@ export class AnnounceStopped extends Error {
   }
 }
 
-/** Announces every closing whose announcement is due; returns the requests delivered now. */
-export async function announcePending(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts): Promise<ModeChangeRequest[]> {
+/** Announces every closing whose announcement is due (only `ids` when given); returns the requests delivered now. */
+export async function announcePending(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts, opts: { ids?: number[] } = {}): Promise<ModeChangeRequest[]> {
   const retry = ctx.announceRetry ?? announceRetryFor(ports.announcer.callMaxMs);
   const announced: ModeChangeRequest[] = [];
-  for (const id of await pendingAnnouncements(ctx.db, { claimStaleMs: retry.claimStaleMs })) {
+  for (const id of await pendingAnnouncements(ctx.db, { claimStaleMs: retry.claimStaleMs, ...(opts.ids ? { ids: opts.ids } : {}) })) {
     const claim = await claimAnnouncement(ctx, id, retry, ports.announcer.available);
     if (claim && (await announceOne(ctx, ports, claim, retry))) announced.push(claim.request);
   }
+  await resolveDeliveredOverdue(ctx);
+  await alertOverdue(ctx, ctx.config?.MODE_ANNOUNCE_ALERT_AFTER ?? ANNOUNCE_ALERT_AFTER_MS);
   return announced;
+}
+
+/**
+ * Announces the requests a caller has just closed (their closing marked the announcement pending in
+ * its transaction, now committed): tried now, and by the sweep after until delivered. Never throws —
+ * the decision stands whatever becomes of telling it; what stops it is logged and left to the sweep.
+ */
+export async function announceNow(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts, requests: ModeChangeRequest[]): Promise<void> {
+  if (requests.length === 0) return;
+  try {
+    await announcePending(ctx, ports, { ids: requests.map((r) => r.id) });
+  } catch (err) {
+    ctx.logger.error({ err, requestIds: requests.map((r) => r.id) }, 'could not announce the outcome of the request(s) now; left pending for the sweep');
+  }
+}
+
+/** The approvals a switch to live recorded (its `switched` event), shown with its outcome; none for any other closing. */
+async function approvalsOf(db: Db, request: ModeChangeRequest): Promise<Array<{ user: string; at: Date }>> {
+  if (request.status !== 'switched') return [];
+  const [row] = (await db.execute(sql`select details from mode_change_events where request_id = ${request.id} and kind = 'switched'
+    order by id limit 1`)) as unknown as Array<{ details: { approvals?: Array<{ user: string; at: string }> } }>;
+  return (row?.details.approvals ?? []).map((a) => ({ user: a.user, at: new Date(a.at) }));
+}
+
+const overdueFingerprint = (id: number) => `mode-announce-overdue-${id}`;
+
+/** Raises, once per announcement, the alert of every announcement pending `afterMs` or longer. */
+async function alertOverdue(ctx: AnnouncePendingDeps, afterMs: number): Promise<void> {
+  for (const { id } of await overdueAnnouncements(ctx.db, { afterMs })) {
+    let afterCommit: (() => Promise<void>) | undefined;
+    let raised: Record<string, unknown> | undefined;
+    await ctx.db.transaction(async (tx) => {
+      const request = await lockRequest(tx, { id });
+      // Another process may have raised it, or the announcement been settled, since the read above.
+      const [due] = await overdueAnnouncements(tx, { afterMs, ids: [id] });
+      if (!request || !due) return;
+      const trail = (await tx.execute(sql`select kind, details from mode_change_events where request_id = ${id}
+        and kind in ('announcing', 'announce_pending') order by id`)) as unknown as Array<{ kind: string; details: Record<string, unknown> }>;
+      const attempts = trail.filter((e) => e.kind === 'announcing').length;
+      const lastFailure = trail.filter((e) => e.kind === 'announce_pending').at(-1)?.details;
+      const error = typeof lastFailure?.['error'] === 'string' ? lastFailure['error'] : null;
+      const minutes = Math.round(afterMs / 60_000);
+      const outcome = outcomeOf(request);
+      const fingerprint = overdueFingerprint(id);
+      raised = { requestId: id, attempts, error, pendingSince: due.since.toISOString() };
+      const alert: AlertInput = {
+        source: 'mode', severity: 'warning', fingerprint,
+        title: `${outcome.title}, and its Slack thread has not been told for ${minutes >= 1 ? `${minutes} min` : `${Math.round(afterMs / 1000)} s`}`
+          + (error ? ` (last error: ${error})` : attempts === 0 ? ' (no process that can post in Slack has tried)' : ''),
+        details: {
+          requestId: id, status: request.status, requester: request.requester, outcome: request.outcome,
+          channel: request.slackChannel, threadTs: request.slackTs, pendingSince: due.since.toISOString(), attempts, lastError: error,
+          ...(typeof lastFailure?.['retryAt'] === 'string' ? { retryAt: lastFailure['retryAt'] } : {}),
+        },
+      };
+      await appendEvent(tx, { requestId: id, at: await databaseNow(tx), kind: 'announce_overdue', actor: 'system', details: { fingerprint, pendingSince: due.since.toISOString(), afterMs, attempts } });
+      afterCommit = await storeWithin(ctx, tx, alert);
+    });
+    if (raised) {
+      await afterCommit?.();
+      ctx.logger.error(raised, `request #${id}'s outcome is still not in its Slack thread after ${afterMs} ms: raised as an alert`);
+    }
+  }
+}
+
+/** Resolves the overdue alert of every announcement delivered since it was raised, and records that it did. */
+async function resolveDeliveredOverdue(ctx: AnnouncePendingDeps): Promise<void> {
+  for (const { id, fingerprint } of await deliveredOverdueAnnouncements(ctx.db)) {
+    let groupId: number | null = null;
+    try {
+      groupId = (await ctx.alerts.resolve?.({ fingerprint, by: 'system', note: `request #${id}'s outcome is now in its Slack thread` })) ?? null;
+    } catch (err) {
+      ctx.logger.error({ err, requestId: id, fingerprint }, `could not resolve the alert of request #${id}'s late announcement; tried again next sweep`);
+      continue;
+    }
+    await ctx.db.transaction(async (tx) => {
+      await lockRequest(tx, { id });
+      if ((await deliveredOverdueAnnouncements(tx, { ids: [id] })).length === 0) return;
+      await appendEvent(tx, { requestId: id, at: await databaseNow(tx), kind: 'announce_overdue_resolved', actor: 'system', details: { fingerprint, groupId } });
+    });
+  }
 }
 
 /** Stores `alert` in `tx` when the sink can (then counted once committed), else after the commit. */
@@ -117,9 +217,10 @@ async function claimAnnouncement(ctx: AnnouncePendingDeps, id: number, retry: An
     if (request.slackChannel && request.slackTs && !canPost) return undefined;
     const attempt = (await announceAttempts(tx, id)) + 1;
     await appendEvent(tx, { requestId: id, at: await databaseNow(tx), kind: 'announcing', actor: 'system', details: { attempt } });
+    const approvals = await approvalsOf(tx, request);
     // The alert goes with the first claim, once: later attempts retry only the thread's reply.
-    if (attempt === 1) afterCommit = await storeWithin(ctx, tx, closedAlert(request));
-    return { request, attempt };
+    if (attempt === 1) afterCommit = await storeWithin(ctx, tx, outcomeAlert(request, approvals));
+    return { request, attempt, approvals };
   });
   if (claim) await afterCommit?.();
   return claim;
@@ -185,7 +286,7 @@ async function announceOne(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts, cla
   }
   let reply: ThreadReply | undefined;
   try {
-    const view = outcomeOf(request);
+    const view = outcomeOf(request, claim.approvals);
     if (ports.announcer.announceInThread) {
       reply = await ports.announcer.announceInThread(channel, threadTs, view, { checkSent: attempt > 1, beforePost: () => checkStillOwned(ctx, claim, retry) });
     } else {
@@ -197,7 +298,7 @@ async function announceOne(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts, cla
       ctx.logger.info({ requestId: id, attempt }, `request #${id}'s announcement attempt ${attempt} stopped before posting: ${err.message}; not posted, nothing recorded`);
       return false;
     }
-    await recordFailure(ctx, { request, attempt, channel, threadTs }, err, retry);
+    await recordFailure(ctx, { ...claim, channel, threadTs }, err, retry);
     return false;
   }
   const recorded = await recordIfOwned(ctx, claim, 'delivery', async (tx, at) => {

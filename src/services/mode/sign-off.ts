@@ -44,7 +44,7 @@ export interface SignOffRecord {
   decidedAt: string | null;
   decidedBy: string | null;
   trail: Array<{ at: string; kind: string; actor: string; details: Record<string, unknown> }>;
-  /** What became of the announcement of a closing by the system (its trail's announce events); null when it had none. */
+  /** What became of the announcement of its outcome in its thread (its trail's announce events); null when it had none (a rollback to paper, older records). */
   announcement: AnnouncementState | null;
 }
 
@@ -61,19 +61,24 @@ export interface AnnouncementState {
   retryAt: string | null;
   /** Delivered: found in the thread (an earlier attempt had posted it), not posted by the recorded attempt. */
   found: boolean;
+  /** When it was raised as an alert for being pending too long (MODE_ANNOUNCE_ALERT_AFTER), and when that alert was resolved; null when not. */
+  overdueAlert: { at: string; resolvedAt: string | null } | null;
 }
 
 const ANNOUNCE_KINDS = new Set(['announcing', 'announced', 'announce_pending', 'announce_failed']);
 
 export function announcementOf(events: SignOff['events']): AnnouncementState | null {
-  const pending = events.some((e) => (e.kind === 'expired' || e.kind === 'failed') && e.details['announce'] === 'pending');
+  const pending = events.some((e) => e.details['announce'] === 'pending');
   const steps = events.filter((e) => ANNOUNCE_KINDS.has(e.kind));
   if (!pending && steps.length === 0) return null;
   // Delivered is final: a failure recorded after it (an attempt that outlived its claim, by older code) does not undo it.
   const last = steps.find((e) => e.kind === 'announced') ?? steps.at(-1);
   const attempts = steps.filter((e) => e.kind === 'announcing').length;
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
-  const base = { attempts, at: (last ?? events.at(-1)!).at.toISOString(), error: text(last?.details['error']), retryAt: null, found: false };
+  const overdue = events.find((e) => e.kind === 'announce_overdue');
+  const resolved = events.find((e) => e.kind === 'announce_overdue_resolved');
+  const overdueAlert = overdue ? { at: overdue.at.toISOString(), resolvedAt: resolved ? resolved.at.toISOString() : null } : null;
+  const base = { attempts, at: (last ?? events.at(-1)!).at.toISOString(), error: text(last?.details['error']), retryAt: null, found: false, overdueAlert };
   if (last?.kind === 'announced') return { ...base, state: 'delivered', found: last.details['found'] === true };
   if (last?.kind === 'announce_failed') return { ...base, state: 'failed' };
   return { ...base, state: 'pending', retryAt: last?.kind === 'announce_pending' ? text(last.details['retryAt']) : null };

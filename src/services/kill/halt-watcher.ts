@@ -129,6 +129,13 @@ export async function startHaltWatcher(ctx: HaltWatcherDeps, opts: HaltWatcherOp
     return running;
   };
 
+  // Its own poll an interval after the latest read taken here, its own or handed over.
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number) => {
+    timer = setTimeout(fire, ms);
+    timer.unref();
+  };
+
   const reading = (): ((state: BotState) => Promise<void>) | undefined => {
     if (stopped || running || readPendingKills(ctx.config.DATA_DIR).length > 0) return undefined;
     const before = changes();
@@ -137,6 +144,11 @@ export async function startHaltWatcher(ctx: HaltWatcherDeps, opts: HaltWatcherOp
       // A poll of its own went out meanwhile: that one reads and applies.
       if (stopped || running) return;
       lastReadAt = Math.max(lastReadAt, startedAt);
+      // Its own poll moved to an interval after this read, without waking to find it not due.
+      if (timer) {
+        clearTimeout(timer);
+        arm(Math.max(1, intervalMs - (performance.now() - lastReadAt)));
+      }
       running = settle(apply(state, before, startedAt, false));
       await running;
     };
@@ -144,12 +156,6 @@ export async function startHaltWatcher(ctx: HaltWatcherDeps, opts: HaltWatcherOp
 
   // At start: the persisted halt (or a saved kill) holds before anything trades.
   await check();
-  // Its own poll an interval after the latest read taken here, its own or handed over.
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (ms: number) => {
-    timer = setTimeout(fire, ms);
-    timer.unref();
-  };
   const fire = () => {
     if (stopped) return;
     const since = performance.now() - lastReadAt;

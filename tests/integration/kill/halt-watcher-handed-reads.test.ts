@@ -12,7 +12,10 @@ import { startHaltWatcher } from '../../../src/services/kill/halt-watcher.js';
 import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { waitUntil } from '../../support/bot-process.js';
 import { testContext } from '../../support/app-context.js';
-import { usePostgresTestDb } from '../../support/db.js';
+import { createPgliteTestDb, usePostgresTestDb } from '../../support/db.js';
+import { ManualClock } from '../../../src/clock.js';
+import { silentLogger } from '../../../src/logger.js';
+import type { BotState } from '../../../src/db/schema/index.js';
 import { recordingDatabase } from '../../support/kill-context.js';
 
 const database = usePostgresTestDb({ truncate: ['engine_requests'] });
@@ -70,6 +73,22 @@ describe('the halt watcher and reads of bot_state handed over to it', () => {
     await afterTheKill(await getBotState(elsewhere()));
     await beforeTheKill(resumedThen);
     expect(isHaltLatched(ctx), 'released by a read older than the new kill').toBe(true);
+  });
+
+  it("hands the row over from the runner's poll on the embedded database too", async () => {
+    const pglite = await createPgliteTestDb();
+    cleanup.push(() => pglite.close());
+    const clock = new ManualClock();
+    await updateBotState(pglite.db, clock, { halted: true, haltedReason: 'drill', haltedAt: clock.now(), haltedBy: 'slack:UOPERATOR1' });
+    const seen: BotState[] = [];
+    const runner = startRequestRunner({ db: pglite.db, clock, logger: silentLogger() }, {
+      holder: 'handed-reads', timer: false, bootId: 'boot', handlers: { cancel_all: async () => ({ ok: true, summary: 'done' }) }, botStateReader: () => (state) => void seen.push(state),
+    });
+    cleanup.push(() => runner.stop());
+    expect(await runner.drain()).toBe(0);
+    await updateBotState(pglite.db, clock, { halted: false });
+    expect(await runner.drain()).toBe(0);
+    expect(seen.map((s) => [s.id, s.halted, s.haltedReason])).toEqual([[1, true, 'drill'], [1, false, 'drill']]);
   });
 
   it('sends no read of its own while the runner polls for it, and polls again once the runner stops', async () => {

@@ -5,15 +5,17 @@
 // drizzle's migrator creates its schema and table only if they are missing, reads the last migration
 // applied and applies the rest in one transaction (a cut rolls it back whole), and the migration lock
 // is a session's, released by the server with the connection. Nothing reads the schema before it is
-// current: no part has started, so /healthz and Slack are not served yet (503 "starting"); POST /kill
-// is (runtime.ts): it cancels on Kraken and saves the halt, written once the migrations are applied.
+// current: no part has started, so /healthz and Slack are not served yet (503 "starting"; Slack's
+// commands over HTTP are answered "starting"); POST /kill and Slack's /kill are (runtime.ts): they
+// cancel on Kraken and save the halt, written once the migrations are applied.
 import { sql } from 'drizzle-orm';
 import { execute, type Database } from '../db/client.js';
 import { untilDatabaseAnswers, type DatabaseWaitDeps } from './wait-for-database.js';
 
 /** What is said while the migrations wait: nothing of this process is running yet, and how to kill meanwhile. */
 const NOTHING_RUNS_YET = 'No part of the bot has started: nothing trades, and /healthz and Slack are served once the migrations are applied ' +
-  '(503 "starting" until then). POST /kill answers meanwhile: it cancels on Kraken with this process\'s key and saves the halt in DATA_DIR, ' +
+  '(503 "starting" until then; Slack over HTTP answers its commands "starting"). POST /kill answers meanwhile, and Slack\'s /kill over HTTP: ' +
+  'it cancels on Kraken with this process\'s key and saves the halt in DATA_DIR, ' +
   'written to the database once the migrations are applied (`ctb kill` from a shell does the same). ' +
   'The migrations run in one transaction: the run the database dropped applied nothing.';
 

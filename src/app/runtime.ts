@@ -98,6 +98,14 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   const startingKills = new StartingKills({ config: opts.config, logger });
   if (features.some((f) => f.name === 'kill' && f.roles.includes(opts.role))) {
     http.route('POST', '/kill', killWhileStartingRoute(opts.config, startingKills, () => built));
+    // Slack's /kill too, over HTTP, with the running signature check and operator list: Slack itself
+    // starts only after the database, and its /kill in the wait got nothing. The Slack part's route
+    // replaces this one once it serves. (Socket Mode connects only when the Slack part starts.)
+    const { config } = opts;
+    if (features.some((f) => f.name === 'slack' && f.roles.includes(opts.role)) && config.slackEnabled && !config.SLACK_APP_TOKEN && config.SLACK_SIGNING_SECRET) {
+      const { slackWhileStarting } = await import('../slack/while-starting.js');
+      http.route('POST', '/slack/events', slackWhileStarting({ config, logger, kills: startingKills, standing: () => progress.standing(), started: () => built }));
+    }
   }
   try {
     ctx = await buildAppContext({

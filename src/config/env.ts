@@ -336,6 +336,9 @@ export const envSchema = z.object({
   APPROVAL_EMOJI: optionalText.transform((v) => (v ?? 'white_check_mark').replace(/^:|:$/g, '')),
   REJECTION_EMOJI: optionalText.transform((v) => (v ?? 'x').replace(/^:|:$/g, '')),
   MODE_CHANGE_TTL: duration('30m'),
+  // How long a closed request's outcome may stay undelivered in its Slack thread before it is raised as
+  // an alert (once per announcement, resolved when delivered): services/mode/announce-pending.ts.
+  MODE_ANNOUNCE_ALERT_AFTER: duration('15m'),
   ESCALATION_ACK_SLA: duration('5m'),
   ESCALATION_MAX_ROUNDS: number(3, { min: 1, max: 20, int: true }),
   // Never 0: the gate would then pass with no paper trade at all (a rehearsal may lower it, to 1 at least).

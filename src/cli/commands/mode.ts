@@ -112,6 +112,11 @@ export function renderSignOff(s: SignOffRecord): string {
 
 /** Where a closing's announcement in its thread stands, as an operator reads it. */
 export function announcementText(a: AnnouncementState): string {
+  const alerted = a.overdueAlert ? `; raised as an alert at ${a.overdueAlert.at} for being late${a.overdueAlert.resolvedAt ? `, resolved at ${a.overdueAlert.resolvedAt}` : ''}` : '';
+  return stateText(a) + alerted;
+}
+
+function stateText(a: AnnouncementState): string {
   const tries = `${a.attempts} attempt${a.attempts === 1 ? '' : 's'}`;
   switch (a.state) {
     case 'delivered':

@@ -261,3 +261,31 @@ export async function announceStanding(db: Db, requestId: number): Promise<Annou
     now: new Date(row!.now),
   };
 }
+
+/**
+ * Announcements pending (marked so at their closing, neither delivered nor failed for good) since
+ * `afterMs` or longer on the database's clock, whose overdue alert was not raised yet; only `ids` when
+ * given. Each with the moment its announcement became pending (its closing's).
+ */
+export async function overdueAnnouncements(db: Db, input: { afterMs: number; ids?: number[] }): Promise<Array<{ id: number; since: Date }>> {
+  const only = input.ids ? sql`and c.request_id in (${sql.join(input.ids.map((id) => sql`${id}`), sql`, `)})` : sql``;
+  const rows = (await db.execute(sql`select c.request_id as id, min(c.at) as since from ${modeChangeEvents} c
+    where c.actor = 'system' and c.details->>'announce' = 'pending' ${only}
+      and not exists (select 1 from ${modeChangeEvents} e where e.request_id = c.request_id
+        and e.kind in ('announced', 'announce_failed', 'announce_overdue'))
+    group by c.request_id
+    having min(c.at) <= now() - ${Math.round(input.afterMs)} * interval '1 millisecond'
+    order by c.request_id`)) as unknown as Array<{ id: number | string; since: Date | string }>;
+  return rows.map((r) => ({ id: Number(r.id), since: new Date(r.since) }));
+}
+
+/** Requests whose overdue announcement alert was raised and whose announcement is now delivered, the alert not yet resolved. */
+export async function deliveredOverdueAnnouncements(db: Db, input: { ids?: number[] } = {}): Promise<Array<{ id: number; fingerprint: string }>> {
+  const only = input.ids ? sql`and o.request_id in (${sql.join(input.ids.map((id) => sql`${id}`), sql`, `)})` : sql``;
+  const rows = (await db.execute(sql`select o.request_id as id, o.details->>'fingerprint' as fingerprint from ${modeChangeEvents} o
+    where o.kind = 'announce_overdue' ${only}
+      and exists (select 1 from ${modeChangeEvents} e where e.request_id = o.request_id and e.kind = 'announced')
+      and not exists (select 1 from ${modeChangeEvents} e where e.request_id = o.request_id and e.kind = 'announce_overdue_resolved')
+    order by o.request_id`)) as unknown as Array<{ id: number | string; fingerprint: string }>;
+  return rows.map((r) => ({ id: Number(r.id), fingerprint: r.fingerprint }));
+}

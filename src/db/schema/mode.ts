@@ -106,6 +106,9 @@ export const MODE_EVENT_KINDS = [
   // `announce_failed` (Slack refused it for good: details.error; not tried again)
   // (services/mode/announce-pending.ts).
   'announcing', 'announced', 'announce_pending', 'announce_failed',
+  // An announcement pending longer than MODE_ANNOUNCE_ALERT_AFTER was raised as an alert (once; details:
+  // pendingSince, fingerprint), and that alert was resolved once the announcement was delivered.
+  'announce_overdue', 'announce_overdue_resolved',
 ] as const;
 export type ModeEventKind = (typeof MODE_EVENT_KINDS)[number];
 

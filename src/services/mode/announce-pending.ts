@@ -15,11 +15,17 @@
 // the post can end before the claim goes stale, else it does not post; and it records what became of
 // it only while its claim is the latest and nothing is recorded yet — an attempt that outlived its
 // claim records nothing (logged "superseded"). Two processes never announce one request at once.
+// An announcement still pending MODE_ANNOUNCE_ALERT_AFTER after its closing (Slack down for that long,
+// every token refused) is raised once as an alert through the alert pipeline (an `announce_overdue`
+// event in the same transaction), saying what the thread was not told; once delivered, that alert is
+// resolved (`announce_overdue_resolved`), by the sweep that delivered it or the next one.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
-import { announceAttempts, announceStanding, appendEvent, lockRequest, pendingAnnouncements } from '../../db/queries/mode-change.js';
+import {
+  announceAttempts, announceStanding, appendEvent, deliveredOverdueAnnouncements, lockRequest, overdueAnnouncements, pendingAnnouncements,
+} from '../../db/queries/mode-change.js';
 import { cannotPostHere, isPermanentFailure, retryAfterOf } from '../../notifications/notification.js';
 import type { AlertInput } from '../../alerts/types.js';
 import { closedAlert, outcomeOf, type AnnounceDeps } from './announce.js';
@@ -72,7 +78,15 @@ export function announceRetryFor(callMaxMs: number = DEFAULT_CALL_MAX_MS): Annou
 
 export const ANNOUNCE_RETRY: AnnounceRetry = announceRetryFor();
 
-export type AnnouncePendingDeps = AnnounceDeps & { db: Db; announceRetry?: AnnounceRetry };
+/** How long an announcement may stay pending before it is raised as an alert, as shipped (MODE_ANNOUNCE_ALERT_AFTER). */
+export const ANNOUNCE_ALERT_AFTER_MS = 15 * 60_000;
+
+export type AnnouncePendingDeps = AnnounceDeps & {
+  db: Db;
+  announceRetry?: AnnounceRetry;
+  /** MODE_ANNOUNCE_ALERT_AFTER; ANNOUNCE_ALERT_AFTER_MS when not given. */
+  config?: { MODE_ANNOUNCE_ALERT_AFTER?: number };
+};
 
 interface Claim {
   request: ModeChangeRequest;
@@ -95,7 +109,68 @@ export async function announcePending(ctx: AnnouncePendingDeps, ports: LiveSwitc
     const claim = await claimAnnouncement(ctx, id, retry, ports.announcer.available);
     if (claim && (await announceOne(ctx, ports, claim, retry))) announced.push(claim.request);
   }
+  await resolveDeliveredOverdue(ctx);
+  await alertOverdue(ctx, ctx.config?.MODE_ANNOUNCE_ALERT_AFTER ?? ANNOUNCE_ALERT_AFTER_MS);
   return announced;
+}
+
+const overdueFingerprint = (id: number) => `mode-announce-overdue-${id}`;
+
+/** Raises, once per announcement, the alert of every announcement pending `afterMs` or longer. */
+async function alertOverdue(ctx: AnnouncePendingDeps, afterMs: number): Promise<void> {
+  for (const { id } of await overdueAnnouncements(ctx.db, { afterMs })) {
+    let afterCommit: (() => Promise<void>) | undefined;
+    let raised: Record<string, unknown> | undefined;
+    await ctx.db.transaction(async (tx) => {
+      const request = await lockRequest(tx, { id });
+      // Another process may have raised it, or the announcement been settled, since the read above.
+      const [due] = await overdueAnnouncements(tx, { afterMs, ids: [id] });
+      if (!request || !due) return;
+      const trail = (await tx.execute(sql`select kind, details from mode_change_events where request_id = ${id}
+        and kind in ('announcing', 'announce_pending') order by id`)) as unknown as Array<{ kind: string; details: Record<string, unknown> }>;
+      const attempts = trail.filter((e) => e.kind === 'announcing').length;
+      const lastFailure = trail.filter((e) => e.kind === 'announce_pending').at(-1)?.details;
+      const error = typeof lastFailure?.['error'] === 'string' ? lastFailure['error'] : null;
+      const minutes = Math.round(afterMs / 60_000);
+      const outcome = outcomeOf(request);
+      const fingerprint = overdueFingerprint(id);
+      raised = { requestId: id, attempts, error, pendingSince: due.since.toISOString() };
+      const alert: AlertInput = {
+        source: 'mode', severity: 'warning', fingerprint,
+        title: `${outcome.title}, and its Slack thread has not been told for ${minutes >= 1 ? `${minutes} min` : `${Math.round(afterMs / 1000)} s`}`
+          + (error ? ` (last error: ${error})` : attempts === 0 ? ' (no process that can post in Slack has tried)' : ''),
+        details: {
+          requestId: id, status: request.status, requester: request.requester, outcome: request.outcome,
+          channel: request.slackChannel, threadTs: request.slackTs, pendingSince: due.since.toISOString(), attempts, lastError: error,
+          ...(typeof lastFailure?.['retryAt'] === 'string' ? { retryAt: lastFailure['retryAt'] } : {}),
+        },
+      };
+      await appendEvent(tx, { requestId: id, at: await databaseNow(tx), kind: 'announce_overdue', actor: 'system', details: { fingerprint, pendingSince: due.since.toISOString(), afterMs, attempts } });
+      afterCommit = await storeWithin(ctx, tx, alert);
+    });
+    if (raised) {
+      await afterCommit?.();
+      ctx.logger.error(raised, `request #${id}'s outcome is still not in its Slack thread after ${afterMs} ms: raised as an alert`);
+    }
+  }
+}
+
+/** Resolves the overdue alert of every announcement delivered since it was raised, and records that it did. */
+async function resolveDeliveredOverdue(ctx: AnnouncePendingDeps): Promise<void> {
+  for (const { id, fingerprint } of await deliveredOverdueAnnouncements(ctx.db)) {
+    let groupId: number | null = null;
+    try {
+      groupId = (await ctx.alerts.resolve?.({ fingerprint, by: 'system', note: `request #${id}'s outcome is now in its Slack thread` })) ?? null;
+    } catch (err) {
+      ctx.logger.error({ err, requestId: id, fingerprint }, `could not resolve the alert of request #${id}'s late announcement; tried again next sweep`);
+      continue;
+    }
+    await ctx.db.transaction(async (tx) => {
+      await lockRequest(tx, { id });
+      if ((await deliveredOverdueAnnouncements(tx, { ids: [id] })).length === 0) return;
+      await appendEvent(tx, { requestId: id, at: await databaseNow(tx), kind: 'announce_overdue_resolved', actor: 'system', details: { fingerprint, groupId } });
+    });
+  }
 }
 
 /** Stores `alert` in `tx` when the sink can (then counted once committed), else after the commit. */

@@ -61,6 +61,8 @@ export interface AnnouncementState {
   retryAt: string | null;
   /** Delivered: found in the thread (an earlier attempt had posted it), not posted by the recorded attempt. */
   found: boolean;
+  /** When it was raised as an alert for being pending too long (MODE_ANNOUNCE_ALERT_AFTER), and when that alert was resolved; null when not. */
+  overdueAlert: { at: string; resolvedAt: string | null } | null;
 }
 
 const ANNOUNCE_KINDS = new Set(['announcing', 'announced', 'announce_pending', 'announce_failed']);
@@ -73,7 +75,10 @@ export function announcementOf(events: SignOff['events']): AnnouncementState | n
   const last = steps.find((e) => e.kind === 'announced') ?? steps.at(-1);
   const attempts = steps.filter((e) => e.kind === 'announcing').length;
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
-  const base = { attempts, at: (last ?? events.at(-1)!).at.toISOString(), error: text(last?.details['error']), retryAt: null, found: false };
+  const overdue = events.find((e) => e.kind === 'announce_overdue');
+  const resolved = events.find((e) => e.kind === 'announce_overdue_resolved');
+  const overdueAlert = overdue ? { at: overdue.at.toISOString(), resolvedAt: resolved ? resolved.at.toISOString() : null } : null;
+  const base = { attempts, at: (last ?? events.at(-1)!).at.toISOString(), error: text(last?.details['error']), retryAt: null, found: false, overdueAlert };
   if (last?.kind === 'announced') return { ...base, state: 'delivered', found: last.details['found'] === true };
   if (last?.kind === 'announce_failed') return { ...base, state: 'failed' };
   return { ...base, state: 'pending', retryAt: last?.kind === 'announce_pending' ? text(last.details['retryAt']) : null };

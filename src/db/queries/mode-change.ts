@@ -201,8 +201,11 @@ export async function setRequestMessage(db: Db, input: { id: number; channel: st
   return row;
 }
 
+/** The closings whose event may mark the request's announcement pending (details.announce). */
+export const ANNOUNCED_CLOSINGS = ['expired', 'failed', 'rejected', 'withdrawn', 'switched'] as const;
+
 /**
- * Requests closed by the system (expired, failed) with their announcement pending — marked so in the
+ * Requests closed (expired, failed, rejected, withdrawn, switched to live) with their announcement pending — marked so in the
  * closing event, committed with the closing — neither announced nor failed for good, and whose last
  * attempt is over: none yet, a claim older than `claimStaleMs` (its process stopped before recording
  * what became of it), or a failed attempt whose retryAt has come. Only `ids` when given.
@@ -212,8 +215,7 @@ export async function pendingAnnouncements(db: Db, input: { claimStaleMs: number
     .select({ id: modeChangeEvents.requestId })
     .from(modeChangeEvents)
     .where(and(
-      inArray(modeChangeEvents.kind, ['expired', 'failed']),
-      eq(modeChangeEvents.actor, 'system'),
+      inArray(modeChangeEvents.kind, [...ANNOUNCED_CLOSINGS]),
       sql`${modeChangeEvents.details}->>'announce' = 'pending'`,
       ...(input.ids ? [inArray(modeChangeEvents.requestId, input.ids)] : []),
       sql`not exists (select 1 from ${modeChangeEvents} e where e.request_id = ${modeChangeEvents.requestId} and e.kind in ('announced', 'announce_failed'))`,
@@ -270,7 +272,7 @@ export async function announceStanding(db: Db, requestId: number): Promise<Annou
 export async function overdueAnnouncements(db: Db, input: { afterMs: number; ids?: number[] }): Promise<Array<{ id: number; since: Date }>> {
   const only = input.ids ? sql`and c.request_id in (${sql.join(input.ids.map((id) => sql`${id}`), sql`, `)})` : sql``;
   const rows = (await db.execute(sql`select c.request_id as id, min(c.at) as since from ${modeChangeEvents} c
-    where c.actor = 'system' and c.details->>'announce' = 'pending' ${only}
+    where c.details->>'announce' = 'pending' ${only}
       and not exists (select 1 from ${modeChangeEvents} e where e.request_id = c.request_id
         and e.kind in ('announced', 'announce_failed', 'announce_overdue'))
     group by c.request_id

@@ -100,7 +100,7 @@ export const MODE_EVENT_KINDS = [
   'rejected', 'expired', 'failed', 'withdrawn',
   // The quorum could not be confirmed: Slack's reactions on the request message could not be read.
   'quorum_unconfirmed',
-  // A closing by the system whose announcement is pending (its event's details.announce): claimed by the
+  // A closing whose announcement is pending (its event's details.announce: expired, failed, rejected, withdrawn, switched): claimed by the
   // process announcing it (`announcing`, details.attempt), then `announced` (delivered, or found already
   // in the thread after a takeover), `announce_pending` (that attempt failed: details.error, retryAt) or
   // `announce_failed` (Slack refused it for good: details.error; not tried again)

@@ -1,5 +1,7 @@
-// Owns announcing the requests the system closed (expired, failed) until each is delivered, whatever
-// stops the process or Slack between the closing and its announcement: the closing's event marks the
+// Owns announcing a request's outcome (expired, failed, rejected, withdrawn, switched to live) in its
+// thread until it is delivered, whatever stops the process or Slack between the closing and its
+// announcement: the closing is announced right after its commit (announceNow) and by every sweep
+// after until delivered. The closing's event marks the
 // announcement pending in the closing's own transaction; an announcer claims it under the request's
 // row lock (an `announcing` event naming the attempt; the first claim stores the request's alert with
 // it), posts the outcome in the request's thread, and records what Slack answered: `announced`
@@ -28,7 +30,7 @@ import {
 } from '../../db/queries/mode-change.js';
 import { cannotPostHere, isPermanentFailure, retryAfterOf } from '../../notifications/notification.js';
 import type { AlertInput } from '../../alerts/types.js';
-import { closedAlert, outcomeOf, type AnnounceDeps } from './announce.js';
+import { outcomeAlert, outcomeOf, type AnnounceDeps } from './announce.js';
 import type { LiveSwitchPorts, ThreadReply } from './ports.js';
 
 /** The longest one Slack call takes as shipped (SLACK_API_TIMEOUT 10 s, three tries, pauses): what an announcer that does not say plans with. */
@@ -91,6 +93,7 @@ export type AnnouncePendingDeps = AnnounceDeps & {
 interface Claim {
   request: ModeChangeRequest;
   attempt: number;
+  approvals: Array<{ user: string; at: Date }>;
 }
 
 /** Thrown before the post by an attempt that may no longer post; nothing was posted, and it records nothing more when superseded. */
@@ -101,17 +104,39 @@ export class AnnounceStopped extends Error {
   }
 }
 
-/** Announces every closing whose announcement is due; returns the requests delivered now. */
-export async function announcePending(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts): Promise<ModeChangeRequest[]> {
+/** Announces every closing whose announcement is due (only `ids` when given); returns the requests delivered now. */
+export async function announcePending(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts, opts: { ids?: number[] } = {}): Promise<ModeChangeRequest[]> {
   const retry = ctx.announceRetry ?? announceRetryFor(ports.announcer.callMaxMs);
   const announced: ModeChangeRequest[] = [];
-  for (const id of await pendingAnnouncements(ctx.db, { claimStaleMs: retry.claimStaleMs })) {
+  for (const id of await pendingAnnouncements(ctx.db, { claimStaleMs: retry.claimStaleMs, ...(opts.ids ? { ids: opts.ids } : {}) })) {
     const claim = await claimAnnouncement(ctx, id, retry, ports.announcer.available);
     if (claim && (await announceOne(ctx, ports, claim, retry))) announced.push(claim.request);
   }
   await resolveDeliveredOverdue(ctx);
   await alertOverdue(ctx, ctx.config?.MODE_ANNOUNCE_ALERT_AFTER ?? ANNOUNCE_ALERT_AFTER_MS);
   return announced;
+}
+
+/**
+ * Announces the requests a caller has just closed (their closing marked the announcement pending in
+ * its transaction, now committed): tried now, and by the sweep after until delivered. Never throws —
+ * the decision stands whatever becomes of telling it; what stops it is logged and left to the sweep.
+ */
+export async function announceNow(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts, requests: ModeChangeRequest[]): Promise<void> {
+  if (requests.length === 0) return;
+  try {
+    await announcePending(ctx, ports, { ids: requests.map((r) => r.id) });
+  } catch (err) {
+    ctx.logger.error({ err, requestIds: requests.map((r) => r.id) }, 'could not announce the outcome of the request(s) now; left pending for the sweep');
+  }
+}
+
+/** The approvals a switch to live recorded (its `switched` event), shown with its outcome; none for any other closing. */
+async function approvalsOf(db: Db, request: ModeChangeRequest): Promise<Array<{ user: string; at: Date }>> {
+  if (request.status !== 'switched') return [];
+  const [row] = (await db.execute(sql`select details from mode_change_events where request_id = ${request.id} and kind = 'switched'
+    order by id limit 1`)) as unknown as Array<{ details: { approvals?: Array<{ user: string; at: string }> } }>;
+  return (row?.details.approvals ?? []).map((a) => ({ user: a.user, at: new Date(a.at) }));
 }
 
 const overdueFingerprint = (id: number) => `mode-announce-overdue-${id}`;
@@ -192,9 +217,10 @@ async function claimAnnouncement(ctx: AnnouncePendingDeps, id: number, retry: An
     if (request.slackChannel && request.slackTs && !canPost) return undefined;
     const attempt = (await announceAttempts(tx, id)) + 1;
     await appendEvent(tx, { requestId: id, at: await databaseNow(tx), kind: 'announcing', actor: 'system', details: { attempt } });
+    const approvals = await approvalsOf(tx, request);
     // The alert goes with the first claim, once: later attempts retry only the thread's reply.
-    if (attempt === 1) afterCommit = await storeWithin(ctx, tx, closedAlert(request));
-    return { request, attempt };
+    if (attempt === 1) afterCommit = await storeWithin(ctx, tx, outcomeAlert(request, approvals));
+    return { request, attempt, approvals };
   });
   if (claim) await afterCommit?.();
   return claim;
@@ -260,7 +286,7 @@ async function announceOne(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts, cla
   }
   let reply: ThreadReply | undefined;
   try {
-    const view = outcomeOf(request);
+    const view = outcomeOf(request, claim.approvals);
     if (ports.announcer.announceInThread) {
       reply = await ports.announcer.announceInThread(channel, threadTs, view, { checkSent: attempt > 1, beforePost: () => checkStillOwned(ctx, claim, retry) });
     } else {
@@ -272,7 +298,7 @@ async function announceOne(ctx: AnnouncePendingDeps, ports: LiveSwitchPorts, cla
       ctx.logger.info({ requestId: id, attempt }, `request #${id}'s announcement attempt ${attempt} stopped before posting: ${err.message}; not posted, nothing recorded`);
       return false;
     }
-    await recordFailure(ctx, { request, attempt, channel, threadTs }, err, retry);
+    await recordFailure(ctx, { ...claim, channel, threadTs }, err, retry);
     return false;
   }
   const recorded = await recordIfOwned(ctx, claim, 'delivery', async (tx, at) => {

@@ -1,6 +1,7 @@
-// Owns telling people what happened to a request: a reply in the request's thread and an alert.
-// Delivery is best effort — the decision is already committed and recorded — but a failure is
-// logged, never swallowed, and never undoes or blocks the mode change itself.
+// Owns what telling people what happened to a request says: its reply in the request's thread and
+// its alert. A request with a thread has them delivered, recorded and retried (announce-pending.ts);
+// a rollback to paper, which has no thread, posts a notice here, best effort — the decision is already
+// committed and recorded — a failure logged, never swallowed, and never undoing or blocking the change.
 import type { AlertInput, AlertSink } from '../../alerts/types.js';
 import type { Logger } from '../../logger.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
@@ -46,13 +47,20 @@ export function closedAlert(request: ModeChangeRequest): AlertInput {
   };
 }
 
-/** A request closed without switching (rejected, expired, withdrawn, failed): say so in its thread. */
-export async function announceClosed(ctx: AnnounceDeps, ports: LiveSwitchPorts, request: ModeChangeRequest): Promise<void> {
-  const view = outcomeOf(request);
-  if (request.slackChannel && request.slackTs) {
-    await deliver(ctx, 'the request outcome to Slack', () => ports.announcer.postInThread(request.slackChannel!, request.slackTs!, view));
-  }
-  await deliver(ctx, 'the mode alert', () => ctx.alerts.raise(closedAlert(request)));
+/** The alert of a switch, naming who approved it. */
+export function switchedAlert(request: ModeChangeRequest, approvals: Array<{ user: string; at: Date }>): AlertInput {
+  return {
+    source: 'mode', severity: 'warning', title: outcomeOf(request, approvals).title, fingerprint: `mode-request-${request.id}`,
+    details: {
+      requestId: request.id, from: request.fromMode, to: request.toMode, requester: request.requester,
+      approvedBy: approvals.map((a) => ({ user: a.user, at: a.at.toISOString() })), outcome: request.outcome,
+    },
+  };
+}
+
+/** The alert of a request's outcome: its switch, or its closing without one. */
+export function outcomeAlert(request: ModeChangeRequest, approvals: Array<{ user: string; at: Date }>): AlertInput {
+  return request.status === 'switched' ? switchedAlert(request, approvals) : closedAlert(request);
 }
 
 export async function announceSwitched(
@@ -67,13 +75,5 @@ export async function announceSwitched(
   } else {
     await deliver(ctx, 'the mode notice to Slack', () => ports.announcer.postNotice(view));
   }
-  await deliver(ctx, 'the mode alert', () =>
-    ctx.alerts.raise({
-      source: 'mode', severity: 'warning', title: view.title, fingerprint: `mode-request-${request.id}`,
-      details: {
-        requestId: request.id, from: request.fromMode, to: request.toMode, requester: request.requester,
-        approvedBy: approvals.map((a) => ({ user: a.user, at: a.at.toISOString() })), outcome: request.outcome,
-      },
-    }),
-  );
+  await deliver(ctx, 'the mode alert', () => ctx.alerts.raise(switchedAlert(request, approvals)));
 }

@@ -15,6 +15,7 @@
 // expired meanwhile is closed as expired, never approved.
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import type { LiveSwitchDeps } from './execute-switch.js';
+import { ANNOUNCE_PENDING } from './announce-pending.js';
 import type { LiveSwitchPorts, ReactionsRead } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
 import { expireIfDue } from './expire-requests.js';
@@ -59,7 +60,7 @@ export async function confirmQuorum(
     // nothing to confirm, and nothing is withdrawn on a request no longer waiting.
     if (!request || request.status !== 'requested') return { kind: 'counted', requestId: input.requestId, approvals: recorded.length, gone: [] };
     const now = await databaseNow(tx);
-    const expired = await expireIfDue(tx, request, now, { trigger: input.trigger, during: 'the quorum read' });
+    const expired = await expireIfDue(tx, request, now, { trigger: input.trigger, during: 'the quorum read', ...ANNOUNCE_PENDING });
     if (expired) return { kind: 'closed', requestId: request.id, request: expired };
 
     if (read.kind === 'unread') {
@@ -77,7 +78,7 @@ export async function confirmQuorum(
     if (rejecting.has(request.requester)) {
       const closed = await transition(tx, request.id, ['requested'], 'withdrawn', { decidedAt: now, decidedBy: request.requester, outcome: 'withdrawn by its requester' });
       if (closed) {
-        await appendEvent(tx, { requestId: request.id, at: now, kind: 'withdrawn', actor: request.requester, details: { user: request.requester, ...rejection } });
+        await appendEvent(tx, { requestId: request.id, at: now, kind: 'withdrawn', actor: request.requester, details: { user: request.requester, ...rejection, ...ANNOUNCE_PENDING } });
         return { kind: 'closed', requestId: request.id, request: closed };
       }
     }
@@ -85,7 +86,7 @@ export async function confirmQuorum(
     if (rejecter !== undefined) {
       const closed = await transition(tx, request.id, ['requested'], 'rejected', { decidedAt: now, decidedBy: rejecter, outcome: `rejected by ${rejecter}` });
       if (closed) {
-        await appendEvent(tx, { requestId: request.id, at: now, kind: 'rejected', actor: rejecter, details: { user: rejecter, ...rejection } });
+        await appendEvent(tx, { requestId: request.id, at: now, kind: 'rejected', actor: rejecter, details: { user: rejecter, ...rejection, ...ANNOUNCE_PENDING } });
         return { kind: 'closed', requestId: request.id, request: closed };
       }
     }

@@ -17,7 +17,8 @@ import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { lockBotState } from '../../db/queries/bot-state-row.js';
 import { AppError } from '../../errors.js';
 import { getBotState, updateBotState } from '../bot-state.js';
-import { announceClosed, announceSwitched, type AnnounceDeps } from './announce.js';
+import type { AnnounceDeps } from './announce.js';
+import { ANNOUNCE_PENDING, announceNow } from './announce-pending.js';
 import { readEngineVerdict } from './engine-verdict.js';
 import type { LiveSwitchPortDeps, LiveSwitchPorts, ReactionsRead, SnapshotRef } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
@@ -41,7 +42,7 @@ export type LiveSwitchDeps = LiveSwitchPortDeps & AnnounceDeps;
 async function failRequest(db: Db, id: number, reason: string, details: Record<string, unknown> = {}): Promise<ModeChangeRequest | undefined> {
   const now = await databaseNow(db);
   const failed = await transition(db, id, ['approved'], 'failed', { decidedAt: now, decidedBy: ACTOR, outcome: reason });
-  if (failed) await appendEvent(db, { requestId: id, at: now, kind: 'failed', actor: ACTOR, details: { reason, ...details } });
+  if (failed) await appendEvent(db, { requestId: id, at: now, kind: 'failed', actor: ACTOR, details: { reason, ...details, ...ANNOUNCE_PENDING } });
   return failed;
 }
 
@@ -51,7 +52,7 @@ async function failOutside(ctx: LiveSwitchDeps, ports: LiveSwitchPorts, id: numb
     return failRequest(tx, id, reason, details);
   });
   ctx.logger.warn({ requestId: id, reason }, 'live switch failed');
-  if (failed) await announceClosed(ctx, ports, failed);
+  if (failed) await announceNow(ctx, ports, [failed]);
   return { switched: false, status: failed?.status ?? 'unknown', reason };
 }
 
@@ -150,16 +151,16 @@ export async function executeLiveSwitch(ctx: LiveSwitchDeps, ports: LiveSwitchPo
     });
     await appendEvent(tx, {
       requestId, at: now, kind: 'switched', actor: ACTOR,
-      details: { approvals: approvals.map((a) => ({ user: a.user, at: a.at.toISOString() })), auditRunId: audit.auditRunId, snapshot, paperSetAside: setAside },
+      details: { approvals: approvals.map((a) => ({ user: a.user, at: a.at.toISOString() })), auditRunId: audit.auditRunId, snapshot, paperSetAside: setAside, ...ANNOUNCE_PENDING },
     });
     return { switched: true, request: switched!, approvals };
   });
 
   if (outcome.switched) {
     ctx.logger.warn({ requestId, approvals: outcome.approvals }, 'switched to LIVE trading');
-    await announceSwitched(ctx, ports, outcome.request, outcome.approvals);
+    await announceNow(ctx, ports, [outcome.request]);
   } else if (closed) {
-    await announceClosed(ctx, ports, closed);
+    await announceNow(ctx, ports, [closed]);
   }
   return outcome;
 }

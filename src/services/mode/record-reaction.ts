@@ -8,7 +8,7 @@
 // message's reactions are read from Slack first (confirm-quorum.ts), and only approvals on it now count.
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { executeLiveSwitch, type LiveSwitchDeps, type SwitchOutcome } from './execute-switch.js';
-import { announceClosed } from './announce.js';
+import { ANNOUNCE_PENDING, announceNow } from './announce-pending.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { liveApprovers } from './live-approvers.js';
 import { APPROVALS_NEEDED, compareSlackTs, normaliseEmoji } from './records.js';
@@ -67,7 +67,7 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
 
     if (request.status !== 'requested' && request.status !== 'approved') return ignore(`the request is already ${request.status}`);
     if (request.status === 'requested' && now.getTime() >= request.expiresAt.getTime()) {
-      closed = await expireIfDue(tx, request, now, { trigger: base });
+      closed = await expireIfDue(tx, request, now, { trigger: base, ...ANNOUNCE_PENDING });
       await ignore('the request has expired');
       return { kind: 'expired', requestId: request.id };
     }
@@ -76,7 +76,7 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
     if (input.user === request.requester) {
       if (vote === 'reject' && input.added) {
         closed = await transition(tx, request.id, ['requested', 'approved'], 'withdrawn', { decidedAt: now, decidedBy: input.user, outcome: 'withdrawn by its requester' });
-        if (closed) await appendEvent(tx, { requestId: request.id, at: now, kind: 'withdrawn', actor: input.user, details: base });
+        if (closed) await appendEvent(tx, { requestId: request.id, at: now, kind: 'withdrawn', actor: input.user, details: { ...base, ...ANNOUNCE_PENDING } });
         return { kind: 'withdrawn_request', requestId: request.id };
       }
       return ignore('the requester never counts');
@@ -96,7 +96,7 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
       if (!input.added) return ignore('a rejection is final; removing the reaction does not reopen the request');
       await upsertVote(tx, { requestId: request.id, user: input.user, kind: 'reject', at: now, eventTs: input.eventTs });
       closed = await transition(tx, request.id, ['requested', 'approved'], 'rejected', { decidedAt: now, decidedBy: input.user, outcome: `rejected by ${input.user}` });
-      if (closed) await appendEvent(tx, { requestId: request.id, at: now, kind: 'rejected', actor: input.user, details: base });
+      if (closed) await appendEvent(tx, { requestId: request.id, at: now, kind: 'rejected', actor: input.user, details: { ...base, ...ANNOUNCE_PENDING } });
       return { kind: 'rejected', requestId: request.id };
     }
 
@@ -116,11 +116,11 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
     return { kind: 'counted', requestId: request.id, approvals: standing.length };
   });
 
-  if (closed) await announceClosed(ctx, ports, closed);
+  if (closed) await announceNow(ctx, ports, [closed]);
   if (decision.kind !== 'to_confirm') return decision;
   const check = await confirmQuorum(ctx, ports, { requestId: decision.requestId, channel: input.channel, ts: input.messageTs, trigger: decision.trigger });
   if (check.kind === 'closed') {
-    await announceClosed(ctx, ports, check.request);
+    await announceNow(ctx, ports, [check.request]);
     const kind = check.request.status === 'withdrawn' ? 'withdrawn_request' : check.request.status === 'expired' ? 'expired' : 'rejected';
     return { kind, requestId: check.requestId };
   }

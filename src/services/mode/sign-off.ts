@@ -44,7 +44,7 @@ export interface SignOffRecord {
   decidedAt: string | null;
   decidedBy: string | null;
   trail: Array<{ at: string; kind: string; actor: string; details: Record<string, unknown> }>;
-  /** What became of the announcement of a closing by the system (its trail's announce events); null when it had none. */
+  /** What became of the announcement of its outcome in its thread (its trail's announce events); null when it had none (a rollback to paper, older records). */
   announcement: AnnouncementState | null;
 }
 
@@ -68,7 +68,7 @@ export interface AnnouncementState {
 const ANNOUNCE_KINDS = new Set(['announcing', 'announced', 'announce_pending', 'announce_failed']);
 
 export function announcementOf(events: SignOff['events']): AnnouncementState | null {
-  const pending = events.some((e) => (e.kind === 'expired' || e.kind === 'failed') && e.details['announce'] === 'pending');
+  const pending = events.some((e) => e.details['announce'] === 'pending');
   const steps = events.filter((e) => ANNOUNCE_KINDS.has(e.kind));
   if (!pending && steps.length === 0) return null;
   // Delivered is final: a failure recorded after it (an attempt that outlived its claim, by older code) does not undo it.

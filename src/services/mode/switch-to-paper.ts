@@ -8,7 +8,8 @@ import type { Actor } from '../../domain/actor.js';
 import { OPEN_STATUSES, type ModeChangeRequest } from '../../db/schema/index.js';
 import { lockBotState } from '../../db/queries/bot-state-row.js';
 import { getBotState, updateBotState, type Mode } from '../bot-state.js';
-import { announceClosed, announceSwitched, type AnnounceDeps } from './announce.js';
+import { announceSwitched, type AnnounceDeps } from './announce.js';
+import { ANNOUNCE_PENDING, announceNow } from './announce-pending.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
 import { appendEvent, insertRequest, lockOpenRequests, transition } from '../../db/queries/mode-change.js';
@@ -59,7 +60,7 @@ export async function recordPaperSwitch(
   for (const r of open) {
     const w = await transition(tx, r.id, OPEN_STATUSES, 'withdrawn', { decidedAt: now, decidedBy: actor.id, outcome: `withdrawn: ${because}` });
     if (w) {
-      await appendEvent(tx, { requestId: r.id, at: now, kind: 'withdrawn', actor: actor.id, details: { reason: 'switched to paper', note: reason } });
+      await appendEvent(tx, { requestId: r.id, at: now, kind: 'withdrawn', actor: actor.id, details: { reason: 'switched to paper', note: reason, ...ANNOUNCE_PENDING } });
       withdrawn.push(w);
     }
   }
@@ -90,8 +91,11 @@ export async function switchToPaper(
   return { ok: true, changed: result.changed, previousMode: result.previousMode, request: result.request, withdrawn: result.withdrawn.map((w) => w.id) };
 }
 
-/** After the commit: each withdrawn request's thread is told, and the switch is announced (an alert, a notice). */
-export async function announcePaperSwitch(ctx: AnnounceDeps, ports: LiveSwitchPorts, result: PaperSwitchRecord): Promise<void> {
-  for (const w of result.withdrawn) await announceClosed(ctx, ports, w);
+/**
+ * After the commit: each withdrawn request's thread is told (recorded and retried until delivered), and
+ * the switch is announced (an alert, a notice: it has no thread).
+ */
+export async function announcePaperSwitch(ctx: AnnounceDeps & { db: Db }, ports: LiveSwitchPorts, result: PaperSwitchRecord): Promise<void> {
+  await announceNow(ctx, ports, result.withdrawn);
   if (result.request) await announceSwitched(ctx, ports, result.request, []);
 }

@@ -18,7 +18,8 @@ import { insertCommandLogIn } from '../../db/queries/command-log.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
 import { WITHDRAWAL_ACTOR, WITHDRAWAL_FINGERPRINT, withdrawalReason } from '../../domain/live-withdrawal.js';
 import { getBotState } from '../bot-state.js';
-import { announceClosed, type AnnounceDeps } from './announce.js';
+import type { AnnounceDeps } from './announce.js';
+import { announceNow } from './announce-pending.js';
 import type { LiveSwitchPorts } from './ports.js';
 import { recordPaperSwitch } from './switch-to-paper.js';
 import { sleep } from '../../market/sleep.js';
@@ -48,7 +49,7 @@ export function withdrawalLockWaitMs(leaseTtlMs: number): number {
 export interface WithdrawalDeps extends AnnounceDeps {
   db: Db;
   clock: Clock;
-  config: Pick<Config, 'IS_LIVE' | 'ENGINE_LEASE_TTL' | 'KILL_DB_TIMEOUT'>;
+  config: Pick<Config, 'IS_LIVE' | 'ENGINE_LEASE_TTL' | 'KILL_DB_TIMEOUT' | 'MODE_ANNOUNCE_ALERT_AFTER'>;
 }
 
 /** The engine that took the lease, as its lease row names it. */
@@ -126,7 +127,7 @@ export async function withdrawLiveIfUnarmed(
   ctx.logger.warn({ requestId: record.request!.id, holderId: holder.holderId, halted }, `live approval withdrawn: ${reason}`);
   if (stored) stored();
   else await ctx.alerts.raise(alert).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the live withdrawal alert'));
-  for (const w of record.withdrawn) await announceClosed(ctx, ports, w);
+  await announceNow(ctx, ports, record.withdrawn);
   return { request: record.request!, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen, heldForReconciliation };
 }
 

@@ -25,7 +25,9 @@ describe('an announcement pending too long', () => {
     await db.execute(sql`truncate alert_events, alert_groups, alert_deliveries restart identity cascade`);
     const w = await overdueRequest({ claimStaleMs: ANNOUNCE_CLAIM_STALE_MS, backoffMs: () => 0 });
     const alerts = createOutboxAlertSink({ db, clock: systemClock, logger: w.ctx.logger, config: testConfig() });
-    const ctx = { ...w.ctx, alerts, config: { MODE_ANNOUNCE_ALERT_AFTER: 1_000 } };
+    // A minute at first (no sweep here takes that long), then a second: the alert is due only once it is lowered.
+    const config = { MODE_ANNOUNCE_ALERT_AFTER: 60_000 };
+    const ctx = { ...w.ctx, alerts, config };
     let slackDown = true;
     bed.answerThreadPost = () => (slackDown ? { body: { ok: false, error: 'service_unavailable' } } : undefined);
     const fingerprint = `mode-announce-overdue-${w.requestId}`;
@@ -41,6 +43,7 @@ describe('an announcement pending too long', () => {
     // Pending, but not for long yet: no alert about it.
     expect(await group()).toBeUndefined();
 
+    config.MODE_ANNOUNCE_ALERT_AFTER = 1_000;
     await untilDatabaseReaches(new Date(closing.at.getTime() + 1_000).toISOString());
     await expireOverdueRequests(ctx, w.ports);
     const raised = await group();

@@ -85,7 +85,8 @@ describe('ctb mode', () => {
     expect(ms(r.approvedAt)).toBeGreaterThanOrEqual(ms(c!.addedAt));
     expect(ms(r.decidedAt)).toBeGreaterThanOrEqual(ms(r.approvedAt));
     expect(r.outcome).toBe(`switched to live; approved by ${APPROVER_B} at ${b!.addedAt} and ${APPROVER_C} at ${c!.addedAt}`);
-    expect(r.trail.map((e) => e.kind)).toEqual(['requested', 'posted', 'vote_ignored', 'vote_added', 'vote_added', 'approved', 'switched']);
+    expect(r.trail.map((e) => e.kind)).toEqual(['requested', 'posted', 'vote_ignored', 'vote_added', 'vote_added', 'approved', 'switched', 'announcing', 'announced']);
+    expect(r.announcement).toMatchObject({ state: 'delivered', attempts: 1 });
     expect(r.trail[2]).toMatchObject({ actor: OUTSIDER, details: { reason: 'not an approver (SLACK_APPROVERS)' } });
   });
 

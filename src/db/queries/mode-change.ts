@@ -2,7 +2,7 @@
 // statuses (only from the expected ones), appending to its trail, the approvers' votes (read,
 // withdraw, upsert), the approvals that still stand, and reading complete records back.
 import { and, asc, desc, eq, inArray, isNull, lte, sql } from 'drizzle-orm';
-import type { Db } from '../client.js';
+import { execute, type Db } from '../client.js';
 import {
   modeChangeEvents, modeChangeRequests, modeChangeVotes, OPEN_STATUSES,
   type ModeChangeEvent, type ModeChangeRequest, type ModeChangeVote, type ModeEventKind, type ModeRequestStatus,
@@ -254,8 +254,8 @@ export async function announceStanding(db: Db, requestId: number): Promise<Annou
     .where(and(eq(modeChangeEvents.requestId, requestId), eq(modeChangeEvents.kind, 'announcing')))
     .orderBy(desc(modeChangeEvents.id))
     .limit(1);
-  const [row] = (await db.execute(sql`select now() as now, exists (select 1 from ${modeChangeEvents} e
-    where e.request_id = ${requestId} and e.kind in ('announced', 'announce_failed')) as settled`)) as unknown as Array<{ now: Date | string; settled: boolean }>;
+  const [row] = await execute<{ now: Date | string; settled: boolean }>(db, sql`select now() as now, exists (select 1 from ${modeChangeEvents} e
+    where e.request_id = ${requestId} and e.kind in ('announced', 'announce_failed')) as settled`);
   const attempt = Number(claim?.details?.['attempt']);
   return {
     latest: claim && Number.isFinite(attempt) ? { attempt, at: claim.at } : null,
@@ -271,23 +271,23 @@ export async function announceStanding(db: Db, requestId: number): Promise<Annou
  */
 export async function overdueAnnouncements(db: Db, input: { afterMs: number; ids?: number[] }): Promise<Array<{ id: number; since: Date }>> {
   const only = input.ids ? sql`and c.request_id in (${sql.join(input.ids.map((id) => sql`${id}`), sql`, `)})` : sql``;
-  const rows = (await db.execute(sql`select c.request_id as id, min(c.at) as since from ${modeChangeEvents} c
+  const rows = await execute<{ id: number | string; since: Date | string }>(db, sql`select c.request_id as id, min(c.at) as since from ${modeChangeEvents} c
     where c.details->>'announce' = 'pending' ${only}
       and not exists (select 1 from ${modeChangeEvents} e where e.request_id = c.request_id
         and e.kind in ('announced', 'announce_failed', 'announce_overdue'))
     group by c.request_id
     having min(c.at) <= now() - ${Math.round(input.afterMs)} * interval '1 millisecond'
-    order by c.request_id`)) as unknown as Array<{ id: number | string; since: Date | string }>;
+    order by c.request_id`);
   return rows.map((r) => ({ id: Number(r.id), since: new Date(r.since) }));
 }
 
 /** Requests whose overdue announcement alert was raised and whose announcement is now delivered, the alert not yet resolved. */
 export async function deliveredOverdueAnnouncements(db: Db, input: { ids?: number[] } = {}): Promise<Array<{ id: number; fingerprint: string }>> {
   const only = input.ids ? sql`and o.request_id in (${sql.join(input.ids.map((id) => sql`${id}`), sql`, `)})` : sql``;
-  const rows = (await db.execute(sql`select o.request_id as id, o.details->>'fingerprint' as fingerprint from ${modeChangeEvents} o
+  const rows = await execute<{ id: number | string; fingerprint: string }>(db, sql`select o.request_id as id, o.details->>'fingerprint' as fingerprint from ${modeChangeEvents} o
     where o.kind = 'announce_overdue' ${only}
       and exists (select 1 from ${modeChangeEvents} e where e.request_id = o.request_id and e.kind = 'announced')
       and not exists (select 1 from ${modeChangeEvents} e where e.request_id = o.request_id and e.kind = 'announce_overdue_resolved')
-    order by o.request_id`)) as unknown as Array<{ id: number | string; fingerprint: string }>;
+    order by o.request_id`);
   return rows.map((r) => ({ id: Number(r.id), fingerprint: r.fingerprint }));
 }

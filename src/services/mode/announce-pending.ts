@@ -22,7 +22,7 @@
 // event in the same transaction), saying what the thread was not told; once delivered, that alert is
 // resolved (`announce_overdue_resolved`), by the sweep that delivered it or the next one.
 import { sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { execute, type Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
 import {
@@ -134,8 +134,8 @@ export async function announceNow(ctx: AnnouncePendingDeps, ports: LiveSwitchPor
 /** The approvals a switch to live recorded (its `switched` event), shown with its outcome; none for any other closing. */
 async function approvalsOf(db: Db, request: ModeChangeRequest): Promise<Array<{ user: string; at: Date }>> {
   if (request.status !== 'switched') return [];
-  const [row] = (await db.execute(sql`select details from mode_change_events where request_id = ${request.id} and kind = 'switched'
-    order by id limit 1`)) as unknown as Array<{ details: { approvals?: Array<{ user: string; at: string }> } }>;
+  const [row] = await execute<{ details: { approvals?: Array<{ user: string; at: string }> } }>(db, sql`select details from mode_change_events where request_id = ${request.id} and kind = 'switched'
+    order by id limit 1`);
   return (row?.details.approvals ?? []).map((a) => ({ user: a.user, at: new Date(a.at) }));
 }
 
@@ -151,8 +151,8 @@ async function alertOverdue(ctx: AnnouncePendingDeps, afterMs: number): Promise<
       // Another process may have raised it, or the announcement been settled, since the read above.
       const [due] = await overdueAnnouncements(tx, { afterMs, ids: [id] });
       if (!request || !due) return;
-      const trail = (await tx.execute(sql`select kind, details from mode_change_events where request_id = ${id}
-        and kind in ('announcing', 'announce_pending') order by id`)) as unknown as Array<{ kind: string; details: Record<string, unknown> }>;
+      const trail = await execute<{ kind: string; details: Record<string, unknown> }>(tx, sql`select kind, details from mode_change_events where request_id = ${id}
+        and kind in ('announcing', 'announce_pending') order by id`);
       const attempts = trail.filter((e) => e.kind === 'announcing').length;
       const lastFailure = trail.filter((e) => e.kind === 'announce_pending').at(-1)?.details;
       const error = typeof lastFailure?.['error'] === 'string' ? lastFailure['error'] : null;
@@ -365,8 +365,8 @@ async function recordCannotPost(ctx: AnnouncePendingDeps, where: Claim & { chann
   };
   const recorded = await recordIfOwned(ctx, where, 'failure', async (tx, at) => {
     retryAt = new Date(at.getTime() + waitMs).toISOString();
-    const [told] = (await tx.execute(sql`select exists (select 1 from mode_change_events where request_id = ${id}
-      and kind = 'announce_pending' and details->>'cannotPost' = 'true') as told`)) as unknown as Array<{ told: boolean }>;
+    const [told] = await execute<{ told: boolean }>(tx, sql`select exists (select 1 from mode_change_events where request_id = ${id}
+      and kind = 'announce_pending' and details->>'cannotPost' = 'true') as told`);
     await appendEvent(tx, { requestId: id, at, kind: 'announce_pending', actor: 'system', details: { attempt, error, retryAt, cannotPost: true } });
     return told?.told ? undefined : storeWithin(ctx, tx, alert);
   });

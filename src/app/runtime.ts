@@ -113,7 +113,10 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     logger,
     runMigrations: true,
     // A database that answered and went away during the migrations is waited for, as one that goes away later is.
-    migrating: (database, run) => migrateOrWait(database, run, { logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop }),
+    migrating: (database, run) => migrateOrWait(database, run, {
+      logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop,
+      overdueMs: opts.config.START_DB_CHECK_AFTER, probeMs: opts.config.START_DB_CHECK_TIMEOUT,
+    }),
     serveDatabase: true,
     role: opts.role,
     ...(opts.clock ? { clock: opts.clock } : {}),
@@ -142,7 +145,10 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   // The database answered (it was migrated): from here on, one that goes away is waited for, while the
   // parts already started serve (/healthz, POST /kill, Slack); the part it cut is started again.
   // A part's start that runs late has the database checked (one read of its clock): a stalled one is an outage too.
-  const waitDeps = { logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop, probe: () => databaseNow(ctx.db) };
+  const waitDeps = {
+    logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop, probe: () => databaseNow(ctx.db),
+    overdueMs: opts.config.START_DB_CHECK_AFTER, probeMs: opts.config.START_DB_CHECK_TIMEOUT,
+  };
   const running: Array<{ name: string; feature: RunningFeature }> = [];
   // `closing`: the start was stopped while the database did not answer. A part's stop that waits on it
   // (a poll in flight, a lock to release) is given STALLED_STOP_WAIT_MS, then left behind: it would wait as long as the stall.

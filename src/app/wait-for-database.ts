@@ -51,9 +51,9 @@ export interface DatabaseWaitDeps {
 
 const SERVING_MEANWHILE = '/healthz and the kill switch answer meanwhile; the engine places no order while the start waits for it.';
 
-/** A part's start (or a banner read) still running after this long has the database checked. */
+/** A part's start (or a banner read) still running after this long has the database checked (START_DB_CHECK_AFTER's default). */
 export const START_OVERDUE_MS = 10_000;
-/** How long that check waits for the database's answer. */
+/** How long that check waits for the database's answer (START_DB_CHECK_TIMEOUT's default). */
 export const START_PROBE_MS = 5_000;
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;

@@ -366,6 +366,11 @@ export const envSchema = z.object({
   // transaction or a protocol cycle, without sending anything before it is cut off (its transaction
   // rolled back, the session handed on): the bot's own writes wait meanwhile (src/db/pglite-serve.ts).
   PGLITE_IDLE_IN_TRANSACTION: duration('5s'),
+  // A part of `ctb start` still starting this long after its start has the database checked (one
+  // short read); no answer within START_DB_CHECK_TIMEOUT is an outage: said, shown on /healthz, and
+  // waited for (src/app/wait-for-database.ts). A stalled database is told at most their sum after it stalled.
+  START_DB_CHECK_AFTER: duration('10s'),
+  START_DB_CHECK_TIMEOUT: duration('5s'),
   LOG_DIR: optionalText.transform((v) => v ?? './logs'),
   BACKUP_DIR: optionalText.transform((v) => v ?? './backups'),
   // How many snapshots to keep and/or for how long: "20", "30d" or "20,30d" (both limits apply).
@@ -524,6 +529,9 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   }
   if (cfg.SLACK_API_TIMEOUT < 1_000 || cfg.SLACK_API_TIMEOUT > 120_000) {
     problems.push(`SLACK_API_TIMEOUT: expected between 1s and 2m, got ${cfg.SLACK_API_TIMEOUT / 1000}s`);
+  }
+  for (const name of ['START_DB_CHECK_AFTER', 'START_DB_CHECK_TIMEOUT'] as const) {
+    if (cfg[name] < 100 || cfg[name] > 600_000) problems.push(`${name}: expected between 100ms and 10m, got ${cfg[name] / 1000}s`);
   }
   if (cfg.PGLITE_IDLE_IN_TRANSACTION < 1_000 || cfg.PGLITE_IDLE_IN_TRANSACTION > 600_000) {
     problems.push(`PGLITE_IDLE_IN_TRANSACTION: expected between 1s and 10m, got ${cfg.PGLITE_IDLE_IN_TRANSACTION / 1000}s`);

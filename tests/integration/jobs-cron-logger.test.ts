@@ -1,13 +1,23 @@
 // node-cron's own messages — a missed execution when the event loop stalls at start under load —
 // go through our logger (JSON, LOG_DIR), never raw `[NODE-CRON] [WARN] …` text on the console.
+// The stalls are the clock moving on while no timer fires (fake timers): what a long synchronous task
+// does to node-cron's heartbeat, without the test waiting out the seconds it lasts.
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JobRegistry } from '../../src/jobs/registry.js';
 
+/** The event loop stalls for `ms`: the clock moves on and no timer fires meanwhile (fake timers on). */
+const stall = (ms: number) => vi.setSystemTime(Date.now() + ms);
+/** Runs the timers due over `ms`, a step at a time, until `done` holds (or `ms` has passed). */
+async function runTimersUntil(done: () => boolean, ms: number): Promise<void> {
+  for (let left = ms; left > 0 && !done(); left -= 50) await vi.advanceTimersByTimeAsync(50);
+}
+
 describe('scheduled jobs under a stalled event loop', () => {
   let jobs: JobRegistry | undefined;
   afterEach(async () => {
-    await jobs?.stopAll();
+    await jobs?.stopAll(0);
+    vi.useRealTimers();
     vi.restoreAllMocks();
   });
 
@@ -16,24 +26,24 @@ describe('scheduled jobs under a stalled event loop', () => {
     for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
       vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void raw.push(args.map(String).join(' ')));
     }
+    vi.useFakeTimers();
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
     jobs = new JobRegistry(logger);
     jobs.register({ name: 'every-second', schedule: '* * * * * *', trades: false, run: async () => undefined });
     // The start stalls: nothing else runs for 3.5 s, so the second-by-second schedule misses its slots.
-    // The thread is blocked as by a long synchronous task, without spinning a core for those seconds.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3_500);
+    stall(3_500);
     // The first beat after the stall reports the missed slots, through the logger or raw: wait for either.
     const missed = () => lines.filter((l) => /missed execution/.test(String(l['msg'])));
     const rawCron = () => raw.filter((l) => /NODE-CRON|missed execution/i.test(l));
-    for (const until = Date.now() + 10_000; Date.now() < until && missed().length === 0 && rawCron().length === 0;) await new Promise((r) => setTimeout(r, 20));
+    await runTimersUntil(() => missed().length > 0 || rawCron().length > 0, 10_000);
     expect(rawCron()).toEqual([]);
     expect(missed().length).toBeGreaterThan(0);
     expect(missed()[0]).toMatchObject({ level: 40, source: 'node-cron', job: 'every-second' });
   }, 20_000);
 
-  const block = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
   const collect = () => {
+    vi.useFakeTimers();
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
     return { lines, logger };
@@ -46,9 +56,9 @@ describe('scheduled jobs under a stalled event loop', () => {
     jobs.register({ name: 'every-second', schedule: '* * * * * *', trades: false, run: async () => undefined });
     // The start's own work (the database, the first reconciliation) holds the event loop, then ends;
     // node-cron tells the missed slots only when it runs again.
-    block(3_500);
+    stall(3_500);
     started();
-    await new Promise((r) => setTimeout(r, 1_500));
+    await vi.advanceTimersByTimeAsync(1_500);
     expect(lines.filter((l) => Number(l['level']) >= 40)).toEqual([]);
     const held = lines.filter((l) => l['startDelayed'] === true);
     expect(held.length).toBeGreaterThan(0);
@@ -64,8 +74,8 @@ describe('scheduled jobs under a stalled event loop', () => {
     jobs.register({ name: 'every-second', schedule: '* * * * * *', trades: false, run: async () => undefined });
     // Taken after the start ended (an engine taking the lease over later): not a start.
     const later = jobs.holdStart();
-    block(3_500);
-    await new Promise((r) => setTimeout(r, 1_500));
+    stall(3_500);
+    await vi.advanceTimersByTimeAsync(1_500);
     later();
     const missed = lines.filter((l) => /missed execution/.test(String(l['msg'])));
     expect(missed.length).toBeGreaterThan(0);
@@ -75,7 +85,10 @@ describe('scheduled jobs under a stalled event loop', () => {
 });
 
 describe('stopping the scheduled jobs', () => {
+  afterEach(() => void vi.useRealTimers());
+
   it('waits for a run under way to end before it returns (the database closes next), and starts none after', async () => {
+    vi.useFakeTimers();
     const logger = pino({ level: 'silent' });
     const jobs = new JobRegistry(logger);
     let started = 0;
@@ -83,12 +96,11 @@ describe('stopping the scheduled jobs', () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     jobs.register({ name: 'slow', schedule: '* * * * * *', trades: false, run: async () => { started += 1; await held; ended += 1; } });
-    const until = Date.now() + 5_000;
-    while (started === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await runTimersUntil(() => started > 0, 5_000);
     expect(started).toBe(1);
     let stopped = false;
     const stopping = jobs.stopAll().then(() => void (stopped = true));
-    await new Promise((r) => setTimeout(r, 1_200));
+    await vi.advanceTimersByTimeAsync(1_200);
     expect(stopped, 'stopAll returned while a run was still under way').toBe(false);
     release();
     await stopping;
@@ -97,14 +109,16 @@ describe('stopping the scheduled jobs', () => {
   }, 20_000);
 
   it('gives up waiting after its bound and names the job still running', async () => {
+    vi.useFakeTimers();
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
     const jobs = new JobRegistry(logger);
     let started = false;
     jobs.register({ name: 'stuck', schedule: '* * * * * *', trades: false, run: () => { started = true; return new Promise<void>(() => undefined); } });
-    const until = Date.now() + 5_000;
-    while (!started && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    await jobs.stopAll(200);
+    await runTimersUntil(() => started, 5_000);
+    const stopping = jobs.stopAll(200);
+    await vi.advanceTimersByTimeAsync(200);
+    await stopping;
     expect(lines.find((l) => /still running after 200 ms/.test(String(l['msg'])))).toMatchObject({ level: 40, jobs: ['stuck'] });
   }, 20_000);
 });

@@ -14,6 +14,9 @@ import { freePort } from '../support/free-port.js';
 import { startStallProxy, type StallProxy } from '../support/stall-proxy.js';
 
 const TOKEN = 'kill-token-0123456789abcdef-XYZ';
+/** The start's check of the database (START_DB_CHECK_AFTER, START_DB_CHECK_TIMEOUT), shortened from 10 s and 5 s. */
+const CHECK_AFTER = '1s';
+const CHECK_TIMEOUT = '2s';
 
 interface World {
   database: TestDatabase;
@@ -42,6 +45,7 @@ async function stalledStart(): Promise<World> {
   const bot = startBotProcess(['start'], {
     PATH: process.env.PATH ?? '', HOME: dir, DATABASE_URL: proxy.urlFor(database.url), MARKET_FEED: 'replay', PORT: String(port), HOST: '127.0.0.1',
     DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info', KILL_HTTP_TOKEN: TOKEN, KILL_DB_TIMEOUT: '2s', KILL_CONFIRM_WAIT: '1s',
+    START_DB_CHECK_AFTER: CHECK_AFTER, START_DB_CHECK_TIMEOUT: CHECK_TIMEOUT,
   }, dir);
   const world = { database, proxy, dir, bot, url: `http://127.0.0.1:${port}` };
   worlds.push(world);
@@ -78,11 +82,12 @@ describe('a database that stalls while `ctb start` is starting', () => {
       : [];
     expect(saved()).toContain(kill.killId);
 
-    // Within the start's check (10 s late, 5 s for the answer): the stall is said, and shown.
+    // Within the start's check (1 s late, 2 s for the answer, as set): the stall is said, and shown.
     await bot.waitFor(/"event":"start_database_lost"/, 60_000);
-    expect(Date.now() - stalledAt).toBeLessThan(45_000);
+    expect(Date.now() - stalledAt).toBeLessThan(30_000);
     const lost = bot.output().split('\n').find((l) => l.includes('"event":"start_database_lost"'))!;
     expect(lost).toContain('"outage":"timeout"');
+    expect(lost).toContain(`no answer within ${CHECK_TIMEOUT.replace('s', ' s')}`);
     expect(lost).toMatch(new RegExp(`the database at 127\\.0\\.0\\.1:${proxy.port} went away during the start, after it had answered: no answer`));
     const stalled = await health(url);
     expect(stalled.status).toBe(503);

@@ -3,7 +3,7 @@
 // recorder (onDecided) only once its reconciliation with Kraken ends: throughout, the lease row still holds
 // the open answer given on the paper bot_state, and another process reading it with the live bot_state must
 // not say "engine trading now" — only that the gate's answer since is not recorded yet.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import type { AlertInput } from '../../../src/alerts/types.js';
 import type { OwnedContext } from '../../../src/app/build-context.js';
 import type { LeaseWaiting } from '../../../src/db/queries/engine-lease.js';
@@ -28,6 +28,9 @@ beforeEach(async () => {
   const alerts: AlertInput[] = [];
   ctx = await bed.context(alerts);
 });
+
+/** Kraken's private reads a reconciliation makes: held, none answers until the test lets them. */
+const PRIVATE_READS = ['Balance', 'BalanceEx', 'OpenOrders', 'ClosedOrders', 'QueryOrders', 'QueryTrades', 'TradesHistory'];
 
 /** The engine's lease row as another process reads it: holding what the waiting record wrote last. */
 const leaseSaying = (w: LeaseWaiting | null) => {
@@ -62,9 +65,11 @@ describe('an open gate recorded in the lease row', () => {
     expect(decided.length).toBe(1);
     const paper = await read();
     expect(holderProgressPhrase(paper.facts)).toBe(ENGINE_TRADING_NOW);
-    // the operator switches to live; Kraken answers slowly, so the tick's reconciliation takes a while
+    // the operator switches to live; Kraken has not answered yet, so the tick's reconciliation is under way
     const live = (await updateBotState(database.db, ctx.clock, { mode: 'live' }))!;
-    kraken.setLatency('*', 3_000);
+    const releases = PRIVATE_READS.map((endpoint) => kraken.hold(endpoint));
+    const answer = () => releases.forEach((release) => release());
+    onTestFinished(answer);
     const tick = monitor.tick();
     // the tick has read the live bot_state: the gate holds live orders ...
     await expect.poll(() => monitor.blockReason('live'), { timeout: 10_000 }).toMatch(/waits for reconciliation/);
@@ -74,11 +79,11 @@ describe('an open gate recorded in the lease row', () => {
     expect(during.state.version).toBe(live.version);
     expect(holderWaitingWhy(during.facts)).toBe(GATE_NOT_RECORDED_WHY);
     expect(holderProgressPhrase(during.facts)).not.toBe(ENGINE_TRADING_NOW);
+    answer();
     await tick;
     expect(decided).toEqual([paper.state.version, live.version]);
     // the reconciliation records its standing in bot_state (a new version): the next tick tells the
     // recorder what the gate answers on it, and readers say that
-    kraken.setLatency('*', 0);
     await monitor.tick();
     const after = await read();
     expect(holderProgressPhrase(after.facts)).toBe(engineProgressPhrase(monitor.blockReason('live')));

@@ -403,8 +403,11 @@ export const envSchema = z.object({
   // How long a kill keeps at it on a slow or faulty Kraken (cancel, re-query, wait for orders already
   // on their way) before it answers unconfirmed: past KILL_CONFIRM_ATTEMPTS rounds, until this much
   // time has passed. A healthy Kraken confirms in the first round. No Kraken call of a kill runs
-  // past KILL_CONFIRM_WAIT plus one call's deadline (KILL_CALL_TIMEOUT_MS, services/kill/cancel-everywhere.ts).
+  // past KILL_CONFIRM_WAIT plus one call's deadline (KILL_CALL_TIMEOUT, services/kill/cancel-everywhere.ts).
   KILL_CONFIRM_WAIT: duration('20s'),
+  // One Kraken call's deadline in a kill (its cancel, its confirming look): given up past this, and
+  // the "one call's deadline" of the kill's answer bound above (services/kill/deadline.ts).
+  KILL_CALL_TIMEOUT: duration('10s'),
   KILL_DB_TIMEOUT: duration('3s'),
   // How long GET /healthz waits for the database before answering with what it could not read.
   HEALTHZ_DB_TIMEOUT: duration('1s'),
@@ -529,6 +532,9 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   }
   if (cfg.SLACK_API_TIMEOUT < 1_000 || cfg.SLACK_API_TIMEOUT > 120_000) {
     problems.push(`SLACK_API_TIMEOUT: expected between 1s and 2m, got ${cfg.SLACK_API_TIMEOUT / 1000}s`);
+  }
+  if (cfg.KILL_CALL_TIMEOUT < 1_000 || cfg.KILL_CALL_TIMEOUT > 120_000) {
+    problems.push(`KILL_CALL_TIMEOUT: expected between 1s and 2m, got ${cfg.KILL_CALL_TIMEOUT / 1000}s`);
   }
   for (const name of ['START_DB_CHECK_AFTER', 'START_DB_CHECK_TIMEOUT'] as const) {
     if (cfg[name] < 100 || cfg[name] > 600_000) problems.push(`${name}: expected between 100ms and 10m, got ${cfg[name] / 1000}s`);

@@ -120,6 +120,13 @@ describe('configuration', () => {
     expect(problemsOf({ KRAKEN_REQUEST_TIMEOUT: '5m' })).toEqual(['KRAKEN_REQUEST_TIMEOUT: expected between 1s and 2m, got 300s']);
   });
 
+  it('gives a Kraken call of a kill 10 s unless KILL_CALL_TIMEOUT says otherwise, between 1 s and 2 m', () => {
+    expect(readEnv({}).KILL_CALL_TIMEOUT).toBe(10_000);
+    expect(readEnv({ KILL_CALL_TIMEOUT: '2s' }).KILL_CALL_TIMEOUT).toBe(2_000);
+    expect(problemsOf({ KILL_CALL_TIMEOUT: '500ms' })).toEqual(['KILL_CALL_TIMEOUT: expected between 1s and 2m, got 0.5s']);
+    expect(problemsOf({ KILL_CALL_TIMEOUT: '5m' })).toEqual(['KILL_CALL_TIMEOUT: expected between 1s and 2m, got 300s']);
+  });
+
   it('pauses 200 ms before sending a failed Slack call again unless SLACK_RETRY_PAUSE says otherwise, at most 10 s', () => {
     expect(readEnv({}).SLACK_RETRY_PAUSE).toBe(200);
     expect(readEnv({ SLACK_RETRY_PAUSE: '10ms' }).SLACK_RETRY_PAUSE).toBe(10);

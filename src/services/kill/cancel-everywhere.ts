@@ -75,7 +75,7 @@ export interface CancelOptions {
    * Kraken that was reachable all along. A venue stops as soon as it confirms.
    */
   confirmUntil?: number;
-  /** Each exchange call's deadline (KILL_CALL_TIMEOUT_MS by default). */
+  /** Each exchange call's deadline (KILL_CALL_TIMEOUT_MS by default; a kill's: KILL_CALL_TIMEOUT). */
   callTimeoutMs?: number;
   /**
    * The moment (on `now`'s clock) by which the exchange's part of the caller's answer is due (a kill:
@@ -155,14 +155,14 @@ export function cancelMayHaveRun(err: unknown): boolean {
 /**
  * The bound of an answer someone waits on — a kill's, a cancel again's, a halt's "could not confirm"
  * alert and its follow-up: rounds until KILL_CONFIRM_WAIT from now, and no exchange call sent at or
- * after that plus one call's deadline (a call under way is given up there), all on `time`'s clock.
+ * after that plus one call's deadline (KILL_CALL_TIMEOUT; a call under way is given up there), all on `time`'s clock.
  * What is not confirmed by then is the caller's to hand on (a follow-up request), never to drop.
  */
-export function answerBound(time: KillTime, confirmWaitMs: number): Required<Pick<CancelOptions, 'now' | 'sleep' | 'confirmUntil' | 'answerBy' | 'callTimeoutMs'>> & Pick<CancelOptions, 'within'> {
+export function answerBound(time: KillTime, confirmWaitMs: number, callTimeoutMs: number): Required<Pick<CancelOptions, 'now' | 'sleep' | 'confirmUntil' | 'answerBy' | 'callTimeoutMs'>> & Pick<CancelOptions, 'within'> {
   const confirmUntil = time.now() + confirmWaitMs;
   return {
     now: time.now, sleep: time.sleep, ...(time.within ? { within: time.within } : {}),
-    confirmUntil, answerBy: confirmUntil + KILL_CALL_TIMEOUT_MS, callTimeoutMs: KILL_CALL_TIMEOUT_MS,
+    confirmUntil, answerBy: confirmUntil + callTimeoutMs, callTimeoutMs,
   };
 }
 

@@ -9,7 +9,7 @@
 import type { Config } from '../../config/env.js';
 import type { Exchange } from '../../exchange/types.js';
 import type { Logger } from '../../logger.js';
-import { clearVenue, KILL_CALL_TIMEOUT_MS, type VenueCancelReport } from './cancel-everywhere.js';
+import { clearVenue, type VenueCancelReport } from './cancel-everywhere.js';
 import { KrakenRoom } from './kraken-room.js';
 
 export interface AloneOptions {
@@ -23,15 +23,15 @@ export interface AloneOptions {
 /** Cancel-all and confirm on Kraken in the kill's rounds: what Kraken cancelled, and whether zero open orders were confirmed. */
 export function cancelOnKrakenAlone(
   kraken: Exchange,
-  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KRAKEN_RATE_TIER' | 'KRAKEN_API_URL'>,
+  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_CALL_TIMEOUT' | 'KRAKEN_RATE_TIER' | 'KRAKEN_API_URL'>,
   logger: Logger,
   opts: AloneOptions = {},
 ): Promise<VenueCancelReport> {
   const now = opts.now ?? (() => performance.now());
   const confirmUntil = now() + config.KILL_CONFIRM_WAIT;
   return clearVenue('kraken', () => kraken, {
-    logger, attempts: config.KILL_CONFIRM_ATTEMPTS, confirmUntil, answerBy: confirmUntil + KILL_CALL_TIMEOUT_MS,
-    callTimeoutMs: KILL_CALL_TIMEOUT_MS, now, krakenRoom: new KrakenRoom(config.KRAKEN_RATE_TIER, now),
+    logger, attempts: config.KILL_CONFIRM_ATTEMPTS, confirmUntil, answerBy: confirmUntil + config.KILL_CALL_TIMEOUT,
+    callTimeoutMs: config.KILL_CALL_TIMEOUT, now, krakenRoom: new KrakenRoom(config.KRAKEN_RATE_TIER, now),
     krakenUrl: config.KRAKEN_API_URL ?? 'https://api.kraken.com',
     ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.sleep ? { sleep: opts.sleep } : {}),
   });

@@ -13,7 +13,8 @@ export class DeadlineError extends AppError {
 
 /**
  * Each exchange call of a kill's cancel rounds is given up after this long (the "one call's deadline"
- * of its answer's bound). Here, not with the rounds, so a shell's early cancel can use it without them.
+ * of its answer's bound) unless KILL_CALL_TIMEOUT says otherwise: its default. Here, not with the
+ * rounds, so a shell's early cancel can use it without them.
  */
 export const KILL_CALL_TIMEOUT_MS = 10_000;
 

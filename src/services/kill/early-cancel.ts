@@ -13,7 +13,7 @@ import { cancelAllDirect, CancelAllRefused } from '../../exchange/kraken/direct-
 import type { Exchange } from '../../exchange/types.js';
 import { krakenUnreachable } from '../../exchange/errors.js';
 import { urgently } from '../../exchange/urgency.js';
-import { DeadlineError, describeError, KILL_CALL_TIMEOUT_MS, withDeadline } from './deadline.js';
+import { DeadlineError, describeError, withDeadline } from './deadline.js';
 import type { Logger } from '../../logger.js';
 import { refusedForRateLimit } from './kraken-room.js';
 
@@ -43,11 +43,11 @@ export function krakenForCancelOnly(config: Config, logger: Logger, abandon?: Ab
 export type BoundedCancel = { canceled: number; open: number | null; earlierAnswerLost?: true } | { error: string } | { unansweredMs: number };
 
 /**
- * cancelAndCount, waited on for `withinMs` at most — one call's deadline unless given (the cancel and
+ * cancelAndCount, waited on for `withinMs` at most — one call's deadline (KILL_CALL_TIMEOUT) unless given (the cancel and
  * its confirming look together, the look given at least a second): for a kill that failed before it
  * could report Kraken's answer.
  */
-export async function cancelAndCountWithin(kraken: Exchange, config: Pick<Config, 'KRAKEN_API_URL'>, withinMs = KILL_CALL_TIMEOUT_MS): Promise<BoundedCancel> {
+export async function cancelAndCountWithin(kraken: Exchange, config: Pick<Config, 'KRAKEN_API_URL' | 'KILL_CALL_TIMEOUT'>, withinMs = config.KILL_CALL_TIMEOUT): Promise<BoundedCancel> {
   const until = Date.now() + withinMs;
   let cancelled: { canceled: number; earlierAnswerLost?: boolean };
   try {

@@ -33,7 +33,7 @@ export interface HaltCancelKey {
 
 /** Cancelling on a halt: Kraken through this process's key, the log, and the alert when orders survive. */
 export interface HaltCancelDeps extends HaltCancelKey, Omit<FollowUpDeps, 'config'> {
-  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER' | 'ENGINE_LEASE_TTL' | 'KRAKEN_API_URL'>;
+  config: Pick<Config, 'KILL_CONFIRM_ATTEMPTS' | 'KILL_CONFIRM_WAIT' | 'KILL_CALL_TIMEOUT' | 'KILL_DB_TIMEOUT' | 'KRAKEN_RATE_TIER' | 'ENGINE_LEASE_TTL' | 'KRAKEN_API_URL'>;
   exchanges: ExchangeProvider;
   logger: Logger;
   alerts: Pick<AlertSink, 'raise' | 'resolve'>;
@@ -100,7 +100,7 @@ function startCancelOnHalt(ctx: HaltCancelDeps, reason: string, killId: string |
   // Bound as a kill's answer is: a hung Kraken cannot hold the halt's "could not confirm" alert and
   // its follow-up request past KILL_CONFIRM_WAIT plus one call's deadline; each call that missed its
   // deadline is logged as it happens.
-  const bound = answerBound(ctx.kill.time, ctx.config.KILL_CONFIRM_WAIT);
+  const bound = answerBound(ctx.kill.time, ctx.config.KILL_CONFIRM_WAIT, ctx.config.KILL_CALL_TIMEOUT);
   const promise = clearVenue('kraken', () => ctx.exchanges.kraken(), {
     // partial: the halt's cancel says its own outcome (unconfirmedLine), as the halt's, not a kill's.
     logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, ...bound, alerted: true, partial: true,

@@ -196,7 +196,7 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
   // Bound as the kill's answer is: against a hung Kraken the operator is answered within
   // KILL_CONFIRM_WAIT plus one call's deadline, told meanwhile which call missed its deadline, and
   // what is not confirmed by then goes on as a follow-up request (below), never ticked done.
-  const bound = answerBound(ctx.kill.time, ctx.config.KILL_CONFIRM_WAIT);
+  const bound = answerBound(ctx.kill.time, ctx.config.KILL_CONFIRM_WAIT, ctx.config.KILL_CALL_TIMEOUT);
   let report = await cancelEverywhere({
     exchanges: ctx.exchanges, logger: ctx.logger, attempts: ctx.config.KILL_CONFIRM_ATTEMPTS, ...bound, progress, answerName: "the cancel again's answer",
     // Paper lives in our database: a stalled one gives up at the database's deadline, as in a kill, not an exchange call's.

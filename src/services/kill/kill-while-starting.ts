@@ -13,7 +13,7 @@ import type { HandedOff } from '../../domain/kraken-handoff.js';
 import { cancelledPhrase, confirmedClearPhrase, lostAnswersPhrase } from '../../domain/kraken-handoff.js';
 import type { Exchange } from '../../exchange/types.js';
 import type { Logger } from '../../logger.js';
-import { KILL_CALL_TIMEOUT_MS, type CancelReport, type VenueCancelReport } from './cancel-everywhere.js';
+import { type CancelReport, type VenueCancelReport } from './cancel-everywhere.js';
 import { cancelOnKrakenAlone } from './cancel-on-kraken-alone.js';
 import { describeError } from './deadline.js';
 import { krakenFailure, krakenWithEarlyCancel } from './early-cancel.js';
@@ -114,7 +114,7 @@ export async function killWhileStarting(deps: StartingKillDeps, request: Startin
     target: killTargetOf(config),
   };
   // Owned for as long as the kill can take to answer: a replay meanwhile leaves the entry to it.
-  const ownedForMs = config.KILL_CONFIRM_WAIT + KILL_CALL_TIMEOUT_MS + 10_000;
+  const ownedForMs = config.KILL_CONFIRM_WAIT + config.KILL_CALL_TIMEOUT + 10_000;
   const first = saveRunningKill(config.DATA_DIR, direct ? { ...saved, krakenFollowUp: true } : saved, ownedForMs)
     .then((): { error?: string } => ({}), (err: unknown) => ({ error: describeError(err) }));
   onSaving?.(first);

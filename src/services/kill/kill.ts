@@ -17,7 +17,7 @@ import type { Config } from '../../config/env.js';
 import type { IncidentChecklistItem } from '../../db/schema/index.js';
 import type { Actor } from '../../domain/actor.js';
 import type { JobRegistry } from '../../jobs/registry.js';
-import { afterRequestsLeave, answerBound, cancelEverywhere, KILL_CALL_TIMEOUT_MS, logUnconfirmed, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
+import { afterRequestsLeave, answerBound, cancelEverywhere, logUnconfirmed, mergeCancelReports, type CancelOptions, type CancelReport } from './cancel-everywhere.js';
 import { databaseProblem } from '../../db/connect-errors.js';
 import { DeadlineError, describeError, withDeadline } from './deadline.js';
 import { awaitOrdersInFlight, confirmedClear, neverLiveNotClear, type FenceReport } from './fence.js';
@@ -130,7 +130,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   // Kraken's part of the answer ends within KILL_CONFIRM_WAIT plus one call's deadline: a call under
   // way then is given up and none is sent after it, however many rounds are left (KILL_CONFIRM_ATTEMPTS
   // included); what is not confirmed by then goes on in the bot with the key (keepConfirming, below).
-  const bound = answerBound(ctx.kill.time, ctx.config.KILL_CONFIRM_WAIT);
+  const bound = answerBound(ctx.kill.time, ctx.config.KILL_CONFIRM_WAIT, ctx.config.KILL_CALL_TIMEOUT);
   const { confirmUntil } = bound;
   let lastProgress: string | undefined;
   const progress = (line: string) => {
@@ -171,7 +171,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
   // on, not with the halt alone. Owned for as long as the kill can take to answer (its cancel's bound,
   // the database's deadlines, a margin): a replay meanwhile leaves the entry to the kill, whose update
   // it would otherwise race (deleting it, or replaying it twice).
-  const ownedForMs = ctx.config.KILL_CONFIRM_WAIT + KILL_CALL_TIMEOUT_MS + ctx.config.KILL_DB_TIMEOUT * 4 + 10_000;
+  const ownedForMs = ctx.config.KILL_CONFIRM_WAIT + ctx.config.KILL_CALL_TIMEOUT + ctx.config.KILL_DB_TIMEOUT * 4 + 10_000;
   const onDisk = saveRunningKill(ctx.config.DATA_DIR, direct ? { ...saved, krakenFollowUp: true } : saved, ownedForMs)
     .then((): { error?: string } => ({}), (err: unknown) => {
       ctx.logger.error({ err, killId }, `kill: could not save the kill in DATA_DIR (${describeError(err)}); needed only if the database does not take the halt`);

@@ -9,9 +9,14 @@
 // TS_EXTENSION_ALIAS below.
 // Built before the run (tests/support/build-children.ts); a test starts it with
 // node childScript('cruise-child') <config> '<[{"cwd":…,"dirs":[…]},…]>'
-import { cruise } from 'dependency-cruiser';
-import extractDepcruiseOptions from 'dependency-cruiser/config-utl/extract-depcruise-options';
-import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
+// With a third argument, a directory: each job's result is kept there with what it was a function of
+// (tests/support/cruise-cache.ts) and given again, without starting dependency-cruiser, while that is
+// unchanged.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cacheable, cruiseCacheKey, outsideFiles, type CruisedModules, type CruiseJob } from './cruise-cache.js';
 
 /**
  * TypeScript's own mapping of an import's JavaScript extension to its sources (`./thing.js` is
@@ -26,16 +31,54 @@ const TS_EXTENSION_ALIAS = {
   extensionAlias: { '.js': ['.js', '.ts', '.tsx', '.d.ts'], '.jsx': ['.jsx', '.ts', '.tsx', '.d.ts'], '.cjs': ['.cjs', '.cts', '.d.cts'], '.mjs': ['.mjs', '.mts', '.d.mts'] },
 };
 
-const [config, jobsJson] = process.argv.slice(2) as [string, string];
-const jobs = JSON.parse(jobsJson) as Array<{ cwd: string; dirs: string[] }>;
-const results: unknown[] = [];
-for (const job of jobs) {
+const [config, jobsJson, cacheDir] = process.argv.slice(2) as [string, string, string | undefined];
+const jobs = JSON.parse(jobsJson) as CruiseJob[];
+const cruiser = { script: fileURLToPath(import.meta.url), versions: [process.version] };
+
+interface Kept { key: string; outside: string[]; result: unknown }
+/** A job's entry in the cache directory: one a list of directories, the last cruise of it. */
+const entryOf = (job: CruiseJob) => join(cacheDir!, `${createHash('sha256').update(job.dirs.join('\n')).digest('hex').slice(0, 16)}.json`);
+function readKept(job: CruiseJob): Kept | null {
+  try {
+    return JSON.parse(readFileSync(entryOf(job), 'utf8')) as Kept;
+  } catch {
+    return null;
+  }
+}
+function keep(job: CruiseJob, result: CruisedModules): void {
+  if (!cacheable(result)) return;
+  const outside = outsideFiles(result, job);
+  const kept: Kept = { key: cruiseCacheKey(config, job, outside, cruiser), outside, result };
+  mkdirSync(cacheDir!, { recursive: true });
+  const tmp = `${entryOf(job)}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(kept));
+  renameSync(tmp, entryOf(job)); // whole or not at all, for a run beside this one
+}
+
+async function cruiseJob(job: CruiseJob): Promise<unknown> {
+  const { cruise } = await import('dependency-cruiser');
+  const { default: extractDepcruiseOptions } = await import('dependency-cruiser/config-utl/extract-depcruise-options');
+  const { default: extractTSConfig } = await import('dependency-cruiser/config-utl/extract-ts-config');
   // Paths in the rules and in the results are relative to the directory a cruise runs from.
   process.chdir(job.cwd);
   const options = await extractDepcruiseOptions(config);
   const tsConfigFile = options.tsConfig?.fileName;
   const tsConfig = tsConfigFile ? extractTSConfig(tsConfigFile) : undefined;
   const result = await cruise(job.dirs, { ...options, outputType: 'json' }, TS_EXTENSION_ALIAS, tsConfig ? { tsConfig } : {});
-  results.push(JSON.parse(result.output as string));
+  return JSON.parse(result.output as string);
+}
+
+const results: unknown[] = [];
+for (const job of jobs) {
+  const kept = cacheDir ? readKept(job) : null;
+  if (kept && kept.key === cruiseCacheKey(config, job, kept.outside, cruiser)) {
+    results.push(kept.result);
+    continue;
+  }
+  // A file written while the cruise read the tree: the result is given but not kept.
+  const before = cacheDir ? cruiseCacheKey(config, job, kept?.outside ?? [], cruiser) : '';
+  const result = await cruiseJob(job);
+  if (cacheDir && cruiseCacheKey(config, job, kept?.outside ?? [], cruiser) === before) keep(job, result as CruisedModules);
+  results.push(result);
 }
 process.stdout.write(JSON.stringify(results));

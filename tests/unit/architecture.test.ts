@@ -1,9 +1,11 @@
 // The import boundaries (.dependency-cruiser.cjs) hold on the real tree, every listed exception is
 // still real (a fixed one must leave the list, so it only gets shorter), and the rules do catch a
 // forbidden import: a small tree with one of each is cruised and every one is reported. Both trees are
-// cruised by one dependency-cruiser process (tests/support/cruise-child.ts), each from its own directory.
+// cruised by one dependency-cruiser process (tests/support/cruise-child.ts), each from its own directory,
+// which gives a tree's last result again while nothing it was a function of has changed
+// (tests/support/cruise-cache.ts, whose key is checked last here).
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,9 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { childScript } from '../support/children.js';
+import { cacheable, cruiseCacheKey, outsideFiles } from '../support/cruise-cache.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
+/** Where the cruise process keeps each tree's last result (gitignored, as the helper builds beside it). */
+const CRUISE_CACHE = join(ROOT, '.test-build', 'boundaries');
 
 type Edge = [from: string, to: string, why: string];
 const { exceptions } = createRequire(import.meta.url)(CONFIG) as {
@@ -38,7 +43,7 @@ const CRUISE_NODE_FLAGS = ['--no-experimental-detect-module'];
 
 /** Each job cruised with CONFIG from its directory, in one dependency-cruiser process. */
 async function cruise(jobs: Array<{ cwd: string; dirs: string[] }>): Promise<Cruise[]> {
-  const out = await promisify(execFile)(process.execPath, [...CRUISE_NODE_FLAGS, childScript('cruise-child'), CONFIG, JSON.stringify(jobs)], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 })
+  const out = await promisify(execFile)(process.execPath, [...CRUISE_NODE_FLAGS, childScript('cruise-child'), CONFIG, JSON.stringify(jobs), CRUISE_CACHE], { cwd: ROOT, maxBuffer: 256 * 1024 * 1024 })
     .catch((err: { stderr?: string }) => {
       throw new Error(`dependency-cruiser failed: ${err.stderr ?? String(err)}`);
     });
@@ -146,4 +151,59 @@ describe('import boundaries', () => {
       'transports-through-commands: src/cli/skips-the-door.ts → src/services/thing.ts',
     ]);
   }, 180_000);
+
+  it('are cruised again when the config, the cruising process, a file under a cruised directory or an imported file outside them changes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-boundaries-key-'));
+    tmp.push(dir);
+    const write = (path: string, text: string) => {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    };
+    write('.dependency-cruiser.cjs', 'module.exports = { forbidden: [] };\n');
+    write('tsconfig.json', '{}\n');
+    write('cruise-child.mjs', '// v1\n');
+    write('src/a.ts', "import { b } from '../lib/b.js';\nexport const a = b;\n");
+    write('lib/b.ts', 'export const b = 1;\n');
+    write('other/c.ts', 'export const c = 1;\n');
+    const job = { cwd: dir, dirs: ['src'] };
+    const config = join(dir, '.dependency-cruiser.cjs');
+    const cruiser = { script: join(dir, 'cruise-child.mjs'), versions: ['v20'] };
+    const result = {
+      modules: [
+        { source: 'src/a.ts', dependencies: [{}] },
+        { source: 'lib/b.ts', dependencies: [] },
+        { source: 'fs', coreModule: true, dependencies: [] },
+        { source: 'node_modules/ccxt/js/ccxt.js', dependencies: [] },
+      ],
+    };
+    const outside = outsideFiles(result, job);
+    expect(outside).toEqual(['lib/b.ts']);
+    const key = () => cruiseCacheKey(config, job, outside, cruiser);
+    const first = key();
+    expect(key()).toBe(first);
+    // Unchanged: a file neither under src/ nor imported.
+    write('other/c.ts', 'export const c = 2;\n');
+    expect(key()).toBe(first);
+    const changes: Array<[string, () => void]> = [
+      ['a cruised file', () => write('src/a.ts', "import { b } from '../lib/b.js';\nimport 'node:fs';\nexport const a = b;\n")],
+      ['a file added under src/', () => write('src/d.ts', 'export {};\n')],
+      ['a file gone from src/', () => unlinkSync(join(dir, 'src/a.ts'))],
+      ['an imported file outside src/', () => write('lib/b.ts', 'export const b = 2;\n')],
+      ['the rules', () => write('.dependency-cruiser.cjs', "module.exports = { forbidden: [{ name: 'x', from: {}, to: { path: 'lib' } }] };\n")],
+      ['the tsconfig', () => write('tsconfig.json', '{ "compilerOptions": { "strict": true } }\n')],
+      ['the lockfile', () => write('package-lock.json', '{}\n')],
+      ['the cruising process', () => write('cruise-child.mjs', '// v2\n')],
+    ];
+    const keys = new Set([first]);
+    for (const [what, change] of changes) {
+      change();
+      const now = key();
+      expect(keys.has(now), what).toBe(false);
+      keys.add(now);
+    }
+    expect(cruiseCacheKey(config, job, outside, { ...cruiser, versions: ['v22'] })).not.toBe(key());
+    // A cruise with an import it could not resolve is never kept: the file might appear later.
+    expect(cacheable(result)).toBe(true);
+    expect(cacheable({ modules: [{ source: 'src/a.ts', dependencies: [{ couldNotResolve: true }] }] })).toBe(false);
+  });
 });

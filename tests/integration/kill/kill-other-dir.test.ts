@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { pgliteDirOf } from '../../../src/db/pglite-start.js';
 import { copyTemplate } from '../../../src/db/pglite-template.js';
 import { ctbIn } from '../../support/ctb-shell.js';
+import { CLOSED_LOCAL_URL } from '../../support/local-only.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
 import { baseEnv, bot, killBotsAfterEach } from '../engine-lease/one-engine-bots.js';
@@ -73,7 +74,7 @@ describe('ctb kill outside the running bot\'s directory', () => {
     expect(JSON.parse(after.stdout)).toMatchObject({ halted: true });
   }, 400_000);
 
-  it('into an embedded database no bot has ever run on: says it wrote the halt there, that no bot is halted, never KILLED; exits 2', async () => {
+  it('into an embedded database no bot has ever run on: says it wrote the halt there, that no bot is halted, never KILLED or "trading is halted" (with the key too); exits 2', async () => {
     const b = mkdtempSync(join(tmpdir(), 'ctb-kill-dir-b-'));
     const env = shell(b, { KILL_HANDOFF_TIMEOUT: '1s' }, 'LOG_LEVEL=warn\n');
     // An embedded database here as an earlier command leaves a new one (the build's migrated template,
@@ -81,20 +82,24 @@ describe('ctb kill outside the running bot\'s directory', () => {
     // cost a PGlite child (~1.4 CPU-s); what a command says on a new ./data is cli-fresh-data-dir.test.ts's.
     mkdirSync(join(b, 'data'));
     expect(copyTemplate(pgliteDirOf(join(b, 'data'))), 'the build made the embedded database template').toBe(true);
+    const said = `NO BOT HALTED — no engine has ever run on the embedded database in DATA_DIR ${join(b, 'data')} (from ${b}): the halt was written there, and only a bot that starts with this DATA_DIR will read it. `
+      + "A bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading: run ctb kill with that bot's DATA_DIR (or DATABASE_URL).";
 
-    for (const json of [false, true]) {
-      const run = await ctbIn(b, ['kill', '--reason', 'wrong dir', ...(json ? ['--json'] : [])], env);
-      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
-      const said = `NO BOT HALTED — no engine has ever run on the embedded database in DATA_DIR ${join(b, 'data')} (from ${b}): the halt was written there, and only a bot that starts with this DATA_DIR will read it. `
-        + "A bot running with another DATA_DIR or DATABASE_URL is NOT halted and keeps trading: run ctb kill with that bot's DATA_DIR (or DATABASE_URL).";
-      if (json) {
-        expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, botHalted: false, error: said });
-      } else {
-        // After the line a keyless kill prints while it looks for a bot with the key, first.
-        expect(run.stdout.split('\n')[1]).toBe(said);
-        expect(run.stdout).not.toMatch(/KILLED|Halted in paper mode/);
-        expect(run.stdout).toContain('The halt is recorded only in that database, on which no engine has run yet.');
-      }
-    }
+    // With the key (Kraken never answers: its rounds run KILL_CONFIRM_WAIT), in a terminal: the kill
+    // that cancels on Kraken itself says "Halted: …" on stderr once a halt is recorded, unless no
+    // engine has ever run on the database it went to.
+    const keyed = await ctbIn(b, ['kill', '--reason', 'wrong dir'], {
+      ...env, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL, KILL_CONFIRM_WAIT: '1s',
+    });
+    expect(keyed.code, `${keyed.stdout}\n${keyed.stderr}`).toBe(2);
+    expect(keyed.stderr).not.toMatch(/trading is halted|Halted: /);
+    expect(keyed.stdout.split('\n')[0]).toBe(said);
+    expect(keyed.stdout).not.toMatch(/KILLED|Halted in paper mode/);
+    expect(keyed.stdout).toContain('The halt is recorded only in that database, on which no engine has run yet.');
+
+    // Without it, with --json: the same answer in its error.
+    const run = await ctbIn(b, ['kill', '--reason', 'wrong dir', '--json'], env);
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: false, botHalted: false, error: said });
   }, 300_000);
 });

@@ -3,7 +3,7 @@
 // with a key it cancels on Kraken itself; without one it hands the cancel to the running bot that
 // has the key and says so once that bot took it, or — when no bot runs — says the cancel is queued
 // for one and exits 1 saying orders may remain.
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
@@ -14,8 +14,6 @@ import { alertGroups, engineRequests, incidentChecklistItems } from '../../../sr
 import { silentLogger } from '../../../src/logger.js';
 import { getBotState, updateBotState } from '../../../src/services/bot-state.js';
 import { killFeature } from '../../../src/app/features/kill.js';
-import { pgliteDirOf } from '../../../src/db/pglite-start.js';
-import { copyTemplate } from '../../../src/db/pglite-template.js';
 import { systemClock } from '../../../src/clock.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { pendingKillPath, readPendingKills } from '../../../src/services/kill/pending-kill.js';
@@ -282,22 +280,7 @@ describe('ctb kill with a key while Kraken refuses every call: it says the halt 
     expect(`${kill.stdout()}${kill.stderr()}`).not.toMatch(/KILLED|cancelled, none open|\(confirmed\)/);
     expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedReason: 'kraken down' });
   }, 120_000);
-
-  it('into an embedded database no engine has ever run on (another directory than the bot\'s): never says trading is halted, says NO BOT HALTED', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ctb-shell-nobot-'));
-    // An embedded database here as an earlier command leaves a new one (the build's migrated template,
-    // copied as such a command's start copies it); no engine has run on it. A `ctb stats` to make it
-    // cost a second PGlite child (~1.4 CPU-s); what a command prints on a new directory is
-    // cli-fresh-data-dir.test.ts's.
-    mkdirSync(join(dir, 'data'));
-    expect(copyTemplate(pgliteDirOf(join(dir, 'data'))), 'the build made the embedded database template').toBe(true);
-    const run = await ctbIn(dir, ['kill', '--reason', 'wrong dir'], {
-      LOG_LEVEL: 'warn', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL, KILL_CONFIRM_WAIT: '1s',
-    });
-    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(2);
-    expect(run.stderr).not.toMatch(/trading is halted|Halted: /);
-    expect(run.stdout).toMatch(/^NO BOT HALTED — no engine has ever run on the embedded database in DATA_DIR /);
-  }, 120_000);
+  // Into an embedded database no engine has ever run on, with the key: kill-other-dir.test.ts.
 });
 
 describe('ctb kill while the database cannot take the halt: it says where the halt is kept, and what writes it', () => {
@@ -322,9 +305,13 @@ describe('ctb kill while the database cannot take the halt: it says where the ha
     } };
   }
 
-  /** `ctb self-heal` from another directory with the kill's DATA_DIR and DATABASE_URL `url`, once the database answers: the replay's alert title. */
+  /**
+   * `ctb self-heal` from another directory with the kill's DATA_DIR and DATABASE_URL `url`, once the
+   * database answers: the replay's alert title. Run in this process: what it replays is the file the
+   * kill's process saved, and what it writes is read back from the database.
+   */
   async function replayBySelfHeal(dataDir: string, database: TestDatabase, url = database.url): Promise<string[]> {
-    const heal = await ctbIn(mkdtempSync(join(tmpdir(), 'ctb-shell-heal-')), ['self-heal', '--attempts', '1'], { DATABASE_URL: url, DATA_DIR: dataDir });
+    const heal = await ctbHere(['self-heal', '--attempts', '1'], { DATABASE_URL: url, DATA_DIR: dataDir });
     expect(heal.stdout, heal.stderr).toMatch(/^HEALED\s+pending_kill\s+1 saved kill\(s\) written to the database$/m);
     expect(existsSync(pendingKillPath(dataDir))).toBe(false);
     return (await database.db.select().from(alertGroups)).filter((g) => g.source === 'kill').map((g) => g.title);

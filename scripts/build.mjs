@@ -19,14 +19,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire, isBuiltin } from 'node:module';
+import { isBuiltin } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { inputsUnchanged, outputsIntact, recordedInputs, recordInputs, recordSources } from './build-inputs.mjs';
 import { migrationsHash, pgliteVersion } from './pglite-template-key.mjs';
 import { postgresPatchProblem } from './postgres-patch.mjs';
 import { readDescribe } from '../src/domain/git-describe.js';
 import { fastScriptFiles, MANIFEST } from '../bin/fast-script.js';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -47,17 +47,13 @@ const BUNDLED = new Set([
   'commander', 'zod', 'drizzle-orm', 'postgres', 'decimal.js', 'dotenv', 'luxon', 'prom-client', '@opentelemetry/api', 'cli-progress',
 ]);
 
-/** What bundledCcxtKraken (below) resolves for bundling, the packages ccxt's Kraken files import. */
-const BUNDLED_BY_CCXT = 'bundled-ccxt-kraken';
-
 const packageName = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
 
 /** Bare imports of packages not in BUNDLED (and Node's built-ins) stay imports at run time. */
 const externals = {
   name: 'externals',
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) =>
-      (BUNDLED.has(packageName(args.path)) || args.pluginData === BUNDLED_BY_CCXT ? undefined : { path: args.path, external: true }));
+    b.onResolve({ filter: /^[^./]/ }, (args) => (BUNDLED.has(packageName(args.path)) ? undefined : { path: args.path, external: true }));
   },
 };
 /**
@@ -217,7 +213,7 @@ const result = unchanged ? null : await build({
 const FAST = [
   { name: 'stats', argv: ['stats'], module: './stats.js' },
   { name: 'mode', argv: ['mode', 'status'], module: './mode.js' },
-  { name: 'kill', argv: ['kill'], module: './kill.js', ccxtKraken: true },
+  { name: 'kill', argv: ['kill'], module: './kill.js' },
   { name: 'start', argv: ['start'], module: './start.js' },
   { name: 'audit', argv: ['audit'], module: './audit.js' },
   { name: 'incident', argv: ['incident'], module: './incident.js' },
@@ -246,64 +242,6 @@ const onlyCommand = (keep) => ({
   },
 });
 
-/**
- * ccxt's Kraken files (js/src/kraken.js, its base classes, the error classes: what
- * src/exchange/kraken/ccxt-client.ts importCcxtKrakenOnly imports by file URL) bundled into the
- * script with the packages they import (@noble/…, @scure/…): a cold `ctb kill` with a Kraken key
- * resolved, read, lexed and linked some 170 ES modules of them after its early cancel, about 0.25
- * CPU-s of its 0.9. They stay behind import() in the script and run when the kill first imports them,
- * as before. Left out: ws (CommonJS), required through the loader only when a websocket opens, which
- * the kill's REST client never does; what ccxt imports with import() (undici, used only by a client
- * without a fetchImplementation — ccxt-client.ts gives every client one — node's modules, proxy
- * agents), imported by the loader as the packages are; and what it imports only for other exchanges
- * (mexc's protobuf, dydx's protos, whose protobufjs is not installed), a module that throws when
- * imported.
- */
-const CCXT_FILES = ['../js/src/kraken.js', '../js/src/base/errors.js'];
-const bundledCcxtKraken = {
-  name: 'bundled-ccxt-kraken',
-  setup(b) {
-    const ccxtEntry = createRequire(join(root, 'src', 'exchange', 'kraken', 'ccxt-client.ts')).resolve('ccxt');
-    const fileOf = (rel) => fileURLToPath(new URL(rel, pathToFileURL(ccxtEntry)));
-    const ccxtDir = dirname(fileOf('../package.json'));
-    // ccxt and the packages bundled with it (@noble/…, @scure/…): their imports are bundled too.
-    const bundledDirs = new Set([ccxtDir]);
-    const packageDirOf = (file) => /^(.*[\\/]node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(file)?.[1];
-    const inCcxt = (file) => [...bundledDirs].some((dir) => file.startsWith(`${dir}/`));
-    b.onLoad({ filter: /[\\/]src[\\/]exchange[\\/]kraken[\\/]ccxt-client\.ts$/ }, (args) => {
-      let text = readFileSync(args.path, 'utf8');
-      // The package's entry, which locates the files at run time, is not looked up (package.json reads).
-      const entryLine = "const entry = pathToFileURL(createRequire(import.meta.url).resolve('ccxt'));";
-      if (text.split(entryLine).length !== 2) throw new Error(`bundled-ccxt-kraken: ${args.path} no longer has ${entryLine} once; check scripts/build.mjs`);
-      text = text.replace(entryLine, '');
-      for (const rel of CCXT_FILES) {
-        const from = `import(new URL(${JSON.stringify(rel).replace(/"/g, "'")}, entry).href)`;
-        if (text.split(from).length !== 2) throw new Error(`bundled-ccxt-kraken: ${args.path} no longer has ${from} once; check scripts/build.mjs`);
-        text = text.replace(from, `import(${JSON.stringify(fileOf(rel))})`);
-      }
-      return { contents: text, loader: 'ts' };
-    });
-    b.onResolve({ filter: /.*/ }, async (args) => {
-      if (!inCcxt(args.importer) || args.pluginData === BUNDLED_BY_CCXT) return undefined;
-      if (/^protobufjs(\/|$)/.test(args.path) || (args.kind === 'dynamic-import' && /^\.\.?\/(.*\/)?(protobuf|dydx-v4-client)\//.test(args.path))) {
-        return { path: args.path, namespace: 'ccxt-other-exchanges' };
-      }
-      // A package ccxt imports with import() stays out (externals): undici, loaded only by a client
-      // without a fetchImplementation (ccxt-client.ts sets one on every client), and proxy agents.
-      if (!/^[^./]/.test(args.path) || isBuiltin(args.path) || args.path === 'ws' || args.kind === 'dynamic-import') return undefined;
-      const found = await b.resolve(args.path, { importer: args.importer, resolveDir: args.resolveDir, kind: args.kind, pluginData: BUNDLED_BY_CCXT });
-      if (found.errors.length > 0) return { errors: found.errors };
-      const dir = packageDirOf(found.path);
-      if (dir) bundledDirs.add(dir);
-      return { path: found.path };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'ccxt-other-exchanges' }, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`${args.path}: ccxt imports it for other exchanges than Kraken; not in this one-command script of ctb (scripts/build.mjs)`)});\n`,
-      loader: 'js',
-    }));
-  },
-};
-
 async function buildFastBundle(fast) {
   const file = join(out, 'fast', `${fast.name}.cjs`);
   const built = await build({
@@ -315,7 +253,7 @@ async function buildFastBundle(fast) {
     format: 'cjs',
     platform: 'node',
     target: 'node20',
-    plugins: [...(fast.ccxtKraken ? [bundledCcxtKraken] : []), externals, zodWithoutLocales, zodUnused, lazyBuiltins, onlyCommand(fast.module)],
+    plugins: [externals, zodWithoutLocales, zodUnused, lazyBuiltins, onlyCommand(fast.module)],
     // The script's own URL and its loader's resolver (parameters of the script's function).
     define: { 'import.meta.url': '__ctbModuleUrl', 'import.meta.resolve': '__ctbResolve' },
     keepNames: true,
@@ -326,9 +264,6 @@ async function buildFastBundle(fast) {
     throw new Error(`build: the one-script build of ${fast.name} warns (it must not: an empty import.meta is one): ${built.warnings.map((w) => w.text).join('; ')}`);
   }
   let text = built.outputFiles[0].text;
-  // ccxt's import()s carry bundler hints (/* webpackIgnore: true */ …) over several lines: written
-  // as esbuild writes the others, so that the rewrites below find them.
-  if (fast.ccxtKraken) text = text.replace(/(?<![\w$.])import\(\s*(?:\/\*[^*]*\*\/\s*)*("[^"\n]*"|[\w$]+|[\w$]+\([\w$]+\))\s*\)/g, 'import($1)');
   // A script's import() has no module to resolve from: the packages left out of the bundle are
   // imported by the loader (bin/fast-script.js) instead, as the chunks import them.
   const dynamic = new Set(Object.values(built.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && i.kind === 'dynamic-import').map((i) => i.path)));
@@ -354,18 +289,10 @@ async function buildFastBundle(fast) {
   // no loader in a script either: left as it was, it threw, and ccxt's whole index (every exchange it
   // supports, about 1 CPU-s) was imported in its place. It goes to the loader as the packages do.
   const computed = /(?<![\w$.])import\((?=new URL\()/g;
-  if ((text.match(computed) ?? []).length !== (fast.ccxtKraken ? 0 : 2) && /ccxt-client\.ts/.test(text)) {
+  if ((text.match(computed) ?? []).length !== 2 && /ccxt-client\.ts/.test(text)) {
     throw new Error(`build: the one-script build of ${fast.name} does not hold the two import()s of ccxt's Kraken files it rewrites: check src/exchange/kraken/ccxt-client.ts`);
   }
   text = text.replace(computed, '__ctbImport(');
-  if (fast.ccxtKraken) {
-    if (!Object.keys(built.metafile.inputs).some((i) => /[\\/]ccxt[\\/]js[\\/]src[\\/]kraken\.js$/.test(i))) throw new Error(`build: the one-script build of ${fast.name} does not hold ccxt's Kraken files`);
-    // ccxt's own computed import()s (bundledCcxtKraken): an optional proxy agent by name, zklink's WebAssembly by file URL.
-    for (const call of [/(?<![\w$.])import\((?=moduleName\))/g, /(?<![\w$.])import\((?=filePathToFileUrlForWindows\d*\(wasmExecPath\)\))/g]) {
-      if ((text.match(call) ?? []).length !== 1) throw new Error(`build: the one-script build of ${fast.name} does not hold ccxt's import() ${call.source} once: check bundledCcxtKraken`);
-      text = text.replace(call, '__ctbImport(');
-    }
-  }
   const left = text.match(/(?<![\w$.])import\(\s*["'`]/) ?? text.match(/(?<![\w$.`])import\((?!\s*["'`]|\$\{)/);
   if (left) throw new Error(`build: the one-script build of ${fast.name} keeps an import() it cannot run: ${text.slice(left.index, left.index + 60)}`);
   // esbuild writes code in ASCII (escaping every other character) but keeps some comments as written:

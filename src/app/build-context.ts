@@ -42,6 +42,8 @@ export interface BuildContextOptions {
   runMigrations?: boolean;
   /** How the migrations are run (OpenConfiguredOptions.migrating): the bot's start waits for a database that goes away during them. */
   migrating?: OpenConfiguredOptions['migrating'];
+  /** Told of a wait for the migration lock, besides the log (the start's progress says it). */
+  onMigrationWait?: OpenConfiguredOptions['onMigrationWait'];
   /** The process runs one command and exits (`ctb kill`, `ctb self-heal`; OpenConfiguredOptions.oneShot). */
   oneShot?: boolean;
   /** The process runs the alerts feature's delivery tick (the running bot): OutboxSinkDeps.deliveryTick. */
@@ -112,7 +114,10 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
   const database =
     opts.database ?? (await openConfiguredDatabase(config, {
       migrate: opts.runMigrations ?? false, serve: opts.serveDatabase, role: opts.role, oneShot: opts.oneShot, migrating: opts.migrating,
-      onMigrationWait: ({ text, waitedMs }) => logger.info({ event: 'migration_wait', ...(waitedMs === undefined ? {} : { waitedMs }) }, text),
+      onMigrationWait: (wait) => {
+        logger.info({ event: 'migration_wait', ...(wait.waitedMs === undefined ? {} : { waitedMs: wait.waitedMs }) }, wait.text);
+        opts.onMigrationWait?.(wait);
+      },
     }));
   let createKraken: typeof import('../exchange/kraken/create.js').createKrakenExchange | undefined;
   try {

@@ -117,6 +117,8 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
       logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop,
       overdueMs: opts.config.START_DB_CHECK_AFTER, probeMs: opts.config.START_DB_CHECK_TIMEOUT,
     }),
+    // What Slack's answers during the wait say the start waits on (a wait's end has waitedMs).
+    onMigrationWait: ({ text, waitedMs }) => progress.migrationWait(waitedMs === undefined ? text : null),
     serveDatabase: true,
     role: opts.role,
     ...(opts.clock ? { clock: opts.clock } : {}),

@@ -15,6 +15,7 @@ export class StartProgress {
   readonly #since = new Date();
   #waiting: Waiting | null = null;
   #over = false;
+  #migrationLock: string | null = null;
 
   /** The start waits for the database: `part`'s start is tried again in `retryInMs`. */
   waiting(part: string, outage: DatabaseOutage, retryInMs: number): void {
@@ -24,6 +25,11 @@ export class StartProgress {
   /** The database answered again: the start goes on. */
   resumed(): void {
     this.#waiting = null;
+  }
+
+  /** The migrations wait for the migration lock (`holder`: who holds it, in words), or no longer do (null). */
+  migrationWait(holder: string | null): void {
+    this.#migrationLock = holder;
   }
 
   /** The start is over (the banner): nothing is shown from now on. */
@@ -46,7 +52,7 @@ export class StartProgress {
     if (this.#over) return null;
     const since = this.#since.toISOString();
     const w = this.#waiting;
-    if (!w) return { state: 'starting', since };
+    if (!w) return { state: 'starting', since, ...(this.#migrationLock ? { migrationLock: this.#migrationLock } : {}) };
     return {
       state: 'waiting for the database', since, part: w.part, database: `${w.outage.detail} at ${w.outage.at}`,
       waitingSince: w.since.toISOString(), retryInS: Math.max(0, Math.ceil((w.retryAt - Date.now()) / 1000)),

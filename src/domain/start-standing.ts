@@ -1,6 +1,11 @@
 // What the bot's start is doing while it is not over, as /healthz shows it (src/app/start-progress.ts keeps it).
 export type StartStanding =
-  | { state: 'starting'; since: string }
+  | {
+      state: 'starting';
+      since: string;
+      /** The migrations wait for the migration lock another process (or an earlier session) holds: who holds it, in words. */
+      migrationLock?: string;
+    }
   | {
       state: 'waiting for the database';
       since: string;

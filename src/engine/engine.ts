@@ -20,7 +20,7 @@ import type { MarketFeed, MarketTick } from '../market/types.js';
 import { sleep } from '../market/sleep.js';
 import { Decimal, str } from '../money.js';
 import { backoffDelay, type Backoff } from '../retry.js';
-import { effectiveMode, getBotState, touchHeartbeat, updateBotState, type Mode } from '../services/bot-state.js';
+import { beatAndGetBotState, effectiveMode, getBotState, touchHeartbeat, updateBotState, type Mode } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { bookOf } from '../services/stats/compute-stats.js';
 import { BackoffLog } from './backoff-log.js';
@@ -427,10 +427,10 @@ export class Engine implements RunningEngine {
     if (!force && now - this.#lastHousekeeping < (this.opts.housekeepingMs ?? 1000)) return;
     this.#lastHousekeeping = now;
     const { ctx } = this;
-    await touchHeartbeat(ctx.db);
     this.#metrics.executionsUp.set(this.#mode === 'live' && this.#executions.healthy ? 1 : 0);
     const previous = this.#state;
-    this.#state = await getBotState(ctx.db);
+    // The beat and the read in one statement: the row as the heartbeat leaves it.
+    this.#state = await beatAndGetBotState(ctx.db);
     if (effectiveMode(this.#state, ctx.config.IS_LIVE) !== this.#mode) {
       ctx.logger.info({ from: this.#mode, to: effectiveMode(this.#state, ctx.config.IS_LIVE) }, 'engine mode changed');
       await this.#snapshots.flush();

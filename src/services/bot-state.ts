@@ -2,7 +2,7 @@
 // Every change bumps `version` so listeners (the engine, other replicas) notice within a poll.
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
-import { createBotStateRow, fetchBotState, updateBotStateRow, writeEngineHeartbeat, type BotStatePatch } from '../db/queries/bot-state-row.js';
+import { createBotStateRow, fetchBotState, updateBotStateRow, writeEngineHeartbeat, writeEngineHeartbeatReturningRow, type BotStatePatch } from '../db/queries/bot-state-row.js';
 import type { BotState } from '../db/schema/index.js';
 
 export type Mode = 'paper' | 'live';
@@ -22,6 +22,14 @@ export async function updateBotState(db: Db, clock: Clock, patch: BotStatePatch)
 /** The engine beats: on the database's clock, which every reader of its age shares. */
 export async function touchHeartbeat(db: Db): Promise<void> {
   await writeEngineHeartbeat(db);
+}
+
+/** The engine beats and reads the state in one statement (its housekeeping's pass); creates the row if missing. */
+export async function beatAndGetBotState(db: Db): Promise<BotState> {
+  const row = await writeEngineHeartbeatReturningRow(db);
+  if (row) return row;
+  await createBotStateRow(db);
+  return (await writeEngineHeartbeatReturningRow(db))!;
 }
 
 /**

@@ -40,13 +40,29 @@ const KILL_USAGE = '/kill [reason]';
 /** Slack keys a slash command by its trigger_id (deliveries.ts): a retry of one is answered once. */
 const REMEMBERED = 1_000;
 
+/**
+ * What the start waits on, from its progress (what /healthz shows): a database that does not answer,
+ * another process's migration (the migration lock), or only the opening and migrating of a database
+ * that answers. `short` heads a kill's answers; `long` says it in full.
+ */
+export function startingWait(standing: StartStanding | null, built: boolean): { short: string; long: string } {
+  if (built) return { short: 'its database answered; its parts are starting', long: 'the database answered and the bot\'s parts are starting' };
+  if (standing?.state === 'waiting for the database') {
+    return {
+      short: 'its database is not reachable yet',
+      long: `the database is not reachable yet (waiting for it since ${standing.waitingSince}, for ${standing.part}: ${standing.database}; tried again in ${standing.retryInS} s)`,
+    };
+  }
+  if (standing?.migrationLock) {
+    return { short: 'its migrations wait for another process\'s', long: `the database answers; its migrations wait: ${standing.migrationLock.replace(/…$/, '')}` };
+  }
+  return { short: 'it is opening its database and applying its migrations', long: 'the database answers; the start is applying its migrations' };
+}
+
 /** Why nothing but /kill is served yet, in words: what the start waits on. */
 export function startingPhrase(standing: StartStanding | null, built: boolean): string {
   if (built) return 'starting: the database answered and the bot\'s parts are starting; ask again in a few seconds.';
-  const why = standing && standing.state === 'waiting for the database'
-    ? `waiting for it since ${standing.waitingSince}, for ${standing.part}: ${standing.database}; tried again in ${standing.retryInS} s`
-    : 'the start is opening it and applying its migrations, which wait while another process applies them';
-  return `starting: the database is not reachable yet (${why}). Commands are answered once the bot has started; `
+  return `starting: ${startingWait(standing, built).long}. Commands are answered once the bot has started; `
     + '`/kill` is taken meanwhile: it cancels on Kraken with this process\'s key, when it has one, and saves the halt in DATA_DIR, written to the database when the start goes on.';
 }
 
@@ -55,9 +71,9 @@ function ephemeral(text: string) {
 }
 
 /** The answer to a kill taken during the wait: POST /kill's words, headed by what it was. */
-export function renderStartingKill(result: StartingKillResult) {
+export function renderStartingKill(result: StartingKillResult, standing: StartStanding | null) {
   const krakenClear = result.cancel.venues.find((v) => v.venue === 'kraken')?.confirmed === true;
-  const headline = `Kill taken while the bot starts (its database is not reachable yet): ${krakenClear ? 'Kraken confirmed clear' : 'orders may remain open on Kraken'}; the halt is ${result.state === 'pending' ? 'saved in DATA_DIR, not yet in the database' : 'NOT saved'}.`;
+  const headline = `Kill taken while the bot starts (${startingWait(standing, false).short}): ${krakenClear ? 'Kraken confirmed clear' : 'orders may remain open on Kraken'}; the halt is ${result.state === 'pending' ? 'saved in DATA_DIR, not yet in the database' : 'NOT saved'}.`;
   const text = `${headline} ${result.message}`;
   return {
     response_type: 'ephemeral',
@@ -113,11 +129,11 @@ export function slackWhileStarting(opts: SlackWhileStartingOptions): RequestList
     // Acked now: the kill's rounds on Kraken outlast Slack's 3 s.
     answer(res, 200, ephemeral(ctx
       ? 'Kill received while the bot starts: cancelling every open order; the answer follows here.'
-      : 'Kill received while the bot starts (its database is not reachable yet): taken without it — cancelling on Kraken with this process\'s key, when it has one, and saving the halt in DATA_DIR; what was done follows here.'), scrub);
+      : `Kill received while the bot starts (${startingWait(opts.standing(), false).short}): taken without its database — cancelling on Kraken with this process's key, when it has one, and saving the halt in DATA_DIR; what was done follows here.`), scrub);
     const what = { slackUser: actor.id, killId: actor.requestId };
     const work = ctx
       ? runCommand(killCommand, ctx, actor, { reason }).then((result) => ({ ...renderKillReply(result), response_type: 'in_channel', replace_original: false }))
-      : opts.kills.kill({ actor, reason }).then(renderStartingKill);
+      : opts.kills.kill({ actor, reason }).then((result) => renderStartingKill(result, opts.standing()));
     void work.then(
       (message) => reply(responseUrl, message, what),
       (err: unknown) => {

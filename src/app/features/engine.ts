@@ -87,6 +87,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
         // The incident's flatten and reconcile are among them: the checklist item follows the answer;
         // an exit whose requester stopped waiting is told to the alert channel.
         holder: lease.holderId, handlers: engineRequestHandlers(ctx), active: () => lease.holdsLease(), onFinished: engineRequestFollowUp(ctx),
+        // Its poll reads bot_state for the halt watcher too: one statement four times a second, not three.
+        botStateReader: () => ctx.kill.botStateReader?.(),
         ...(opts.requestPollMs !== undefined ? { pollMs: opts.requestPollMs } : {}),
       });
       let monitor: ReconciliationMonitor | null = null;

@@ -66,6 +66,8 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
             }
           : {}),
       });
+      // The engine-request runner's poll reads bot_state for it: a poll it need not send.
+      ctx.kill.botStateReader = () => watcher.reading();
       // The trading process keeps Kraken's dead man's switch, the self-heal watchdog, auto-kill on an overdue critical alert renewed while it trades live.
       const deadMan = startOpts.role === 'web' ? null : startDeadMansSwitch(ctx);
       const runsEngine = () => startOpts.role !== 'web' && (holdsLease(ctx) ?? true);
@@ -79,6 +81,7 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
           await runner?.stop();
           await watchdog.stop();
           await deadMan?.stop();
+          delete ctx.kill.botStateReader;
           await watcher.stop();
         },
       };

@@ -8,7 +8,7 @@
 import { and, asc, count, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
-import { engineRequests, fills, incidents, openFollowUp, orderIntents, type EngineRequest, type EngineRequestKind } from '../schema/index.js';
+import { botState, engineRequests, fills, incidents, openFollowUp, orderIntents, type BotState, type EngineRequest, type EngineRequestKind } from '../schema/index.js';
 
 export interface EngineRequestValues {
   kind: EngineRequestKind;
@@ -193,6 +193,39 @@ export async function engineRequestWork(
     exists (select 1 from ${engineRequests} where ${engineRequests.status} = 'running' and ${engineRequests.claimedAt} < now() - ${spanOf(staleMs)}) as stale,
     ${inScope} as in_scope`);
   return { pending: row?.pending === true, stale: row?.stale === true, inScope: row?.in_scope === true };
+}
+
+/** The work-and-state poll of each runner's kinds (and whether it has a scope), built and prepared once per database handle. */
+const workAndStateQueries = new WeakMap<Db, Map<string, { execute(params: Record<string, unknown>): Promise<Array<{ state: BotState; pending: boolean; stale: boolean; inScope: boolean }>> }>>();
+
+function workAndStateQuery(db: Db, kinds: readonly EngineRequestKind[], scoped: boolean) {
+  let byKey = workAndStateQueries.get(db);
+  if (!byKey) workAndStateQueries.set(db, (byKey = new Map()));
+  const key = `${kinds.join(',')}|${scoped}`;
+  let query = byKey.get(key);
+  if (!query) {
+    const pending = kinds.length === 0 ? sql<boolean>`false` : sql<boolean>`exists (select 1 from ${engineRequests} where ${engineRequests.status} = 'pending' and ${inArray(engineRequests.kind, [...kinds])})`;
+    const inScope = scoped ? sql<boolean>`exists (select 1 from ${engineRequests} where ${engineRequests.status} = 'running' and starts_with(${engineRequests.claimedScope}, ${sql.placeholder('scopePrefix')}))` : sql<boolean>`false`;
+    const stale = sql<boolean>`exists (select 1 from ${engineRequests} where ${engineRequests.status} = 'running' and ${engineRequests.claimedAt} < now() - ${sql.placeholder('staleMs')} * interval '1 millisecond')`;
+    query = db.select({ state: botState, pending: pending.as('pending'), stale: stale.as('stale'), inScope: inScope.as('in_scope') })
+      .from(botState).where(eq(botState.id, 1)).prepare(`engine_request_work_state_${byKey.size}`);
+    byKey.set(key, query);
+  }
+  return query;
+}
+
+/**
+ * engineRequestWork and the bot_state row in one statement: a runner's idle poll that also serves as
+ * this process's read of bot_state (the halt watcher's, which then need not send its own). Built and
+ * prepared once per database handle and runner (four polls a second). undefined without the row
+ * (nothing created it yet): the caller polls with engineRequestWork alone.
+ */
+export async function engineRequestWorkAndBotState(
+  db: Db, kinds: readonly EngineRequestKind[], staleMs: number, scope: string | null = null,
+): Promise<{ pending: boolean; stale: boolean; inScope: boolean; state: BotState } | undefined> {
+  const [row] = await workAndStateQuery(db, kinds, scope !== null).execute({ staleMs: Math.round(staleMs), ...(scope === null ? {} : { scopePrefix: `${scope}#` }) });
+  if (!row) return undefined;
+  return { pending: row.pending === true, stale: row.stale === true, inScope: row.inScope === true, state: row.state };
 }
 
 /** The running requests claimed in `scope` (claimed_scope "<scope>#<claimed_by>"): whose claimers' pids can be asked about here. */

@@ -5,10 +5,10 @@
 // a kind without a handler here stays pending for a process that has one.
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/client.js';
-import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
+import type { BotState, EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 import { isProgramError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { claimEngineRequest, engineRequestsToDo, finishEngineRequest, requeueGoneClaims, requeueStaleEngineRequests, retryEngineRequestLater, sayNextTryAt } from './store.js';
+import { claimEngineRequest, engineRequestsToDo, engineRequestsToDoAndBotState, finishEngineRequest, requeueGoneClaims, requeueStaleEngineRequests, retryEngineRequestLater, sayNextTryAt } from './store.js';
 import { claimScopeFor, hereNow, type Here } from './claim-gone.js';
 
 export interface HandlerOutcome {
@@ -62,6 +62,11 @@ export interface RequestRunnerOptions {
   onFinished?: (request: EngineRequest, outcome: HandlerOutcome) => Promise<void>;
   /** Told after a try whose handler asked to try again later (outcome.retryAt). */
   onRetry?: (request: EngineRequest, outcome: RetryOutcome) => Promise<void>;
+  /**
+   * Asked as each poll starts: who takes the bot_state row this poll reads too (this process's halt
+   * watcher, whose own read it saves), or nobody (undefined: the poll reads engine_requests alone).
+   */
+  botStateReader?: () => ((state: BotState) => unknown) | undefined;
 }
 
 export interface RequestRunner {
@@ -120,8 +125,11 @@ export function startRequestRunner(deps: RequestRunnerDeps, opts: RequestRunnerO
     if (opts.active && !opts.active()) return 0;
     let ran = 0;
     const staleMs = opts.staleClaimMs ?? 120_000;
-    // One read first: an idle poll (nearly every poll) sends nothing else.
-    const todo = await engineRequestsToDo(deps.db, kinds, staleMs, here.bootId);
+    // One read first: an idle poll (nearly every poll) sends nothing else. It reads bot_state too
+    // when this process's halt watcher takes that read in place of its own.
+    const reader = opts.botStateReader?.();
+    const todo: { pending: boolean; stale: boolean; inScope: boolean; state?: BotState } = reader ? await engineRequestsToDoAndBotState(deps.db, kinds, staleMs, here.bootId) : await engineRequestsToDo(deps.db, kinds, staleMs, here.bootId);
+    if (reader && todo.state) reader(todo.state);
     // A claim of a process on this host and boot that is gone (killed mid-request) goes back at once.
     const gone = todo.inScope ? await requeueGoneClaims(deps.db, here, opts.pidExists) : [];
     for (const g of gone) {

@@ -9,11 +9,11 @@ import type { Db } from '../../db/client.js';
 import {
   askedAgoMs,
   adoptHaltFollowUp, engineRequestById, extendFollowUpGiveUp, failPendingEngineRequest, finishRunningEngineRequest, insertEngineRequest, insertFollowUpUnlessOpen,
-  lockNextPendingEngineRequest, markEngineRequestRunning, openFollowUpOf, openIncidentFollowUp, requeueEngineRequestsClaimedBefore, engineRequestWork, retryRunningEngineRequest,
+  lockNextPendingEngineRequest, markEngineRequestRunning, openFollowUpOf, openIncidentFollowUp, requeueEngineRequestsClaimedBefore, engineRequestWork, engineRequestWorkAndBotState, retryRunningEngineRequest,
   requeueEngineRequestClaim, runningEngineRequestsClaimedIn,
 } from '../../db/queries/engine-requests.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
-import type { EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
+import type { BotState, EngineRequest, EngineRequestKind } from '../../db/schema/index.js';
 import { CANCEL_FOLLOW_UP_MS } from '../../domain/cancel-handover.js';
 import { AppError } from '../../errors.js';
 import { claimGone, type Here } from './claim-gone.js';
@@ -144,6 +144,16 @@ export async function engineRequestsToDo(
   db: Db, kinds: readonly EngineRequestKind[], staleMs: number, bootId: string | null = null,
 ): Promise<{ pending: boolean; stale: boolean; inScope: boolean }> {
   return engineRequestWork(db, kinds, staleMs, bootId);
+}
+
+/**
+ * engineRequestsToDo and the bot_state row in the same read (the poll then serves as this process's
+ * read of bot_state too); the state undefined without the row, read then as engineRequestsToDo reads.
+ */
+export async function engineRequestsToDoAndBotState(
+  db: Db, kinds: readonly EngineRequestKind[], staleMs: number, bootId: string | null = null,
+): Promise<{ pending: boolean; stale: boolean; inScope: boolean; state?: BotState }> {
+  return (await engineRequestWorkAndBotState(db, kinds, staleMs, bootId)) ?? engineRequestWork(db, kinds, staleMs, bootId);
 }
 
 /**

@@ -6,7 +6,7 @@
 //     is built by the features that run in this process (startBot), null where none does (a shell);
 //   - Kraken's shared rate record: this process's refusals written for the others, theirs read.
 // One latch per context, shared by every copy of it (runCommand's { ...ctx, actor }).
-import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
+import type { BotState, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import type { JobRegistry } from '../../jobs/registry.js';
 import type { Logger } from '../../logger.js';
 import { sleep, withDeadline } from './deadline.js';
@@ -124,6 +124,11 @@ export interface KillPorts {
    * Set by the process that runs the kill (a terminal prints them); it cannot hold the kill up.
    */
   onProgress?: (line: string) => void;
+  /**
+   * Set while this process's halt watcher runs: asked as another read of bot_state here starts
+   * (the engine-request runner's poll), whether the watcher takes its row as a poll (halt-watcher.ts reading()).
+   */
+  botStateReader?: () => ((state: BotState) => void) | undefined;
 }
 
 /** A kill's halt as DATA_DIR holds it, before (or instead of) the database. */

@@ -153,7 +153,7 @@ describe('Slack /kill while `ctb start` waits for its database during the migrat
       const answered = responses.next('/T-KILL');
       const ack = await slash('/kill', OPERATOR, 'drill: database cut during the migrations', 'T-KILL');
       expect(ack.status).toBe(200);
-      expect(ack.json?.text).toMatch(/^Kill received while the bot starts \(its database is not reachable yet\): taken without it — cancelling on Kraken/);
+      expect(ack.json?.text).toMatch(/^Kill received while the bot starts \(its database is not reachable yet\): taken without its database — cancelling on Kraken/);
       const answer = (await answered) as { response_type: string; text: string };
       expect(answer.response_type).toBe('ephemeral');
       // POST /kill's words during the wait: what Kraken confirmed, paper not reached, the halt saved but not in the database.

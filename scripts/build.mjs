@@ -22,7 +22,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { isBuiltin } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { inputsUnchanged, outputsIntact, recordedInputs, recordInputs, recordSources } from './build-inputs.mjs';
-import { migrationsHash, pgliteVersion } from './pglite-template-key.mjs';
+import { TEMPLATE_FORMAT, migrationsHash, pgliteVersion } from './pglite-template-key.mjs';
 import { postgresPatchProblem } from './postgres-patch.mjs';
 import { readDescribe } from '../src/domain/git-describe.js';
 import { fastScriptFiles, MANIFEST } from '../bin/fast-script.js';
@@ -362,11 +362,11 @@ function readInfo() {
 const TEMPLATE = 'pglite-template';
 const TEMPLATE_KEY = 'pglite-template.json';
 
-/** dist/pglite-template/ for this PGlite and these migrations: kept when its key matches, else rebuilt. */
+/** dist/pglite-template/ for this PGlite, these migrations and this format: kept when its key matches, else rebuilt. */
 function ensureTemplate() {
   let want;
   try {
-    want = { pglite: pgliteVersion(dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')))), migrations: migrationsHash(join(root, 'migrations')) };
+    want = { pglite: pgliteVersion(dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')))), migrations: migrationsHash(join(root, 'migrations')), format: TEMPLATE_FORMAT };
   } catch {
     return 'no database template (PGlite is not installed): a first start initialises its directory';
   }
@@ -376,7 +376,7 @@ function ensureTemplate() {
   } catch {
     // none yet
   }
-  if (have?.pglite === want.pglite && have?.migrations === want.migrations && existsSync(join(out, TEMPLATE, 'PG_VERSION'))) return null;
+  if (have?.pglite === want.pglite && have?.migrations === want.migrations && have?.format === want.format && existsSync(join(out, TEMPLATE, 'PG_VERSION'))) return null;
   const t0 = performance.now();
   const tmpDir = join(out, `.${TEMPLATE}-${process.pid}`);
   const tmpKey = join(out, `.${TEMPLATE_KEY}-${process.pid}`);

@@ -1,10 +1,13 @@
-// The key of the embedded database's template (scripts/pglite-template.mjs): PGlite's version and
-// a hash of migrations/ (every .sql file and the journal, which decides what drizzle counts as
-// applied). src/db/pglite-template.ts computes the same key at run time (tests/integration/db/
+// The key of the embedded database's template (scripts/pglite-template.mjs): PGlite's version, a
+// hash of migrations/ (every .sql file and the journal, which decides what drizzle counts as
+// applied) and the format of the template (what scripts/pglite-template.mjs leaves in it). src/db/pglite-template.ts computes the same key at run time (tests/integration/db/
 // pglite-start.test.ts checks the two agree on a real build).
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** Raised whenever scripts/pglite-template.mjs makes a different template: a build with an older one rebuilds it. */
+export const TEMPLATE_FORMAT = 2;
 
 export function migrationsHash(dir) {
   const h = createHash('sha256');

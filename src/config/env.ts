@@ -539,6 +539,10 @@ export function readEnv(env: Record<string, string | undefined>): Config {
   for (const name of ['START_DB_CHECK_AFTER', 'START_DB_CHECK_TIMEOUT'] as const) {
     if (cfg[name] < 100 || cfg[name] > 600_000) problems.push(`${name}: expected between 100ms and 10m, got ${cfg[name] / 1000}s`);
   }
+  // Compared with the database's clock as an interval: a value PostgreSQL cannot take would make every sweep throw.
+  if (cfg.MODE_ANNOUNCE_ALERT_AFTER < 1_000 || cfg.MODE_ANNOUNCE_ALERT_AFTER > 30 * 86_400_000) {
+    problems.push(`MODE_ANNOUNCE_ALERT_AFTER: expected between 1s and 30d, got ${cfg.MODE_ANNOUNCE_ALERT_AFTER / 1000}s`);
+  }
   if (cfg.PGLITE_IDLE_IN_TRANSACTION < 1_000 || cfg.PGLITE_IDLE_IN_TRANSACTION > 600_000) {
     problems.push(`PGLITE_IDLE_IN_TRANSACTION: expected between 1s and 10m, got ${cfg.PGLITE_IDLE_IN_TRANSACTION / 1000}s`);
   }

@@ -133,6 +133,14 @@ describe('configuration', () => {
     expect(problemsOf({ SLACK_RETRY_PAUSE: '11s' })).toEqual(['SLACK_RETRY_PAUSE: expected at most 10s (a call is tried three times in all), got 11s']);
   });
 
+  it('raises a closing announcement still pending after 15 m unless MODE_ANNOUNCE_ALERT_AFTER says otherwise, between 1 s and 30 d', () => {
+    expect(readEnv({}).MODE_ANNOUNCE_ALERT_AFTER).toBe(900_000);
+    expect(readEnv({ MODE_ANNOUNCE_ALERT_AFTER: '2h' }).MODE_ANNOUNCE_ALERT_AFTER).toBe(7_200_000);
+    expect(problemsOf({ MODE_ANNOUNCE_ALERT_AFTER: '500ms' })).toEqual(['MODE_ANNOUNCE_ALERT_AFTER: expected between 1s and 30d, got 0.5s']);
+    expect(problemsOf({ MODE_ANNOUNCE_ALERT_AFTER: '31d' })).toEqual(['MODE_ANNOUNCE_ALERT_AFTER: expected between 1s and 30d, got 2678400s']);
+    expect(problemsOf({ MODE_ANNOUNCE_ALERT_AFTER: '99999999999999999999d' })).toEqual(['MODE_ANNOUNCE_ALERT_AFTER: expected between 1s and 30d, got 8.64e+24s']);
+  });
+
   it("cuts off a client idle in the embedded database's one session after 5 s unless PGLITE_IDLE_IN_TRANSACTION says otherwise, between 1 s and 10 m", () => {
     expect(readEnv({}).PGLITE_IDLE_IN_TRANSACTION).toBe(5_000);
     expect(readEnv({ PGLITE_IDLE_IN_TRANSACTION: '2s' }).PGLITE_IDLE_IN_TRANSACTION).toBe(2_000);

@@ -281,13 +281,18 @@ export async function overdueAnnouncements(db: Db, input: { afterMs: number; ids
   return rows.map((r) => ({ id: Number(r.id), since: new Date(r.since) }));
 }
 
-/** Requests whose overdue announcement alert was raised and whose announcement is now delivered, the alert not yet resolved. */
-export async function deliveredOverdueAnnouncements(db: Db, input: { ids?: number[] } = {}): Promise<Array<{ id: number; fingerprint: string }>> {
+/**
+ * Requests whose overdue announcement alert was raised and whose announcement is now settled — delivered,
+ * or failed for good (which raises its own alert) — the overdue alert not yet resolved.
+ */
+export async function deliveredOverdueAnnouncements(db: Db, input: { ids?: number[] } = {}): Promise<Array<{ id: number; fingerprint: string; failed: boolean }>> {
   const only = input.ids ? sql`and o.request_id in (${sql.join(input.ids.map((id) => sql`${id}`), sql`, `)})` : sql``;
-  const rows = await execute<{ id: number | string; fingerprint: string }>(db, sql`select o.request_id as id, o.details->>'fingerprint' as fingerprint from ${modeChangeEvents} o
+  const rows = await execute<{ id: number | string; fingerprint: string; failed: boolean }>(db, sql`select o.request_id as id, o.details->>'fingerprint' as fingerprint,
+      not exists (select 1 from ${modeChangeEvents} e where e.request_id = o.request_id and e.kind = 'announced') as failed
+    from ${modeChangeEvents} o
     where o.kind = 'announce_overdue' ${only}
-      and exists (select 1 from ${modeChangeEvents} e where e.request_id = o.request_id and e.kind = 'announced')
+      and exists (select 1 from ${modeChangeEvents} e where e.request_id = o.request_id and e.kind in ('announced', 'announce_failed'))
       and not exists (select 1 from ${modeChangeEvents} e where e.request_id = o.request_id and e.kind = 'announce_overdue_resolved')
     order by o.request_id`);
-  return rows.map((r) => ({ id: Number(r.id), fingerprint: r.fingerprint }));
+  return rows.map((r) => ({ id: Number(r.id), fingerprint: r.fingerprint, failed: r.failed === true }));
 }

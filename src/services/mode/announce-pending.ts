@@ -25,6 +25,7 @@ import { sql } from 'drizzle-orm';
 import { execute, type Db } from '../../db/client.js';
 import type { ModeChangeRequest } from '../../db/schema/index.js';
 import { databaseNow } from '../../db/queries/database-clock.js';
+import { describeDuration } from '../../config/duration.js';
 import {
   announceAttempts, announceStanding, appendEvent, deliveredOverdueAnnouncements, lockRequest, overdueAnnouncements, pendingAnnouncements,
 } from '../../db/queries/mode-change.js';
@@ -156,13 +157,14 @@ async function alertOverdue(ctx: AnnouncePendingDeps, afterMs: number): Promise<
       const attempts = trail.filter((e) => e.kind === 'announcing').length;
       const lastFailure = trail.filter((e) => e.kind === 'announce_pending').at(-1)?.details;
       const error = typeof lastFailure?.['error'] === 'string' ? lastFailure['error'] : null;
-      const minutes = Math.round(afterMs / 60_000);
+      const now = await databaseNow(tx);
       const outcome = outcomeOf(request);
       const fingerprint = overdueFingerprint(id);
       raised = { requestId: id, attempts, error, pendingSince: due.since.toISOString() };
       const alert: AlertInput = {
-        source: 'mode', severity: 'warning', fingerprint,
-        title: `${outcome.title}, and its Slack thread has not been told for ${minutes >= 1 ? `${minutes} min` : `${Math.round(afterMs / 1000)} s`}`
+        // Critical: raised when Slack has refused for that long, so it goes by mail and escalation too (alerts/policy.ts).
+        source: 'mode', severity: 'critical', fingerprint,
+        title: `${outcome.title}, and its Slack thread has not been told for ${describeDuration(now.getTime() - due.since.getTime())}`
           + (error ? ` (last error: ${error})` : attempts === 0 ? ' (no process that can post in Slack has tried)' : ''),
         details: {
           requestId: id, status: request.status, requester: request.requester, outcome: request.outcome,
@@ -170,7 +172,7 @@ async function alertOverdue(ctx: AnnouncePendingDeps, afterMs: number): Promise<
           ...(typeof lastFailure?.['retryAt'] === 'string' ? { retryAt: lastFailure['retryAt'] } : {}),
         },
       };
-      await appendEvent(tx, { requestId: id, at: await databaseNow(tx), kind: 'announce_overdue', actor: 'system', details: { fingerprint, pendingSince: due.since.toISOString(), afterMs, attempts } });
+      await appendEvent(tx, { requestId: id, at: now, kind: 'announce_overdue', actor: 'system', details: { fingerprint, pendingSince: due.since.toISOString(), afterMs, attempts } });
       afterCommit = await storeWithin(ctx, tx, alert);
     });
     if (raised) {
@@ -180,12 +182,16 @@ async function alertOverdue(ctx: AnnouncePendingDeps, afterMs: number): Promise<
   }
 }
 
-/** Resolves the overdue alert of every announcement delivered since it was raised, and records that it did. */
+/**
+ * Resolves the overdue alert of every announcement delivered, or failed for good (its own alert says
+ * so), since it was raised, and records that it did.
+ */
 async function resolveDeliveredOverdue(ctx: AnnouncePendingDeps): Promise<void> {
-  for (const { id, fingerprint } of await deliveredOverdueAnnouncements(ctx.db)) {
+  for (const { id, fingerprint, failed } of await deliveredOverdueAnnouncements(ctx.db)) {
     let groupId: number | null = null;
+    const note = failed ? `request #${id}'s outcome could not be posted in its Slack thread for good: its own alert says why` : `request #${id}'s outcome is now in its Slack thread`;
     try {
-      groupId = (await ctx.alerts.resolve?.({ fingerprint, by: 'system', note: `request #${id}'s outcome is now in its Slack thread` })) ?? null;
+      groupId = (await ctx.alerts.resolve?.({ fingerprint, by: 'system', note })) ?? null;
     } catch (err) {
       ctx.logger.error({ err, requestId: id, fingerprint }, `could not resolve the alert of request #${id}'s late announcement; tried again next sweep`);
       continue;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { execute, openDatabase } from '../../../src/db/client.js';
 import { migrate } from '../../../src/db/migrate.js';
 import { initialiseInChild, isInitialised, pgliteStartParams } from '../../../src/db/pglite-start.js';
-import { copyTemplate, currentTemplateKey, templateProblem } from '../../../src/db/pglite-template.js';
+import { copyTemplate, currentTemplateKey, TEMPLATE_DIR, templateProblem } from '../../../src/db/pglite-template.js';
 import { projectPath } from '../../../src/paths.js';
 
 const dirs: string[] = [];
@@ -73,6 +73,40 @@ describe('the embedded database on a small machine', () => {
       await db.close();
     }
     expect(existsSync(join(dataDir, `pglite.copy-${process.pid}`))).toBe(false);
+  }, 120_000);
+
+  it("copies few files: the template holds the bot's one database without free-space or visibility maps, and writes, vacuums and reopens", async () => {
+    // Creating each file is most of what a first start's copy costs: initdb's template0 and template1
+    // and the maps (*_fsm, *_vm) were 60% of the template's files.
+    const files = readdirSync(TEMPLATE_DIR, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+    expect(readdirSync(join(TEMPLATE_DIR, 'base')), 'one database').toHaveLength(1);
+    expect(files.filter((f) => /_(fsm|vm)$/.test(f))).toEqual([]);
+    const dataDir = freshDir();
+    const pgDir = join(dataDir, 'pglite');
+    const first = await openDatabase({ dataDir });
+    try {
+      expect(await execute<{ datname: string }>(first.db, sql`select datname from pg_database`)).toEqual([{ datname: 'postgres' }]);
+      // Catalog pages initdb froze (all-visible, their map gone) are written, then everything vacuumed.
+      await first.db.execute(sql`create table scratch (x int primary key, y text)`);
+      await first.db.execute(sql.raw(`create function scratch_one() returns int language sql as 'select 1'`));
+      await first.db.execute(sql`insert into bot_state (id) values (1)`);
+      await first.db.execute(sql`insert into scratch select g, repeat('y', 100) from generate_series(1, 3000) g`);
+      await first.db.execute(sql`delete from scratch where x % 2 = 0`);
+      await first.db.execute(sql`vacuum`);
+      await first.db.execute(sql`insert into scratch select g, 'z' from generate_series(3001, 4000) g`);
+      const [proc] = await execute<{ path: string }>(first.db, sql`select pg_relation_filepath('pg_proc') as path`);
+      expect(existsSync(join(pgDir, `${proc!.path}_vm`)), 'vacuum made the visibility map again').toBe(true);
+    } finally {
+      await first.close();
+    }
+    const again = await openDatabase({ dataDir });
+    try {
+      const [rows] = await execute<{ scratch: number; bot: number; one: number }>(again.db,
+        sql`select (select count(*)::int from scratch) as scratch, (select count(*)::int from bot_state) as bot, scratch_one() as one`);
+      expect(rows).toEqual({ scratch: 2500, bot: 1, one: 1 });
+    } finally {
+      await again.close();
+    }
   }, 120_000);
 
   it('never copies the template over a directory that holds anything', () => {

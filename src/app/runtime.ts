@@ -26,7 +26,7 @@ import { withDeadline } from '../services/kill/deadline.js';
 import { StartingKills } from '../services/kill/kill-while-starting.js';
 import { latchHalt } from '../services/kill/runtime.js';
 import { StartProgress } from './start-progress.js';
-import { migrateOrWait } from './migrate-or-wait.js';
+import { migrateOrWait, type SlackWhileWaiting } from './migrate-or-wait.js';
 import { StartStoppedError, untilDatabaseAnswers } from './wait-for-database.js';
 
 /**
@@ -96,6 +96,9 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   // the migrations — it cancels on Kraken with this process's key and saves the halt in DATA_DIR.
   let built: OwnedContext | undefined;
   const startingKills = new StartingKills({ config: opts.config, logger });
+  // What the migrations' wait says of Slack's /kill meanwhile (migrate-or-wait.ts).
+  const runsSlack = features.some((f) => f.name === 'slack' && f.roles.includes(opts.role)) && opts.config.slackEnabled;
+  let slackWhileWaiting: SlackWhileWaiting = runsSlack && opts.config.SLACK_APP_TOKEN ? 'socket' : 'none';
   if (features.some((f) => f.name === 'kill' && f.roles.includes(opts.role))) {
     http.route('POST', '/kill', killWhileStartingRoute(opts.config, startingKills, () => built));
     // Slack's /kill too, over HTTP, with the running signature check and operator list: Slack itself
@@ -105,6 +108,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     if (features.some((f) => f.name === 'slack' && f.roles.includes(opts.role)) && config.slackEnabled && !config.SLACK_APP_TOKEN && config.SLACK_SIGNING_SECRET) {
       const { slackWhileStarting } = await import('../slack/while-starting.js');
       http.route('POST', '/slack/events', slackWhileStarting({ config, logger, kills: startingKills, standing: () => progress.standing(), started: () => built }));
+      slackWhileWaiting = 'http';
     }
   }
   try {
@@ -114,7 +118,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     runMigrations: true,
     // A database that answered and went away during the migrations is waited for, as one that goes away later is.
     migrating: (database, run) => migrateOrWait(database, run, {
-      logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop,
+      logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop, slack: slackWhileWaiting,
       overdueMs: opts.config.START_DB_CHECK_AFTER, probeMs: opts.config.START_DB_CHECK_TIMEOUT,
     }),
     // What Slack's answers during the wait say the start waits on (a wait's end has waitedMs).

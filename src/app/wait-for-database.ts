@@ -56,7 +56,12 @@ export const START_OVERDUE_MS = 10_000;
 /** How long that check waits for the database's answer (START_DB_CHECK_TIMEOUT's default). */
 export const START_PROBE_MS = 5_000;
 
-const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+/** A wait as said: "300 ms" under a second (START_DB_CHECK_TIMEOUT may be 100ms: never "0 s"), "2.5 s" under ten, else whole seconds. */
+export const seconds = (ms: number): string => {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  const s = ms / 1_000;
+  return s < 10 && !Number.isInteger(Math.round(s * 10) / 10) ? `${(Math.round(s * 10) / 10).toFixed(1)} s` : `${Math.round(s)} s`;
+};
 
 /** Rejects with StartStoppedError when `stop` is aborted; `cancel` removes its listener. */
 function stopped(stop: AbortSignal | undefined, part: string, outage: () => DatabaseOutage | null): { promise: Promise<never>; cancel(): void } {

@@ -6,8 +6,9 @@
 //     versions of Node, dependency-cruiser and TypeScript, the lockfile beside the config);
 //   - the job's directory's tsconfig.json and package.json, and the directories cruised, by name;
 //   - every file under those directories, by path and content (a file added or gone changes it);
-//   - every file outside them that the last cruise found imported (outsideFiles): a file it had not
-//     found is only imported once a file above changes to import it.
+//   - every file outside them that the last cruise found imported (outsideFiles), and the names of
+//     the files beside each (a new x.js beside an imported x.ts is what `./x.js` resolves to): a
+//     file it had not found is only imported once a file above changes to import it.
 // A cruise where an import could not be resolved is not kept: the file it names might appear later
 // without any file above changing.
 import { createHash } from 'node:crypto';
@@ -39,6 +40,15 @@ const read = (path: string): Buffer | null => {
 };
 
 /** The files under `dir` (relative to `cwd`, sorted), following no link: node_modules is never walked. */
+/** The names in a directory, sorted, one a line (none when it cannot be read). */
+function namesIn(dir: string): string | null {
+  try {
+    return readdirSync(dir).sort().join('\n');
+  } catch {
+    return null;
+  }
+}
+
 function filesUnder(cwd: string, dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
@@ -76,6 +86,9 @@ export function cruiseCacheKey(config: string, job: CruiseJob, outside: string[]
   add('dirs', job.dirs.join('\n'));
   for (const dir of job.dirs) for (const file of filesUnder(job.cwd, dir)) add(`file ${file}`, read(join(job.cwd, file)));
   for (const file of [...outside].sort()) add(`outside ${file}`, read(join(job.cwd, file)));
+  // And the names beside each of them: an import resolves `./x.js` to x.js before x.ts, so a file
+  // added next to one already imported can change what is imported without changing any file read.
+  for (const dir of [...new Set(outside.map((f) => dirname(f)))].sort()) add(`beside ${dir}`, namesIn(join(job.cwd, dir)));
   return hash.digest('hex');
 }
 

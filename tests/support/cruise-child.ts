@@ -14,7 +14,7 @@
 // unchanged.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheable, cruiseCacheKey, outsideFiles, type CruisedModules, type CruiseJob } from './cruise-cache.js';
 
@@ -33,7 +33,17 @@ const TS_EXTENSION_ALIAS = {
 
 const [config, jobsJson, cacheDir] = process.argv.slice(2) as [string, string, string | undefined];
 const jobs = JSON.parse(jobsJson) as CruiseJob[];
-const cruiser = { script: fileURLToPath(import.meta.url), versions: [process.version] };
+/** An installed package's version, read beside the config (the project's node_modules), or why it could not be. */
+function installedVersion(name: string): string {
+  try {
+    return `${name}@${(JSON.parse(readFileSync(join(dirname(resolve(config)), 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version}`;
+  } catch (err) {
+    return `${name}@unreadable:${(err as Error).message}`;
+  }
+}
+// The versions the cruise runs under: a new dependency-cruiser or TypeScript may resolve or judge
+// the same files differently, whatever the lockfile beside the config says.
+const cruiser = { script: fileURLToPath(import.meta.url), versions: [process.version, installedVersion('dependency-cruiser'), installedVersion('typescript')] };
 
 interface Kept { key: string; outside: string[]; result: unknown }
 /** A job's entry in the cache directory: one a list of directories, the last cruise of it. */

@@ -189,6 +189,8 @@ describe('import boundaries', () => {
       ['a file added under src/', () => write('src/d.ts', 'export {};\n')],
       ['a file gone from src/', () => unlinkSync(join(dir, 'src/a.ts'))],
       ['an imported file outside src/', () => write('lib/b.ts', 'export const b = 2;\n')],
+      // `../lib/b.js` resolves to b.js before b.ts: a file added beside an imported one.
+      ['a file added beside an imported file outside src/', () => write('lib/b.js', 'export const b = 3;\n')],
       ['the rules', () => write('.dependency-cruiser.cjs', "module.exports = { forbidden: [{ name: 'x', from: {}, to: { path: 'lib' } }] };\n")],
       ['the tsconfig', () => write('tsconfig.json', '{ "compilerOptions": { "strict": true } }\n')],
       ['the lockfile', () => write('package-lock.json', '{}\n')],

@@ -5,7 +5,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { StartProgress } from '../../src/app/start-progress.js';
-import { StartStoppedError, untilDatabaseAnswers } from '../../src/app/wait-for-database.js';
+import { seconds, StartStoppedError, untilDatabaseAnswers } from '../../src/app/wait-for-database.js';
 import { markDatabaseError } from '../../src/db/connect-errors.js';
 import { NotPostgresError } from '../../src/db/postgres-sockets.js';
 
@@ -28,6 +28,12 @@ const refused = () => {
   markDatabaseError(err); // as the database's sockets mark theirs (postgres-sockets.ts)
   return err;
 };
+
+describe('the waits it says', () => {
+  it('says a wait under a second in ms (START_DB_CHECK_TIMEOUT=100ms is not "0 s"), tenths under ten seconds, whole seconds after', () => {
+    expect([100, 999, 1_000, 1_500, 2_000, 9_949, 10_400, 65_000].map(seconds)).toEqual(['100 ms', '999 ms', '1 s', '1.5 s', '2 s', '9.9 s', '10 s', '65 s']);
+  });
+});
 
 describe('untilDatabaseAnswers', () => {
   it('starts the part again once the database answers, says the outage once with host:port and what it does, and says when it is back', async () => {
@@ -57,11 +63,11 @@ describe('untilDatabaseAnswers', () => {
     expect(lines.map((l) => l.event)).toEqual(['start_database_lost', 'start_database_waiting', 'start_database_back']);
     expect(said[0]).toBe(
       'the database at 10.0.0.5:6432 went away during the start, after it had answered: connection lost: new connections are closed without an answer (NOT_POSTGRES). ' +
-        'Waiting for it, retrying every 0 s; the start goes on from the part "mode" when it answers. ' +
+        'Waiting for it, retrying every 0 ms; the start goes on from the part "mode" when it answers. ' +
         '/healthz and the kill switch answer meanwhile; the engine places no order while the start waits for it.',
     );
-    expect(said[1]).toMatch(/^still waiting for the database at 10\.0\.0\.5:6432 after \d+ s \(connection refused \(ECONNREFUSED\)\)/);
-    expect(said[2]).toMatch(/^the database answers again after \d+ s: the start goes on from the part "mode"$/);
+    expect(said[1]).toMatch(/^still waiting for the database at 10\.0\.0\.5:6432 after \d+(?:\.\d)? m?s \(connection refused \(ECONNREFUSED\)\)/);
+    expect(said[2]).toMatch(/^the database answers again after \d+(?:\.\d)? m?s: the start goes on from the part "mode"$/);
     expect(JSON.stringify(lines)).not.toContain('pw-not-to-print');
   });
 
@@ -133,10 +139,10 @@ describe('untilDatabaseAnswers', () => {
     }, { logger, databaseUrl: URL, progress, pausesMs: [0], overdueMs: 0, probeMs: 0, probe: () => { probes += 1; return back ? Promise.resolve() : new Promise(() => {}); } });
     await waitFor(() => progress.waitingForDatabase);
     expect(progress.standing()).toMatchObject({
-      state: 'waiting for the database', part: 'the part "mode"', database: expect.stringMatching(/^no answer within 0 s .* at db\.internal:6432$/),
+      state: 'waiting for the database', part: 'the part "mode"', database: expect.stringMatching(/^no answer within 0 ms .* at db\.internal:6432$/),
     });
     expect(lines[0]).toMatchObject({ event: 'start_database_lost', outage: 'timeout', database: 'db.internal:6432' });
-    expect(String(lines[0]!.msg)).toContain('Waiting for it, checking again every 0 s; the start goes on from the part "mode" when it answers.');
+    expect(String(lines[0]!.msg)).toContain('Waiting for it, checking again every 0 ms; the start goes on from the part "mode" when it answers.');
     await waitFor(() => probes >= 3);
     back = true;
     answer('started');
@@ -170,7 +176,7 @@ describe('untilDatabaseAnswers', () => {
     stop.abort();
     const err = await running.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StartStoppedError);
-    expect((err as Error).message).toMatch(/^stopped while the start waited for the database at db\.internal:6432 \(no answer within 0 s/);
+    expect((err as Error).message).toMatch(/^stopped while the start waited for the database at db\.internal:6432 \(no answer within 0 ms/);
     // Before any outage: stopped all the same, naming the part.
     const early = new AbortController();
     const starting = untilDatabaseAnswers('the part "slack"', () => new Promise<never>(() => {}), { logger, databaseUrl: URL, progress: new StartProgress(), stop: early.signal });

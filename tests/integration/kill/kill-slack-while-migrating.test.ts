@@ -118,6 +118,7 @@ describe('Slack /kill while `ctb start` waits for its database during the migrat
       proxy.set('down');
       await holder`rollback`;
       await seen(b, /"event":"start_database_lost"/);
+      expect(b.output().split('\n').find((l) => l.includes('"event":"start_database_lost"'))).toContain("POST /kill answers meanwhile, and Slack's /kill over HTTP: it cancels");
 
       const slash = async (command: string, user: string, text: string, trigger: string, secret = SIGNING_SECRET) => {
         const raw = new URLSearchParams({

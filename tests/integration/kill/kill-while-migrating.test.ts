@@ -87,6 +87,8 @@ describe('POST /kill while `ctb start` waits for its database during the migrati
       await holder`rollback`;
       await seen(b, /"event":"start_database_lost"/);
       expect(b.output().split('\n').find((l) => l.includes('"event":"start_database_lost"'))).toContain('"part":"the migrations"');
+      // No Slack configured: the wait promises POST /kill only.
+      expect(b.output().split('\n').find((l) => l.includes('"event":"start_database_lost"'))).toContain('POST /kill answers meanwhile: it cancels on Kraken');
       const kill = async (reason: string, headers: Record<string, string> = {}) => {
         const r = await fetch(`${url}/kill`, {
           method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ reason }),

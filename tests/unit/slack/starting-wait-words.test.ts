@@ -2,6 +2,7 @@
 // only when the start's progress says so; another process's migration lock when it is waited for;
 // otherwise the migrations being applied on a database that answers.
 import { describe, expect, it } from 'vitest';
+import { nothingRunsYet } from '../../../src/app/migrate-or-wait.js';
 import { StartProgress } from '../../../src/app/start-progress.js';
 import type { StartingKillResult } from '../../../src/services/kill/kill-while-starting.js';
 import { renderStartingKill, startingPhrase } from '../../../src/slack/while-starting.js';
@@ -35,5 +36,16 @@ describe('Slack answers during the start name what it waits on', () => {
     progress.waiting('the migrations', { kind: 'refused', detail: 'connection refused (ECONNREFUSED)', at: '127.0.0.1:5432' }, 2_000);
     expect(startingPhrase(progress.standing(), false)).toMatch(/^starting: the database is not reachable yet \(waiting for it since .*, for the migrations: connection refused \(ECONNREFUSED\) at 127\.0\.0\.1:5432; tried again in 2 s\)\./);
     expect(renderStartingKill(result, progress.standing()).text).toMatch(/^Kill taken while the bot starts \(its database is not reachable yet\)/);
+  });
+});
+
+describe("the migrations' wait, in the log, on Slack's /kill", () => {
+  it('promises it only where its route is served over HTTP, and says Socket Mode does not take it yet', () => {
+    expect(nothingRunsYet('http')).toContain("POST /kill answers meanwhile, and Slack's /kill over HTTP: it cancels");
+    for (const slack of ['none', 'socket'] as const) {
+      expect(nothingRunsYet(slack)).toContain('POST /kill answers meanwhile: it cancels');
+      expect(nothingRunsYet(slack)).not.toMatch(/Slack over HTTP|Slack's \/kill over HTTP/);
+    }
+    expect(nothingRunsYet('socket')).toContain("Slack's /kill does not work until then: Socket Mode connects once the migrations are applied.");
   });
 });

@@ -12,7 +12,7 @@ import type { Db } from '../../src/db/client.js';
 import { trades } from '../../src/db/schema/index.js';
 import type { LogEntry } from '../../src/slack-simulator/conversation-log.js';
 import type { SoakBot } from './bot-process.js';
-import { describeRun, runCtb, waitUntil, type Env } from './child.js';
+import { describeRun, runCtb, waitUntil, type CtbRun, type Env } from './child.js';
 import { SLACK, type PeopleShell, type SoakSlack } from './slack-driver.js';
 
 export interface GoLiveInput {
@@ -76,12 +76,18 @@ export async function goLiveThroughApprovals(input: GoLiveInput): Promise<WentLi
   // of the release, in the bot's directory with its environment (PORT: the bot's, as its .env names it).
   const shell: PeopleShell = { env: { ...input.shellEnv, PORT: new URL(bot.current.url).port }, cwd: input.cwd, bin: input.bin };
   const said = () => slack.conversation();
-  const asked = await slack.command(shell, SLACK.operator, '/mode live');
+  // The operator's command prints the bot's answers once they have gone quiet for 2 s; the approvers
+  // react as soon as the stand-in shows the request posted (what they read), while it still waits.
+  const asking = slack.command(shell, SLACK.operator, '/mode live');
+  let asked: CtbRun | undefined;
+  let askFailed: unknown;
+  void asking.then((run) => (asked = run), (err: unknown) => (askFailed = err));
   let request: LogEntry | undefined;
   await waitUntil(async () => {
+    if (askFailed !== undefined) throw askFailed;
     request = (await said()).find((m) => m.kind === 'message' && m.channel === SLACK.ops && m.threadTs === undefined && /Request #\d+ .*switch to LIVE/.test(m.text));
     return request !== undefined;
-  }, 300_000, () => `for the change request in ${SLACK.ops}; ctb simulate-slack command printed:\n${asked.stdout.slice(-4000)}`, 250);
+  }, 300_000, () => `for the change request in ${SLACK.ops}; ctb simulate-slack command printed:\n${asked?.stdout.slice(-4000) ?? '(still running)'}`, 250);
   const requestId = Number(/Request #(\d+)/.exec(request!.text)![1]);
   // Slack shows the message before the bot has stored which message it is; the operator is told
   // "Request #N is posted" once it has, and approvers react after that (one reacting sooner is not counted).
@@ -90,7 +96,7 @@ export async function goLiveThroughApprovals(input: GoLiveInput): Promise<WentLi
     replies = (await said()).filter((m) => m.kind === 'reply' && m.user === SLACK.operator).map((m) => m.text);
     return replies.some((r) => r.includes(`Request #${requestId} is posted`));
   }, 120_000, () => `for the bot to confirm request #${requestId} to the operator: ${replies.join('\n').slice(-2000)}`, 250);
-  log(`/mode live: request #${requestId} posted (the audit passed at the request); ctb simulate-slack command printed:\n  ${asked.stdout.trim().split('\n').join('\n  ')}`);
+  log(`/mode live: request #${requestId} posted (the audit passed at the request)`);
 
   // The requester reacts too: the bot tells them alone that it does not count.
   await slack.react(shell, SLACK.operator, 'the live request');
@@ -112,7 +118,8 @@ export async function goLiveThroughApprovals(input: GoLiveInput): Promise<WentLi
   await waitUntil(async () => (await thread()).some((t) => t.includes(`Switched to LIVE trading (request #${requestId})`)), 120_000,
     () => `for the switch to be told in request #${requestId}'s thread`, 250);
   // What the operator reads afterwards: `ctb simulate-slack messages --json`.
-  const listed = await slack.messages(shell);
+  const [listed, done] = await Promise.all([slack.messages(shell), asking]);
+  log(`ctb simulate-slack command --as ${SLACK.operator} "/mode live" printed:\n  ${done.stdout.trim().split('\n').join('\n  ')}`);
   log(`approved by ${SLACK.approverA} and ${SLACK.approverB}: the audit passed again at the switch; /healthz says live`);
   input.phaseDone('/mode live and two approvals');
   return { requestId, paperTrades, requesterRefusal: refusal!.text, thread: listed.filter((m) => m.threadTs === request!.ts).map((m) => m.text) };

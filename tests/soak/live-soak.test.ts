@@ -103,11 +103,17 @@ beforeAll(async () => {
   const cwd = join(dir, 'rehearsal');
   // Its build starts from this checkout's dist/ (the tests' global setup built it from the same files):
   // it records the release's commit and tag, and runs the bundler only if a file it reads differs.
+  // The simulator (this checkout's ctb: it is the soak's Kraken, not part of the release) and the
+  // database come up while the release is made: its git and build commands block this process, not them.
+  const simStarting = startSimProcess({ pace: PACE, seed: SEED, usd: Number(STARTING_USD), fillSlices: 3 }, join(dir, 'sim'));
+  const databaseMade = createPostgresTestDb();
+  // Whichever fails while the other is awaited is still awaited (no unhandled rejection); afterAll stops what came up.
+  void simStarting.then((s) => (sim = s), () => undefined);
+  void databaseMade.then((d) => (database = d), () => undefined);
   release = releaseDir({ tag: TAG, prefix: 'ctb-soak-release-', reuseBuild: true });
   const { bin } = release;
   log(`release ${TAG}: the tree under test committed, tagged and built in ${release.dir}`);
-  database = await createPostgresTestDb();
-  sim = await startSimProcess({ pace: PACE, seed: SEED, usd: Number(STARTING_USD), fillSlices: 3 }, join(dir, 'sim'));
+  [database, sim] = await Promise.all([databaseMade, simStarting]);
   // Slack is the product's stand-in, `ctb simulate-slack` of the release, in the rehearsal directory
   // (README, "Rehearse live without money", step 2).
   slack = await startSoakSlack(cwd, bin);

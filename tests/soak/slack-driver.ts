@@ -33,7 +33,11 @@ export interface SoakSlack {
   conversation(): Promise<LogEntry[]>;
   /** `ctb simulate-slack command --as <user> "<line>"`. */
   command(shell: PeopleShell, user: string, line: string): Promise<CtbRun>;
-  /** `ctb simulate-slack react --as <user> --to <to>` with the approval emoji. */
+  /**
+   * `ctb simulate-slack react --as <user> --to <to> --wait 0` with the approval emoji: it returns once the
+   * bot acknowledged the reaction, not after waiting for its replies to go quiet (2 s at the least) —
+   * the soak reads what the bot answered from the stand-in itself, waiting for exactly that.
+   */
   react(shell: PeopleShell, user: string, to: string): Promise<CtbRun>;
   /** `ctb simulate-slack messages --json`, parsed. */
   messages(shell: PeopleShell): Promise<LogEntry[]>;
@@ -65,7 +69,7 @@ export async function startSoakSlack(cwd: string, bin: string): Promise<SoakSlac
     conversation: () => readConversation(base),
     // The go-live audit runs before the request is posted: up to 5 minutes on a loaded machine.
     command: async (shell, user, line) => ok(await people(shell, ['command', '--as', user, line, '--wait', '300'])),
-    react: async (shell, user, to) => ok(await people(shell, ['react', '--as', user, '--to', to])),
+    react: async (shell, user, to) => ok(await people(shell, ['react', '--as', user, '--to', to, '--wait', '0'])),
     messages: async (shell) => JSON.parse(ok(await people(shell, ['messages', '--json'])).stdout) as LogEntry[],
     async close() {
       child.signal('SIGTERM');

@@ -5,22 +5,15 @@
 // with open orders of this bot), saves the halt in DATA_DIR, and answers through its response_url
 // in the words POST /kill answers with; a bad signature is refused and cancels nothing, someone not
 // in SLACK_OPERATORS is refused as the running /kill refuses them, and /stats is answered "starting".
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
-import { ADMIN_URL } from '../../support/db.js';
-import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
+import type { FakeKraken } from '../../support/fake-kraken.js';
 import { startFakeSlack } from '../../support/fake-slack.js';
-import { freePort } from '../../support/free-port.js';
-import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
+import { botInMigrationWait, migrationWaitDatabases } from '../../support/migration-wait-bot.js';
 import { signedHeaders } from '../../support/slack-signing.js';
-import { startStallProxy } from '../../support/stall-proxy.js';
 
 const SIGNING_SECRET = 'slack-signing-secret-while-migrating-0123';
 const BOT_TOKEN = 'xoxb-3333-4444-whilemigratingtoken';
@@ -28,14 +21,6 @@ const OPERATOR = 'UOPERATOR1';
 const READER = 'UREADER01';
 
 const openAtKraken = (kraken: FakeKraken) => [...kraken.state.orders.values()].filter((o) => o.status === 'open' || o.status === 'pending');
-
-/** Waits for `pattern` in the bot's output; fails at once, with the output, if the bot exits first. */
-async function seen(b: BotProcess, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
-  const exited = b.exited.then((code) => {
-    throw new Error(`ctb start exited (code ${code}) before ${pattern}:\n${b.output().slice(-4000)}`);
-  });
-  await Promise.race([b.waitFor(pattern, timeoutMs), exited]);
-}
 
 /** Slack's response_url: keeps what is posted to each path, and tells a waiter when one arrives. */
 async function startResponseUrls(): Promise<{ url: string; posted: Map<string, Array<Record<string, unknown>>>; next(path: string): Promise<Record<string, unknown>>; close(): Promise<void> }> {
@@ -74,50 +59,26 @@ interface Saved {
 }
 
 describe('Slack /kill while `ctb start` waits for its database during the migrations', () => {
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  const made: string[] = [];
-  afterAll(async () => {
-    for (const name of made) await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  });
+  const databases = migrationWaitDatabases();
+  afterAll(() => databases.dropDatabases());
 
   it('takes a signed /kill from an operator: cancels on Kraken, saves the halt, answers truthfully; refuses a bad signature and a non-operator; answers /stats "starting"', { timeout: 240_000 }, async () => {
-    const name = `ctb_t_slackmig_${randomBytes(4).toString('hex')}`;
-    await admin.unsafe(`create database "${name}"`);
-    made.push(name);
-    const target = new URL(ADMIN_URL);
-    target.pathname = `/${name}`;
-    const direct = postgres(target.toString(), { max: 2, onnotice: () => {} });
-    const proxy = await startStallProxy();
-    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    const target = await databases.make('slackmig');
     const slack = await startFakeSlack();
     const responses = await startResponseUrls();
-    for (const txid of ['OPEN-1', 'OPEN-2']) {
-      kraken.addOrder({ txid, pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'ctb-slack-kill-migrating-'));
+    const held = await botInMigrationWait(target, 'ctb-slack-kill-migrating-', {
+      SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, SLACK_OPERATORS: OPERATOR,
+      KILL_CONFIRM_WAIT: '1s', KILL_DB_TIMEOUT: '2s',
+    }).catch(async (err: unknown) => {
+      await slack.close();
+      await responses.close();
+      throw err;
+    });
+    const { bot: b, kraken, dir } = held;
     const pendingFile = join(dir, 'data', 'kill-pending.json');
     const saved = (): Saved[] => existsSync(pendingFile) ? (JSON.parse(readFileSync(pendingFile, 'utf8')) as { kills: Saved[] }).kills : [];
-    const port = await freePort();
-    const events = `http://127.0.0.1:${port}/slack/events`;
-    const holder = await direct.reserve();
-    let bot: BotProcess | undefined;
+    const events = `http://127.0.0.1:${held.port}/slack/events`;
     try {
-      await holder`begin`;
-      await holder`create table bot_state (id integer)`;
-      bot = startBotProcess(['start'], {
-        PATH: process.env.PATH ?? '', HOME: dir, DATABASE_URL: proxy.urlFor(target.toString()), MARKET_FEED: 'replay', PORT: String(port), HOST: '127.0.0.1',
-        DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info',
-        KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
-        SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: slack.url, SLACK_OPERATORS: OPERATOR,
-        KILL_CONFIRM_WAIT: '1s', KILL_DB_TIMEOUT: '2s',
-      }, dir);
-      const b = bot;
-      await waitUntil(async () => (await direct`select pid from pg_stat_activity where datname = current_database()
-        and wait_event_type = 'Lock' and query like 'CREATE TABLE "bot_state"%'`).length === 1, 90_000, () => b.output().slice(-3000));
-      proxy.set('down');
-      await holder`rollback`;
-      await seen(b, /"event":"start_database_lost"/);
       expect(b.output().split('\n').find((l) => l.includes('"event":"start_database_lost"'))).toContain("POST /kill answers meanwhile, and Slack's /kill over HTTP: it cancels");
 
       const slash = async (command: string, user: string, text: string, trigger: string, secret = SIGNING_SECRET) => {
@@ -173,15 +134,9 @@ describe('Slack /kill while `ctb start` waits for its database during the migrat
       expect(b.output()).not.toContain(BOT_TOKEN);
       expect(b.output()).not.toMatch(/"unhandled":true|^error:/m);
     } finally {
-      if (bot && bot.proc.exitCode === null) bot.kill('SIGKILL');
-      await bot?.exited.catch(() => undefined);
-      holder.release();
-      await direct.end();
-      await proxy.close();
-      await kraken.close();
+      await held.close();
       await slack.close();
       await responses.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

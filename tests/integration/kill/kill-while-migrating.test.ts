@@ -4,30 +4,16 @@
 // bot), saves the halt in DATA_DIR, and answers what happened — what Kraken cancelled, or that it
 // could not confirm it when Kraken fails, and that the halt is saved, not yet in the database. Once
 // the database answers, the migrations are applied and the saved kills written: the bot is halted.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startBotProcess, waitUntil, type BotProcess } from '../../support/bot-process.js';
-import { ADMIN_URL } from '../../support/db.js';
-import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
-import { freePort } from '../../support/free-port.js';
-import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
-import { startStallProxy } from '../../support/stall-proxy.js';
+import { waitUntil } from '../../support/bot-process.js';
+import type { FakeKraken } from '../../support/fake-kraken.js';
+import { botInMigrationWait, migrationWaitDatabases, seen } from '../../support/migration-wait-bot.js';
 
 const TOKEN = 'kill-token-0123456789abcdef-MIG';
 
 const openAtKraken = (kraken: FakeKraken) => [...kraken.state.orders.values()].filter((o) => o.status === 'open' || o.status === 'pending');
-
-/** Waits for `pattern` in the bot's output; fails at once, with the output, if the bot exits first. */
-async function seen(b: BotProcess, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
-  const exited = b.exited.then((code) => {
-    throw new Error(`ctb start exited (code ${code}) before ${pattern}:\n${b.output().slice(-4000)}`);
-  });
-  await Promise.race([b.waitFor(pattern, timeoutMs), exited]);
-}
 
 interface StartingKill {
   ok: boolean;
@@ -42,50 +28,18 @@ interface StartingKill {
 }
 
 describe('POST /kill while `ctb start` waits for its database during the migrations', () => {
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  const made: string[] = [];
-  afterAll(async () => {
-    for (const name of made) await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  });
+  const databases = migrationWaitDatabases();
+  afterAll(() => databases.dropDatabases());
 
   it('cancels on Kraken and says so, says what it could not confirm when Kraken fails, and the saved kills are written once the database answers', { timeout: 240_000 }, async () => {
-    const name = `ctb_t_killmig_${randomBytes(4).toString('hex')}`;
-    await admin.unsafe(`create database "${name}"`);
-    made.push(name);
-    const target = new URL(ADMIN_URL);
-    target.pathname = `/${name}`;
-    const direct = postgres(target.toString(), { max: 2, onnotice: () => {} });
-    const proxy = await startStallProxy();
-    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
-    for (const txid of ['OPEN-1', 'OPEN-2']) {
-      kraken.addOrder({ txid, pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: 1 });
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'ctb-kill-migrating-'));
+    const target = await databases.make('killmig');
+    const held = await botInMigrationWait(target, 'ctb-kill-migrating-', { KILL_HTTP_TOKEN: TOKEN, KILL_CONFIRM_WAIT: '1s', KILL_DB_TIMEOUT: '2s' });
+    const { bot: b, direct, proxy, kraken, dir } = held;
     const pendingFile = join(dir, 'data', 'kill-pending.json');
     const saved = (): Array<{ killId: string; krakenFollowUp?: boolean }> => existsSync(pendingFile)
       ? (JSON.parse(readFileSync(pendingFile, 'utf8')) as { kills: Array<{ killId: string; krakenFollowUp?: boolean }> }).kills : [];
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    // The migrations are held in their transaction (a transaction of the test's created the first table),
-    // the database cut then, and the test's transaction rolled back: the start waits, retrying.
-    const holder = await direct.reserve();
-    let bot: BotProcess | undefined;
+    const url = `http://127.0.0.1:${held.port}`;
     try {
-      await holder`begin`;
-      await holder`create table bot_state (id integer)`;
-      bot = startBotProcess(['start'], {
-        PATH: process.env.PATH ?? '', HOME: dir, DATABASE_URL: proxy.urlFor(target.toString()), MARKET_FEED: 'replay', PORT: String(port), HOST: '127.0.0.1',
-        DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info',
-        KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
-        KILL_HTTP_TOKEN: TOKEN, KILL_CONFIRM_WAIT: '1s', KILL_DB_TIMEOUT: '2s',
-      }, dir);
-      const b = bot;
-      await waitUntil(async () => (await direct`select pid from pg_stat_activity where datname = current_database()
-        and wait_event_type = 'Lock' and query like 'CREATE TABLE "bot_state"%'`).length === 1, 90_000, () => b.output().slice(-3000));
-      proxy.set('down');
-      await holder`rollback`;
-      await seen(b, /"event":"start_database_lost"/);
       expect(b.output().split('\n').find((l) => l.includes('"event":"start_database_lost"'))).toContain('"part":"the migrations"');
       // No Slack configured: the wait promises POST /kill only.
       expect(b.output().split('\n').find((l) => l.includes('"event":"start_database_lost"'))).toContain('POST /kill answers meanwhile: it cancels on Kraken');
@@ -154,13 +108,7 @@ describe('POST /kill while `ctb start` waits for its database during the migrati
       expect(b.output()).not.toMatch(/"unhandled":true|^error:/m);
       expect(b.proc.exitCode).toBeNull();
     } finally {
-      if (bot && bot.proc.exitCode === null) bot.kill('SIGKILL');
-      await bot?.exited.catch(() => undefined);
-      holder.release();
-      await direct.end();
-      await proxy.close();
-      await kraken.close();
-      rmSync(dir, { recursive: true, force: true });
+      await held.close();
     }
   });
 });

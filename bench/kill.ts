@@ -13,7 +13,7 @@
 //   npm run bench:kill [-- --rounds 25] [--only one-http-stalled]   (--only: a part of <one|split>-<http|slack>-<healthy|stalled>)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -87,7 +87,12 @@ async function startCtb(role: 'all' | 'web' | 'worker', env: Record<string, stri
     async stop() {
       child.kill('SIGTERM');
       await Promise.race([exited, sleep(15_000)]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      // Its data and logs: a bench leaves nothing behind in the temp directory.
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -179,7 +179,7 @@ async function runBot(): Promise<void> {
   const { readEnv } = await import('../src/config/env.js');
   const { createSlackFeature } = await import('../src/slack/feature.js');
   const { createLogger } = await import('../src/logger.js');
-  const { mkdtempSync } = await import('node:fs');
+  const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const dir = mkdtempSync(join(tmpdir(), 'ctb-bench-slack-'));
@@ -201,7 +201,13 @@ async function runBot(): Promise<void> {
       const t0 = performance.now();
       void slack!.idle().then(() => send(process as unknown as ChildProcess, { kind: 'idle', ms: performance.now() - t0, cpuMs: cpuSince(), ...waitSince(), loop: loopSince(), records: takeRecords() }));
     }
-    if (m.kind === 'stop') void bot.stop().then(() => process.exit(0));
+    if (m.kind === 'stop') {
+      void bot.stop().then(() => {
+        // Its data and logs: a bench leaves nothing behind in the temp directory.
+        rmSync(dir, { recursive: true, force: true });
+        process.exit(0);
+      });
+    }
   });
   send(process as unknown as ChildProcess, { kind: 'ready', port: bot.port });
 }

@@ -33,6 +33,7 @@ import {
   announceAttempts, announceStanding, appendEvent, deliveredOverdueAnnouncements, lockRequest, overdueAnnouncements, pendingAnnouncements,
 } from '../../db/queries/mode-change.js';
 import { cannotPostHere, isPermanentFailure, retryAfterOf } from '../../notifications/notification.js';
+import { storeAlertWithin } from '../../alerts/store-within.js';
 import type { AlertInput } from '../../alerts/types.js';
 import { outcomeAlert, outcomeOf, type AnnounceDeps } from './announce.js';
 import type { LiveSwitchPorts, ThreadReply } from './ports.js';
@@ -217,14 +218,8 @@ async function resolveDeliveredOverdue(ctx: AnnouncePendingDeps): Promise<void> 
   }
 }
 
-/** Stores `alert` in `tx` when the sink can (then counted once committed), else after the commit. */
-async function storeWithin(ctx: AnnouncePendingDeps, tx: Db, alert: AlertInput): Promise<() => Promise<void>> {
-  if (ctx.alerts.raiseWithin) {
-    const stored = await ctx.alerts.raiseWithin(tx, alert);
-    return async () => stored();
-  }
-  return () => ctx.alerts.raise(alert).catch((err: unknown) => ctx.logger.error({ err, alert: alert.fingerprint }, `could not raise the alert "${alert.title}"`));
-}
+/** The alert stored with `tx` (src/alerts/store-within.ts). */
+const storeWithin = (ctx: AnnouncePendingDeps, tx: Db, alert: AlertInput) => storeAlertWithin(ctx.alerts, ctx.logger, tx, alert);
 
 async function claimAnnouncement(ctx: AnnouncePendingDeps, id: number, retry: AnnounceRetry, canPost: boolean): Promise<Claim | undefined> {
   let afterCommit: (() => Promise<void>) | undefined;

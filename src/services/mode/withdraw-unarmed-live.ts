@@ -8,6 +8,7 @@
 // transaction: a crash or a failed write after the commit cannot lose the page.
 // Never called by a process that does not hold the lease (a web replica, a standby worker).
 import { sql } from 'drizzle-orm';
+import { storeAlertWithin } from '../../alerts/store-within.js';
 import type { AlertInput } from '../../alerts/types.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
@@ -118,15 +119,14 @@ export async function withdrawLiveIfUnarmed(
     });
     const alert = withdrawalAlert(holder, { requestId: record.request.id, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen, heldForReconciliation });
     // Stored with the switch (the outbox row commits with it); a sink without an outbox raises after the commit.
-    const stored = ctx.alerts.raiseWithin ? await ctx.alerts.raiseWithin(tx, alert) : null;
-    return { record, reason, halted, liveLeftOpen, alert, stored, heldForReconciliation };
+    const stored = await storeAlertWithin(ctx.alerts, ctx.logger, tx, alert);
+    return { record, reason, halted, liveLeftOpen, stored, heldForReconciliation };
   });
   if (!done) return null;
 
-  const { record, reason, halted, liveLeftOpen, alert, stored, heldForReconciliation } = done;
+  const { record, reason, halted, liveLeftOpen, stored, heldForReconciliation } = done;
   ctx.logger.warn({ requestId: record.request!.id, holderId: holder.holderId, halted }, `live approval withdrawn: ${reason}`);
-  if (stored) stored();
-  else await ctx.alerts.raise(alert).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the live withdrawal alert'));
+  await stored();
   await announceNow(ctx, ports, record.withdrawn);
   return { request: record.request!, reason, withdrawn: record.withdrawn.map((w) => w.id), halted, liveLeftOpen, heldForReconciliation };
 }

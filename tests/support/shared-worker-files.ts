@@ -400,6 +400,24 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/cli-lazy.test.ts',
   'tests/integration/audit/audit-e2e-fake-kraken.test.ts',
   'tests/integration/audit/go-live-tools-cli.test.ts',
+  // Written since, reviewed the same way for the suite's CPU (issue 15): `ctb start` bots and `ctb`
+  // commands as child processes; the fake Slack and Kraken, simulators, stall proxies, response_url
+  // servers, contexts, an in-process bot, engines, watchers and runners stopped by their own hooks or
+  // finally blocks; the one PGlite client whose query is wrapped put back in a finally; the Kraken key
+  // used in this process with the rate limiter off; no kill in this process, no mock, spy or process
+  // change. Each paid a fresh worker and its imports again (0.5 to 1 CPU-s a file).
+  'tests/integration/alerts/probe-bound.test.ts',
+  'tests/integration/engine-housekeeping-statement.test.ts',
+  'tests/integration/engine-lease/gate-open-version.test.ts',
+  'tests/integration/engine-lease/gate-reason-row.test.ts',
+  'tests/integration/kill/halt-watcher-handed-reads.test.ts',
+  'tests/integration/kill/kill-slack-while-migrating.test.ts',
+  'tests/integration/kill/kill-while-migrating.test.ts',
+  'tests/integration/mode/announce-alert-no-slack.test.ts',
+  'tests/integration/mode/announce-outcomes.test.ts',
+  'tests/integration/mode/announce-overdue.test.ts',
+  'tests/integration/mode/announce-retry.test.ts',
+  'tests/integration/mode/announce-takeover.test.ts',
   // Still isolated: kill-rate-limited-rounds, kraken-shared-counter and feed-pacing (the rate limiter's
   // counter for the tests' one key is per process); kraken-rate-limit (its counter is a key of its own,
   // but it checks that no promise hook is left on in the process, which any file before it could leave);

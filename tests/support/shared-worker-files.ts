@@ -430,10 +430,16 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/db/pglite-socket-sessions.test.ts',
   'tests/integration/kill/kill-rate-limited-rounds.test.ts',
   'tests/integration/kill/kraken-shared-counter.test.ts',
-  // Still isolated: feed-pacing (its feed paces its public calls with the rate limiter on, whose level
-  // is per process); kraken-rate-limit (its counter is a key of its own, but it checks that no promise
-  // hook is left on in the process, which any file before it could leave); fs-lock-write-release (it
-  // mocks node:fs).
+  // Files of the rate limiter's process-wide state, made independent of it: feed-pacing waits for the
+  // process's count of public calls (which falls by one a second) to be empty before its simulator
+  // starts, as a new `ctb start`'s is; kraken-rate-limit's counter is a key of its own on its own clock,
+  // and its check that no promise hook is left on in the process is a file of its own.
+  'tests/integration/kraken/kraken-rate-limit.test.ts',
+  'tests/integration/simulator/feed-pacing.test.ts',
+  // Still isolated: fs-lock-write-release (it mocks node:fs to fail a lock's write and to put another
+  // process's step in between two of its calls: the lock modules take no file functions to hand a
+  // seam) and urgent-lane-hooks (it checks that no promise hook is on in the whole process, which a
+  // file before it in a shared worker could leave on; it imports one small module).
 ];
 
 /** The files SHARED_WORKER_FILES names, relative to `root` (the repository). */

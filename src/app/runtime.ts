@@ -157,12 +157,15 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   };
   // The parts started, and the one starting when a stop came: all stopped before the database closes.
   const parts = new StartedParts(logger);
-  // `closing`: the start was stopped while the database did not answer (started-parts.ts).
-  const stop = async (closing?: { jobsWaitMs: number }) => {
+  // `closing`: the start was stopped while the database did not answer (started-parts.ts). Run once: a
+  // second stop (SIGINT after SIGTERM) waits for the first, and must not close the database under a
+  // part still stopping (the engine releasing its lease).
+  let stopping: Promise<void> | undefined;
+  const stop = (closing?: { jobsWaitMs: number }) => (stopping ??= (async () => {
     await parts.stop(closing !== undefined);
     await http.close();
     await ctx.close(closing);
-  };
+  })());
   // A part's start that throws leaves no job behind (Feature.start's contract, kept here for every part):
   // the jobs it registered are removed, so its retry once the database answers registers them anew.
   const startClean = async (feature: Feature) => {

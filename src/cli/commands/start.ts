@@ -94,7 +94,15 @@ export const startCli: CliRegistration = {
           bot = await startBot({ config: { ...config, MARKET_FEED: feed }, logger, role: opts.role, feed, files, stop: stopWhileStarting.signal });
           const running = bot;
           await new Promise<void>((resolve) => {
+            // The first signal stops the bot; another one (SIGINT after SIGTERM) is said and waits for
+            // that stop: one "stopped" line, once the bot has stopped.
+            let stoppingOn: string | undefined;
             const shutdown = (signal: string) => {
+              if (stoppingOn) {
+                running.ctx.logger.info({ signal }, `${signal} while stopping after ${stoppingOn}: the stop under way goes on`);
+                return;
+              }
+              stoppingOn = signal;
               const since = stopSince ?? Date.now();
               if (stopSince === undefined) running.ctx.logger.info({ signal }, 'stopping');
               running.stop().then(

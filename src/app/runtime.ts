@@ -32,9 +32,10 @@ import { StartStoppedError, untilDatabaseAnswers } from './wait-for-database.js'
 
 /**
  * How long the banner waits for the engine's first try for its lease, or (role web) for the read of the
- * lease's holder: one query each; a stalled database is said as such.
+ * lease's holder: one query each; a stalled database is said as such. The waits on the engine end at
+ * once on a stop signal: the engine's loop ends on it too, and would never answer them.
  */
-const BANNER_LEASE_WAIT_MS = 5_000;
+export const BANNER_LEASE_WAIT_MS = 5_000;
 
 export interface RunningBot {
   ctx: OwnedContext;
@@ -185,12 +186,12 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     }
     http.ready();
     // Its first try for the engine lease answered: a standby says it is one, not that it trades.
-    const engine = await engineStanding(ctx, BANNER_LEASE_WAIT_MS);
+    const engine = await engineStanding(ctx, BANNER_LEASE_WAIT_MS, opts.stop);
     // Holding the lease, its engine gets as long again to run its first pass; if it has not (a live
     // approval's withdrawal the database will not record, the start reconciliation, a slow warm-up),
     // the banner says what it waits on, and a line follows once it trades.
     const engineSteps = engine?.kind === 'engine' ? engineProgress(ctx) : undefined;
-    const tradingNow = engineSteps ? await engineTradingWithin(ctx, BANNER_LEASE_WAIT_MS) : false;
+    const tradingNow = engineSteps ? await engineTradingWithin(ctx, BANNER_LEASE_WAIT_MS, opts.stop) : false;
     const state = await untilDatabaseAnswers('the start banner', () => getBotState(ctx.db), waitDeps);
     const tradingState = tradingStateOf(state);
     const engineWaiting = engineSteps ? engineWaitingWhy(engineSteps, state, effectiveMode(state, opts.config.IS_LIVE)) : undefined;

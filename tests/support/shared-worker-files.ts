@@ -436,10 +436,11 @@ export const SHARED_WORKER_FILES = [
   // and its check that no promise hook is left on in the process is a file of its own.
   'tests/integration/kraken/kraken-rate-limit.test.ts',
   'tests/integration/simulator/feed-pacing.test.ts',
-  // A stop during the start, or twice: the bot in this process started and stopped through startBot as
+  // A stop during the start (at its banner too), or twice: the bot in this process started and stopped through startBot as
   // the start-* files above (its parts, jobs and database closed by the stop the test sends), and a
   // `ctb start` child (with its held git), killed by the file's hook.
   'tests/integration/start-stop-during-each-part.test.ts',
+  'tests/integration/start-stop-at-banner.test.ts',
   'tests/integration/start-stop-during-engine-process.test.ts',
   'tests/integration/start-stopped-twice.test.ts',
   'tests/integration/start-stopped-twice-process.test.ts',

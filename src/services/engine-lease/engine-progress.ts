@@ -8,6 +8,7 @@ import { perContext, type PerContextKey } from './per-context.js';
 import type { BotState } from '../../db/schema/index.js';
 import type { Mode } from '../bot-state.js';
 import { haltedWhy } from '../../domain/engine-waiting.js';
+import { waitWithin } from './wait-within.js';
 
 export interface EngineProgress {
   /** The step the engine waits in before it trades (null once its loop has run a pass). */
@@ -44,12 +45,9 @@ export function engineWaitingWhy(p: Pick<EngineProgress, 'waiting' | 'gate'>, st
   return p.gate(state, mode);
 }
 
-/** Waits at most `waitMs` for this process's engine to trade; true when it does. */
-export async function engineTradingWithin(ctx: EngineProgressDeps, waitMs: number): Promise<boolean> {
+/** Waits at most `waitMs` for this process's engine to trade, and not past `stop`; true when it does. */
+export async function engineTradingWithin(ctx: EngineProgressDeps, waitMs: number, stop?: AbortSignal): Promise<boolean> {
   const p = progress.get(ctx);
   if (!p) return false;
-  let timer: NodeJS.Timeout | undefined;
-  const traded = await Promise.race([p.trading.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), waitMs)))]);
-  clearTimeout(timer);
-  return traded;
+  return waitWithin(p.trading, waitMs, stop);
 }

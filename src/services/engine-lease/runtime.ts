@@ -3,6 +3,7 @@
 // request runner. One entry per context (keyed by its job registry, which every copy of it shares).
 import { perContext, type PerContextKey } from './per-context.js';
 import type { EngineStanding } from './keeper.js';
+import { waitWithin } from './wait-within.js';
 
 export interface LeaseHolderProbe {
   holdsLease(): boolean;
@@ -42,15 +43,13 @@ export function leaseHolderId(ctx: LeaseProbeDeps): string | undefined {
 
 /**
  * This process's part in the engine once its first try for the lease has an answer (waiting at most
- * `waitMs`): it runs the engine, stands by behind another process, or has no answer yet; undefined
- * when it runs no engine at all.
+ * `waitMs`, and not past `stop`): it runs the engine, stands by behind another process, or has no
+ * answer yet; undefined when it runs no engine at all.
  */
-export async function engineStanding(ctx: LeaseProbeDeps, waitMs: number): Promise<EngineStanding | undefined> {
+export async function engineStanding(ctx: LeaseProbeDeps, waitMs: number, stop?: AbortSignal): Promise<EngineStanding | undefined> {
   const probe = probes.get(ctx);
   if (!probe?.standing) return undefined;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([probe.tried, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-  clearTimeout(timer);
+  await waitWithin(probe.tried ?? Promise.resolve(), waitMs, stop);
   return probe.standing();
 }
 

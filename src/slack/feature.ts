@@ -12,7 +12,7 @@ export function createSlackFeature(opts: SlackFeatureOptions = {}): Feature {
   return {
     name: 'slack',
     roles: ['all', 'web'],
-    async start(ctx, http) {
+    async start(ctx, http, startOpts) {
       if (!ctx.config.slackEnabled) {
         ctx.logger.info('Slack is not configured (SLACK_BOT_TOKEN unset): running without Slack. See docs/slack.md to connect a workspace.');
         return;
@@ -20,6 +20,9 @@ export function createSlackFeature(opts: SlackFeatureOptions = {}): Feature {
       // Bolt and the listeners are imported only when Slack is configured.
       const [{ createSlackApp }, { scheduleDeliveryPrune }] = await Promise.all([import('./create-app.js'), import('./deliveries.js')]);
       const slack = await createSlackApp(ctx, opts);
+      // The bot was asked to stop while this waited on Slack's API (auth.test): it is stopping, or has
+      // stopped and left this start behind (started-parts.ts). Nothing is served, scheduled or said to listen.
+      if (startOpts?.stop?.aborted) return;
       if (slack.requestListener) http.route('POST', '/slack/events', slack.requestListener);
       await slack.start();
       opts.onStarted?.(slack);

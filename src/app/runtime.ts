@@ -34,7 +34,7 @@ import { StartStoppedError, untilDatabaseAnswers } from './wait-for-database.js'
  * lease's holder: one query each; a stalled database is said as such.
  */
 const BANNER_LEASE_WAIT_MS = 5_000;
-/** How long a part's stop is waited for when the start was stopped while the database did not answer. */
+/** How long a part's stop, and the database's close, are waited for when the start was stopped while the database did not answer. */
 const STALLED_STOP_WAIT_MS = 1_000;
 
 export interface RunningBot {
@@ -158,7 +158,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   const running: Array<{ name: string; feature: RunningFeature }> = [];
   // `closing`: the start was stopped while the database did not answer. A part's stop that waits on it
   // (a poll in flight, a lock to release) is given STALLED_STOP_WAIT_MS, then left behind: it would wait as long as the stall.
-  const stop = async (closing?: { jobsWaitMs: number }) => {
+  const stop = async (closing?: { jobsWaitMs: number; databaseWaitMs: number }) => {
     for (const { name, feature } of running.reverse()) {
       try {
         const stopping = feature.stop();
@@ -227,8 +227,9 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     progress.over();
     return { ctx, port, stop: () => stop() };
   } catch (err) {
-    // Stopped while the database did not answer: the job runs under way wait on it, and are not waited for.
-    await stop(err instanceof StartStoppedError && err.outage ? { jobsWaitMs: 0 } : undefined);
+    // Stopped while the database did not answer: the job runs under way wait on it, and are not waited
+    // for; its connections still open (a stalled query's) are given as long as a part's stop, not 5 s.
+    await stop(err instanceof StartStoppedError && err.outage ? { jobsWaitMs: 0, databaseWaitMs: STALLED_STOP_WAIT_MS } : undefined);
     throw err;
   } finally {
     startHold();

@@ -26,7 +26,11 @@ export interface Database {
   kind: DatabaseKind;
   /** How this process reaches it: directly, or through the running bot's socket. */
   via: 'direct' | 'socket';
-  close(): Promise<void>;
+  /**
+   * `overdueMs` (PostgreSQL): how long connections still open (a query that never ends) are given
+   * before they are destroyed; 5 s by default, shorter when the database is known not to answer.
+   */
+  close(opts?: { overdueMs?: number }): Promise<void>;
 }
 
 /** Rows of a raw db.execute(): PGlite returns {rows}, postgres.js an array. */
@@ -126,14 +130,14 @@ export function connectPostgres(url: string, opts: ConnectOptions = {}): Databas
     // end() sends each idle connection's Terminate at once (a busy one's when its queries are done)
     // and resolves when the server has closed every socket. This resolves as soon as each Terminate
     // and FIN have left instead, and destroys what is still open after 5 s (a query that never
-    // ends). The 5 s are timed here: end()'s own timer would hold the process until the server closed.
-    close: async () => {
+    // ends), or `overdueMs`. Timed here: end()'s own timer would hold the process until the server closed.
+    close: async ({ overdueMs = 5_000 }: { overdueMs?: number } = {}) => {
       for (const end of probes) end();
       const ended = client.end();
       ended.catch(() => undefined); // raced below; it settles on its own once the server has closed
       let timer: NodeJS.Timeout | undefined;
       const overdue = new Promise<'overdue'>((resolve) => {
-        timer = setTimeout(() => resolve('overdue'), 5_000);
+        timer = setTimeout(() => resolve('overdue'), overdueMs);
       });
       try {
         if ((await Promise.race([ended, sockets.terminated(), overdue])) === 'overdue') sockets.destroy();

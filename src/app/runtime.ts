@@ -57,6 +57,8 @@ export interface StartBotOptions extends StartOptions {
    * database (wait-for-database.ts), ends then, with StartStoppedError, after the parts already started are stopped.
    */
   stop?: AbortSignal;
+  /** How long the start banner waits on the engine lease and the engine's first pass (BANNER_LEASE_WAIT_MS by default). */
+  bannerWaitMs?: number;
 }
 
 /**
@@ -192,12 +194,13 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     }
     http.ready();
     // Its first try for the engine lease answered: a standby says it is one, not that it trades.
-    const engine = await engineStanding(ctx, BANNER_LEASE_WAIT_MS);
+    const bannerWaitMs = opts.bannerWaitMs ?? BANNER_LEASE_WAIT_MS;
+    const engine = await engineStanding(ctx, bannerWaitMs);
     // Holding the lease, its engine gets as long again to run its first pass; if it has not (a live
     // approval's withdrawal the database will not record, the start reconciliation, a slow warm-up),
     // the banner says what it waits on, and a line follows once it trades.
     const engineSteps = engine?.kind === 'engine' ? engineProgress(ctx) : undefined;
-    const tradingNow = engineSteps ? await engineTradingWithin(ctx, BANNER_LEASE_WAIT_MS) : false;
+    const tradingNow = engineSteps ? await engineTradingWithin(ctx, bannerWaitMs) : false;
     const state = await untilDatabaseAnswers('the start banner', () => getBotState(ctx.db), waitDeps);
     const tradingState = tradingStateOf(state);
     const engineWaiting = engineSteps ? engineWaitingWhy(engineSteps, state, effectiveMode(state, opts.config.IS_LIVE)) : undefined;
@@ -207,7 +210,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     // A process without an engine (role web) names the one that trades: one read of the lease row, bounded
     // as the lease wait is, so a stalled database delays the banner by that much and says it was not read.
     const engineHolder = engine === undefined && opts.role === 'web'
-      ? await withDeadline(readEngineHolder(ctx), BANNER_LEASE_WAIT_MS, 'the database (engine lease, for the start banner)').catch((err: unknown) => {
+      ? await withDeadline(readEngineHolder(ctx), bannerWaitMs, 'the database (engine lease, for the start banner)').catch((err: unknown) => {
         logger.warn({ err }, 'could not read the engine lease for the start banner');
         return null;
       })

@@ -14,6 +14,11 @@ export interface StartOptions {
   files?: StartFiles;
   /** What the bot's start is doing until it is over (startBot's; absent where a caller starts a feature itself). */
   progress?: StartProgress;
+  /**
+   * Aborted when the bot is asked to stop while it starts (startBot's). A part whose start is under way
+   * then is stopped once that start ends (started-parts.ts); a loop it begins meanwhile ends on it at once.
+   */
+  stop?: AbortSignal;
 }
 
 export interface RunningFeature {

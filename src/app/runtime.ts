@@ -8,7 +8,8 @@ import { createLogger, type Logger } from '../logger.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/client.js';
 import { buildAppContext, type BuildContextOptions, type OwnedContext } from './build-context.js';
-import type { Feature, RunningFeature, StartOptions } from './feature.js';
+import type { Feature, StartOptions } from './feature.js';
+import { STALLED_STOP_WAIT_MS, StartedParts } from './started-parts.js';
 import { features as defaultFeatures } from './features.js';
 import { startBanner } from './start-banner.js';
 import type { StartFiles } from './start-checks.js';
@@ -34,8 +35,6 @@ import { StartStoppedError, untilDatabaseAnswers } from './wait-for-database.js'
  * lease's holder: one query each; a stalled database is said as such.
  */
 const BANNER_LEASE_WAIT_MS = 5_000;
-/** How long a part's stop, and the database's close, are waited for when the start was stopped while the database did not answer. */
-const STALLED_STOP_WAIT_MS = 1_000;
 
 export interface RunningBot {
   ctx: OwnedContext;
@@ -54,7 +53,8 @@ export interface StartBotOptions extends StartOptions {
   liveSwitch?: BuildContextOptions['liveSwitch'];
   /**
    * Aborted when the bot is asked to stop while it starts: a part's start in flight, or a wait for the
-   * database (wait-for-database.ts), ends then, with StartStoppedError, after the parts already started are stopped.
+   * database (wait-for-database.ts), ends then, with StartStoppedError, after the parts already started
+   * are stopped — the part under way too, once its start has ended (started-parts.ts). Parts get it too (StartOptions).
    */
   stop?: AbortSignal;
   /** How long the start banner waits on the engine lease and the engine's first pass (BANNER_LEASE_WAIT_MS by default). */
@@ -87,7 +87,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   // is reported in the first second, before the port is taken, the database migrated or any part started.
   const files: StartFiles = opts.files ?? Object.assign({}, ...features.filter((f) => f.roles.includes(opts.role)).map((f) => f.check?.(opts.config) ?? {}));
   const progress = new StartProgress();
-  const startOpts: StartOptions = { role: opts.role, feed: opts.feed, files, progress };
+  const startOpts: StartOptions = { role: opts.role, feed: opts.feed, files, progress, ...(opts.stop ? { stop: opts.stop } : {}) };
   const logger = opts.logger ?? createLogger({ config: opts.config });
   const http = createHttpServer(logger, { starting: true });
   const port = await bindPort(http, opts.port ?? opts.config.PORT, opts.config.HOST);
@@ -157,21 +157,11 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     logger, databaseUrl: opts.config.DATABASE_URL, progress, stop: opts.stop, probe: () => databaseNow(ctx.db),
     overdueMs: opts.config.START_DB_CHECK_AFTER, probeMs: opts.config.START_DB_CHECK_TIMEOUT,
   };
-  const running: Array<{ name: string; feature: RunningFeature }> = [];
-  // `closing`: the start was stopped while the database did not answer. A part's stop that waits on it
-  // (a poll in flight, a lock to release) is given STALLED_STOP_WAIT_MS, then left behind: it would wait as long as the stall.
+  // The parts started, and the one starting when a stop came: all stopped before the database closes.
+  const parts = new StartedParts(logger);
+  // `closing`: the start was stopped while the database did not answer (started-parts.ts).
   const stop = async (closing?: { jobsWaitMs: number; databaseWaitMs: number }) => {
-    for (const { name, feature } of running.reverse()) {
-      try {
-        const stopping = feature.stop();
-        if (!closing) await stopping;
-        else if (await withDeadline(stopping, STALLED_STOP_WAIT_MS, `the part "${name}"'s stop`).then(() => false, () => true)) {
-          logger.warn({ feature: name }, `the part "${name}" had not stopped after ${STALLED_STOP_WAIT_MS} ms (it waits on the database, which does not answer): left behind`);
-        }
-      } catch (err) {
-        logger.error({ err, feature: name }, 'feature did not stop cleanly');
-      }
-    }
+    await parts.stop(closing !== undefined);
     await http.close();
     await ctx.close(closing);
   };
@@ -189,8 +179,8 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   try {
     for (const feature of features) {
       if (!feature.roles.includes(opts.role)) continue;
-      const started = await untilDatabaseAnswers(`the part "${feature.name}"`, () => startClean(feature), waitDeps);
-      if (started) running.push({ name: feature.name, feature: started });
+      const started = await untilDatabaseAnswers(`the part "${feature.name}"`, () => parts.start(feature.name, () => startClean(feature)), waitDeps);
+      parts.started(feature.name, started);
     }
     http.ready();
     // Its first try for the engine lease answered: a standby says it is one, not that it trades.

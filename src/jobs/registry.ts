@@ -139,6 +139,12 @@ export class JobRegistry {
 
   register(spec: JobSpec): void {
     if (this.#tasks.has(spec.name)) throw new Error(`job ${spec.name} is registered twice`);
+    // Once stopAll has run, nothing would stop a new schedule, and its timer would hold the process up
+    // after "stopped": a part's start that a stop left behind (src/app/started-parts.ts) registers late.
+    if (this.#stopping) {
+      this.logger.info({ job: spec.name }, `job ${spec.name} was registered after the jobs were stopped: not scheduled`);
+      return;
+    }
     const task = loadCron(this.logger).schedule(
       spec.schedule,
       async () => {

@@ -191,16 +191,23 @@ describe('the built ctb loads only what a command uses', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (d) => (output += String(d)));
-    child.stderr.on('data', (d) => (output += String(d)));
+    // Ready when its output says so (looked for as each piece arrives), not ready if it exits first or within 60 s.
+    let timer: NodeJS.Timeout | undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      const seen = (d: Buffer) => {
+        output += String(d);
+        if (/engine ready/.test(output)) resolve();
+      };
+      child.stdout.on('data', seen);
+      child.stderr.on('data', seen);
+      child.on('exit', () => reject(new Error(`ctb start did not get ready:\n${output}`)));
+      timer = setTimeout(() => reject(new Error(`ctb start did not get ready:\n${output}`)), 60_000);
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
-      const deadline = Date.now() + 60_000;
-      while (!/engine ready/.test(output)) {
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`ctb start did not get ready:\n${output}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await ready;
     } finally {
+      clearTimeout(timer);
       child.kill('SIGTERM');
       await exited;
       await kraken.close();

@@ -109,11 +109,13 @@ describe('ctb on a terminal and in a pipe', () => {
   }, 120_000);
 
   it('shows a spinner while the audit runs on a terminal, and none in a pipe or with --json', async () => {
-    // The audit asks Kraken (a local fake holding each answer 500 ms), so each run lasts past the
-    // spinner's 300 ms delay whatever the machine's speed: a spinner missing from the terminal, or one
-    // in the pipe or with --json, is the CLI's doing, not a quick audit's.
+    // The audit asks Kraken (a local fake holding its answer to the key-rights call 500 ms, a call every
+    // run makes: asserted below), so each run lasts past the spinner's 300 ms delay whatever the
+    // machine's speed: a spinner missing from the terminal, or one in the pipe or with --json, is the
+    // CLI's doing, not a quick audit's. One held answer is enough for that; holding all seven the audit
+    // asks for kept each run waiting some 3.5 s.
     const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
-    kraken.setLatency('*', 500);
+    kraken.setLatency('GetApiKeyInfo', 500);
     const withKraken = { KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url };
     const [tty, piped, json] = await Promise.all([
       onTerminal(['audit', '--dry-run'], withKraken), run(['audit', '--dry-run'], withKraken), onTerminal(['audit', '--dry-run', '--json'], withKraken),

@@ -38,6 +38,13 @@ let copy: CheckoutCopy | undefined;
 afterAll(() => copy?.remove());
 /** scripts/build.mjs of the copy, run in it. */
 const build = () => spawnSync(process.execPath, [join(copy!.dir, 'scripts/build.mjs')], { cwd: copy!.dir, encoding: 'utf8' });
+/**
+ * A build of the copy run after the copy's dist/ was last built and left as that build wrote it: the
+ * first test to ask runs it, a later one is given the same run (whatever ran it, it is a build that
+ * found its inputs and outputs as recorded). Each is a process that hashes the checkout's inputs.
+ */
+let againAfterBuild: ReturnType<typeof build> | undefined;
+const buildAgain = () => (againAfterBuild ??= build());
 
 describe('what a build of dist/ read', () => {
   // vitest's globalSetup built dist/ (tests/support/build-cli.ts). The copy's dist/ starts as a copy of
@@ -141,12 +148,12 @@ describe('what a build of dist/ read', () => {
     expect(chunks(after.outputs)).toHaveLength(recorded.length);
     expect(statSync(join(dist, cache!)).size).toBeGreaterThan(10);
     expect(outputsIntact(dist)).toBe(true);
-    expect(build().stderr).toMatch(/^dist\/ is up to date \(no file it was built from has changed\) in \d+ ms\n/);
+    expect(buildAgain().stderr).toMatch(/^dist\/ is up to date \(no file it was built from has changed\) in \d+ ms\n/);
   }, 120_000);
 
   it('of this checkout lists its sources and the bundled packages, and a second build runs no esbuild', () => {
     const dist = join(copy!.dir, 'dist');
-    const again = build();
+    const again = buildAgain();
     expect(again.status).toBe(0);
     expect(again.stderr).toMatch(/^dist\/ is up to date \(no file it was built from has changed\) in \d+ ms\n/);
     const record = JSON.parse(readFileSync(join(dist, INPUTS_RECORD), 'utf8')) as { inputs: string[] };

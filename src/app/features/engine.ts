@@ -120,7 +120,12 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
       let markTrading!: () => void;
       let trading = new Promise<void>((resolve) => (markTrading = resolve));
       setEngineProgress(ctx, { waiting: waiting.step, gate: gateWhy, get trading() { return trading; } });
+      // The bot's stop while it starts reaches the loop too: a stop that came during this start (which
+      // startBot then waits for, and stops) must not see the lease taken first, after "stopping".
       const stopping = new AbortController();
+      const stopWithStart = () => stopping.abort();
+      if (startOpts.stop?.aborted) stopping.abort();
+      else startOpts.stop?.addEventListener('abort', stopWithStart, { once: true });
       let engine: Engine | null = null;
       let logScans: LogScanPublisher | null = null;
       const run = (async () => {
@@ -190,6 +195,7 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           // Until the release deletes the row (or, if it cannot, the lease goes stale), it says the engine stops.
           waiting.setStep('the engine is stopping');
           stopping.abort();
+          startOpts.stop?.removeEventListener('abort', stopWithStart);
           await (engine as Engine | null)?.stop();
           await run;
           await (logScans as LogScanPublisher | null)?.stop();

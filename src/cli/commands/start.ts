@@ -45,7 +45,8 @@ export const startCli: CliRegistration = {
         // SIGINT, SIGTERM and SIGHUP (the bot's terminal closed) are stop requests from here on: Node's
         // default is to die at once, which left the engine lease to go stale and the PGlite lock and
         // socket behind. One that comes while the bot is starting stops it at once: the part starting is
-        // left, the parts started are stopped, and the process exits 0 (src/app/wait-for-database.ts).
+        // stopped once its start ends, then the parts started, and the process exits 0
+        // (src/app/wait-for-database.ts, src/app/started-parts.ts).
         let stopRequested: string | undefined;
         let stopNow: ((signal: string) => void) | undefined;
         const stopWhileStarting = new AbortController();

@@ -76,12 +76,28 @@ function startCtb(args: string[], cwd: string, env: Record<string, string> = {})
   return { child, output: () => out };
 }
 
-async function waitFor(c: ReturnType<typeof startCtb>, pattern: RegExp, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(c.output())) {
-    if (c.child.exitCode !== null || Date.now() > deadline) throw new Error(`waiting for ${pattern}:\n${c.output().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** Resolves when the output of `c` matches `pattern` (checked as each piece arrives); rejects if it exits first or after `timeoutMs`. */
+function waitFor(c: ReturnType<typeof startCtb>, pattern: RegExp, timeoutMs = 120_000): Promise<void> {
+  const streams = [c.child.stdout!, c.child.stderr!];
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      for (const s of streams) s.off('data', check);
+      c.child.off('exit', exited);
+      if (err) reject(err);
+      else resolve();
+    };
+    // Listeners added after startCtb's own: by the time this runs, the piece is in c.output().
+    const check = () => {
+      if (pattern.test(c.output())) done();
+    };
+    const exited = () => done(new Error(`waiting for ${pattern}: it exited:\n${c.output().slice(-4000)}`));
+    const timer = setTimeout(() => done(new Error(`waiting for ${pattern}:\n${c.output().slice(-4000)}`)), timeoutMs);
+    for (const s of streams) s.on('data', check);
+    c.child.on('exit', exited);
+    if (c.child.exitCode !== null || c.child.signalCode !== null) exited();
+    else check();
+  });
 }
 
 /** `ctb <args>` to completion, in the clone, with nothing of this process's environment but PATH. */
@@ -144,13 +160,15 @@ beforeAll(async () => {
   execFileSync('cp', ['-a', join(ROOT, 'dist'), join(clone, 'dist')]);
   execFileSync(process.execPath, ['scripts/build.mjs', '--quiet'], { cwd: clone, stdio: 'ignore' });
 
+  // Its own process and directory, as the README's rehearsal runs it; it prints the bot's four lines.
+  // It starts while this process makes the database and the fake Slack and SMTP servers: neither needs the other.
+  const sim = startCtb(['simulate-kraken', '--port', '0', '--pace', '5', '--balances', 'USD=10000'], home);
+  const simReady = waitFor(sim, /^MARKET_FEED=kraken$/m);
+  simReady.catch(() => {}); // awaited below; a set-up that fails first is the error reported
   [database, slack, smtp] = await Promise.all([createPostgresTestDb(), startFakeSlack(), startTestSmtp()]);
   slack.on('auth.test', () => ({ body: { ok: true, url: 'https://fresh.slack.com/', team: 'Fresh', user: 'ctb', team_id: 'T0FRESH', user_id: 'U0FRESHBOT', bot_id: 'B0FRESH' } }));
   slack.on('users.info', (body) => ({ body: { ok: true, user: { id: body.user, is_bot: false, deleted: false } } }));
-
-  // Its own process and directory, as the README's rehearsal runs it; it prints the bot's four lines.
-  const sim = startCtb(['simulate-kraken', '--port', '0', '--pace', '5', '--balances', 'USD=10000'], home);
-  await waitFor(sim, /^MARKET_FEED=kraken$/m);
+  await simReady;
   const kraken = sim.output().split('\n').filter((l) => /^(KRAKEN_API_(URL|KEY|SECRET)|MARKET_FEED)=/.test(l));
   expect(kraken).toHaveLength(4);
 

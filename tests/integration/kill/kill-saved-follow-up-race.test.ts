@@ -4,17 +4,21 @@
 // `ctb self-heal`) on the same DATA_DIR — once the database answers there — must leave the entry to
 // the kill while it runs: a replay that took it in between wrote the halt without the follow-up the
 // kill then saved, and the kill's update brought the entry back for a second replay. Here `ctb self-heal`
-// runs again and again while the kill runs, and once more after it exits.
+// runs again and again while the kill runs, and once more after it exits: in this process, another
+// than the kill's (whose entry a replay leaves alone while its owner, the kill's process, lives), so
+// that each replay costs a command, not a process start, and many of them race the kill's rounds.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineRequests } from '../../../src/db/schema/index.js';
+import { runCli } from '../../../src/cli/program.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { readPendingKills } from '../../../src/services/kill/pending-kill.js';
 import { createPostgresTestDb } from '../../support/db.js';
-import { ctbChildInShell, ctbIn } from '../../support/ctb-shell.js';
+import { recordingIo } from '../../support/cli-io.js';
+import { ctbChildInShell } from '../../support/ctb-shell.js';
 import { CLOSED_LOCAL_URL } from '../../support/local-only.js';
 import { freePort } from '../../support/free-port.js';
 import { startStallProxy } from '../../support/stall-proxy.js';
@@ -38,11 +42,11 @@ describe('a replay racing a kill that saves its unconfirmed cancel in DATA_DIR',
     const killUrl = new URL(database.url);
     killUrl.hostname = '127.0.0.1';
     killUrl.port = String(port);
-    // The race's window is the kill's cancel rounds, KILL_CONFIRM_WAIT long: 5 s, not its 20 s default,
-    // still several `ctb self-heal` runs on a quiet machine (about a second each) and the first of them
-    // always started while the kill runs.
+    // The race's window is the kill's cancel rounds, KILL_CONFIRM_WAIT long: 3 s, not its 20 s default,
+    // still many `ctb self-heal` runs (a tenth of a second or so each, run in this process) and the
+    // first of them always started while the kill runs.
     const kill = ctbChildInShell(['kill', '--reason', 'race'], {
-      DATABASE_URL: killUrl.toString(), DATA_DIR: dataDir, KILL_DB_TIMEOUT: '1s', KILL_CONFIRM_WAIT: '5s',
+      DATABASE_URL: killUrl.toString(), DATA_DIR: dataDir, KILL_DB_TIMEOUT: '1s', KILL_CONFIRM_WAIT: '3s',
       KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL,
     });
     cleanup.push(async () => {
@@ -57,8 +61,9 @@ describe('a replay racing a kill that saves its unconfirmed cancel in DATA_DIR',
 
     // `ctb self-heal` on the kill's DATA_DIR with a database that answers: how many saved kills it wrote.
     const heal = async (): Promise<number> => {
-      const run = await ctbIn(mkdtempSync(join(tmpdir(), 'ctb-kill-race-heal-')), ['self-heal', '--attempts', '1'], { LOG_LEVEL: 'warn', DATABASE_URL: killUrl.toString(), DATA_DIR: dataDir });
-      const line = /^HEALED\s+pending_kill\s+(\d+) saved kill\(s\) written to the database$/m.exec(run.stdout);
+      const io = recordingIo({ LOG_LEVEL: 'warn', DATABASE_URL: killUrl.toString(), DATA_DIR: dataDir });
+      await runCli(['self-heal', '--attempts', '1'], io);
+      const line = /^HEALED\s+pending_kill\s+(\d+) saved kill\(s\) written to the database$/m.exec(io.out());
       return line ? Number(line[1]) : 0;
     };
     const writtenWhileRunning: number[] = [];
@@ -66,6 +71,8 @@ describe('a replay racing a kill that saves its unconfirmed cancel in DATA_DIR',
     const { code } = await exit;
     const why = `exit ${code}\n${kill.stdout()}\n${kill.stderr().slice(-2000)}\nwhile running: ${writtenWhileRunning.join(',')}`;
     expect(code, why).toBe(1);
+    // The replays raced the kill: at least one started while it ran.
+    expect(writtenWhileRunning.length, why).toBeGreaterThan(0);
     // The reply promised the follow-up once the saved halt is written.
     expect(kill.stdout(), why).toContain('writing the saved halt hands it on as a follow-up request to the bot with the Kraken key');
     const writtenAfter = await heal();

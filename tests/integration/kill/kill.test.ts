@@ -848,7 +848,7 @@ describe('kill while the database is unreachable', () => {
     // DATA_DIR is a file now: neither the kill's first save nor its second can write there.
     const dataDir = join(t.dataDir, 'data');
     writeFileSync(dataDir, 'not a directory');
-    const t2 = await killTestContext({ database: viaProxy, armed: true, dataDir, env: { KILL_DB_TIMEOUT: '2s' } });
+    const t2 = await killTestContext({ database: viaProxy, armed: true, dataDir, env: { KILL_DB_TIMEOUT: '1s' } });
     kill.track(t2.ctx);
     await getBotState(t2.ctx.db);
     t2.kraken.open.push(openOrder('K1'));

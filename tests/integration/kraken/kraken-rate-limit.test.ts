@@ -1,13 +1,12 @@
 // The Kraken adapter as shipped (KRAKEN_RATE_LIMIT on): with ordinary calls queued behind Kraken's
 // counter, a kill's CancelAll and OpenOrders reach Kraken ahead of them; the queued calls keep
 // waiting. The counter decays on a clock of the test's, so the order is the verdict, not the wall.
-import { executionAsyncId } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../../src/config/env.js';
 import { createKrakenExchange } from '../../../src/exchange/kraken/create.js';
 import { privateCounterFor } from '../../../src/exchange/kraken/rate-limiter.js';
-import { isUrgent, urgently } from '../../../src/exchange/urgency.js';
+import { urgently } from '../../../src/exchange/urgency.js';
 import { silentLogger } from '../../../src/logger.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 
@@ -63,22 +62,4 @@ describe('Kraken rate limiting as shipped', () => {
     const privateCalls = kraken.calls.filter((c) => c.api === 'private').map((c) => c.endpoint);
     expect(privateCalls).toEqual([...Array(10).fill('BalanceEx'), 'CancelAll', 'OpenOrders', ...Array(5).fill('BalanceEx')]);
   }, 60_000);
-
-  // The lane is an AsyncLocalStorage: on Node 20, while one is in use every promise in the process
-  // pays for promise hooks (about twice the cost). With them off a promise reaction has no async id (0).
-  it('is in force inside urgent work, overlapping work included, and switched off once all of it has settled', async () => {
-    const asyncIdInReaction = () => Promise.resolve().then(() => executionAsyncId());
-    expect(await asyncIdInReaction()).toBe(0);
-    let release!: () => void;
-    const long = urgently(async () => {
-      await new Promise<void>((resolve) => (release = resolve));
-      return isUrgent();
-    });
-    expect(await urgently(async () => isUrgent())).toBe(true);
-    // The short one settled; the long one is still urgent.
-    release();
-    expect(await long).toBe(true);
-    expect(isUrgent()).toBe(false);
-    expect(await asyncIdInReaction()).toBe(0);
-  });
 });

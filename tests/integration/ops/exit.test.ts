@@ -797,10 +797,11 @@ describe('ctb exit', () => {
   it('the CLI waits no longer than --wait; an exit that outlives EXIT_REQUEST_TTL in that wait is closed as expired by the CLI, and it exits 1', async () => {
     await insertTrades(database.db, [openTrade({ quantity: '0.001', entryPrice: '100', entryIntentId: 9006 })]);
     const started = Date.now();
-    const r = await cliWith({ EXIT_REQUEST_TTL: '1s' }, 'exit', 'all', '--yes', '--wait', '2');
+    // The shortest wait the CLI takes (1 s: it counts whole seconds), and a TTL well inside it.
+    const r = await cliWith({ EXIT_REQUEST_TTL: '300ms' }, 'exit', 'all', '--yes', '--wait', '1');
     expect(Date.now() - started).toBeLessThan(8_000);
     expect(r.code).toBe(1);
-    expect(r.out).toContain('(request #1): FAILED\n  Expired: not carried out — it waited for an engine longer than EXIT_REQUEST_TTL (1s): nothing was sent.');
+    expect(r.out).toContain('(request #1): FAILED\n  Expired: not carried out — it waited for an engine longer than EXIT_REQUEST_TTL (300ms): nothing was sent.');
     expect(await database.db.select().from(engineRequests)).toEqual([expect.objectContaining({ status: 'failed', result: expect.objectContaining({ expired: true }) })]);
   });
 

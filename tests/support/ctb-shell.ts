@@ -27,6 +27,12 @@ export interface CtbRunOptions {
   entry?: string;
   /** SIGKILL the child if it has not exited within this many ms. */
   boundMs?: number;
+  /**
+   * Answer once the child's stdout and stderr are closed too ('close'), not at its exit: Node may
+   * report the exit before the last of its output is read (seen: nine runs side by side, one came
+   * back with empty stdout and stderr). For a command that leaves no process holding them open.
+   */
+  wholeOutput?: boolean;
 }
 
 /** `ctb args` in a fresh directory (a `.env` in it when `dotEnv` is given), at LOG_LEVEL=warn unless `env` says otherwise. */
@@ -49,7 +55,7 @@ export function ctbIn(dir: string, args: string[], env: Record<string, string>, 
   child.stdout.on('data', (d) => (stdout += String(d)));
   child.stderr.on('data', (d) => (stderr += String(d)));
   const bound = opts.boundMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.boundMs);
-  return new Promise((resolve, reject) => child.on('exit', (code, signal) => {
+  return new Promise((resolve, reject) => child.on(opts.wholeOutput ? 'close' : 'exit', (code: number | null, signal: NodeJS.Signals | null) => {
     clearTimeout(bound);
     const away = watch.offMachine();
     if (away.length > 0) reject(offMachineError(`ctb ${args.join(' ')}`, away));

@@ -28,8 +28,8 @@ const BIN = join(ROOT, 'bin/ctb.js'); // a one-command script where there is one
 const ESM = join(ROOT, 'dist/ctb.js'); // always the ES module build
 
 type Run = ShellRun;
-// The whole of each run's output, however many run at once (ctbIn's wholeOutput).
-const run = (entry: string, args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env, { entry, wholeOutput: true });
+// The whole of each run's output, however many run at once (ctbIn waits for its output to close).
+const run = (entry: string, args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env, { entry });
 
 /**
  * `ctb args` as the ES module build runs it (runCli, which dist/ctb.js's entry calls), in this process,

@@ -72,8 +72,12 @@ export interface BuildContextOptions {
 }
 
 export interface OwnedContext extends AppContext {
-  /** `jobsWaitMs`: how long the job runs under way are waited for (default 10 s; 0 when the database they wait on does not answer). */
-  close(opts?: { jobsWaitMs?: number }): Promise<void>;
+  /**
+   * `jobsWaitMs`: how long the job runs under way are waited for (default 10 s; 0 when the database they
+   * wait on does not answer). `databaseWaitMs`: how long the database's connections still open are given
+   * before they are destroyed (default 5 s; short when it does not answer).
+   */
+  close(opts?: { jobsWaitMs?: number; databaseWaitMs?: number }): Promise<void>;
 }
 
 /**
@@ -171,7 +175,7 @@ export async function buildAppContext(opts: BuildContextOptions): Promise<OwnedC
     async close(closing) {
       detachLogAlerts();
       await jobs.stopAll(closing?.jobsWaitMs);
-      if (ownsDatabase) await database.close();
+      if (ownsDatabase) await database.close(closing?.databaseWaitMs === undefined ? undefined : { overdueMs: closing.databaseWaitMs });
     },
   };
   // The poster needs the context it posts with: made once here, before anyone holds the context.

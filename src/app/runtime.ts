@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/client.js';
 import { buildAppContext, type BuildContextOptions, type OwnedContext } from './build-context.js';
 import type { Feature, StartOptions } from './feature.js';
-import { StartedParts } from './started-parts.js';
+import { STALLED_STOP_WAIT_MS, StartedParts } from './started-parts.js';
 import { features as defaultFeatures } from './features.js';
 import { startBanner } from './start-banner.js';
 import type { StartFiles } from './start-checks.js';
@@ -35,7 +35,7 @@ import { StartStoppedError, untilDatabaseAnswers } from './wait-for-database.js'
  * lease's holder: one query each; a stalled database is said as such. The waits on the engine end at
  * once on a stop signal: the engine's loop ends on it too, and would never answer them.
  */
-export const BANNER_LEASE_WAIT_MS = 5_000;
+const BANNER_LEASE_WAIT_MS = 5_000;
 
 export interface RunningBot {
   ctx: OwnedContext;
@@ -58,6 +58,8 @@ export interface StartBotOptions extends StartOptions {
    * are stopped — the part under way too, once its start has ended (started-parts.ts). Parts get it too (StartOptions).
    */
   stop?: AbortSignal;
+  /** How long the start banner waits on the engine lease and the engine's first pass (BANNER_LEASE_WAIT_MS by default). */
+  bannerWaitMs?: number;
 }
 
 /**
@@ -162,7 +164,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   // second stop (SIGINT after SIGTERM) waits for the first, and must not close the database under a
   // part still stopping (the engine releasing its lease).
   let stopping: Promise<void> | undefined;
-  const stop = (closing?: { jobsWaitMs: number }) => (stopping ??= (async () => {
+  const stop = (closing?: { jobsWaitMs: number; databaseWaitMs: number }) => (stopping ??= (async () => {
     await parts.stop(closing !== undefined);
     await http.close();
     await ctx.close(closing);
@@ -186,12 +188,13 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     }
     http.ready();
     // Its first try for the engine lease answered: a standby says it is one, not that it trades.
-    const engine = await engineStanding(ctx, BANNER_LEASE_WAIT_MS, opts.stop);
+    const bannerWaitMs = opts.bannerWaitMs ?? BANNER_LEASE_WAIT_MS;
+    const engine = await engineStanding(ctx, bannerWaitMs, opts.stop);
     // Holding the lease, its engine gets as long again to run its first pass; if it has not (a live
     // approval's withdrawal the database will not record, the start reconciliation, a slow warm-up),
     // the banner says what it waits on, and a line follows once it trades.
     const engineSteps = engine?.kind === 'engine' ? engineProgress(ctx) : undefined;
-    const tradingNow = engineSteps ? await engineTradingWithin(ctx, BANNER_LEASE_WAIT_MS, opts.stop) : false;
+    const tradingNow = engineSteps ? await engineTradingWithin(ctx, bannerWaitMs, opts.stop) : false;
     const state = await untilDatabaseAnswers('the start banner', () => getBotState(ctx.db), waitDeps);
     const tradingState = tradingStateOf(state);
     const engineWaiting = engineSteps ? engineWaitingWhy(engineSteps, state, effectiveMode(state, opts.config.IS_LIVE)) : undefined;
@@ -201,7 +204,7 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     // A process without an engine (role web) names the one that trades: one read of the lease row, bounded
     // as the lease wait is, so a stalled database delays the banner by that much and says it was not read.
     const engineHolder = engine === undefined && opts.role === 'web'
-      ? await withDeadline(readEngineHolder(ctx), BANNER_LEASE_WAIT_MS, 'the database (engine lease, for the start banner)').catch((err: unknown) => {
+      ? await withDeadline(readEngineHolder(ctx), bannerWaitMs, 'the database (engine lease, for the start banner)').catch((err: unknown) => {
         logger.warn({ err }, 'could not read the engine lease for the start banner');
         return null;
       })
@@ -221,8 +224,9 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     progress.over();
     return { ctx, port, stop: () => stop() };
   } catch (err) {
-    // Stopped while the database did not answer: the job runs under way wait on it, and are not waited for.
-    await stop(err instanceof StartStoppedError && err.outage ? { jobsWaitMs: 0 } : undefined);
+    // Stopped while the database did not answer: the job runs under way wait on it, and are not waited
+    // for; its connections still open (a stalled query's) are given as long as a part's stop, not 5 s.
+    await stop(err instanceof StartStoppedError && err.outage ? { jobsWaitMs: 0, databaseWaitMs: STALLED_STOP_WAIT_MS } : undefined);
     throw err;
   } finally {
     startHold();

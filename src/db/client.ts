@@ -26,7 +26,11 @@ export interface Database {
   kind: DatabaseKind;
   /** How this process reaches it: directly, or through the running bot's socket. */
   via: 'direct' | 'socket';
-  close(): Promise<void>;
+  /**
+   * `overdueMs` (PostgreSQL): how long connections still open (a query that never ends) are given
+   * before they are destroyed; 5 s by default, shorter when the database is known not to answer.
+   */
+  close(opts?: { overdueMs?: number }): Promise<void>;
 }
 
 /** Rows of a raw db.execute(): PGlite returns {rows}, postgres.js an array. */
@@ -94,12 +98,23 @@ export function probeConnection(db: Db): ProbeConnection | null {
   };
 }
 
+/**
+ * Seconds postgres.js waits before connecting again after a connection failed: its own policy
+ * (`(0.5 + rand/2) · min(3^failures / 100, 20)`, the failures counted across the pool) capped at
+ * 1 s. Uncapped, a pool whose connections failed a few times over during an outage (each of its
+ * connections, each retried query) waited 10 to 20 s to connect once the database answered again:
+ * a saved kill, the alerts and the engine stayed waiting on a database that was back. One attempt a
+ * second a connection is little for a server that is down.
+ */
+export const RECONNECT_PAUSE_MAX_S = 1;
+const reconnectPause = (failures: number) => (0.5 + Math.random() / 2) * Math.min(3 ** failures / 100, RECONNECT_PAUSE_MAX_S);
+
 export function connectPostgres(url: string, opts: ConnectOptions = {}): Database {
   const problem = databaseUrlProblem(url);
   if (problem) throw problem;
   const sockets = ownSockets();
   // `socket` is a postgres.js option its type declarations leave out.
-  const options = { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 10, socket: sockets.socket, ...(opts.oneShot ? { max_lifetime: 0 } : {}) };
+  const options = { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 10, backoff: reconnectPause, socket: sockets.socket, ...(opts.oneShot ? { max_lifetime: 0 } : {}) };
   const client = postgres(url, options as Omit<typeof options, 'socket'>);
   const db = drizzlePostgres(client) as unknown as Db;
   const probes = new Set<() => void>();
@@ -115,14 +130,14 @@ export function connectPostgres(url: string, opts: ConnectOptions = {}): Databas
     // end() sends each idle connection's Terminate at once (a busy one's when its queries are done)
     // and resolves when the server has closed every socket. This resolves as soon as each Terminate
     // and FIN have left instead, and destroys what is still open after 5 s (a query that never
-    // ends). The 5 s are timed here: end()'s own timer would hold the process until the server closed.
-    close: async () => {
+    // ends), or `overdueMs`. Timed here: end()'s own timer would hold the process until the server closed.
+    close: async ({ overdueMs = 5_000 }: { overdueMs?: number } = {}) => {
       for (const end of probes) end();
       const ended = client.end();
       ended.catch(() => undefined); // raced below; it settles on its own once the server has closed
       let timer: NodeJS.Timeout | undefined;
       const overdue = new Promise<'overdue'>((resolve) => {
-        timer = setTimeout(() => resolve('overdue'), 5_000);
+        timer = setTimeout(() => resolve('overdue'), overdueMs);
       });
       try {
         if ((await Promise.race([ended, sockets.terminated(), overdue])) === 'overdue') sockets.destroy();

@@ -28,6 +28,7 @@ const BIN = join(ROOT, 'bin/ctb.js'); // a one-command script where there is one
 const ESM = join(ROOT, 'dist/ctb.js'); // always the ES module build
 
 type Run = ShellRun;
+// The whole of each run's output, however many run at once (ctbIn waits for its output to close).
 const run = (entry: string, args: string[], env: Record<string, string>, cwd: string) => ctbIn(cwd, args, env, { entry });
 
 /**
@@ -245,13 +246,18 @@ describe('the one-command scripts answer as the ES module build', { timeout: 120
     // `ctb stats` (text) on the first three is compared so in db/connect-errors-cli.test.ts, which
     // also checks its message: one run of each there, not one there and one here.
     const comparedThere = new Set(urls.slice(0, 3));
-    for (const url of urls) {
-      for (const args of [['stats'], ['stats', '--json'], ['mode', 'status', '--json']]) {
-        if (args.length === 1 && comparedThere.has(url)) continue;
-        const [fast, reference] = await both(args, { DATABASE_URL: url }, dir);
-        expect(fast.code, `${url} ${args.join(' ')}`).not.toBe(0);
-        expect(fast, `${url} ${args.join(' ')}`).toEqual(reference);
-      }
+    const runs = urls.flatMap((url) => [['stats'], ['stats', '--json'], ['mode', 'status', '--json']]
+      .filter((args) => !(args.length === 1 && comparedThere.has(url)))
+      .map((args) => ({ url, args })));
+    // The scripts' runs side by side (none can write anywhere: no database answers them), each
+    // compared with the ES module build's answer (one at a time, in this process) in turn.
+    const fastRuns = runs.map(({ url, args }) => run(BIN, args, { DATABASE_URL: url }, dir));
+    for (const r of fastRuns) r.catch(() => {}); // each is awaited below, where a failure is reported
+    for (const [i, { url, args }] of runs.entries()) {
+      const reference = await esm(args, { DATABASE_URL: url }, dir);
+      const fast = await fastRuns[i]!;
+      expect(fast.code, `${url} ${args.join(' ')}`).not.toBe(0);
+      expect(fast, `${url} ${args.join(' ')}`).toEqual(reference);
     }
   });
 });

@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { startBotProcess, waitUntil, type BotProcess } from '../support/bot-process.js';
@@ -17,6 +18,11 @@ const TOKEN = 'kill-token-0123456789abcdef-XYZ';
 /** The start's check of the database (START_DB_CHECK_AFTER, START_DB_CHECK_TIMEOUT), shortened from 10 s and 5 s. */
 const CHECK_AFTER = '1s';
 const CHECK_TIMEOUT = '2s';
+/**
+ * How long a kill waits for the database (KILL_DB_TIMEOUT, from 3 s): its answer during the stall waits
+ * this out twice (the cancel's read, the alert's write), so it is kept short; not this file's subject.
+ */
+const KILL_DB_TIMEOUT = '1s';
 
 interface World {
   database: TestDatabase;
@@ -36,16 +42,19 @@ afterAll(async () => {
   }
 });
 
-/** A `ctb start` whose database stalls the moment its /healthz first answers (the parts after health not yet started). */
-async function stalledStart(): Promise<World> {
+/**
+ * A `ctb start` whose database stalls the moment its /healthz first answers (the parts after health not
+ * yet started). `env`: more of its environment.
+ */
+async function stalledStart(env: Record<string, string> = {}): Promise<World> {
   const database = await createPostgresTestDb();
   const proxy = await startStallProxy();
   const dir = mkdtempSync(join(tmpdir(), 'ctb-start-stall-'));
   const port = await freePort();
   const bot = startBotProcess(['start'], {
     PATH: process.env.PATH ?? '', HOME: dir, DATABASE_URL: proxy.urlFor(database.url), MARKET_FEED: 'replay', PORT: String(port), HOST: '127.0.0.1',
-    DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info', KILL_HTTP_TOKEN: TOKEN, KILL_DB_TIMEOUT: '2s', KILL_CONFIRM_WAIT: '1s',
-    START_DB_CHECK_AFTER: CHECK_AFTER, START_DB_CHECK_TIMEOUT: CHECK_TIMEOUT,
+    DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info', KILL_HTTP_TOKEN: TOKEN, KILL_DB_TIMEOUT: KILL_DB_TIMEOUT, KILL_CONFIRM_WAIT: '1s',
+    START_DB_CHECK_AFTER: CHECK_AFTER, START_DB_CHECK_TIMEOUT: CHECK_TIMEOUT, ...env,
   }, dir);
   const world = { database, proxy, dir, bot, url: `http://127.0.0.1:${port}` };
   worlds.push(world);
@@ -101,15 +110,22 @@ describe('a database that stalls while `ctb start` is starting', () => {
     expect(bot.proc.exitCode).toBeNull();
   });
 
-  it('stops promptly, exit 0, on SIGTERM while the start is stalled', { timeout: 180_000 }, async () => {
-    const { bot } = await stalledStart();
+  // With a handle left open (a library's timer; a socket stalled on the database does the same): the
+  // process exits 2 s after "stopped", naming it, as a running bot's does — not 10 s after the signal.
+  it('stops promptly, exit 0, on SIGTERM while the start is stalled, a handle left open named and not waited for', { timeout: 180_000 }, async () => {
+    const leave = fileURLToPath(new URL('../support/leave-handle-open.mjs', import.meta.url));
+    const { bot } = await stalledStart({ NODE_OPTIONS: `--import=${leave}` });
     await bot.waitFor(/"event":"start_database_lost"/, 60_000);
     const asked = Date.now();
     bot.kill('SIGTERM');
     expect(await bot.exited).toBe(0);
-    // Promptly: within the stop's own bound (the database's close gives up on a stalled socket after 5 s).
+    // Promptly: within the stop's own bound (a part's stop, and the database's close, are given 1 s each
+    // when the database does not answer; the close gave a stalled socket 5 s: 6 s in all).
     expect(Date.now() - asked).toBeLessThan(15_000);
+    const stoppedIn = Number(/stopped after SIGTERM in (\d+) ms/.exec(bot.output())?.[1]);
+    expect(stoppedIn).toBeLessThan(4_500);
     expect(bot.output()).toMatch(/stopped after SIGTERM in \d+ ms: stopped while the start waited for the database at 127\.0\.0\.1:\d+ \(no answer/);
     expect(bot.output()).not.toMatch(/"banner":\{/);
+    expect(bot.output()).toMatch(/"event":"exit_with_handles_open"[^\n]*"msg":"exiting 2 s after the stop with [^"]*\d+ timer\(s\) still open: not waiting for them"/);
   });
 });

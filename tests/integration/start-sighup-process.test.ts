@@ -10,10 +10,14 @@ import { baseEnv, bot, killBotsAfterEach } from './engine-lease/one-engine-bots.
 
 killBotsAfterEach();
 
+// The idle replay plays a candle an hour, the first one too: the start banner, which these tests wait
+// for, then waited out its 5 s for the engine's first pass. A candle a second still leaves it idle.
+const FIRST_CANDLE_SOON = { REPLAY_INTERVAL: '1s' };
+
 describe('ctb start on SIGHUP', () => {
   it('stops cleanly: logs stopping/stopped, releases the engine lease, removes pglite.lock and its socket', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-sighup-'));
-    const env = baseEnv(dir, {}, { idle: true });
+    const env = baseEnv(dir, FIRST_CANDLE_SOON, { idle: true });
     const b = bot(['start'], env, dir);
     await b.waitFor(/ctb running on port/, 120_000);
     await b.waitFor(/engine lease taken/);
@@ -49,7 +53,7 @@ describe('ctb start on SIGHUP', () => {
   it('exits after the stop even when a handle is left open, and says what was open', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-sigterm-open-'));
     const leave = fileURLToPath(new URL('../support/leave-handle-open.mjs', import.meta.url));
-    const env = { ...baseEnv(dir, {}, { idle: true }), NODE_OPTIONS: `--import=${leave}` };
+    const env = { ...baseEnv(dir, FIRST_CANDLE_SOON, { idle: true }), NODE_OPTIONS: `--import=${leave}` };
     const b = bot(['start'], env, dir);
     await b.waitFor(/ctb running on port/, 120_000);
     await b.waitFor(/engine lease taken/);

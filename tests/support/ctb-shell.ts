@@ -49,13 +49,33 @@ export function ctbIn(dir: string, args: string[], env: Record<string, string>, 
   child.stdout.on('data', (d) => (stdout += String(d)));
   child.stderr.on('data', (d) => (stderr += String(d)));
   const bound = opts.boundMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.boundMs);
-  return new Promise((resolve, reject) => child.on('exit', (code, signal) => {
-    clearTimeout(bound);
-    const away = watch.offMachine();
-    if (away.length > 0) reject(offMachineError(`ctb ${args.join(' ')}`, away));
-    else resolve({ code, signal, stdout, stderr });
-  }));
+  // Answered once its stdout and stderr are closed too ('close'), not at its exit alone: Node may
+  // report the exit before the last of its output is read (seen: nine runs side by side, one came
+  // back with empty stdout and stderr). A process it left holding them open (none should) is not
+  // waited for past OUTPUT_AFTER_EXIT_MS: the output read by then is the answer.
+  return new Promise((resolve, reject) => {
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let grace: NodeJS.Timeout | undefined;
+    const answer = () => {
+      clearTimeout(bound);
+      clearTimeout(grace);
+      const away = watch.offMachine();
+      if (away.length > 0) reject(offMachineError(`ctb ${args.join(' ')}`, away));
+      else resolve({ code: exited!.code, signal: exited!.signal, stdout, stderr });
+    };
+    child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      exited = { code, signal };
+      grace = setTimeout(answer, OUTPUT_AFTER_EXIT_MS);
+    });
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      exited ??= { code, signal };
+      answer();
+    });
+  });
 }
+
+/** How long a run's answer waits, after its exit, for its stdout and stderr to close. */
+const OUTPUT_AFTER_EXIT_MS = 2_000;
 
 export interface CtbChild {
   child: ReturnType<typeof spawn>;

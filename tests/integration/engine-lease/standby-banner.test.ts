@@ -41,8 +41,14 @@ afterAll(async () => {
   await database?.close();
 });
 
-/** Starts a worker on the replay (or a web process) and returns its banner line (message and fields). */
-async function startWorker(role: 'worker' | 'web' = 'worker'): Promise<{ msg: string; banner: Record<string, unknown>; lines: Array<{ msg: string }> }> {
+/** The banner's wait on the lease's read (5 s) for the test whose read is held by a lock until then: not its subject. */
+const BANNER_WAIT_OUT_MS = 2_000;
+
+/**
+ * Starts a worker on the replay (or a web process) and returns its banner line (message and fields).
+ * `bannerWaitMs`: the banner's wait (startBot's default unless given).
+ */
+async function startWorker(role: 'worker' | 'web' = 'worker', bannerWaitMs?: number): Promise<{ msg: string; banner: Record<string, unknown>; lines: Array<{ msg: string }> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-worker-banner-'));
   const { replayFile, strategiesFile } = writeTradingReplay(dir);
   const config = testConfig({
@@ -57,7 +63,8 @@ async function startWorker(role: 'worker' | 'web' = 'worker'): Promise<{ msg: st
     },
   });
   const logger = createLogger({ config, stdout: false, files: false, destination: sink, destinationLevel: 'info' });
-  bot = await startBot({ config, logger, database, features: role === 'web' ? [] : [healthFeature, engineFeature({ standbyPollMs: 100 })], role, feed: 'replay', port: 0 });
+  bot = await startBot({ config, logger, database, features: role === 'web' ? [] : [healthFeature, engineFeature({ standbyPollMs: 100 })], role, feed: 'replay', port: 0,
+    ...(bannerWaitMs === undefined ? {} : { bannerWaitMs }) });
   const line = lines.find((l) => l.msg.startsWith('ctb running on port'));
   expect(line).toBeDefined();
   return { msg: line!.msg, banner: line!.banner!, lines };
@@ -188,7 +195,7 @@ describe('the start banner of a web process', () => {
       await isLocked;
       const started = Date.now();
       const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the banner waited on the lease read past its deadline')), 20_000).unref());
-      const { msg, banner } = await Promise.race([startWorker('web'), timeout]);
+      const { msg, banner } = await Promise.race([startWorker('web', BANNER_WAIT_OUT_MS), timeout]);
       expect(Date.now() - started).toBeLessThan(20_000);
       expect(msg).toContain('  engine    not known: the engine lease could not be read (the warning above says why)');
       expect(msg).not.toMatch(/runs in a worker|paper only|mode {6}paper/);

@@ -19,6 +19,12 @@ import type { SlackAnswer } from '../../support/fake-slack.js';
 import { announceBed, type World } from './announce-bed.js';
 
 const OPS = 'C0OPSTAKE';
+/**
+ * The claim's stale window where a test waits for a claim to go stale (a takeover): short, since the
+ * attempt it outlives is held by the test, not raced. Derived from the Slack settings in production
+ * (the last describe checks that derivation).
+ */
+const STALE_MS = 1_000;
 
 const bed = announceBed(OPS);
 const { overdueRequest, trail, replies, threadPosts, untilDatabaseReaches, rendered } = bed;
@@ -58,12 +64,12 @@ describe('an announcement attempt that outlives its claim', () => {
   }
 
   it('does not post once a takeover has claimed it, and records nothing: the outcome is in the thread once', async () => {
-    const w = await overdueRequest({ claimStaleMs: 2_000, postMaxMs: 0, backoffMs: () => 60_000 });
+    const w = await overdueRequest({ claimStaleMs: STALE_MS, postMaxMs: 0, backoffMs: () => 60_000 });
     await staleFirstClaim(w);
     const release = holdFirstLook(w);
     const slow = expireOverdueRequests(w.ctx, w.ports); // attempt 2: looks (held)
     await untilLooks(1);
-    await untilDatabaseReaches(new Date((await claimOf(w, 2)).at.getTime() + 2_001).toISOString());
+    await untilDatabaseReaches(new Date((await claimOf(w, 2)).at.getTime() + STALE_MS + 1).toISOString());
     await expireOverdueRequests(w.ctx, w.ports); // attempt 3 takes over: looks, finds nothing, posts, records
     expect(replies(w)).toHaveLength(1);
     release();
@@ -77,12 +83,13 @@ describe('an announcement attempt that outlives its claim', () => {
   });
 
   it('does not start a post it could not end before its claim goes stale: records it pending, and the next try posts it', async () => {
-    const w = await overdueRequest({ claimStaleMs: 4_000, postMaxMs: 2_000, backoffMs: () => 0 });
+    // Held past half its window, the rest shorter than a post may take.
+    const w = await overdueRequest({ claimStaleMs: 2 * STALE_MS, postMaxMs: STALE_MS, backoffMs: () => 0 });
     await staleFirstClaim(w);
     const release = holdFirstLook(w);
     const slow = expireOverdueRequests(w.ctx, w.ports);
     await untilLooks(1);
-    await untilDatabaseReaches(new Date((await claimOf(w, 2)).at.getTime() + 2_001).toISOString());
+    await untilDatabaseReaches(new Date((await claimOf(w, 2)).at.getTime() + STALE_MS + 1).toISOString());
     release();
     await slow;
     expect(threadPosts(w)).toHaveLength(0);
@@ -98,7 +105,7 @@ describe('an announcement attempt that outlives its claim', () => {
   // The first attempt's post is answered only after a takeover delivered the outcome (the first post
   // held past its claim, as a paused process would): whatever it is then answered, the record stays delivered.
   async function lateAnswerAfterTakeover(late: SlackAnswer) {
-    const w = await overdueRequest({ claimStaleMs: 2_000, postMaxMs: 0, backoffMs: () => 60_000 });
+    const w = await overdueRequest({ claimStaleMs: STALE_MS, postMaxMs: 0, backoffMs: () => 60_000 });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let first = true;
@@ -110,7 +117,7 @@ describe('an announcement attempt that outlives its claim', () => {
     };
     const slow = expireOverdueRequests(w.ctx, w.ports);
     await untilThreadPosts(w, 1);
-    await untilDatabaseReaches(new Date((await claimOf(w, 1)).at.getTime() + 2_001).toISOString());
+    await untilDatabaseReaches(new Date((await claimOf(w, 1)).at.getTime() + STALE_MS + 1).toISOString());
     await expireOverdueRequests(w.ctx, w.ports);
     release();
     await slow;

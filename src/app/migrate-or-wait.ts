@@ -1,7 +1,7 @@
 // Owns the bot's migrations riding out a database that went away after it answered: the first
 // statement is answered (what never answers is a configuration to check, said at once by the start's
 // error), then a migration run that a cut, a reset or a stall ends is run again once the database
-// answers (wait-for-database.ts: checked during pauses that grow from 1 s to 10 s). Running it again is safe:
+// answers (wait-for-database.ts), after pauses that grow from 1 s to 10 s. Running it again is safe:
 // drizzle's migrator creates its schema and table only if they are missing, reads the last migration
 // applied and applies the rest in one transaction (a cut rolls it back whole), and the migration lock
 // is a session's, released by the server with the connection. Nothing reads the schema before it is

@@ -1,7 +1,6 @@
 // Owns the bot's start riding out a database that went away after it answered (its migrations ran):
 // an outage, not a configuration to check. The part whose start it cut is tried again, after pauses
-// that grow from 1 s to 10 s, or as soon as a check of the database (every START_WATCH_EVERY_MS during
-// a pause) finds it answering, until the database answers; the parts already started keep serving
+// that grow from 1 s to 10 s, until the database answers; the parts already started keep serving
 // meanwhile (/healthz, POST /kill, Slack). There is no last try: giving up would end the process,
 // taking the kill switch down with it, and a restart would stop at opening the same absent database —
 // with nothing serving the kill switch at all. A database that stalls (the connection open, no answer)
@@ -16,12 +15,6 @@ import type { StartProgress } from './start-progress.js';
 
 /** The pauses between tries; the last repeats. */
 export const START_RETRY_PAUSES_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000, 10_000];
-/**
- * During a pause between tries the database is checked this often: once it answers, the part is tried
- * again at once, not at the pause's end (up to 10 s after the database came back, the kill switch's
- * saved halts and the engine waiting on it meanwhile).
- */
-export const START_WATCH_EVERY_MS = 250;
 /** While the database stays away, a line says so at most this often (and when it changes: refused, lost, no answer …). */
 const STILL_WAITING_EVERY_MS = 60_000;
 
@@ -45,8 +38,7 @@ export interface DatabaseWaitDeps {
   /**
    * One short read (select 1) that says whether the database answers. A part's start still in flight
    * after `overdueMs` has it run (then at each pause): one that does not answer within `probeMs` is an
-   * outage (timeout), as a thrown one is. Without it a start is waited for as long as it takes. During a
-   * pause between tries it is run every START_WATCH_EVERY_MS: once it answers, the part is tried again.
+   * outage (timeout), as a thrown one is. Without it a start is waited for as long as it takes.
    */
   probe?: () => Promise<unknown>;
   overdueMs?: number;
@@ -83,29 +75,14 @@ function stopped(stop: AbortSignal | undefined, part: string, outage: () => Data
   return { promise, cancel: () => stop?.removeEventListener('abort', onStop) };
 }
 
-/**
- * Resolves after `ms`, or sooner once `answers` (checked every START_WATCH_EVERY_MS, one check at a
- * time) says the database answers; rejects at once with StartStoppedError when the bot is asked to stop.
- */
-async function pause(ms: number, stop: AbortSignal | undefined, part: string, outage: DatabaseOutage | null, answers?: () => Promise<boolean>): Promise<void> {
+/** Resolves after `ms`, or rejects at once with StartStoppedError when the bot is asked to stop. */
+async function pause(ms: number, stop: AbortSignal | undefined, part: string, outage: DatabaseOutage | null): Promise<void> {
   const stopping = stopped(stop, part, () => outage);
   let timer: NodeJS.Timeout | undefined;
-  let watchTimer: NodeJS.Timeout | undefined;
-  let over = false;
-  // Pending until a check finds the database answering; no check starts once the pause is over.
-  const watching = new Promise<void>((resolve) => {
-    if (answers === undefined) return;
-    const next = () => {
-      watchTimer = setTimeout(() => void answers().then((yes) => (over ? undefined : yes ? resolve() : next()), () => (over ? undefined : next())), START_WATCH_EVERY_MS);
-    };
-    next();
-  });
   try {
-    await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), stopping.promise, watching]);
+    await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), stopping.promise]);
   } finally {
-    over = true;
     clearTimeout(timer);
-    clearTimeout(watchTimer);
     stopping.cancel();
   }
 }
@@ -117,7 +94,7 @@ async function checkDatabase(deps: DatabaseWaitDeps, ms: number): Promise<Databa
   const probing = deps.probe!();
   probing.catch(() => {});
   try {
-    const answer = await Promise.race([probing, new Promise<typeof late>((resolve) => (timer = setTimeout(() => resolve(late), ms).unref()))]);
+    const answer = await Promise.race([probing, new Promise<typeof late>((resolve) => (timer = setTimeout(() => resolve(late), ms)))]);
     if (answer !== late) return null;
     const target = databaseTarget(deps.databaseUrl);
     return { kind: 'timeout', at: target ? `${target.host}:${target.port}` : 'the configured address', detail: `no answer within ${seconds(ms)} (a query of the start, and a check, got none)` };
@@ -148,7 +125,7 @@ export async function untilDatabaseAnswers<T>(part: string, start: () => Promise
     last = outage;
     deps.progress.waiting(part, outage, pauseMs);
     const now = Date.now();
-    const tries = inFlight ? `checking again every ${seconds(pauseMs)}` : `retrying every ${seconds(pauseMs)}${pauseMs < longest ? ` (backing off to every ${seconds(longest)})` : ''}${deps.probe ? ', or as soon as a check finds it answering' : ''}`;
+    const tries = inFlight ? `checking again every ${seconds(pauseMs)}` : `retrying every ${seconds(pauseMs)}${pauseMs < longest ? ` (backing off to every ${seconds(longest)})` : ''}`;
     if (waitingSince === null) {
       waitingSince = now;
       deps.logger.warn({ event: 'start_database_lost', part, database: outage.at, outage: outage.kind },
@@ -187,8 +164,7 @@ export async function untilDatabaseAnswers<T>(part: string, start: () => Promise
       if (!outage) throw err;
       const pauseMs = pauses[Math.min(tries, pauses.length - 1)]!;
       waiting(outage, pauseMs, false);
-      const answers = deps.probe ? async () => (await checkDatabase(deps, deps.probeMs ?? START_PROBE_MS)) === null : undefined;
-      await pause(pauseMs, deps.stop, part, outage, answers);
+      await pause(pauseMs, deps.stop, part, outage);
     }
   }
 }

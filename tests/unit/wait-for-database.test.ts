@@ -3,15 +3,13 @@
 // every try), /healthz's standing says what the start waits for, what waiting does not fix is thrown
 // at once, and a stop signal ends the wait. Pauses of 0 ms: nothing here is timed.
 import pino from 'pino';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StartProgress } from '../../src/app/start-progress.js';
 import { seconds, StartStoppedError, untilDatabaseAnswers } from '../../src/app/wait-for-database.js';
 import { markDatabaseError } from '../../src/db/connect-errors.js';
 import { NotPostgresError } from '../../src/db/postgres-sockets.js';
 
 const URL = 'postgres://ctb:pw-not-to-print@db.internal:6432/ctb';
-/** How often a pause between tries checks the database (src/app/wait-for-database.ts). */
-const START_WATCH_EVERY_MS = 250;
 
 /** Lets timers of 0 ms and promises run until `done` holds (no time is measured). */
 async function waitFor(done: () => boolean): Promise<void> {
@@ -126,36 +124,6 @@ describe('untilDatabaseAnswers', () => {
     expect(err).toBeInstanceOf(StartStoppedError);
     expect((err as Error).message).toBe('stopped while the start waited for the database at 10.0.0.5:6432 (connection refused (ECONNREFUSED))');
     expect(tries).toBe(2);
-  });
-
-  it('tries the part again as soon as a check during the pause finds the database answering, not at the pause’s end', async () => {
-    vi.useFakeTimers();
-    try {
-      const { logger, lines } = logged();
-      let tries = 0;
-      let checks = 0;
-      let result: unknown;
-      void untilDatabaseAnswers('the part "alerts"', async () => {
-        tries += 1;
-        if (tries === 1) throw refused();
-        return 'started';
-      }, {
-        logger, databaseUrl: URL, progress: new StartProgress(), pausesMs: [10_000], probeMs: 1_000,
-        probe: async () => { checks += 1; if (checks < 3) throw refused(); },
-      }).then((r) => (result = r));
-      // Checked every START_WATCH_EVERY_MS (250 ms): refused twice, answered at the third (750 ms into a 10 s pause).
-      await vi.advanceTimersByTimeAsync(3 * START_WATCH_EVERY_MS);
-      expect(tries).toBe(2);
-      expect(result).toBe('started');
-      expect(checks).toBe(3);
-      expect(lines.map((l) => l.event)).toEqual(['start_database_lost', 'start_database_back']);
-      expect(String(lines[0]!.msg)).toContain('retrying every 10 s, or as soon as a check finds it answering;');
-      // Nothing left running: no further check once the pause is over.
-      await vi.advanceTimersByTimeAsync(20_000);
-      expect(checks).toBe(3);
-    } finally {
-      vi.useRealTimers();
-    }
   });
 
   it('a start in flight whose database does not answer a check is an outage (timeout): said, shown, and the same start waited for, not run again', async () => {

@@ -98,23 +98,12 @@ export function probeConnection(db: Db): ProbeConnection | null {
   };
 }
 
-/**
- * Seconds postgres.js waits before connecting again after a connection failed: its own policy
- * (`(0.5 + rand/2) · min(3^failures / 100, 20)`, the failures counted across the pool) capped at
- * 1 s. Uncapped, a pool whose connections failed a few times over during an outage (each of its
- * connections, each retried query) waited 10 to 20 s to connect once the database answered again:
- * a saved kill, the alerts and the engine stayed waiting on a database that was back. One attempt a
- * second a connection is little for a server that is down.
- */
-export const RECONNECT_PAUSE_MAX_S = 1;
-const reconnectPause = (failures: number) => (0.5 + Math.random() / 2) * Math.min(3 ** failures / 100, RECONNECT_PAUSE_MAX_S);
-
 export function connectPostgres(url: string, opts: ConnectOptions = {}): Database {
   const problem = databaseUrlProblem(url);
   if (problem) throw problem;
   const sockets = ownSockets();
   // `socket` is a postgres.js option its type declarations leave out.
-  const options = { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 10, backoff: reconnectPause, socket: sockets.socket, ...(opts.oneShot ? { max_lifetime: 0 } : {}) };
+  const options = { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 10, socket: sockets.socket, ...(opts.oneShot ? { max_lifetime: 0 } : {}) };
   const client = postgres(url, options as Omit<typeof options, 'socket'>);
   const db = drizzlePostgres(client) as unknown as Db;
   const probes = new Set<() => void>();

@@ -44,7 +44,6 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/db-prepared.test.ts',
   'tests/integration/db.test.ts',
   'tests/integration/db/connect-errors.test.ts',
-  'tests/integration/db/postgres-outage.test.ts',
   'tests/integration/db/pglite-lock-race.test.ts',
   'tests/integration/db/pglite-start.test.ts',
   'tests/integration/db/pglite-spares.test.ts',

@@ -40,7 +40,16 @@ const BANNER_LEASE_WAIT_MS = 5_000;
 export interface RunningBot {
   ctx: OwnedContext;
   port: number;
-  stop(): Promise<void>;
+  /**
+   * Stops the bot, bounded: a part's stop that does not end in its wait is left behind (started-parts.ts),
+   * and then the job runs and the database's connections are not waited for. Resolves with the parts left behind.
+   */
+  stop(): Promise<StopOutcome>;
+}
+
+/** What a stop left behind: the parts (and a part's start) that had not ended in their wait; empty when all stopped. */
+export interface StopOutcome {
+  leftBehind: string[];
 }
 
 export interface StartBotOptions extends StartOptions {
@@ -163,11 +172,14 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   // `closing`: the start was stopped while the database did not answer (started-parts.ts). Run once: a
   // second stop (SIGINT after SIGTERM) waits for the first, and must not close the database under a
   // part still stopping (the engine releasing its lease).
-  let stopping: Promise<void> | undefined;
-  const stop = (closing?: { jobsWaitMs: number; databaseWaitMs: number }) => (stopping ??= (async () => {
-    await parts.stop(closing !== undefined);
+  // The running bot's stop (`running`) is bounded the same way: a part left behind waits on something that
+  // does not answer, most likely the database, and what closes after it is not waited for either.
+  let stopping: Promise<StopOutcome> | undefined;
+  const stop = (closing?: { jobsWaitMs: number; databaseWaitMs: number }, running = false) => (stopping ??= (async () => {
+    const leftBehind = await parts.stop(closing !== undefined ? 'stalled' : running ? 'running' : 'clean');
     await http.close();
-    await ctx.close(closing);
+    await ctx.close(closing ?? (leftBehind.length > 0 ? { jobsWaitMs: 0, databaseWaitMs: STALLED_STOP_WAIT_MS } : undefined));
+    return { leftBehind };
   })());
   // A part's start that throws leaves no job behind (Feature.start's contract, kept here for every part):
   // the jobs it registered are removed, so its retry once the database answers registers them anew.
@@ -222,11 +234,12 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
     });
     logger.info(banner.fields, banner.message);
     progress.over();
-    return { ctx, port, stop: () => stop() };
+    return { ctx, port, stop: () => stop(undefined, true) };
   } catch (err) {
     // Stopped while the database did not answer: the job runs under way wait on it, and are not waited
     // for; its connections still open (a stalled query's) are given as long as a part's stop, not 5 s.
-    await stop(err instanceof StartStoppedError && err.outage ? { jobsWaitMs: 0, databaseWaitMs: STALLED_STOP_WAIT_MS } : undefined);
+    const { leftBehind } = await stop(err instanceof StartStoppedError && err.outage ? { jobsWaitMs: 0, databaseWaitMs: STALLED_STOP_WAIT_MS } : undefined);
+    if (err instanceof StartStoppedError) err.leftBehind = leftBehind;
     throw err;
   } finally {
     startHold();

@@ -5,7 +5,7 @@
 // for, and what it started stopped, before the database is closed — else it ran on, after "stopped",
 // against a closed database.
 import type { Logger } from '../logger.js';
-import { withDeadline } from '../services/kill/deadline.js';
+import { DeadlineError, withDeadline } from '../services/kill/deadline.js';
 import type { RunningFeature } from './feature.js';
 
 /** How long a part's stop (or its start under way) is waited for when the start was stopped while the database did not answer. */
@@ -16,6 +16,19 @@ export const STALLED_STOP_WAIT_MS = 1_000;
  * behind, and what it started is stopped when it ends.
  */
 export const STARTING_STOP_WAIT_MS = 5_000;
+/**
+ * How long a running bot's part is given to stop (the database ought to answer): past it, the part is
+ * left behind, the database is taken not to answer, and the parts after it get STALLED_STOP_WAIT_MS.
+ * Unbounded, a stop whose part waited on a stalled connection never ended and the process never exited.
+ */
+export const RUNNING_STOP_WAIT_MS = 5_000;
+
+/**
+ * How the parts' stops are waited for: `clean` (the start stopped, the database answering) for as long
+ * as they take; `stalled` (the start stopped while the database did not answer) STALLED_STOP_WAIT_MS
+ * each; `running` (the running bot's stop) RUNNING_STOP_WAIT_MS, then STALLED_STOP_WAIT_MS once one was left behind.
+ */
+export type PartsStop = 'clean' | 'stalled' | 'running';
 
 interface Started {
   name: string;
@@ -41,40 +54,57 @@ export class StartedParts {
   }
 
   /**
-   * Stops the parts, the last started first. `stalled`: the start was stopped while the database did not
-   * answer; a part's stop that waits on it (a poll in flight, a lock to release) is given
-   * STALLED_STOP_WAIT_MS, then left behind: it would wait as long as the stall.
+   * Stops the parts, the last started first, and returns the names of those left behind (not stopped
+   * within their wait: see PartsStop). A part's stop that waits on a database that does not answer (a
+   * poll in flight, a lock to release) would wait as long as the stall.
    */
-  async stop(stalled = false): Promise<void> {
-    await this.#settleStarting(stalled);
+  async stop(how: PartsStop = 'clean'): Promise<string[]> {
+    const left: string[] = [];
+    const startLeft = await this.#settleStarting(how === 'stalled');
+    if (startLeft) left.push(startLeft);
     for (const { name, feature } of this.#started.splice(0).reverse()) {
       try {
         const stopping = feature.stop();
-        if (!stalled) await stopping;
-        else if (await withDeadline(stopping, STALLED_STOP_WAIT_MS, `the part "${name}"'s stop`).then(() => false, () => true)) {
-          this.logger.warn({ feature: name }, `the part "${name}" had not stopped after ${STALLED_STOP_WAIT_MS} ms (it waits on the database, which does not answer): left behind`);
+        if (how === 'clean') {
+          await stopping;
+          continue;
+        }
+        const waitMs = how === 'running' && left.length === 0 ? RUNNING_STOP_WAIT_MS : STALLED_STOP_WAIT_MS;
+        const overdue = await withDeadline(stopping, waitMs, `the part "${name}"'s stop`)
+          .then(() => false, (err: unknown) => (err instanceof DeadlineError ? true : Promise.reject(err)));
+        if (overdue) {
+          left.push(name);
+          stopping.catch((err: unknown) => this.logger.error({ err, feature: name }, 'feature did not stop cleanly'));
+          this.logger.warn({ feature: name, waitedMs: waitMs }, how === 'stalled'
+            ? `the part "${name}" had not stopped after ${waitMs} ms (it waits on the database, which does not answer): left behind`
+            : `the part "${name}" had not stopped after ${waitMs} ms (it waits on something that does not answer, most likely the database): left behind`);
         }
       } catch (err) {
         this.logger.error({ err, feature: name }, 'feature did not stop cleanly');
       }
     }
+    return left;
   }
 
-  /** The part whose start was under way: once its start ends, it is stopped with the others (a start that failed left nothing). */
-  async #settleStarting(stalled: boolean): Promise<void> {
+  /**
+   * The part whose start was under way: once its start ends, it is stopped with the others (a start that
+   * failed left nothing). Returns its name when its start is left behind.
+   */
+  async #settleStarting(stalled: boolean): Promise<string | null> {
     const starting = this.#starting;
     this.#starting = null;
-    if (!starting) return;
+    if (!starting) return null;
     const { name, start } = starting;
     const ended = start.then((feature) => feature, () => undefined);
     const waitMs = stalled ? STALLED_STOP_WAIT_MS : STARTING_STOP_WAIT_MS;
     const feature = await withDeadline(ended, waitMs, `the part "${name}"'s start`).then((f) => ({ f }), () => null);
     if (feature) {
       if (feature.f) this.#started.push({ name, feature: feature.f });
-      return;
+      return null;
     }
     this.logger.warn({ feature: name, waitedMs: waitMs },
       `the part "${name}"'s start had not ended ${waitMs} ms after the stop (it waits on ${stalled ? 'the database, which does not answer' : 'something that has not answered'}): left behind, and stopped when it ends`);
     void ended.then((late) => late?.stop()).catch((err: unknown) => this.logger.error({ err, feature: name }, 'feature did not stop cleanly'));
+    return name;
   }
 }

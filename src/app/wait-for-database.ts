@@ -20,6 +20,8 @@ const STILL_WAITING_EVERY_MS = 60_000;
 
 /** The bot was asked to stop (SIGTERM, SIGINT, SIGHUP) during its start: a part's start in flight, or a wait for the database. */
 export class StartStoppedError extends Error {
+  /** The parts (or a part's start) the stop left behind, set once the parts are stopped (runtime.ts). */
+  leftBehind: string[] = [];
   constructor(readonly part: string, readonly outage: DatabaseOutage | null) {
     super(outage
       ? `stopped while the start waited for the database at ${outage.at} (${outage.detail})`

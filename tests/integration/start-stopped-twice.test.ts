@@ -65,8 +65,8 @@ describe('a running bot stopped twice (SIGTERM, then SIGINT)', () => {
     const { logger, warned } = keptLogs();
     let engineStopping!: () => void;
     const stopping = new Promise<void>((resolve) => (engineStopping = resolve));
-    let sendSecond!: (stop: Promise<void>) => void;
-    const second = new Promise<Promise<void>>((resolve) => (sendSecond = resolve)).then((stop) => stop);
+    let sendSecond!: (stop: Promise<unknown>) => void;
+    const second = new Promise<Promise<unknown>>((resolve) => (sendSecond = resolve)).then((stop) => stop);
     let secondEndedFirst = false;
     // Each part as it is; the engine's stop begins once the second stop has been sent, and has had its
     // chance to end first: one that does not wait for the first ends in a few ms (it closed the database),

@@ -105,11 +105,17 @@ export const startCli: CliRegistration = {
               stoppingOn = signal;
               const since = stopSince ?? Date.now();
               if (stopSince === undefined) running.ctx.logger.info({ signal }, 'stopping');
+              // Bounded (runtime.ts): a part that does not stop in its wait is left behind, and said so.
+              let leftBehind: string[] = [];
               running.stop().then(
-                () => running.ctx.logger.info({ signal, ms: Date.now() - since }, `stopped after ${signal} in ${Date.now() - since} ms`),
+                (outcome) => {
+                  leftBehind = outcome.leftBehind;
+                  const ms = Date.now() - since;
+                  running.ctx.logger.info({ signal, ms, leftBehind }, `stopped after ${signal} in ${ms} ms${leftBehindPhrase(leftBehind)}`);
+                },
                 (err: unknown) => running.ctx.logger.error({ err, signal }, `stopping after ${signal} did not finish cleanly`),
               ).finally(() => {
-                exitDespiteLeftOpen(running.ctx.logger);
+                exitDespiteLeftOpen(running.ctx.logger, leftBehind);
                 resolve();
               });
             };
@@ -121,10 +127,11 @@ export const startCli: CliRegistration = {
           // Stopped as asked: the parts already started were stopped (startBot), as a running bot's are.
           if (err instanceof StartStoppedError) {
             const ms = Date.now() - (stopSince ?? Date.now());
-            logger.info({ signal: stopRequested, ms }, `stopped after ${stopRequested ?? 'a stop signal'} in ${ms} ms: ${err.message}`);
+            logger.info({ signal: stopRequested, ms, leftBehind: err.leftBehind },
+              `stopped after ${stopRequested ?? 'a stop signal'} in ${ms} ms${leftBehindPhrase(err.leftBehind)}: ${err.message}`);
             // As after a running bot's stop: what is left open (a socket stalled on the database) is named
             // and not waited for, rather than held until STOP_TIMEOUT_MS after the signal.
-            exitDespiteLeftOpen(logger);
+            exitDespiteLeftOpen(logger, err.leftBehind);
             return setExit(0);
           }
           setExit(printError(io, err, config));
@@ -138,15 +145,32 @@ export const startCli: CliRegistration = {
 /**
  * After a stop: when the process has not exited by itself LEFT_OPEN_WAIT_MS later (a handle left open
  * holds the event loop), says what is still open and exits with the code already set. The timer does
- * not hold the process: a process that drains exits at once, as before.
+ * not hold the process: a process that drains exits at once, as before. With parts left behind it does:
+ * what they log late (against the closed database) is not the last line; this one is, and names them.
  */
-function exitDespiteLeftOpen(logger: { warn: (obj: object, msg: string) => void }): void {
-  setTimeout(() => {
+function exitDespiteLeftOpen(logger: { warn: (obj: object, msg: string) => void }, leftBehind: readonly string[]): void {
+  const hold = leftBehind.length > 0;
+  const timer = setTimeout(() => {
     // Not counted: the process's own standard streams (a pipe or a terminal), open until it exits.
     const kinds = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap' && kind !== 'PipeWrap');
     const timers = kinds.filter((kind) => kind === 'Timeout').length;
     const left = [...kinds.filter((kind) => kind !== 'Timeout'), ...(timers > 0 ? [`${timers} timer(s)`] : [])];
-    logger.warn({ event: 'exit_with_handles_open', open: left }, `exiting ${LEFT_OPEN_WAIT_MS / 1000} s after the stop with ${left.length ? left.join(', ') : 'handles'} still open: not waiting for them`);
-    setTimeout(() => process.exit(), LOG_DRAIN_MS).unref();
-  }, LEFT_OPEN_WAIT_MS).unref();
+    const open = left.length ? `${left.join(', ')} still open` : hold ? 'no handle still open' : 'handles still open';
+    logger.warn({ event: 'exit_with_handles_open', open: left, leftBehind },
+      `exiting ${LEFT_OPEN_WAIT_MS / 1000} s after the stop with ${open}${leftBehindPhrase(leftBehind)}: not waiting for them`);
+    const exit = setTimeout(() => process.exit(), LOG_DRAIN_MS);
+    if (!hold) exit.unref();
+  }, LEFT_OPEN_WAIT_MS);
+  if (!hold) timer.unref();
+}
+
+/**
+ * The parts a stop left behind, for the "stopped" line and the exit's: " (left behind: kill, alerts)", and
+ * when the engine is one of them, that its lease was not released (a standby waits until it goes stale).
+ * Empty when every part stopped.
+ */
+export function leftBehindPhrase(leftBehind: readonly string[]): string {
+  if (leftBehind.length === 0) return '';
+  const lease = leftBehind.includes('engine') ? '; the engine lease was not released: a standby takes over once it goes stale' : '';
+  return ` (left behind: ${leftBehind.join(', ')}${lease})`;
 }

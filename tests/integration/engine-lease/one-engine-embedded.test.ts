@@ -15,7 +15,8 @@ describe('one engine per embedded DATA_DIR', () => {
   it('refuses a second ctb start on the same DATA_DIR with exit 1, naming the running bot (pid, host, role, since), and leaves it serving', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ctb-one-engine-'));
     // Whether it trades is not looked at here: only that it runs, refuses the second and serves the CLI.
-    const env = baseEnv(dir, {}, { idle: true });
+    // The first candle a second in, not an hour: the start banner waits (up to 5 s) for the engine's first pass.
+    const env = baseEnv(dir, { REPLAY_INTERVAL: '1s' }, { idle: true });
     const first = bot(['start'], env, dir);
     await first.waitFor(/ctb running on port/, 120_000);
     await first.waitFor(/engine lease taken/);

@@ -57,9 +57,16 @@ describe('Kraken rate limiting as shipped', () => {
 
     // Once the counter has decayed (on its clock), the queued calls go, after the kill's.
     now += 60_000;
-    await Promise.all(ordinary);
+    const answered = await Promise.all(ordinary);
     expect(counter.queued).toBe(0);
+    expect(answered.filter((balances) => balances === undefined)).toHaveLength(0);
     const privateCalls = kraken.calls.filter((c) => c.api === 'private').map((c) => c.endpoint);
-    expect(privateCalls).toEqual([...Array(10).fill('BalanceEx'), 'CancelAll', 'OpenOrders', ...Array(5).fill('BalanceEx')]);
+    expect(privateCalls.slice(0, 12)).toEqual([...Array(10).fill('BalanceEx'), 'CancelAll', 'OpenOrders']);
+    // The five queued, sent together once the counter has room: two signed in the same millisecond may
+    // reach Kraken out of their nonces' order, and Kraken refuses the later-arriving lower nonce; the
+    // adapter signs it again and resends it (call-retry.ts), so Kraken may see a sixth (2 runs in 5 here).
+    const queued = privateCalls.slice(12);
+    expect(queued.filter((e) => e !== 'BalanceEx')).toEqual([]);
+    expect(queued.length).toBeGreaterThanOrEqual(5);
   }, 60_000);
 });

@@ -6,18 +6,17 @@
 // (the halt saved on disk), and once the database is back the start finishes and the saved kill is
 // written, once. The cut is placed by holding the start at Slack's auth.test (the Slack part's start),
 // after /healthz and POST /kill are served: the parts after it, and the banner's reads, meet the cut.
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MIGRATIONS_DIR } from '../../src/db/migrate.js';
 import { botState, incidents } from '../../src/db/schema/index.js';
-import { ADMIN_URL, createPostgresTestDb, type TestDatabase } from '../support/db.js';
+import { createPostgresTestDb, type TestDatabase } from '../support/db.js';
 import { startBotProcess, waitUntil, type BotProcess } from '../support/bot-process.js';
 import { startFakeSlack, type FakeSlack } from '../support/fake-slack.js';
 import { freePort } from '../support/free-port.js';
+import { botInMigrationWait, migrationWaitDatabases, seen } from '../support/migration-wait-bot.js';
 import { signedHeaders } from '../support/slack-signing.js';
 import { startStallProxy, type StallProxy } from '../support/stall-proxy.js';
 
@@ -78,14 +77,6 @@ async function heldStart(): Promise<World> {
   worlds.push(world);
   await waitUntil(() => slack.callsTo('auth.test').length > 0, 90_000, () => bot.output().slice(-3000));
   return world;
-}
-
-/** Waits for `pattern` in the bot's output; fails at once, with the output, if the bot exits first. */
-async function seen(b: BotProcess, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
-  const exited = b.exited.then((code) => {
-    throw new Error(`ctb start exited (code ${code}) before ${pattern}:\n${b.output().slice(-4000)}`);
-  });
-  await Promise.race([b.waitFor(pattern, timeoutMs), exited]);
 }
 
 describe('a database cut while `ctb start` is starting', () => {
@@ -173,71 +164,40 @@ describe('a database cut while `ctb start` is starting', () => {
 });
 
 describe('a database cut while `ctb start` runs its migrations', () => {
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  const made: string[] = [];
-  afterAll(async () => {
-    for (const name of made) await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
-  });
+  const databases = migrationWaitDatabases();
+  afterAll(() => databases.dropDatabases());
 
   // The migrations are held in their transaction, not raced: a transaction of the test's has created the
   // first table, so the bot's migration waits on it mid-transaction; the cut comes then, and the test's
-  // transaction rolls back, so the table is free for the run that follows the database's return.
+  // transaction rolls back, so the table is free for the run that follows the database's return
+  // (tests/support/migration-wait-bot.ts).
   it('waits for the database and runs them again once it answers: said "during the migrations", each applied once, no unhandled error', { timeout: 240_000 }, async () => {
-    const name = `ctb_t_startcut_${randomBytes(4).toString('hex')}`;
-    await admin.unsafe(`create database "${name}"`);
-    made.push(name);
-    const target = new URL(ADMIN_URL);
-    target.pathname = `/${name}`;
-    const direct = postgres(target.toString(), { max: 2, onnotice: () => {} });
-    const proxy = await startStallProxy();
-    const dir = mkdtempSync(join(tmpdir(), 'ctb-migration-cut-'));
-    const port = await freePort();
-    const holder = await direct.reserve();
+    const { bot, direct, proxy, port, close } = await botInMigrationWait(await databases.make('startcut'), 'ctb-migration-cut-', {});
     try {
-      await holder`begin`;
-      await holder`create table bot_state (id integer)`;
-      const bot = startBotProcess(['start'], {
-        PATH: process.env.PATH ?? '', HOME: dir, DATABASE_URL: proxy.urlFor(target.toString()), MARKET_FEED: 'replay', PORT: String(port), HOST: '127.0.0.1',
-        DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info',
-      }, dir);
-      try {
-        await waitUntil(async () => (await direct`select pid from pg_stat_activity where datname = current_database()
-          and wait_event_type = 'Lock' and query like 'CREATE TABLE "bot_state"%'`).length === 1, 90_000, () => bot.output().slice(-3000));
-        proxy.set('down');
-        await holder`rollback`;
-        await seen(bot, /"event":"start_database_lost"/);
-        const lost = bot.output().split('\n').find((l) => l.includes('"event":"start_database_lost"'))!;
-        expect(lost).toContain('"part":"the migrations"');
-        expect(lost).toMatch(new RegExp(`the database at 127\\.0\\.0\\.1:${proxy.port} went away during the migrations, after it had answered: connection lost`));
-        expect(lost).toMatch(/Waiting for it, retrying every 1 s/);
-        // Nothing but the kill serves yet, and the line says so: not the later wait's "/healthz and the kill switch answer meanwhile".
-        expect(lost).toContain('/healthz and Slack are served once the migrations are applied');
-        expect(lost).toContain('POST /kill answers meanwhile');
-        const starting = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(10_000) });
-        expect(starting.status).toBe(503);
-        expect(await starting.json()).toMatchObject({ status: 'starting' });
+      const lost = bot.output().split('\n').find((l) => l.includes('"event":"start_database_lost"'))!;
+      expect(lost).toContain('"part":"the migrations"');
+      expect(lost).toMatch(new RegExp(`the database at 127\\.0\\.0\\.1:${proxy.port} went away during the migrations, after it had answered: connection lost`));
+      expect(lost).toMatch(/Waiting for it, retrying every 1 s/);
+      // Nothing but the kill serves yet, and the line says so: not the later wait's "/healthz and the kill switch answer meanwhile".
+      expect(lost).toContain('/healthz and Slack are served once the migrations are applied');
+      expect(lost).toContain('POST /kill answers meanwhile');
+      const starting = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(10_000) });
+      expect(starting.status).toBe(503);
+      expect(await starting.json()).toMatchObject({ status: 'starting' });
 
-        proxy.set('forward');
-        await seen(bot, /"event":"start_database_back"/, 90_000);
-        await seen(bot, /"banner":\{/, 90_000);
-        // Every migration of the journal applied, once.
-        const journal = (JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
-        const applied = await direct<{ hash: string }[]>`select hash from drizzle.__drizzle_migrations`;
-        expect(applied).toHaveLength(journal);
-        expect(new Set(applied.map((r) => r.hash)).size).toBe(journal);
-        expect(bot.output()).not.toMatch(/"unhandled":true|closed the connection without answering|^error:/m);
-        bot.kill('SIGTERM');
-        expect(await bot.exited).toBe(0);
-      } finally {
-        if (bot.proc.exitCode === null) bot.kill('SIGKILL');
-        await bot.exited.catch(() => undefined);
-      }
+      proxy.set('forward');
+      await seen(bot, /"event":"start_database_back"/, 90_000);
+      await seen(bot, /"banner":\{/, 90_000);
+      // Every migration of the journal applied, once.
+      const journal = (JSON.parse(readFileSync(join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
+      const applied = await direct<{ hash: string }[]>`select hash from drizzle.__drizzle_migrations`;
+      expect(applied).toHaveLength(journal);
+      expect(new Set(applied.map((r) => r.hash)).size).toBe(journal);
+      expect(bot.output()).not.toMatch(/"unhandled":true|closed the connection without answering|^error:/m);
+      bot.kill('SIGTERM');
+      expect(await bot.exited).toBe(0);
     } finally {
-      holder.release();
-      await direct.end();
-      await proxy.close();
-      rmSync(dir, { recursive: true, force: true });
+      await close();
     }
   });
 });

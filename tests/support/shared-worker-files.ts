@@ -192,7 +192,6 @@ export const SHARED_WORKER_FILES = [
   'tests/integration/audit/gate-policy-incomplete.test.ts',
   'tests/integration/audit/gate-policy-operations-processes.test.ts',
   'tests/integration/audit/gate-policy-processes.test.ts',
-  'tests/integration/audit/gate-policy-settings-processes.test.ts',
   'tests/integration/audit/gate-status.test.ts',
   'tests/integration/audit/paper-trades-floor-cli.test.ts',
   'tests/integration/audit/roi-exchange-equity.test.ts',

@@ -25,7 +25,6 @@ export const LONGEST_FIRST = [
   'tests/integration/kill/kill-web-worker.test.ts',
   'tests/integration/engine-crash.test.ts',
   'tests/integration/audit/gate-policy-processes.test.ts',
-  'tests/integration/audit/gate-policy-settings-processes.test.ts',
   'tests/integration/mode/live-release-processes.test.ts',
   'tests/unit/architecture.test.ts',
   'tests/integration/reconcile/unexplained-at-start.test.ts',

@@ -337,6 +337,7 @@ export function deliveryGuard(
   return async (args) => {
     const { body, context, next } = args;
     const started = performance.now();
+    const receivedAt = ctx.clock.now().getTime();
     const delivery = deliveryOf(body as unknown as Body, context.retryNum);
     context.delivery = delivery;
     const slackAck = 'ack' in args && typeof args.ack === 'function' ? (args.ack as (answer?: { response_type: 'ephemeral'; text: string }) => Promise<void>) : undefined;
@@ -368,7 +369,9 @@ export function deliveryGuard(
     // wait for it in vain).
     const detached = listenerAcks ? undefined : hooks.detach?.(args);
     const done = hooks.onStart?.();
-    const own: Record<string, unknown> = detached ? { delivery } : context;
+    // When Slack sent it, as near as this process knows: its response_url's life runs from here (reply.ts).
+    context.receivedAt = receivedAt;
+    const own: Record<string, unknown> = detached ? { delivery, receivedAt } : context;
     const proceed: Proceed = detached ?? (() => next());
     if (isKill(body as unknown as Body)) {
       // /kill must not wait for the database (it may be stalled, not just down): the claim is

@@ -1,10 +1,22 @@
 // Owns every message the bot sends in answer to someone: ephemeral replies, channel posts, thread
 // replies, updates. Each one carries the paper/LIVE badge (the running engine's mode, read once per request),
 // so a listener cannot forget it.
+// A request's response_url answers at most RESPONSE_URL_USES times, and only within RESPONSE_URL_TTL_MS
+// of the interaction (Slack refuses it after: 404 used_url / expired_url). Uses per request, worst
+// case, plus one for the error reply (listeners/request.ts, replyWithError):
+//   /kill 1 · /mode paper, /pause, /exit preview, /mode resume and every other commandRoute 1 ·
+//   /golive audit 2 · /mode live 2 · an alert button 1 · the exit's confirm with no channel 2 (with
+//   one: none, it posts and updates with the bot token) · the incident's cancel-again with no
+//   message to thread under: one per progress line (unbounded) and its tick.
+// Uses are counted here, not trusted to those figures; and `risk` work (shed-policy.ts) runs however
+// late. So a reply past the count, or past the life (less REPLY_MARGIN_MS), or one Slack refuses
+// with 404, goes with the bot token instead (chat.postEphemeral / chat.postMessage in the request's
+// channel and thread); with no channel to post in it fails, so nothing claims it was shown.
 import type { webApi } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { badgeStateOf, readBadgeState } from '../services/badge-state.js';
-import type { ResponseUrlPoster } from './response-url.js';
+import { ResponseUrlError, type ResponseUrlPoster } from './response-url.js';
+import { RESPONSE_URL_TTL_MS } from './shed-policy.js';
 import { withBadge, type BadgeState } from './views/badge.js';
 import type { SlackMessage } from './views/message.js';
 import { waitOutRateLimits } from './web-client.js';
@@ -37,8 +49,13 @@ export interface Replier {
   useBadge(state: BadgeState): void;
 }
 
+/** How many times Slack honours one response_url. */
+export const RESPONSE_URL_USES = 5;
+/** A reply's own time on the way (response-url.ts waits 30 s for an answer), kept off the response_url's life. */
+export const REPLY_MARGIN_MS = 60_000;
+
 export interface ReplyTarget {
-  ctx: Pick<AppContext, 'db' | 'config' | 'logger'>;
+  ctx: Pick<AppContext, 'db' | 'config' | 'logger'> & Partial<Pick<AppContext, 'clock'>>;
   client: webApi.WebClient;
   /** Posts to the request's response_url (response-url.ts). */
   respond?: ResponseUrlPoster | undefined;
@@ -46,11 +63,33 @@ export interface ReplyTarget {
   channel?: string | undefined;
   threadTs?: string | undefined;
   user?: string | undefined;
+  /** When Slack sent the request (ms on ctx.clock; default: when the replier was made): the response_url's life runs from it. */
+  receivedAt?: number | undefined;
 }
 
 export function createReplier(target: ReplyTarget): Replier {
   let badge: Promise<BadgeState> | undefined;
   const { client, respond, channel, user, threadTs } = target;
+  const now = () => (target.ctx.clock ? target.ctx.clock.now().getTime() : Date.now());
+  const receivedAt = target.receivedAt ?? now();
+  let uses = 0;
+  /**
+   * Sends through the response_url while Slack still takes it, and says whether it did: false when
+   * the uses or the life are spent, or Slack refused it (404) — the caller then posts with the token.
+   */
+  const viaResponseUrl = async (body: Record<string, unknown>): Promise<boolean> => {
+    if (!respond || uses >= RESPONSE_URL_USES || now() - receivedAt >= RESPONSE_URL_TTL_MS - REPLY_MARGIN_MS) return false;
+    uses += 1;
+    try {
+      await respond(body);
+      return true;
+    } catch (err) {
+      if (!(err instanceof ResponseUrlError && err.status === 404)) throw err;
+      uses = RESPONSE_URL_USES;
+      target.ctx.logger.warn({ err }, 'Slack refused the response_url (used up or expired): replying with the bot token');
+      return false;
+    }
+  };
   // Methods only, no named arrows: a replier is made per request, and under the build's keepNames
   // each named arrow costs a runtime call as it is made (src/logger.ts, deferredLogger).
   const replier: Replier = {
@@ -62,22 +101,20 @@ export function createReplier(target: ReplyTarget): Replier {
     },
     async ephemeral(message) {
       const m = withBadge(message, await replier.badge());
-      if (respond) {
-        await respond({ response_type: 'ephemeral', replace_original: false, text: m.text, blocks: m.blocks });
-      } else if (channel && user) {
+      if (await viaResponseUrl({ response_type: 'ephemeral', replace_original: false, text: m.text, blocks: m.blocks })) return;
+      if (channel && user) {
         await waitOutRateLimits(() => client.chat.postEphemeral({ channel, user, text: m.text, blocks: m.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }));
       } else {
-        throw new Error('nowhere to send an ephemeral reply: no response_url, channel or user');
+        throw new Error(`nowhere to send an ephemeral reply: ${respond ? 'its response_url is spent (used or expired)' : 'no response_url'}, no channel or user`);
       }
     },
     async inChannel(message) {
       const m = withBadge(message, await replier.badge());
-      if (respond && !threadTs) {
-        await respond({ response_type: 'in_channel', replace_original: false, text: m.text, blocks: m.blocks });
-      } else if (channel) {
+      if (!threadTs && (await viaResponseUrl({ response_type: 'in_channel', replace_original: false, text: m.text, blocks: m.blocks }))) return;
+      if (channel) {
         await waitOutRateLimits(() => client.chat.postMessage({ channel, text: m.text, blocks: m.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }));
       } else {
-        throw new Error('nowhere to post: no response_url or channel');
+        throw new Error(`nowhere to post: ${respond ? 'its response_url is spent (used or expired)' : 'no response_url'}, no channel`);
       }
     },
     async post(to, message, opts = {}) {

@@ -12,6 +12,9 @@
 // its thread and metadata; conversations.replies answers from them as Slack does (the parent first,
 // then its replies oldest first; metadata only with include_all_metadata; thread_not_found for a
 // thread it holds nothing of). A responder that returns undefined leaves the call to the default.
+// A response_url made by `responseUrl(id)` (`<origin>/respond/<id>`) is honoured as Slack honours one:
+// five times, within 30 minutes of the interaction (read on `now`, default Date.now); a sixth use is
+// answered 404 used_url, a use after that 404 expired_url, and neither is counted as a message shown.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BOT_SCOPES } from '../../src/domain/slack-scopes.js';
@@ -23,6 +26,8 @@ export interface SlackCall {
   /** The request body as sent (a file upload's multipart bytes). */
   raw: Buffer;
   at: number;
+  /** Slack's refusal of a response_url use (used_url, expired_url): nobody saw it. */
+  refused?: string;
 }
 
 export type SlackAnswer = { status?: number; headers?: Record<string, string>; body: Record<string, unknown> };
@@ -50,8 +55,17 @@ export interface FakeSlack {
   reactions: FakeReactions;
   /** Every message posted, in order; conversations.replies reads them. */
   messages: FakeSlackMessage[];
+  /** A response_url on this server for the interaction `id`, issued now (on `now`). */
+  responseUrl(id: string): string;
+  /** The clock response_urls are aged on (ms); a test moves it to age them. Default Date.now. */
+  now: () => number;
   close(): Promise<void>;
 }
+
+/** Slack honours a response_url this many times… */
+export const RESPONSE_URL_USES = 5;
+/** …and for this long after the interaction (api.slack.com, "Handling user interaction"). */
+export const RESPONSE_URL_LIFE_MS = 30 * 60_000;
 
 async function readRaw(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -82,7 +96,17 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const responders = new Map<string, SlackResponder>();
   const reactions = fakeReactions();
   const messages: FakeSlackMessage[] = [];
-  const fake = { grantedScopes: [...BOT_SCOPES], reactions, messages } as FakeSlack;
+  const fake = { grantedScopes: [...BOT_SCOPES], reactions, messages, now: () => Date.now() } as FakeSlack;
+  // Issued response_urls: when, and how many uses Slack took.
+  const issued = new Map<string, { at: number; uses: number }>();
+  const responseUrlAnswer = (id: string): SlackAnswer | undefined => {
+    const url = issued.get(id);
+    if (!url) return undefined;
+    if (fake.now() - url.at >= RESPONSE_URL_LIFE_MS) return { status: 404, body: { ok: false, error: 'expired_url' } };
+    if (url.uses >= RESPONSE_URL_USES) return { status: 404, body: { ok: false, error: 'used_url' } };
+    url.uses += 1;
+    return { body: { ok: true } };
+  };
   let fileSeq = 0;
   let baseUrl = '';
   // reactions.get and files.uploadV2's three steps, answered by this server itself unless a test overrides them.
@@ -115,8 +139,16 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
     const raw = await readRaw(req);
     const body = parseBody(raw, req.headers['content-type'] ?? '');
-    const call = { method, body, raw, at: Date.now() };
+    const call: SlackCall = { method, body, raw, at: Date.now() };
     calls.push(call);
+    const respondTo = /^\/respond\/([^/?]+)$/.exec(method);
+    const refused = respondTo ? responseUrlAnswer(respondTo[1]!) : undefined;
+    if (refused && refused.status === 404) {
+      call.refused = String(refused.body.error);
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(refused.body));
+      return;
+    }
     const responder = responders.get(method) ?? defaults[method];
     if (!responder && method.startsWith('upload/')) {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -145,6 +177,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     calls,
     callsTo: (method: string) => calls.filter((c) => c.method === method),
     on: (method: string, responder: SlackResponder) => void responders.set(method, responder),
+    responseUrl: (id: string) => {
+      issued.set(id, { at: fake.now(), uses: 0 });
+      return `http://127.0.0.1:${port}/respond/${id}`;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

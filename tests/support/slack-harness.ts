@@ -140,7 +140,7 @@ export interface SlackHarness {
   send(body: string, contentType: string, opts?: SendOptions): Promise<HttpResult>;
   /** Waits until every request the bot acked has been fully handled. */
   idle(): Promise<void>;
-  /** Bodies the bot POSTed to response_url, oldest first. */
+  /** Bodies the bot POSTed to response_url that Slack took (fake-slack.ts: five, within 30 min), oldest first. */
   responses(): Array<Record<string, unknown>>;
   /** Everything sent to Slack that users would see: response_url bodies and chat.* / views.publish calls. */
   outgoing(): SlackCall[];
@@ -209,7 +209,7 @@ export async function startSlackHarness(opts: SlackHarnessOptions = {}): Promise
     throw err;
   }
   const url = `http://127.0.0.1:${bot.port}`;
-  const responseUrl = (id: string) => `${fake.url.replace(/\/api\/$/, '')}/respond/${id}`;
+  const responseUrl = (id: string) => fake.responseUrl(id);
 
   async function send(body: string, contentType: string, o: SendOptions = {}): Promise<HttpResult> {
     const headers: Record<string, string> = { 'content-type': contentType };
@@ -329,9 +329,9 @@ export async function startSlackHarness(opts: SlackHarnessOptions = {}): Promise
       );
     },
     idle: () => slack!.idle(),
-    responses: () => fake.calls.filter((c) => c.method.includes('respond/')).map((c) => c.body),
+    responses: () => fake.calls.filter((c) => c.method.includes('respond/') && !c.refused).map((c) => c.body),
     outgoing: () =>
-      fake.calls.filter((c) => c.method.includes('respond/') || c.method.startsWith('chat.') || c.method === 'views.publish'),
+      fake.calls.filter((c) => (c.method.includes('respond/') && !c.refused) || c.method.startsWith('chat.') || c.method === 'views.publish'),
     commandLog: () => bot.ctx.db.select().from(commandLog).orderBy(commandLog.id),
     logs: () => lines,
     async close() {

@@ -20,6 +20,8 @@ import { dispatchSlash, matchSubcommand } from './slash.js';
 import type { ActionRow, EventRow, ListenerTable, SlackWaits, SlashCommandRow } from './types.js';
 
 const keyOf = (context: Record<string, unknown>) => (context.delivery as Delivery | undefined)?.key;
+/** When the delivery guard took the request in (ms on the context's clock): its response_url's life runs from it. */
+const receivedAtOf = (context: Record<string, unknown>) => (typeof context.receivedAt === 'number' ? context.receivedAt : undefined);
 /** The status rows the delivery's claim read for a status command (deliveries.ts). */
 const statusReadOf = (context: Record<string, unknown>) => context.statusRead as StatusRows | undefined;
 
@@ -87,7 +89,7 @@ export function tableDispatch(ctx: AppContext, table: ListenerTable, waits?: Sla
     const respond = responseUrlPoster(command.response_url, scrub);
     const statusRead = statusReadOf(context);
     // Each row gets a request of its own (not a named arrow made per command: see src/logger.ts, deferredLogger).
-    const source = { ctx, client, userId: command.user_id, deliveryKey: keyOf(context), respond, channel: command.channel_id, statusRead, waits };
+    const source = { ctx, client, userId: command.user_id, deliveryKey: keyOf(context), receivedAt: receivedAtOf(context), respond, channel: command.channel_id, statusRead, waits };
     if (rows.length === 1) return dispatchSlash(rows[0]!, table, command, buildRequest(source));
     await Promise.all(rows.map((row) => dispatchSlash(row, table, command, buildRequest(source))));
   };
@@ -114,7 +116,7 @@ export function tableDispatch(ctx: AppContext, table: ListenerTable, waits?: Sla
     const threadTs = body.message?.thread_ts as string | undefined;
     await Promise.all(
       rows.map((row) => {
-        const req = buildRequest({ ctx, client, userId: body.user.id, deliveryKey: keyOf(context), respond, channel, threadTs, waits });
+        const req = buildRequest({ ctx, client, userId: body.user.id, deliveryKey: keyOf(context), receivedAt: receivedAtOf(context), respond, channel, threadTs, waits });
         return handleSafely(req, { action: action.action_id }, () => row.handle({ ...req, action, body }));
       }),
     );

@@ -20,6 +20,8 @@ export interface RequestSource {
   userId: string;
   deliveryKey?: string | undefined;
   respond?: ResponseUrlPoster | undefined;
+  /** When Slack sent the request (ms on ctx.clock): the response_url's life runs from it (reply.ts). */
+  receivedAt?: number | undefined;
   channel?: string | undefined;
   threadTs?: string | undefined;
   /** The status rows the delivery's claim read (a status command): its command's first status read takes them. */
@@ -51,6 +53,7 @@ export function buildRequest(src: RequestSource): BuiltRequest {
     channel: src.channel,
     threadTs: src.threadTs,
     user: src.userId,
+    receivedAt: src.receivedAt,
   });
   let runs = 0;
   // Taken once: a second status read in the same command goes to the database.

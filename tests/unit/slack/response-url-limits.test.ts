@@ -1,0 +1,101 @@
+// A request's response_url is honoured five times within 30 minutes of the interaction (the fake
+// Slack refuses past that as Slack does: 404 used_url / expired_url). A reply past either limit, or
+// one Slack refuses, goes with the bot token in the request's channel (and thread) instead; with no
+// channel to post in it fails, so no caller takes it for shown.
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
+import { testConfig } from '../../../src/config/env.js';
+import type { Db } from '../../../src/db/client.js';
+import { createReplier, REPLY_MARGIN_MS, RESPONSE_URL_USES } from '../../../src/slack/reply.js';
+import { responseUrlPoster } from '../../../src/slack/response-url.js';
+import { RESPONSE_URL_TTL_MS } from '../../../src/slack/shed-policy.js';
+import { slackWebClient } from '../../../src/slack/web-client.js';
+import { RESPONSE_URL_LIFE_MS, startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
+
+let fake: FakeSlack | undefined;
+afterEach(async () => {
+  await fake?.close();
+  fake = undefined;
+});
+
+const text = (n: number) => ({ text: `reply ${n}`, blocks: [] });
+
+async function bed(opts: { channel?: string; threadTs?: string } = {}) {
+  fake = await startFakeSlack();
+  const clock = new ManualClock();
+  fake.now = () => clock.now().getTime();
+  const config = testConfig({ SLACK_BOT_TOKEN: 'xoxb-1-2-limits', SLACK_SIGNING_SECRET: 'limits-signing-secret-0123456789', SLACK_API_URL: fake.url });
+  const logger = pino({ level: 'silent' });
+  const url = fake.responseUrl('trgLIMITS');
+  const replier = createReplier({
+    ctx: { db: {} as Db, config, logger, clock },
+    client: slackWebClient(config),
+    respond: responseUrlPoster(url),
+    user: 'UOPS1',
+    receivedAt: clock.now().getTime(),
+    ...(opts.channel ? { channel: opts.channel } : {}),
+    ...(opts.threadTs ? { threadTs: opts.threadTs } : {}),
+  });
+  replier.useBadge({ mode: 'paper', halted: false, tradingState: 'active' });
+  const f = fake;
+  const taken = () => f.calls.filter((c) => c.method.startsWith('/respond/') && !c.refused).map((c) => String(c.body.text));
+  const refused = () => f.calls.filter((c) => c.method.startsWith('/respond/') && c.refused).map((c) => c.refused);
+  const viaToken = (method: string) => f.callsTo(method).map((c) => String(c.body.text));
+  return { fake: f, clock, replier, taken, refused, viaToken };
+}
+
+describe('the fake Slack honours a response_url as Slack does', () => {
+  it('five uses, then used_url; past 30 minutes, expired_url', async () => {
+    const { fake: f, clock } = await bed();
+    const url = f.responseUrl('trgFAKE');
+    const post = responseUrlPoster(url)!;
+    for (let i = 0; i < RESPONSE_URL_USES; i++) await post({ text: `use ${i + 1}` });
+    await expect(post({ text: 'use 6' })).rejects.toMatchObject({ name: 'ResponseUrlError', status: 404 });
+    const late = f.responseUrl('trgLATE');
+    clock.advance(RESPONSE_URL_LIFE_MS);
+    await expect(responseUrlPoster(late)!({ text: 'late' })).rejects.toMatchObject({ status: 404 });
+    expect(f.calls.map((c) => c.refused).filter(Boolean)).toEqual(['used_url', 'expired_url']);
+  });
+});
+
+describe('a reply past what the response_url allows', () => {
+  it('sends the sixth ephemeral reply with the bot token, never a sixth use', async () => {
+    const b = await bed({ channel: 'C0OPS' });
+    for (let n = 1; n <= RESPONSE_URL_USES + 1; n++) await b.replier.ephemeral(text(n));
+    expect(b.taken()).toHaveLength(RESPONSE_URL_USES);
+    expect(b.refused()).toEqual([]);
+    expect(b.viaToken('chat.postEphemeral')).toEqual([expect.stringContaining('reply 6')]);
+    expect(b.fake.callsTo('chat.postEphemeral')[0]!.body).toMatchObject({ channel: 'C0OPS', user: 'UOPS1' });
+  });
+
+  it('posts an in-channel reply with the bot token once the response_url is (nearly) 30 minutes old', async () => {
+    const b = await bed({ channel: 'C0OPS' });
+    await b.replier.inChannel(text(1));
+    b.clock.advance(RESPONSE_URL_TTL_MS - REPLY_MARGIN_MS);
+    await b.replier.inChannel(text(2));
+    expect(b.taken()).toEqual([expect.stringContaining('reply 1')]);
+    expect(b.refused()).toEqual([]);
+    expect(b.viaToken('chat.postMessage')).toEqual([expect.stringContaining('reply 2')]);
+  });
+
+  it('takes a 404 from Slack for a spent response_url and replies with the token, in the thread', async () => {
+    const b = await bed({ channel: 'C0OPS', threadTs: '1700000000.000100' });
+    // Slack's clock runs ahead of this process's: it has expired the URL already.
+    b.fake.now = () => b.clock.now().getTime() + RESPONSE_URL_LIFE_MS;
+    await b.replier.ephemeral(text(1));
+    await b.replier.ephemeral(text(2));
+    expect(b.refused()).toEqual(['expired_url']);
+    expect(b.taken()).toEqual([]);
+    expect(b.viaToken('chat.postEphemeral')).toEqual([expect.stringContaining('reply 1'), expect.stringContaining('reply 2')]);
+    expect(b.fake.callsTo('chat.postEphemeral')[0]!.body).toMatchObject({ thread_ts: '1700000000.000100' });
+  });
+
+  it('fails the reply when there is no channel to post in: nothing may take it for shown', async () => {
+    const b = await bed();
+    b.clock.advance(RESPONSE_URL_TTL_MS);
+    await expect(b.replier.ephemeral(text(1))).rejects.toThrow(/response_url is spent/);
+    await expect(b.replier.inChannel(text(2))).rejects.toThrow(/response_url is spent/);
+    expect(b.fake.calls.filter((c) => c.method.startsWith('/respond/') || c.method.startsWith('chat.'))).toEqual([]);
+  });
+});

@@ -8,6 +8,7 @@ import { readIncident } from '../../../commands/incident-show.js';
 import { killCommand } from '../../../commands/kill.js';
 import { resumeCommand } from '../../../commands/resume.js';
 import { INCIDENT_ITEM_ACTION, renderCancelProgress, renderChecklistTick, renderIncident, renderKillReply, renderResume } from '../views/kill.js';
+import { RESPONSE_URL_USES } from '../reply.js';
 import { commandRoute } from './routes.js';
 import type { ActionRow, SlashSubcommand } from './types.js';
 
@@ -31,6 +32,13 @@ export const modeResumeRoute: SlashSubcommand = commandRoute({
   visibility: 'in_channel',
 });
 
+/**
+ * With no thread to post in, cancel again's progress lines go through the clicker's response_url,
+ * which Slack takes five times: this many lines at most, so that its answer (the tick) and an error
+ * reply still have a use each. A line past them is logged, not said.
+ */
+export const PROGRESS_LINES_VIA_RESPONSE_URL = RESPONSE_URL_USES - 2;
+
 export const incidentItemAction: ActionRow = {
   actionId: INCIDENT_ITEM_ACTION,
   async handle(req) {
@@ -44,8 +52,14 @@ export const incidentItemAction: ActionRow = {
     // thread (or to the clicker) as it happens, not only in the answer that comes once it gives up.
     // One after another, and all before the answer: a line held up (a rate limit's wait) never lands after it.
     let told: Promise<void> = Promise.resolve();
+    let linesToClicker = 0;
     const say = (line: string) => {
-      const post = async (): Promise<unknown> => (channel && threadTs ? req.reply.post(channel, renderCancelProgress(line), { threadTs }) : req.reply.ephemeral(renderCancelProgress(line)));
+      const inThread = Boolean(channel && threadTs);
+      if (!inThread && ++linesToClicker > PROGRESS_LINES_VIA_RESPONSE_URL) {
+        req.logger.info({ line }, 'cancel again: progress line not said, the response_url is kept for the answer');
+        return;
+      }
+      const post = async (): Promise<unknown> => (inThread ? req.reply.post(channel!, renderCancelProgress(line), { threadTs: threadTs! }) : req.reply.ephemeral(renderCancelProgress(line)));
       told = told.then(post).then(() => {}, (err: unknown) => req.logger.warn({ err }, 'cancel again: could not post its progress'));
     };
     // A button with a confirm dialog only fires once the operator confirmed it.

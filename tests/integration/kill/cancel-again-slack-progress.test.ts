@@ -24,14 +24,14 @@ afterEach(async () => {
 });
 
 /** The bot with the kill feature, a fake Kraken and a kill `killId` already recorded: its incident. */
-async function killedWithButton(killId: string) {
+async function killedWithButton(killId: string, env: Record<string, string> = {}) {
   database = await createPostgresTestDb();
   kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
   h = await startSlackHarness({
     database,
     env: {
       KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, KRAKEN_RATE_LIMIT: 'false',
-      KILL_DB_TIMEOUT: '300ms', KILL_CONFIRM_WAIT: '1ms', KILL_CONFIRM_ATTEMPTS: '1',
+      KILL_DB_TIMEOUT: '300ms', KILL_CONFIRM_WAIT: '1ms', KILL_CONFIRM_ATTEMPTS: '1', ...env,
     },
     features: [createKillFeature({ incidentPoster: notifiedIncidentPoster, incidentThread: notifiedIncidentThread })],
   });
@@ -91,5 +91,28 @@ describe('the cancel again button when Slack rate-limits its progress line', () 
     const answer = shown.findIndex((t) => t.includes('NOT ALL CONFIRMED'));
     expect(told, shown.join('\n')).toBeGreaterThanOrEqual(0);
     expect(answer, shown.join('\n')).toBeGreaterThan(told);
+  }, 60_000);
+});
+
+describe('the cancel again button with no thread to post its progress in', () => {
+  it('says at most three lines through the clicker\'s response_url, so Slack still takes its answer', async () => {
+    const incident = await killedWithButton('drill-3', { KILL_CONFIRM_ATTEMPTS: '3', KILL_CALL_TIMEOUT: '1s', KILL_CONFIRM_WAIT: '1500ms' });
+    // Kraken answers neither call: its rounds say a line per missed deadline, and paper two more.
+    const releases = [kraken!.hold('CancelAll'), kraken!.hold('OpenOrders')];
+    // A press Slack sends with no channel and no message (nothing to thread under): every word goes through the response_url.
+    await whileTableLocked(database!.url, 'paper_orders', async () => {
+      await h!.action({ actionId: 'incident_item_cancel_orders', value: String(incident.id), user: USERS.operator, extra: { channel: undefined, message: undefined, container: { type: 'view' } } });
+      await until(() => h!.fake.calls.some((c) => c.method.includes('respond/') && String(c.body.text).includes('NOT ALL CONFIRMED')));
+    });
+    await h!.idle();
+    for (const release of releases) release();
+
+    const uses = h!.fake.calls.filter((c) => c.method.includes('respond/'));
+    const notSaid = h!.logs().filter((l) => l.msg === 'cancel again: progress line not said, the response_url is kept for the answer');
+    // The venue's rounds say more lines than the response_url could take with the answer.
+    expect(notSaid.length, uses.map((c) => String(c.body.text)).join('\n')).toBeGreaterThan(0);
+    expect(uses.filter((c) => c.refused)).toEqual([]);
+    expect(uses.length).toBeLessThanOrEqual(4);
+    expect(String(uses.at(-1)!.body.text)).toContain('NOT ALL CONFIRMED');
   }, 60_000);
 });

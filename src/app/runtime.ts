@@ -18,7 +18,8 @@ import { engineMode } from '../domain/engine-mode.js';
 import { tradingStateOf } from '../domain/trading-state.js';
 import { databaseNow } from '../db/queries/database-clock.js';
 import { onlyReplayOrders } from '../db/queries/ledger-intents.js';
-import { engineStanding } from '../services/engine-lease/runtime.js';
+import { engineStanding, leaseRowReader } from '../services/engine-lease/runtime.js';
+import type { EngineLeaseRow } from '../services/engine-lease/keeper.js';
 import { engineProgress, engineTradingWithin, engineWaitingWhy } from '../services/engine-lease/engine-progress.js';
 import { ENGINE_TRADING_NOW, holderProgressPhrase } from '../domain/engine-waiting.js';
 import { standingOf } from '../domain/reconciliation-standing.js';
@@ -50,7 +51,14 @@ export interface RunningBot {
 /** What a stop left behind: the parts (and a part's start) that had not ended in their wait; empty when all stopped. */
 export interface StopOutcome {
   leftBehind: string[];
+  /**
+   * What this process's engine lease row is when asked: an engine's stop left behind may still release
+   * it (or fail to) after the stop returned, so a line that says it reads it as it is written.
+   */
+  engineLease(): EngineLeaseRow;
 }
+
+export type { EngineLeaseRow };
 
 export interface StartBotOptions extends StartOptions {
   config: Config;
@@ -176,10 +184,12 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   // does not answer, most likely the database, and what closes after it is not waited for either.
   let stopping: Promise<StopOutcome> | undefined;
   const stop = (closing?: { jobsWaitMs: number; databaseWaitMs: number }, running = false) => (stopping ??= (async () => {
+    // Taken before the parts stop: the engine's stop forgets its lease probe once it has released.
+    const engineLease = leaseRowReader(ctx);
     const leftBehind = await parts.stop(closing !== undefined ? 'stalled' : running ? 'running' : 'clean');
     await http.close();
     await ctx.close(closing ?? (leftBehind.length > 0 ? { jobsWaitMs: 0, databaseWaitMs: STALLED_STOP_WAIT_MS } : undefined));
-    return { leftBehind };
+    return { leftBehind, engineLease };
   })());
   // A part's start that throws leaves no job behind (Feature.start's contract, kept here for every part):
   // the jobs it registered are removed, so its retry once the database answers registers them anew.
@@ -238,8 +248,8 @@ export async function startBot(opts: StartBotOptions): Promise<RunningBot> {
   } catch (err) {
     // Stopped while the database did not answer: the job runs under way wait on it, and are not waited
     // for; its connections still open (a stalled query's) are given as long as a part's stop, not 5 s.
-    const { leftBehind } = await stop(err instanceof StartStoppedError && err.outage ? { jobsWaitMs: 0, databaseWaitMs: STALLED_STOP_WAIT_MS } : undefined);
-    if (err instanceof StartStoppedError) err.leftBehind = leftBehind;
+    const { leftBehind, engineLease } = await stop(err instanceof StartStoppedError && err.outage ? { jobsWaitMs: 0, databaseWaitMs: STALLED_STOP_WAIT_MS } : undefined);
+    if (err instanceof StartStoppedError) Object.assign(err, { leftBehind, engineLease });
     throw err;
   } finally {
     startHold();

@@ -11,6 +11,7 @@
 // it was accepted (a credential rotation) and too many clients are waited for, as outages.
 import { databaseOutage, databaseTarget, type DatabaseOutage } from '../db/connect-errors.js';
 import type { Logger } from '../logger.js';
+import type { EngineLeaseRow } from '../services/engine-lease/keeper.js';
 import type { StartProgress } from './start-progress.js';
 
 /** The pauses between tries; the last repeats. */
@@ -22,6 +23,8 @@ const STILL_WAITING_EVERY_MS = 60_000;
 export class StartStoppedError extends Error {
   /** The parts (or a part's start) the stop left behind, set once the parts are stopped (runtime.ts). */
   leftBehind: string[] = [];
+  /** What this process's engine lease row is when asked, set with leftBehind (runtime.ts StopOutcome). */
+  engineLease: () => EngineLeaseRow = () => 'none';
   constructor(readonly part: string, readonly outage: DatabaseOutage | null) {
     super(outage
       ? `stopped while the start waited for the database at ${outage.at} (${outage.detail})`

@@ -33,8 +33,15 @@ describe("a running bot's parts' stop", () => {
       `the part "engine" had not stopped after ${RUNNING_STOP_WAIT_MS} ms (it waits on something that does not answer, most likely the database): left behind`,
       `the part "alerts" had not stopped after ${STALLED_STOP_WAIT_MS} ms (it waits on something that does not answer, most likely the database): left behind`,
     ]);
-    expect(leftBehindPhrase(left ?? [])).toBe(' (left behind: engine, alerts; the engine lease was not released: a standby takes over once it goes stale)');
-    expect(leftBehindPhrase(['kill', 'alerts'])).toBe(' (left behind: kill, alerts)');
-    expect(leftBehindPhrase([])).toBe('');
+    expect(leftBehindPhrase(left ?? [], 'ours')).toBe(' (left behind: engine, alerts; the engine lease was not released: a standby takes over once it goes stale)');
+    expect(leftBehindPhrase(['kill', 'alerts'], 'none')).toBe(' (left behind: kill, alerts)');
+    expect(leftBehindPhrase([], 'released')).toBe('');
+  });
+
+  it("says of the engine's lease what its row is as the line is written", () => {
+    // The engine's stop, left behind, released the lease after all (before the database closed).
+    expect(leftBehindPhrase(['engine'], 'released')).toBe(' (left behind: engine; the engine lease was released once its stop ended)');
+    // A standby's engine part, or one whose lease another holder took: there is no lease of its own to speak of.
+    expect(leftBehindPhrase(['engine', 'alerts'], 'none')).toBe(' (left behind: engine, alerts)');
   });
 });

@@ -22,6 +22,7 @@ import { createLeaseKeeper } from '../../services/engine-lease/keeper.js';
 import { withdrawLiveUntilDone } from '../../services/mode/withdraw-unarmed-live.js';
 import { setEngineLease } from '../../services/engine-lease/runtime.js';
 import { setEngineProgress } from '../../services/engine-lease/engine-progress.js';
+import { waitWithin } from '../../services/engine-lease/wait-within.js';
 import { writeLeaseWaiting } from '../../db/queries/engine-lease.js';
 import { createWaitingRecord, recordingGate } from '../../services/engine-lease/waiting-record.js';
 import { ENGINE_START_STEP } from '../../domain/engine-waiting.js';
@@ -34,6 +35,12 @@ import { assertKrakenListsPairs } from '../../engine/listed-pairs.js';
 import { loadTradedStrategies } from '../../engine/strategies/traded-pairs.js';
 import type { RiskBreach } from '../../engine/risk-guard.js';
 import { ENGINE_ROLES } from '../start-checks.js';
+
+/**
+ * How long the stop waits for the lease row's last write (its "stopping") before it releases the lease:
+ * ms on a database that answers; bounded, so a stalled one does not hold the release (and the stop).
+ */
+export const ROW_WRITE_WAIT_MS = 1_000;
 
 /** The replay file's candle interval (src/market/replay-file.ts: 1-minute candles). */
 const REPLAY_CANDLE_MS = 60_000;
@@ -202,6 +209,12 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           await (monitor as ReconciliationMonitor | null)?.stop();
           setReconciliationMonitor(ctx, null);
           await runner.stop();
+          // The row's writes are not awaited as they are asked: one still on its way when the release
+          // deleted the row matched nothing, and the row never said "stopping"; it then went out against
+          // the database the bot closes next (held its close, or failed there with a warning after the stop).
+          if (!(await waitWithin(waiting.settled(), ROW_WRITE_WAIT_MS))) {
+            ctx.logger.warn({ waitedMs: ROW_WRITE_WAIT_MS }, `the engine lease row's last write had not landed after ${ROW_WRITE_WAIT_MS} ms: releasing the lease all the same`);
+          }
           await lease.release();
           setEngineLease(ctx, null);
           setEngineProgress(ctx, null);

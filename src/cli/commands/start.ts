@@ -9,6 +9,7 @@ import { checkStartFiles, type StartFiles } from '../../app/start-checks.js';
 import { refuseSecondBotOnDataDir } from '../../app/start-guard.js';
 import { createLogger } from '../../logger.js';
 import { loadCliConfig, printError } from '../with-context.js';
+import type { EngineLeaseRow } from '../../app/runtime.js';
 import type { CliRegistration } from '../program.js';
 
 const STOP_TIMEOUT_MS = 10_000;
@@ -107,15 +108,17 @@ export const startCli: CliRegistration = {
               if (stopSince === undefined) running.ctx.logger.info({ signal }, 'stopping');
               // Bounded (runtime.ts): a part that does not stop in its wait is left behind, and said so.
               let leftBehind: string[] = [];
+              let engineLease = (): EngineLeaseRow => 'none';
               running.stop().then(
                 (outcome) => {
-                  leftBehind = outcome.leftBehind;
+                  ({ leftBehind, engineLease } = outcome);
                   const ms = Date.now() - since;
-                  running.ctx.logger.info({ signal, ms, leftBehind }, `stopped after ${signal} in ${ms} ms${leftBehindPhrase(leftBehind)}`);
+                  const lease = engineLease();
+                  running.ctx.logger.info({ signal, ms, leftBehind, engineLease: lease }, `stopped after ${signal} in ${ms} ms${leftBehindPhrase(leftBehind, lease)}`);
                 },
                 (err: unknown) => running.ctx.logger.error({ err, signal }, `stopping after ${signal} did not finish cleanly`),
               ).finally(() => {
-                exitDespiteLeftOpen(running.ctx.logger, leftBehind);
+                exitDespiteLeftOpen(running.ctx.logger, leftBehind, engineLease);
                 resolve();
               });
             };
@@ -127,11 +130,12 @@ export const startCli: CliRegistration = {
           // Stopped as asked: the parts already started were stopped (startBot), as a running bot's are.
           if (err instanceof StartStoppedError) {
             const ms = Date.now() - (stopSince ?? Date.now());
-            logger.info({ signal: stopRequested, ms, leftBehind: err.leftBehind },
-              `stopped after ${stopRequested ?? 'a stop signal'} in ${ms} ms${leftBehindPhrase(err.leftBehind)}: ${err.message}`);
+            const lease = err.engineLease();
+            logger.info({ signal: stopRequested, ms, leftBehind: err.leftBehind, engineLease: lease },
+              `stopped after ${stopRequested ?? 'a stop signal'} in ${ms} ms${leftBehindPhrase(err.leftBehind, lease)}: ${err.message}`);
             // As after a running bot's stop: what is left open (a socket stalled on the database) is named
             // and not waited for, rather than held until STOP_TIMEOUT_MS after the signal.
-            exitDespiteLeftOpen(logger, err.leftBehind);
+            exitDespiteLeftOpen(logger, err.leftBehind, err.engineLease);
             return setExit(0);
           }
           setExit(printError(io, err, config));
@@ -148,7 +152,7 @@ export const startCli: CliRegistration = {
  * not hold the process: a process that drains exits at once, as before. With parts left behind it does:
  * what they log late (against the closed database) is not the last line; this one is, and names them.
  */
-function exitDespiteLeftOpen(logger: { warn: (obj: object, msg: string) => void }, leftBehind: readonly string[]): void {
+function exitDespiteLeftOpen(logger: { warn: (obj: object, msg: string) => void }, leftBehind: readonly string[], engineLease: () => EngineLeaseRow): void {
   const hold = leftBehind.length > 0;
   const timer = setTimeout(() => {
     // Not counted: the process's own standard streams (a pipe or a terminal), open until it exits.
@@ -156,8 +160,10 @@ function exitDespiteLeftOpen(logger: { warn: (obj: object, msg: string) => void 
     const timers = kinds.filter((kind) => kind === 'Timeout').length;
     const left = [...kinds.filter((kind) => kind !== 'Timeout'), ...(timers > 0 ? [`${timers} timer(s)`] : [])];
     const open = left.length ? `${left.join(', ')} still open` : hold ? 'no handle still open' : 'handles still open';
-    logger.warn({ event: 'exit_with_handles_open', open: left, leftBehind },
-      `exiting ${LEFT_OPEN_WAIT_MS / 1000} s after the stop with ${open}${leftBehindPhrase(leftBehind)}: not waiting for them`);
+    // Read now, not taken from the stop: the engine's stop left behind may have released the lease since.
+    const lease = engineLease();
+    logger.warn({ event: 'exit_with_handles_open', open: left, leftBehind, engineLease: lease },
+      `exiting ${LEFT_OPEN_WAIT_MS / 1000} s after the stop with ${open}${leftBehindPhrase(leftBehind, lease)}: not waiting for them`);
     const exit = setTimeout(() => process.exit(), LOG_DRAIN_MS);
     if (!hold) exit.unref();
   }, LEFT_OPEN_WAIT_MS);
@@ -166,11 +172,13 @@ function exitDespiteLeftOpen(logger: { warn: (obj: object, msg: string) => void 
 
 /**
  * The parts a stop left behind, for the "stopped" line and the exit's: " (left behind: kill, alerts)", and
- * when the engine is one of them, that its lease was not released (a standby waits until it goes stale).
- * Empty when every part stopped.
+ * when the engine is one of them, what its lease row is as the line is written (`lease`): not released (a
+ * standby waits until it goes stale), or released by the engine's stop since. Empty when every part stopped.
  */
-export function leftBehindPhrase(leftBehind: readonly string[]): string {
+export function leftBehindPhrase(leftBehind: readonly string[], lease: EngineLeaseRow): string {
   if (leftBehind.length === 0) return '';
-  const lease = leftBehind.includes('engine') ? '; the engine lease was not released: a standby takes over once it goes stale' : '';
-  return ` (left behind: ${leftBehind.join(', ')}${lease})`;
+  const said = !leftBehind.includes('engine') ? ''
+    : lease === 'ours' ? '; the engine lease was not released: a standby takes over once it goes stale'
+      : lease === 'released' ? '; the engine lease was released once its stop ended' : '';
+  return ` (left behind: ${leftBehind.join(', ')}${said})`;
 }

@@ -46,7 +46,16 @@ export interface LeaseKeeper {
   renew(): Promise<boolean>;
   /** Stops renewing and deletes the lease row if it is still ours (graceful stop). */
   release(): Promise<void>;
+  /** What its lease row is now (EngineLeaseRow): read when said, since a release may end late. */
+  leaseRow(): EngineLeaseRow;
 }
+
+/**
+ * This process's lease row as far as it knows: `ours` (taken, and neither released nor lost since: a
+ * standby waits until it goes stale), `released` (its release deleted it), `none` (never taken, or
+ * another holder has it).
+ */
+export type EngineLeaseRow = 'ours' | 'released' | 'none';
 
 export type EngineStanding = { kind: 'engine' } | { kind: 'standby'; holder: string } | { kind: 'asking' };
 
@@ -83,6 +92,7 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
     waitingOnTake: ENGINE_START_STEP,
   };
   let held = false;
+  let row: EngineLeaseRow = 'none';
   let confirmedAt = -Infinity;
   let timer: NodeJS.Timeout | undefined;
   let renewing: Promise<boolean> | null = null;
@@ -96,6 +106,7 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
   const lose = (reason: string) => {
     if (!held) return;
     held = false;
+    row = 'none';
     if (timer) clearInterval(timer);
     timer = undefined;
     ctx.logger.error({ holderId: claim.holderId, reason }, `engine lease lost (${reason}): this process stops trading and stands by`);
@@ -147,6 +158,7 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
           }
           if (result.acquired && result.lease) {
             held = true;
+            row = 'ours';
             confirmedAt = sentAt;
             standby = null;
             markTried();
@@ -173,6 +185,7 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
       return null;
     },
     lost: () => lostPromise,
+    leaseRow: () => row,
     renew() {
       renewing ??= renewOnce().finally(() => {
         renewing = null;
@@ -186,7 +199,7 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
       if (!held) return;
       held = false;
       try {
-        await releaseLease(ctx.db, claim.holderId);
+        row = (await releaseLease(ctx.db, claim.holderId)) ? 'released' : 'none';
         ctx.logger.info({ holderId: claim.holderId }, 'engine lease released');
       } catch (err) {
         ctx.logger.warn({ error: describeError(err) }, 'could not release the engine lease; it goes stale and a standby takes over');

@@ -2,7 +2,7 @@
 // switch (only the trading process keeps Kraken's timer renewed), the self-heal watchdog, the engine
 // request runner. One entry per context (keyed by its job registry, which every copy of it shares).
 import { perContext, type PerContextKey } from './per-context.js';
-import type { EngineStanding } from './keeper.js';
+import type { EngineLeaseRow, EngineStanding } from './keeper.js';
 import { waitWithin } from './wait-within.js';
 
 export interface LeaseHolderProbe {
@@ -17,6 +17,8 @@ export interface LeaseHolderProbe {
   /** What this process's last try for the lease found, once `tried` settled (keeper.ts). */
   standing?(): EngineStanding;
   readonly tried?: Promise<void>;
+  /** What this process's lease row is now (keeper.ts). */
+  leaseRow?(): EngineLeaseRow;
 }
 
 /** The probe is kept per job registry, which every copy of a context shares (per-context.ts). */
@@ -56,4 +58,13 @@ export async function engineStanding(ctx: LeaseProbeDeps, waitMs: number, stop?:
 /** This process holds the lease unconfirmed (keeper.ts: renewals unanswered, lost to nobody); false without an engine. */
 export function leaseUnconfirmed(ctx: LeaseProbeDeps): boolean {
   return probes.get(ctx)?.leaseUnconfirmed?.() ?? false;
+}
+
+/**
+ * Reads what this process's engine lease row is, each time it is called — also after the engine's stop
+ * has forgotten its probe (a stop left behind may release the lease late); 'none' without an engine.
+ */
+export function leaseRowReader(ctx: LeaseProbeDeps): () => EngineLeaseRow {
+  const probe = probes.get(ctx);
+  return () => probe?.leaseRow?.() ?? 'none';
 }

@@ -182,8 +182,33 @@ describe('the lease keeper', () => {
     expect(await keeper.renew()).toBe(false);
     expect(keeper.holdsLease()).toBe(false);
     await expect(keeper.lost()).resolves.toBe('another process holds the engine lease');
+    expect(keeper.leaseRow()).toBe('none');
     await keeper.release();
     expect((await readLease(database.db)).lease?.holderId).toBe('thief:9:ffffffff'); // not ours to delete
+    expect(keeper.leaseRow()).toBe('none');
+  });
+
+  it('says its row is still its own after a release the database refused, and released after one it took', async () => {
+    proxy ??= await startStallProxy();
+    const viaProxy = connectPostgres(proxy.urlFor(database.url), { max: 2 });
+    try {
+      const keeper = createLeaseKeeper(ctxFor(viaProxy), { role: 'worker', feed: 'kraken' });
+      expect(keeper.leaseRow()).toBe('none');
+      await keeper.acquire(new AbortController().signal);
+      expect(keeper.leaseRow()).toBe('ours');
+      proxy.set('down');
+      await keeper.release();
+      expect(keeper.leaseRow(), 'a standby waits for it to go stale').toBe('ours');
+      expect((await readLease(database.db)).lease?.holderId).toBe(keeper.holderId);
+    } finally {
+      await viaProxy.close();
+    }
+    const keeper = createLeaseKeeper(ctxFor(database), { role: 'worker', feed: 'kraken' });
+    await database.db.execute(sql`delete from engine_lease`);
+    await keeper.acquire(new AbortController().signal);
+    await keeper.release();
+    expect(keeper.leaseRow()).toBe('released');
+    expect((await readLease(database.db)).lease).toBeNull();
   });
 
   describe('a holder killed -9 on this host', () => {
@@ -266,7 +291,7 @@ describe('the lease keeper', () => {
   });
 
   it('stops trusting its lease when no renewal is confirmed for most of the TTL (a stalled database), and trusts it again once one is', async () => {
-    proxy = await startStallProxy();
+    proxy ??= await startStallProxy();
     const viaProxy = connectPostgres(proxy.urlFor(database.url), { max: 2 });
     try {
       const keeper = createLeaseKeeper(ctxFor(viaProxy), { role: 'worker', feed: 'kraken' });

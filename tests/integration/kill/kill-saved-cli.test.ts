@@ -1,15 +1,20 @@
 // `ctb kill saved` in a shell: lists the kills saved in DATA_DIR, and drops one aimed at a database
 // that will never answer — with a reason, saying what it drops, recorded in LOG_DIR and (when the
 // database answers) the command log; never one still running, aimed at this database, or unknown.
+// The listing's --json and the refusals whose process is not what they check run in this process (the
+// answer and the exit code are runCli's, which the binary exits with); one refusal of each exit code
+// still runs as a child: the one of a kill still running must, a kill owned by this process being its own.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
+import { runCli } from '../../../src/cli/program.js';
 import { commandLog } from '../../../src/db/schema/index.js';
 import { updateBotState } from '../../../src/services/bot-state.js';
 import { killTargetOf } from '../../../src/services/kill/kill-target.js';
 import { addPendingKill, readPendingKills, type PendingKill } from '../../../src/services/kill/pending-kill.js';
+import { recordingIo } from '../../support/cli-io.js';
 import { ctbIn } from '../../support/ctb-shell.js';
 import { freePort } from '../../support/free-port.js';
 import { useKillTestDb } from '../../support/kill-context.js';
@@ -27,7 +32,15 @@ async function shellWith(kills: PendingKill[], databaseUrl: string) {
   const dataDir = join(dir, 'data');
   for (const k of kills) await addPendingKill(dataDir, k);
   const env = { DATABASE_URL: databaseUrl, KILL_DB_TIMEOUT: '1s' };
-  return { dir, dataDir, run: (args: string[]) => ctbIn(dir, ['kill', 'saved', ...args], env), systemLog: () => readFileSync(join(dir, 'logs', 'system.log'), 'utf8') };
+  /** The same command run in this process, on the same DATA_DIR and LOG_DIR. */
+  const here = async (args: string[]) => {
+    const io = recordingIo({ LOG_LEVEL: 'warn', HOME: dir, DATA_DIR: dataDir, LOG_DIR: join(dir, 'logs'), ...env });
+    const code = await runCli(['kill', 'saved', ...args], io);
+    return { code, stdout: io.out(), stderr: io.err() };
+  };
+  return {
+    dir, dataDir, run: (args: string[]) => ctbIn(dir, ['kill', 'saved', ...args], env), here, systemLog: () => readFileSync(join(dir, 'logs', 'system.log'), 'utf8'),
+  };
 }
 
 const GONE = 'PostgreSQL db1.internal:5432/ctb';
@@ -46,7 +59,7 @@ describe('ctb kill saved', () => {
     expect(run.stdout).toMatch(/k-here .*\n {6}aimed at this database: written once it answers \(ctb self-heal writes it now\)\n {6}identity unknown: decided by name/);
     expect(run.stdout).toMatch(/k-known .*\n {6}aimed at ANOTHER database: PostgreSQL db1.internal:5432\/ctb \(server 7000000000000000001, database ctb\) — written only by a process on it\n {6}will that database/);
     expect(run.stdout.match(/decided by name/g)).toHaveLength(2);
-    const json = await shell.run(['--json']);
+    const json = await shell.here(['--json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, kills: [{ killId: 'k-gone', aimedHere: false, target: GONE, decidedBy: 'name' },
       { killId: 'k-here', aimedHere: true, decidedBy: 'name' }, { killId: 'k-known', aimedHere: false, decidedBy: 'server' }] });
   }, 120_000);
@@ -96,20 +109,20 @@ describe('ctb kill saved', () => {
     const noReason = await shell.run(['--discard', 'k-gone']);
     expect(noReason.code).toBe(2);
     expect(noReason.stderr).toContain('A reason is required to discard a saved kill: --reason "why it will never be written"');
-    const blank = await shell.run(['--discard', 'k-gone', '--reason', '   ']);
+    const blank = await shell.here(['--discard', 'k-gone', '--reason', '   ']);
     expect(blank.code).toBe(2);
-    const unknown = await shell.run(['--discard', 'k-nope', '--reason', 'x']);
+    const unknown = await shell.here(['--discard', 'k-nope', '--reason', 'x']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(`No saved kill "k-nope" in ${join(shell.dataDir, 'kill-pending.json')}; expected one of: ${all.join(', ')}`);
-    const reasonAlone = await shell.run(['--reason', 'x']);
+    const reasonAlone = await shell.here(['--reason', 'x']);
     expect(reasonAlone.code).toBe(2);
     expect(reasonAlone.stderr).toContain('--reason goes with --discard');
 
-    const aimedHere = await shell.run(['--discard', 'k-here', '--reason', 'x']);
+    const aimedHere = await shell.here(['--discard', 'k-here', '--reason', 'x']);
     expect(aimedHere.code).toBe(1);
     expect(aimedHere.stderr).toContain(`The saved kill k-here is aimed at this configuration's database (${here}): it is written there, not discarded, once that database answers.`);
     expect(aimedHere.stderr).toContain('Nothing was dropped.');
-    const older = await shell.run(['--discard', 'k-old', '--reason', 'x']);
+    const older = await shell.here(['--discard', 'k-old', '--reason', 'x']);
     expect(older.code).toBe(1);
     expect(older.stderr).toContain('saved by an older version that named no database, so any process writes it');
     const stillRunning = await shell.run(['--discard', 'k-running', '--reason', 'x']);

@@ -212,7 +212,8 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           // The row's writes are not awaited as they are asked: one still on its way when the release
           // deleted the row matched nothing, and the row never said "stopping"; it then went out against
           // the database the bot closes next (held its close, or failed there with a warning after the stop).
-          if (!(await waitWithin(waiting.settled(), ROW_WRITE_WAIT_MS))) {
+          // Only a row this process holds: a standby's write matches no row, and its release deletes none.
+          if (lease.leaseRow() === 'ours' && !(await waitWithin(waiting.settled(), ROW_WRITE_WAIT_MS))) {
             ctx.logger.warn({ waitedMs: ROW_WRITE_WAIT_MS }, `the engine lease row's last write had not landed after ${ROW_WRITE_WAIT_MS} ms: releasing the lease all the same`);
           }
           await lease.release();

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { engineFeature, ROW_WRITE_WAIT_MS } from '../../../src/app/features/engine.js';
 import { startBot, type RunningBot } from '../../../src/app/runtime.js';
@@ -58,15 +59,20 @@ afterAll(async () => {
   await database?.close();
 });
 
-/** A replay bot on the hooked database, once its engine is past its steps (the row names no step). */
-async function tradingBot(): Promise<RunningBot> {
+/** A replay bot on the hooked database (role worker), started. */
+async function replayBot(logger = silentLogger()): Promise<RunningBot> {
   const dir = mkdtempSync(join(tmpdir(), 'ctb-stop-row-write-'));
   const { replayFile, strategiesFile } = writeTradingReplay(dir);
   const config = testConfig({
     MARKET_FEED: 'replay', REPLAY_FILE: replayFile, STRATEGIES_FILE: strategiesFile, REPLAY_INTERVAL: '10ms',
     DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), HOST: '127.0.0.1',
   });
-  const started = await startBot({ config, logger: silentLogger(), database: hooked, features: [engineFeature({ requestPollMs: 50 })], role: 'worker', feed: 'replay', port: 0 });
+  return startBot({ config, logger, database: hooked, features: [engineFeature({ requestPollMs: 50 })], role: 'worker', feed: 'replay', port: 0 });
+}
+
+/** A replay bot on the hooked database, once its engine is past its steps (the row names no step). */
+async function tradingBot(): Promise<RunningBot> {
+  const started = await replayBot();
   await waitUntil(async () => {
     const { lease } = await readLease(database.db);
     return lease !== null && lease.waitingKind !== 'step';
@@ -101,5 +107,26 @@ describe("the engine's stop and its lease row's last write", () => {
     letGo();
     await waitUntil(() => seen.length === 3, 10_000, () => 'for the held write to land');
     expect((await readLease(database.db)).lease).toBeNull();
+  }, 120_000);
+
+  it("a standby's stop does not wait for its row write: the row is another process's, and it releases none", async () => {
+    bot = await tradingBot();
+    const lines: Array<{ level: number; msg: string }> = [];
+    const standby = await replayBot(pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) }));
+    try {
+      await waitUntil(() => lines.some((l) => /standing by/.test(l.msg)), 60_000, () => 'for the second bot to stand by');
+      const holder = (await readLease(database.db)).lease?.holderId;
+      // Its "stopping" write is asked and never lands: before, the stop waited ROW_WRITE_WAIT_MS for it
+      // and warned that it released the lease all the same.
+      hold = () => new Promise<void>(() => {});
+      await standby.stop();
+      expect(seen.map((s) => s.what), 'the standby asked its row write').toContain('write asked');
+      expect(lines.filter((l) => l.level >= 40 && /lease/.test(l.msg)).map((l) => l.msg)).toEqual([]);
+      expect(seen.map((s) => s.what)).not.toContain('release asked');
+      hold = null;
+      expect((await readLease(database.db)).lease?.holderId, "the holder's row is untouched").toBe(holder);
+    } finally {
+      hold = null;
+    }
   }, 120_000);
 });

@@ -18,11 +18,14 @@ export function createSlackFeature(opts: SlackFeatureOptions = {}): Feature {
         return;
       }
       // Bolt and the listeners are imported only when Slack is configured.
-      const [{ createSlackApp }, { scheduleDeliveryPrune }] = await Promise.all([import('./create-app.js'), import('./deliveries.js')]);
-      const slack = await createSlackApp(ctx, opts);
+      const [{ createSlackApp }, { scheduleDeliveryPrune }, { resolveBotIdentity }] = await Promise.all([
+        import('./create-app.js'), import('./deliveries.js'), import('./identity.js'),
+      ]);
+      const identity = opts.identity ?? (await resolveBotIdentity(ctx.config, ctx.logger, startOpts?.stop));
       // The bot was asked to stop while this waited on Slack's API (auth.test): it is stopping, or has
-      // stopped and left this start behind (started-parts.ts). Nothing is served, scheduled or said to listen.
+      // stopped and left this start behind (started-parts.ts). Nothing is built, served, scheduled or said to listen.
       if (startOpts?.stop?.aborted) return;
+      const slack = await createSlackApp(ctx, { ...opts, identity });
       if (slack.requestListener) http.route('POST', '/slack/events', slack.requestListener);
       await slack.start();
       opts.onStarted?.(slack);

@@ -5,6 +5,8 @@
 // (tokenVerificationEnabled: false) because it would call auth.test again on every construction.
 // Its answer also names the token's scopes: one the manifest asks for and the token lacks (an app
 // installed before the manifest asked for it) is warned about here, naming the scopes and the reinstall.
+// A bot stopped while auth.test was in flight has said "stopped": a late answer is logged at debug
+// only, neither "connected" nor "failed", and a rejected token no longer ends a start that is over.
 import type { Config } from '../config/env.js';
 import { missingScopes, reinstallHint } from '../domain/slack-scopes.js';
 import { AppError } from '../errors.js';
@@ -20,11 +22,15 @@ export interface BotIdentity {
 
 const TOKEN_PROBLEMS = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type']);
 
-export async function resolveBotIdentity(config: Config, logger: Logger): Promise<BotIdentity> {
+export async function resolveBotIdentity(config: Config, logger: Logger, stop?: AbortSignal): Promise<BotIdentity> {
   const client = slackWebClient(config);
   try {
     const res = await client.auth.test();
     const identity = { botId: res.bot_id, botUserId: res.user_id, teamId: res.team_id };
+    if (stop?.aborted) {
+      logger.debug({ slack: identity }, 'Slack: auth.test answered after the stop');
+      return identity;
+    }
     logger.info({ slack: identity }, `Slack: connected as ${res.user ?? res.user_id ?? 'the bot'} in ${res.team ?? res.team_id ?? 'the workspace'}`);
     const granted = scopesOf(res);
     const missing = granted.kind === 'known' ? missingScopes(granted.scopes) : [];
@@ -32,6 +38,10 @@ export async function resolveBotIdentity(config: Config, logger: Logger): Promis
     return identity;
   } catch (err) {
     const code = (err as { data?: { error?: string } }).data?.error;
+    if (stop?.aborted) {
+      logger.debug({ err: (err as Error).message }, 'Slack: auth.test failed after the stop');
+      return {};
+    }
     if (code && TOKEN_PROBLEMS.has(code)) {
       throw new AppError('config', 'slack_token_rejected', `Slack rejected SLACK_BOT_TOKEN (${code}).`, {
         hint: 'Copy the Bot User OAuth Token (xoxb-…) from the app\'s "OAuth & Permissions" page; see docs/slack.md.',

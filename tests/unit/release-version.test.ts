@@ -3,7 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { STARTING_STOP_WAIT_MS } from '../../src/app/started-parts.js';
 import { describeRelease, readDescribe, readReleaseInfo } from '../../src/services/release/version.js';
+import { holdGit } from '../support/held-git.js';
+import { withEnv } from '../support/with-env.js';
 
 const dirs: string[] = [];
 function dir(): string {
@@ -184,5 +187,26 @@ describe('ctb version (release info)', () => {
     mkdirSync(join(d, 'dist'));
     writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit: 'b'.repeat(40) }));
     expect(describeRelease(await readReleaseInfo({ root: d }))).toMatch(/; dist\/ was built at commit bbbbbbbbbbbb$/);
+  });
+
+  // The engine part's start reads the release; a start stopped meanwhile waits STARTING_STOP_WAIT_MS
+  // for that part. A git that never answers must give the build's facts before that wait ends, not
+  // race it: at git's old 5 s timeout, which ended first was chance.
+  it('gives the build\'s facts without git, before a stopped start\'s wait on the part ends, when git hangs', async () => {
+    const d = dir();
+    mkdirSync(join(d, '.git'));
+    mkdirSync(join(d, 'dist'));
+    writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit: 'c'.repeat(40), tag: 'v2.0', dirty: false }));
+    const held = await holdGit();
+    try {
+      const askedAt = Date.now();
+      const info = await withEnv({ PATH: held.path }, () => readReleaseInfo({ root: d }));
+      const tookMs = Date.now() - askedAt;
+      expect(await held.called).toMatch(/^describe /);
+      expect(info).toMatchObject({ source: 'package', label: 'v2.0', commit: 'c'.repeat(40), tagged: true });
+      expect(tookMs).toBeLessThan(STARTING_STOP_WAIT_MS);
+    } finally {
+      await held.close();
+    }
   });
 });

@@ -54,9 +54,21 @@ function buildFacts(info: Record<string, unknown> | null): BuildFacts | null {
   return { commit: text(info['commit']), tag: text(info['tag']), dirty: typeof info['dirty'] === 'boolean' ? info['dirty'] : null };
 }
 
-async function git(root: string, args: string[]): Promise<string | null> {
+/**
+ * How long one read of a checkout's release waits on its git processes, together: past it, git is
+ * taken not to answer and the release is read without it (dist/build-info.json, package.json). The
+ * engine part's start reads it, and a start stopped meanwhile waits 5 s for that part
+ * (STARTING_STOP_WAIT_MS, src/app/started-parts.ts): a git that hangs must give the fallback well
+ * before, not race it (at 5 s each, which ended first was chance, and describe then rev-parse was 10 s).
+ */
+export const RELEASE_GIT_TIMEOUT_MS = 3_000;
+
+/** git's output, or null when it fails or the read's time for git (`deadline`, epoch ms) is spent. */
+async function git(root: string, args: string[], deadline: number): Promise<string | null> {
+  const timeout = deadline - Date.now();
+  if (timeout <= 0) return null;
   try {
-    const { stdout } = await run('git', args, { cwd: root, timeout: 5_000, windowsHide: true });
+    const { stdout } = await run('git', args, { cwd: root, timeout, windowsHide: true });
     return stdout.trim();
   } catch {
     return null;
@@ -124,13 +136,14 @@ async function readCheckout(root: string, buildCommit: string | undefined): Prom
   // One git process (each costs a command a process start), and only when `root` is itself the top
   // of a work tree (it has a .git), not a directory inside some enclosing repository. HEAD's full
   // commit is read from .git's files when it is the commit describe abbreviated, else asked of git.
-  const raw = existsSync(join(root, '.git')) ? await git(root, ['describe', '--tags', '--always', '--dirty', '--long']) : null;
+  const deadline = Date.now() + RELEASE_GIT_TIMEOUT_MS;
+  const raw = existsSync(join(root, '.git')) ? await git(root, ['describe', '--tags', '--always', '--dirty', '--long'], deadline) : null;
   const described = readDescribe(raw);
   if (raw && described) {
     const { label, tag, dirty } = described;
     const abbreviated = describedHash(raw);
     const fromFiles = headCommitFromFiles(root);
-    const commit = abbreviated && fromFiles?.startsWith(abbreviated) ? fromFiles : await git(root, ['rev-parse', 'HEAD']);
+    const commit = abbreviated && fromFiles?.startsWith(abbreviated) ? fromFiles : await git(root, ['rev-parse', 'HEAD'], deadline);
     // dist/ is what runs: built from this commit, from a clean tree (a build that predates recording
     // that is not known to be clean). No build at all: the sources run (tsx, tests). A build whose
     // build-info.json is missing or unreadable was made who knows where or how: no release.

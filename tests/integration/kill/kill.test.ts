@@ -782,10 +782,23 @@ describe('kill', () => {
   });
 
   it('says the halt is recorded as soon as the database holds it, before dropping its saved copy (an interrupt in between says it is recorded)', async () => {
-    const t = await setup({ armed: true });
+    // The database's deadline is not what is tested: the halt waits below for as long as the copy takes.
+    const t = await setup({ armed: true, env: { KILL_DB_TIMEOUT: '60s' } });
     const savedCopyWhenSaid: boolean[] = [];
     t.ctx.kill.onHaltRecorded = () => void savedCopyWhenSaid.push(existsSync(pendingKillPath(t.dataDir)));
-    await executeKill(t.ctx, { actor: operator, reason: 'order of the notices', trigger: 'manual' });
+    // The halt's write and the saved copy start together and either may land first (the copy is
+    // fsynced: on a loaded machine the halt was in first, and nothing was there to drop yet). The
+    // halt's transaction waits here on the bot_state row, held by another one until the copy is on
+    // disk: what the kill says next is said with its copy there to drop.
+    await kill.db().db.insert(botState).values({ id: 1 });
+    let killing: Promise<unknown> = Promise.resolve();
+    await kill.db().db.transaction(async (tx) => {
+      await tx.select().from(botState).where(eq(botState.id, 1)).for('update');
+      killing = executeKill(t.ctx, { actor: operator, reason: 'order of the notices', trigger: 'manual' });
+      await until(() => existsSync(pendingKillPath(t.dataDir)));
+      expect(savedCopyWhenSaid, 'the halt was recorded while another transaction held bot_state').toEqual([]);
+    });
+    await killing;
     expect(savedCopyWhenSaid).toEqual([true]);
     expect(existsSync(pendingKillPath(t.dataDir))).toBe(false);
   });

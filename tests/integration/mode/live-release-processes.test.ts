@@ -34,7 +34,9 @@ beforeAll(() => {
   // assertion (each bundle cost some 1.3 CPU-s).
   release = releaseDir({ tag: null, prefix: 'ctb-release-gate-', reuseBuild: true });
   commit = release.git('rev-parse', 'HEAD').trim();
-});
+  // Bounded as the tests below that build it again: a copy of the tree, its commit and a build, a few
+  // CPU-seconds that a CI machine at load 24 stretched past the 60 s default for hooks.
+}, 180_000);
 /** Stopped gracefully: it releases the engine lease, so the next engine takes it at once. */
 async function stop(p: BotProcess | undefined): Promise<void> {
   p?.kill('SIGTERM');

@@ -35,4 +35,9 @@ export interface ReleaseInfo {
   distCommit: string | null;
   /** dist/build-info.json's release facts; null without a build or when its build predates recording them. */
   build: BuildFacts | null;
+  /**
+   * A git checkout whose git did not answer in time: whether its tree is clean is unknown, so it is no
+   * release, whatever dist/ records (absent otherwise).
+   */
+  gitTimedOut?: true;
 }

@@ -192,7 +192,9 @@ describe('ctb version (release info)', () => {
   // The engine part's start reads the release; a start stopped meanwhile waits STARTING_STOP_WAIT_MS
   // for that part. A git that never answers must give the build's facts before that wait ends, not
   // race it: at git's old 5 s timeout, which ended first was chance.
-  it('gives the build\'s facts without git, before a stopped start\'s wait on the part ends, when git hangs', async () => {
+  // And a checkout whose git did not answer may hold changes dist/'s record cannot know of: no release
+  // (a slow git made a dirty checkout pass the live gate's release check as the build's tag).
+  it('gives the build\'s facts without git, before a stopped start\'s wait on the part ends, when git hangs, and no release', async () => {
     const d = dir();
     mkdirSync(join(d, '.git'));
     mkdirSync(join(d, 'dist'));
@@ -203,10 +205,23 @@ describe('ctb version (release info)', () => {
       const info = await withEnv({ PATH: held.path }, () => readReleaseInfo({ root: d }));
       const tookMs = Date.now() - askedAt;
       expect(await held.called).toMatch(/^describe /);
-      expect(info).toMatchObject({ source: 'package', label: 'v2.0', commit: 'c'.repeat(40), tagged: true });
+      expect(info).toMatchObject({ source: 'package', commit: 'c'.repeat(40), tagged: false, gitTimedOut: true });
+      expect(describeRelease(info)).toMatch(/git did not answer within 3 s, so whether the checkout is clean is unknown: not a release/);
       expect(tookMs).toBeLessThan(STARTING_STOP_WAIT_MS);
     } finally {
       await held.close();
     }
+  });
+
+  it("a checkout's build read without git because git is missing (not slow) keeps the build's recorded release", async () => {
+    const d = dir();
+    mkdirSync(join(d, '.git'));
+    mkdirSync(join(d, 'dist'));
+    writeFileSync(join(d, 'dist', 'build-info.json'), JSON.stringify({ hash: 'h', commit: 'c'.repeat(40), tag: 'v2.0', dirty: false }));
+    const noGit = mkdtempSync(join(tmpdir(), 'ctb-version-nogit-'));
+    dirs.push(noGit);
+    const info = await withEnv({ PATH: noGit }, () => readReleaseInfo({ root: d }));
+    expect(info).toMatchObject({ source: 'package', label: 'v2.0', tagged: true });
+    expect(info.gitTimedOut).toBeUndefined();
   });
 });

@@ -63,14 +63,21 @@ function buildFacts(info: Record<string, unknown> | null): BuildFacts | null {
  */
 export const RELEASE_GIT_TIMEOUT_MS = 3_000;
 
+/** Set when a git process of the read was given up on for the time (not when git failed or is missing). */
+type GitTime = { timedOut: boolean };
+
 /** git's output, or null when it fails or the read's time for git (`deadline`, epoch ms) is spent. */
-async function git(root: string, args: string[], deadline: number): Promise<string | null> {
+async function git(root: string, args: string[], deadline: number, time?: GitTime): Promise<string | null> {
   const timeout = deadline - Date.now();
-  if (timeout <= 0) return null;
+  if (timeout <= 0) {
+    if (time) time.timedOut = true;
+    return null;
+  }
   try {
     const { stdout } = await run('git', args, { cwd: root, timeout, windowsHide: true });
     return stdout.trim();
-  } catch {
+  } catch (err) {
+    if (time && (err as { killed?: unknown }).killed === true) time.timedOut = true;
     return null;
   }
 }
@@ -137,7 +144,8 @@ async function readCheckout(root: string, buildCommit: string | undefined): Prom
   // of a work tree (it has a .git), not a directory inside some enclosing repository. HEAD's full
   // commit is read from .git's files when it is the commit describe abbreviated, else asked of git.
   const deadline = Date.now() + RELEASE_GIT_TIMEOUT_MS;
-  const raw = existsSync(join(root, '.git')) ? await git(root, ['describe', '--tags', '--always', '--dirty', '--long'], deadline) : null;
+  const time: GitTime = { timedOut: false };
+  const raw = existsSync(join(root, '.git')) ? await git(root, ['describe', '--tags', '--always', '--dirty', '--long'], deadline, time) : null;
   const described = readDescribe(raw);
   if (raw && described) {
     const { label, tag, dirty } = described;
@@ -151,8 +159,17 @@ async function readCheckout(root: string, buildCommit: string | undefined): Prom
     const builtHere = noBuild || (build !== null && build.commit === commit && build.dirty === false);
     return { source: 'git', label, tag, commit, dirty, tagged: tag !== null && !dirty && builtHere, packageVersion: version, distCommit: distCommit(buildInfo), build };
   }
+  if (build?.commit && time.timedOut) {
+    // A checkout whose git did not answer in time: the tree may hold changes dist/'s record cannot
+    // know of (a slow git must not turn a dirty checkout into a release that a quick one refuses).
+    return {
+      source: 'package', label: `${version}+${build.commit.slice(0, 12)}`, tag: build.tag, commit: build.commit, dirty: build.dirty === true, tagged: false,
+      packageVersion: version, distCommit: build.commit, build, gitTimedOut: true,
+    };
+  }
   if (build?.commit) {
-    // A deployed build without .git: its tag and cleanliness are the ones recorded when it was built.
+    // A deployed build without .git (or one whose git is missing or refuses it): its tag and
+    // cleanliness are the ones recorded when it was built.
     const label = build.tag ?? `${version}+${build.commit.slice(0, 12)}`;
     return {
       source: 'package', label, tag: build.tag, commit: build.commit, dirty: build.dirty === true, tagged: build.tag !== null && build.dirty === false,
@@ -188,6 +205,7 @@ export function describeRelease(info: ReleaseInfo): string {
 function describeCheckout(info: ReleaseInfo): string {
   if (info.source === 'package' && info.build?.commit) {
     const commit = info.build.commit.slice(0, 12);
+    if (info.gitTimedOut) return `${info.label} (dist/ built at commit ${commit}; git did not answer within ${RELEASE_GIT_TIMEOUT_MS / 1000} s, so whether the checkout is clean is unknown: not a release)`;
     if (info.tagged) return `${info.label} (tagged release, commit ${commit}, as dist/ was built; not a git checkout)`;
     if (builtDirty(info)) return `${info.label} (dist/ built at commit ${commit} with uncommitted changes: not a release; not a git checkout)`;
     if (info.build.dirty === null) return `${info.label} (dist/ built at commit ${commit}; whether its tree was clean is unknown: not a release; not a git checkout)`;

@@ -1,12 +1,16 @@
 // The set-up the go-live gate policy's cross-process tests share: one PostgreSQL database for the
 // file (made before its first test, closed after its last), an operator's laptop shell on it, a
-// halted bot for `ctb resume` to lift, a stored audit run judged by given thresholds, and the latest
-// run's check results by id.
+// halted bot for `ctb resume` to lift, a stored audit run judged by given thresholds, the latest
+// run's check results by id, and an engine's process that records the policy and its log scan.
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { desc } from 'drizzle-orm';
 import { afterAll, beforeAll } from 'vitest';
-import { auditRuns, botState, type GateThresholds } from '../../src/db/schema/index.js';
+import { auditRuns, botState, golivePolicy, type GateThresholds } from '../../src/db/schema/index.js';
 import { getBotState } from '../../src/services/bot-state.js';
 import type { CheckResult } from '../../src/services/audit/types.js';
+import { bot } from '../integration/engine-lease/one-engine-bots.js';
 import { ctbInShell } from './ctb-shell.js';
 import { createPostgresTestDb, type TestDatabase } from './db.js';
 
@@ -21,6 +25,12 @@ export interface GateProcesses {
   auditRow(thresholds: GateThresholds): Promise<number>;
   /** The latest audit run's results by check id. */
   latestRun(): Promise<Map<string, CheckResult>>;
+  /**
+   * The engine's process (`ctb start --role worker` in `dir` on `env`), its LOG_DIR holding one
+   * unhandled error `errorAgoMs` ago, run until it has recorded the gate policy (when it takes the
+   * lease) and published its log scan, then stopped: the policy row and who it says recorded it.
+   */
+  enginePolicy(env: Record<string, string>, dir: string, errorAgoMs: number): Promise<{ stored: typeof golivePolicy.$inferSelect; recordedBy: string }>;
 }
 
 export function useGateProcesses(): GateProcesses {
@@ -40,6 +50,22 @@ export function useGateProcesses(): GateProcesses {
     async latestRun() {
       const [run] = await gate.database.db.select().from(auditRuns).orderBy(desc(auditRuns.id)).limit(1);
       return new Map((run!.results as CheckResult[]).map((r) => [r.id, r]));
+    },
+    async enginePolicy(env, dir, errorAgoMs) {
+      mkdirSync(env.LOG_DIR!, { recursive: true });
+      appendFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - errorAgoMs, pid: 1, msg: 'order book went away' })}\n`);
+      const engine = bot(['start', '--role', 'worker'], env, dir);
+      try {
+        await engine.waitFor(/go-live gate policy recorded/, 120_000);
+        await engine.waitFor(/engine log scan published/, 120_000);
+        const [stored] = await gate.database.db.select().from(golivePolicy) as [typeof golivePolicy.$inferSelect];
+        const recordedBy = `${hostname()}:${engine.pid} (worker)`;
+        engine.kill('SIGTERM');
+        await engine.exited;
+        return { stored, recordedBy };
+      } finally {
+        engine.kill('SIGKILL');
+      }
     },
   };
   beforeAll(async () => {

@@ -19,10 +19,10 @@
 // host), since the shell's `ctb audit` above shows the judgement crossing processes (another `ctb
 // audit` child each cost some 0.8 CPU-s).
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { alertTests, golivePolicy } from '../../../src/db/schema/index.js';
 import { DEFAULT_STRATEGIES_FILE } from '../../../src/engine/strategies/config.js';
@@ -31,10 +31,9 @@ import { unhandledErrorsCheck } from '../../../src/services/audit/checks/logs.js
 import { runAudit } from '../../../src/services/audit/run-audit.js';
 import type { CheckResult } from '../../../src/services/audit/types.js';
 import { testContext } from '../../support/app-context.js';
-import type { BotProcess } from '../../support/bot-process.js';
 import { ctbInShell } from '../../support/ctb-shell.js';
 import { useGateProcesses } from '../../support/gate-processes.js';
-import { baseEnv, bot } from '../engine-lease/one-engine-bots.js';
+import { baseEnv } from '../engine-lease/one-engine-bots.js';
 
 const bed = useGateProcesses();
 
@@ -55,8 +54,7 @@ async function logChecksHere(env: Record<string, string>): Promise<Map<string, C
   }
 }
 
-/** The engine's process, its directory and environment, the policy it recorded and who it says recorded it: set once beforeAll has run. */
-let engine: BotProcess | undefined;
+/** The engine's directory and environment, the policy it recorded and who it says recorded it: set once beforeAll has run. */
 let dir: string;
 let env: Record<string, string>;
 let loaded: Buffer;
@@ -69,20 +67,10 @@ beforeAll(async () => {
   // approver; it records them when it takes the lease, so it need not trade (idle: a short replay, a
   // candle an hour).
   env = baseEnv(dir, { DATABASE_URL: bed.database.url, RISK_PRICE_BAND_PCT: '25', RISK_MAX_OPEN_ORDERS: '4,12', SLACK_APPROVERS: 'U0ENGINE1' }, { idle: true });
-  // An unhandled error in the engine's log: the engine's scan at start finds it.
-  mkdirSync(env.LOG_DIR!, { recursive: true });
-  appendFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 60_000, pid: 1, msg: 'order book went away' })}\n`);
-  engine = bot(['start', '--role', 'worker'], env, dir);
-  await engine.waitFor(/go-live gate policy recorded/, 120_000);
-  await engine.waitFor(/engine log scan published/, 120_000);
+  // An unhandled error in the engine's log a minute ago: the engine's scan at start finds it.
+  ({ stored, recordedBy } = await bed.enginePolicy(env, dir, 60_000));
   loaded = readFileSync(env.STRATEGIES_FILE!);
-  [stored] = await bed.database.db.select().from(golivePolicy) as [typeof golivePolicy.$inferSelect];
-  recordedBy = `${hostname()}:${engine.pid} (worker)`;
-  engine.kill('SIGTERM');
-  await engine.exited;
 }, 240_000);
-
-afterAll(() => engine?.kill('SIGKILL'));
 
 describe('the engine\'s pre-trade limits and strategies across processes', () => {
   it('are recorded by the engine and judged by ctb audit in a shell that sets stricter ones', async () => {

@@ -8,17 +8,16 @@
 // policy (or a different PAPER_STARTING_BALANCE), and accepts one at the policy or stricter. One engine
 // records the policy for both tests: each judges what it recorded, and starting it again for the
 // second would record the same.
-import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { desc } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { alertEvents, alertGroups, auditRuns, golivePolicy, type GateThresholds } from '../../../src/db/schema/index.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import type { CheckResult } from '../../../src/services/audit/types.js';
-import type { BotProcess } from '../../support/bot-process.js';
 import { useGateProcesses } from '../../support/gate-processes.js';
-import { baseEnv, bot } from '../engine-lease/one-engine-bots.js';
+import { baseEnv } from '../engine-lease/one-engine-bots.js';
 import { BOT_RISK_SETTINGS } from '../../support/gate-thresholds.js';
 
 const DAY = 86_400_000;
@@ -32,8 +31,7 @@ const POLICY: GateThresholds = {
 
 const bed = useGateProcesses();
 
-/** The engine's process, the policy it recorded and who it says recorded it: set once beforeAll has run. */
-let engine: BotProcess | undefined;
+/** The policy the engine's process recorded and who it says recorded it: set once beforeAll has run. */
 let stored: typeof golivePolicy.$inferSelect;
 let recordedBy: string;
 
@@ -42,19 +40,8 @@ beforeAll(async () => {
   const env = baseEnv(dir, { DATABASE_URL: bed.database.url, ...ENGINE_ENV }, { idle: true });
   // An unhandled error an hour ago in the engine's log, which the engine scans and publishes at
   // start: outside a 1-minute log window, inside the policy's 2 days.
-  mkdirSync(env.LOG_DIR!, { recursive: true });
-  appendFileSync(join(env.LOG_DIR!, 'system.log'), `${JSON.stringify({ level: 50, time: Date.now() - 3_600_000, pid: 1, msg: 'order book went away' })}\n`);
-  // The engine's process records its thresholds when it takes the engine lease.
-  engine = bot(['start', '--role', 'worker'], env, dir);
-  await engine.waitFor(/go-live gate policy recorded/, 120_000);
-  await engine.waitFor(/engine log scan published/, 120_000);
-  [stored] = await bed.database.db.select().from(golivePolicy) as [typeof golivePolicy.$inferSelect];
-  recordedBy = `${hostname()}:${engine.pid} (worker)`;
-  engine.kill('SIGTERM');
-  await engine.exited;
+  ({ stored, recordedBy } = await bed.enginePolicy(env, dir, 3_600_000));
 }, 240_000);
-
-afterAll(() => engine?.kill('SIGKILL'));
 
 describe('the go-live gate policy across processes', () => {
   it('is recorded by the engine, held over a shell\'s looser GOLIVE_ALERT_WINDOW by ctb audit and by ctb resume', async () => {

@@ -67,6 +67,8 @@ describe('a reply past what the response_url allows', () => {
     expect(b.refused()).toEqual([]);
     expect(b.viaToken('chat.postEphemeral')).toEqual([expect.stringContaining('reply 6')]);
     expect(b.fake.callsTo('chat.postEphemeral')[0]!.body).toMatchObject({ channel: 'C0OPS', user: 'UOPS1' });
+    // An answer for the operator alone never becomes a message the whole channel sees.
+    expect(b.fake.callsTo('chat.postMessage')).toEqual([]);
   });
 
   it('posts an in-channel reply with the bot token once the response_url is (nearly) 30 minutes old', async () => {
@@ -89,6 +91,7 @@ describe('a reply past what the response_url allows', () => {
     expect(b.taken()).toEqual([]);
     expect(b.viaToken('chat.postEphemeral')).toEqual([expect.stringContaining('reply 1'), expect.stringContaining('reply 2')]);
     expect(b.fake.callsTo('chat.postEphemeral')[0]!.body).toMatchObject({ thread_ts: '1700000000.000100' });
+    expect(b.fake.callsTo('chat.postMessage')).toEqual([]);
   });
 
   it('fails the reply when there is no channel to post in: nothing may take it for shown', async () => {

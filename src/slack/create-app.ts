@@ -13,12 +13,9 @@ import { resolveBotIdentity, type BotIdentity } from './identity.js';
 import { readsStatusFirst, registerViewListeners, tableDispatch } from './listeners/register.js';
 import { listenerTable } from './listeners/table.js';
 import type { ListenerTable, SlackWaits } from './listeners/types.js';
-import { readBadgeState } from './reply.js';
 import { guardSlackRequests } from './request-gate.js';
-import { scrubberFor } from '../secret-scrub.js';
 import { describeSlackError } from './report-error.js';
-import { postToResponseUrl } from './response-url.js';
-import { withBadge } from './views/badge.js';
+import { sendErrorReply } from './error-reply.js';
 import { slackClientOptions, slackWebClient } from './web-client.js';
 
 export interface SlackAppOptions {
@@ -116,13 +113,10 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
   registerViewListeners(app, ctx, table, opts.waits);
 
   // Backstop: listeners handle their own errors (listeners/request.ts); this catches the rest.
-  const backstop = async ({ error, body }: { error: Error; body?: unknown }): Promise<void> => {
+  const backstop = async ({ error, body, receivedAt }: { error: Error; body?: unknown; receivedAt?: unknown }): Promise<void> => {
     const { reference, message } = describeSlackError(ctx.logger, error, { where: 'bolt' });
-    const responseUrl = (body as { response_url?: unknown } | undefined)?.response_url;
-    if (typeof responseUrl !== 'string') return;
     try {
-      const badged = withBadge(message, await readBadgeState(ctx));
-      await postToResponseUrl(responseUrl, { response_type: 'ephemeral', replace_original: false, ...badged }, scrubberFor(config));
+      await sendErrorReply({ ctx, client: app.client, body, message, receivedAt: typeof receivedAt === 'number' ? receivedAt : undefined });
     } catch (err) {
       ctx.logger.error({ err, reference }, `could not send the error reply for ${reference}`);
     }
@@ -134,7 +128,7 @@ export async function createSlackApp(ctx: AppContext, opts: SlackAppOptions = {}
   // The listener table's commands, events and actions run from the guard's queued work, after the
   // claim, out of Bolt's chain; what the guard hands on reaches the same dispatch last in the chain.
   const dispatch = tableDispatch(ctx, table, opts.waits);
-  app.use(deliveryGuard(ctx, { onStart: inflight.begin, onError: (error, body) => backstop({ error, body }), readsStatus: readsStatusFirst(table), detach: dispatch.detach }));
+  app.use(deliveryGuard(ctx, { onStart: inflight.begin, onError: (error, body, receivedAt) => backstop({ error, body, receivedAt }), readsStatus: readsStatusFirst(table), detach: dispatch.detach }));
   app.use(dispatch.middleware);
 
   return {

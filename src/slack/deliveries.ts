@@ -162,7 +162,7 @@ export interface DeliveryGuardHooks {
   /** Called around each accepted request: tests and the bench wait for in-flight work with it. */
   onStart?(): () => void;
   /** Where a failure of acked work goes (the app's error handler: it replies with a reference id). */
-  onError?(error: Error, body: unknown): Promise<void>;
+  onError?(error: Error, body: unknown, receivedAt?: unknown): Promise<void>;
   /** Whether the request's work starts with the status read (a status command): its claim makes that read. */
   readsStatus?(body: Record<string, unknown>): boolean;
   /** How a button press turned away, or a request dropped as too old, is told (default: a POST to its response_url, no database). */
@@ -238,7 +238,7 @@ function enqueue(
       .finally(done)
       .catch(async (err: unknown) => {
         const error = err instanceof Error ? err : new Error(String(err));
-        if (hooks.onError) await hooks.onError(error, body);
+        if (hooks.onError) await hooks.onError(error, body, context.receivedAt);
         else throw error;
       }),
     // Dropped before it started: what waits for the accepted request's end (onStart) is told it ended.

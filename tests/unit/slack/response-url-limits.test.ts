@@ -2,11 +2,13 @@
 // Slack refuses past that as Slack does: 404 used_url / expired_url). A reply past either limit, or
 // one Slack refuses, goes with the bot token in the request's channel (and thread) instead; with no
 // channel to post in it fails, so no caller takes it for shown.
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import type { Db } from '../../../src/db/client.js';
+import { sendErrorReply } from '../../../src/slack/error-reply.js';
 import { createReplier, REPLY_MARGIN_MS, RESPONSE_URL_USES } from '../../../src/slack/reply.js';
 import { responseUrlPoster } from '../../../src/slack/response-url.js';
 import { RESPONSE_URL_TTL_MS } from '../../../src/slack/shed-policy.js';
@@ -21,16 +23,27 @@ afterEach(async () => {
 
 const text = (n: number) => ({ text: `reply ${n}`, blocks: [] });
 
-async function bed(opts: { channel?: string; threadTs?: string } = {}) {
+async function bed(opts: { channel?: string; threadTs?: string; url?: string } = {}) {
   fake = await startFakeSlack();
   const clock = new ManualClock();
   fake.now = () => clock.now().getTime();
   const config = testConfig({ SLACK_BOT_TOKEN: 'xoxb-1-2-limits', SLACK_SIGNING_SECRET: 'limits-signing-secret-0123456789', SLACK_API_URL: fake.url });
-  const logger = pino({ level: 'silent' });
-  const url = fake.responseUrl('trgLIMITS');
+  const warnings: string[] = [];
+  const logger = pino(
+    { level: 'warn' },
+    new Writable({
+      write(line: Buffer, _enc, done) {
+        warnings.push(String((JSON.parse(line.toString()) as { msg: unknown }).msg));
+        done();
+      },
+    }),
+  );
+  const url = opts.url ?? fake.responseUrl('trgLIMITS');
+  const ctx = { db: {} as Db, config, logger, clock };
+  const client = slackWebClient(config);
   const replier = createReplier({
-    ctx: { db: {} as Db, config, logger, clock },
-    client: slackWebClient(config),
+    ctx,
+    client,
     respond: responseUrlPoster(url),
     user: 'UOPS1',
     receivedAt: clock.now().getTime(),
@@ -42,7 +55,7 @@ async function bed(opts: { channel?: string; threadTs?: string } = {}) {
   const taken = () => f.calls.filter((c) => c.method.startsWith('/respond/') && !c.refused).map((c) => String(c.body.text));
   const refused = () => f.calls.filter((c) => c.method.startsWith('/respond/') && c.refused).map((c) => c.refused);
   const viaToken = (method: string) => f.callsTo(method).map((c) => String(c.body.text));
-  return { fake: f, clock, replier, taken, refused, viaToken };
+  return { fake: f, clock, ctx, client, url, warnings, replier, taken, refused, viaToken };
 }
 
 describe('the fake Slack honours a response_url as Slack does', () => {
@@ -100,5 +113,42 @@ describe('a reply past what the response_url allows', () => {
     await expect(b.replier.ephemeral(text(1))).rejects.toThrow(/response_url is spent/);
     await expect(b.replier.inChannel(text(2))).rejects.toThrow(/response_url is spent/);
     expect(b.fake.calls.filter((c) => c.method.startsWith('/respond/') || c.method.startsWith('chat.'))).toEqual([]);
+  });
+});
+
+describe("the error handler's reply (create-app.ts's backstop)", () => {
+  const failed = { text: 'Something went wrong (ref E1)', blocks: [] };
+
+  it('reaches the asker alone with the bot token when the work failed past the 30 minutes', async () => {
+    const b = await bed();
+    const receivedAt = b.clock.now().getTime();
+    b.clock.advance(RESPONSE_URL_LIFE_MS + 60_000);
+    const command = { command: '/exit', response_url: b.url, channel_id: 'C0OPS', user_id: 'UOPS1' };
+    await sendErrorReply({ ctx: b.ctx, client: b.client, body: command, message: failed, receivedAt });
+    // Known to be past its life: the response_url is not even tried.
+    expect(b.refused()).toEqual([]);
+    expect(b.taken()).toEqual([]);
+    expect(b.fake.callsTo('chat.postEphemeral').map((c) => c.body)).toEqual([expect.objectContaining({ channel: 'C0OPS', user: 'UOPS1', text: expect.stringContaining('ref E1') })]);
+    expect(b.fake.callsTo('chat.postMessage')).toEqual([]);
+  });
+
+  it("falls back on Slack's 404 when it does not know when the request came (a button's, in its thread)", async () => {
+    const b = await bed();
+    for (let i = 0; i < RESPONSE_URL_USES; i++) await responseUrlPoster(b.url)!({ text: `use ${i + 1}` });
+    const click = { type: 'block_actions', response_url: b.url, channel: { id: 'C0OPS' }, user: { id: 'UOPS1' }, message: { thread_ts: '1700000000.000100' } };
+    await sendErrorReply({ ctx: b.ctx, client: b.client, body: click, message: failed });
+    expect(b.refused()).toEqual(['used_url']);
+    expect(b.fake.callsTo('chat.postEphemeral').map((c) => c.body)).toEqual([
+      expect.objectContaining({ channel: 'C0OPS', user: 'UOPS1', thread_ts: '1700000000.000100', text: expect.stringContaining('ref E1') }),
+    ]);
+    expect(b.fake.callsTo('chat.postMessage')).toEqual([]);
+  });
+
+  it('still answers through the response_url while it is good, and never in public', async () => {
+    const b = await bed();
+    await sendErrorReply({ ctx: b.ctx, client: b.client, body: { response_url: b.url, channel_id: 'C0OPS', user_id: 'UOPS1' }, message: failed });
+    expect(b.taken()).toEqual([expect.stringContaining('ref E1')]);
+    expect(b.fake.calls.filter((c) => c.method.startsWith('/respond/'))[0]!.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(b.fake.calls.filter((c) => c.method.startsWith('chat.'))).toEqual([]);
   });
 });

@@ -86,7 +86,8 @@ export function createReplier(target: ReplyTarget): Replier {
     } catch (err) {
       if (!(err instanceof ResponseUrlError && err.status === 404)) throw err;
       uses = RESPONSE_URL_USES;
-      target.ctx.logger.warn({ err }, 'Slack refused the response_url (used up or expired): replying with the bot token');
+      // Only Slack's own reason says the URL is spent; a bare 404 may as well be a wrong URL.
+      target.ctx.logger.warn({ err }, `the response_url was refused with 404${err.code ? ` (${err.code})` : ''}: replying with the bot token`);
       return false;
     }
   };

@@ -24,6 +24,8 @@ export class ResponseUrlError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    /** Slack's reason, when its answer names one: used_url or expired_url. */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'ResponseUrlError';
@@ -49,15 +51,21 @@ const isTimeout = (err: unknown) => {
   return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 };
 
+/** How much of a refusal's body is kept to find Slack's reason in. */
+const REFUSAL_BODY_MAX = 1024;
+const REFUSAL_CODE = /\b(used_url|expired_url)\b/;
+
 /**
  * Sends one request on the pool and resolves with its status once the answer has been read to its
  * end (the connection is then free for the next reply). A dispatch with a handler of its own, not
  * the pool's request(): that builds an async resource, a readable stream for the body and a parsed
- * header object for every reply, and nothing here reads more than the status.
+ * header object for every reply, and nothing here reads more than the status. Only a refusal's body
+ * is kept (its first KB), for Slack's reason; it rejects with a ResponseUrlError.
  */
 function send(pool: Pool, path: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     let status = 0;
+    let refusal: string | undefined;
     pool.dispatch(
       { path, method: 'POST', headers: JSON_HEADERS, body },
       {
@@ -65,13 +73,19 @@ function send(pool: Pool, path: string, body: string): Promise<number> {
         onHeaders(statusCode) {
           // An informational answer (1xx) comes before the real one.
           if (statusCode >= 200) status = statusCode;
+          if (statusCode >= 300) refusal = '';
           return true;
         },
-        onData() {
+        onData(chunk) {
+          if (refusal !== undefined && refusal.length < REFUSAL_BODY_MAX) refusal += chunk.toString('utf8', 0, REFUSAL_BODY_MAX - refusal.length);
           return true;
         },
         onComplete() {
-          resolve(status);
+          if (refusal === undefined) resolve(status);
+          else {
+            const code = REFUSAL_CODE.exec(refusal)?.[1];
+            reject(new ResponseUrlError(`Failed to respond to the response_url: ${status}${code ? ` ${code}` : ''}`, status, code));
+          }
         },
         onError(err) {
           reject(err);

@@ -2,6 +2,8 @@
 // Slack refuses past that as Slack does: 404 used_url / expired_url). A reply past either limit, or
 // one Slack refuses, goes with the bot token in the request's channel (and thread) instead; with no
 // channel to post in it fails, so no caller takes it for shown.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,7 +12,7 @@ import { testConfig } from '../../../src/config/env.js';
 import type { Db } from '../../../src/db/client.js';
 import { sendErrorReply } from '../../../src/slack/error-reply.js';
 import { createReplier, REPLY_MARGIN_MS, RESPONSE_URL_USES } from '../../../src/slack/reply.js';
-import { responseUrlPoster } from '../../../src/slack/response-url.js';
+import { postToResponseUrl, responseUrlPoster } from '../../../src/slack/response-url.js';
 import { RESPONSE_URL_TTL_MS } from '../../../src/slack/shed-policy.js';
 import { slackWebClient } from '../../../src/slack/web-client.js';
 import { RESPONSE_URL_LIFE_MS, startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
@@ -113,6 +115,44 @@ describe('a reply past what the response_url allows', () => {
     await expect(b.replier.ephemeral(text(1))).rejects.toThrow(/response_url is spent/);
     await expect(b.replier.inChannel(text(2))).rejects.toThrow(/response_url is spent/);
     expect(b.fake.calls.filter((c) => c.method.startsWith('/respond/') || c.method.startsWith('chat.'))).toEqual([]);
+  });
+});
+
+/** A response_url at a host that answers every POST 404 with a page of its own, as a wrong or stale URL does. */
+async function wrongUrlHost(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body>Not Found</body></html>'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/respond/nowhere`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('a 404 says only what Slack said', () => {
+  it("carries Slack's reason (used_url, expired_url) from the refusal's body", async () => {
+    const b = await bed();
+    b.clock.advance(RESPONSE_URL_LIFE_MS);
+    await expect(postToResponseUrl(b.url, { text: 'late' })).rejects.toMatchObject({ name: 'ResponseUrlError', status: 404, code: 'expired_url' });
+  });
+
+  it('logs the reason Slack gave for its 404', async () => {
+    const b = await bed({ channel: 'C0OPS' });
+    b.fake.now = () => b.clock.now().getTime() + RESPONSE_URL_LIFE_MS;
+    await b.replier.ephemeral(text(1));
+    expect(b.warnings).toEqual(['the response_url was refused with 404 (expired_url): replying with the bot token']);
+  });
+
+  it('logs a 404 with no reason (a wrong URL) as no more than a 404, and still replies with the token', async () => {
+    const host = await wrongUrlHost();
+    try {
+      const w = await bed({ channel: 'C0OPS', url: host.url });
+      await w.replier.ephemeral(text(1));
+      expect(w.warnings).toEqual(['the response_url was refused with 404: replying with the bot token']);
+      expect(w.viaToken('chat.postEphemeral')).toEqual([expect.stringContaining('reply 1')]);
+    } finally {
+      await host.close();
+    }
   });
 });
 

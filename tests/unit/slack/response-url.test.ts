@@ -56,11 +56,11 @@ describe('replying to a response_url', () => {
     expect(slack.received.map((r) => r.socket)).toEqual([1, 1]);
   });
 
-  it('fails a reply Slack refuses, with its status', async () => {
+  it("fails a reply Slack refuses, with its status and Slack's reason", async () => {
     const slack = await slackAnswering(404);
     const failure = await postToResponseUrl(`${slack.url}/commands/T0/1/expired`, { text: 'late' }).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ResponseUrlError);
-    expect(failure).toMatchObject({ status: 404, message: 'Failed to respond to the response_url: 404' });
+    expect(failure).toMatchObject({ status: 404, code: 'expired_url', message: 'Failed to respond to the response_url: 404 expired_url' });
   });
 
   it('fails a reply whose connection is refused, and a reply whose answer is cut off', async () => {

@@ -99,6 +99,25 @@ describe('deliveryGuard when the listener table throws', () => {
     await expect(guard(slashArgs('trg-guard-throws', async () => undefined, []))).rejects.toThrow('table broke');
     expect(inFlight).toBe(0);
   });
+
+  it('hands a failed work\'s error handler when the request came, for its response_url\'s life', async () => {
+    const clock = new ManualClock();
+    const came = clock.now().getTime();
+    let failed!: (seen: { error: Error; receivedAt: unknown }) => void;
+    const seen = new Promise<{ error: Error; receivedAt: unknown }>((resolve) => (failed = resolve));
+    const guard = deliveryGuard(
+      { db: {} as Db, clock, logger: silentLogger(), config: VOTES },
+      {
+        detach: () => async () => {
+          throw new Error('work broke');
+        },
+        onError: async (error, _body, receivedAt) => failed({ error, receivedAt }),
+      },
+    );
+    await guard(slashArgs('trg-guard-fails', async () => undefined, []));
+    clock.advance(60_000);
+    expect(await seen).toEqual({ error: new Error('work broke'), receivedAt: came });
+  });
 });
 
 describe('deliveryGuard under a flood', () => {

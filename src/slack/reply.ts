@@ -8,8 +8,8 @@
 //   /golive audit 2 · /mode live 2 · an alert button 1 · the exit's confirm with no channel 2 (with
 //   one: none, it posts and updates with the bot token) · the incident's cancel-again with no
 //   message to thread under: one per progress line (unbounded) and its tick.
-// Uses are counted here, not trusted to those figures; and `risk` work (shed-policy.ts) runs however
-// late. So a reply past the count, or past the life (less REPLY_MARGIN_MS), or one Slack refuses
+// Uses are counted here, per response_url (its rows share one count), not trusted to those
+// figures; and `risk` work (shed-policy.ts) runs however late. So a reply past the count, or past the life (less REPLY_MARGIN_MS), or one Slack refuses
 // with 404, goes with the bot token instead (chat.postEphemeral / chat.postMessage in the request's
 // channel and thread); with no channel to post in it fails, so nothing claims it was shown.
 import type { webApi } from '@slack/bolt';
@@ -67,25 +67,34 @@ export interface ReplyTarget {
   receivedAt?: number | undefined;
 }
 
+/**
+ * Uses made of each request's response_url, kept by its poster: a command's or a click's rows each
+ * get a replier of their own around the one poster (listeners/register.ts), and share its five.
+ * Weakly held: a count goes with its request.
+ */
+const spentUses = new WeakMap<ResponseUrlPoster, { uses: number }>();
+
 export function createReplier(target: ReplyTarget): Replier {
   let badge: Promise<BadgeState> | undefined;
   const { client, respond, channel, user, threadTs } = target;
   const now = () => (target.ctx.clock ? target.ctx.clock.now().getTime() : Date.now());
   const receivedAt = target.receivedAt ?? now();
-  let uses = 0;
   /**
    * Sends through the response_url while Slack still takes it, and says whether it did: false when
    * the uses or the life are spent, or Slack refused it (404) — the caller then posts with the token.
    */
   const viaResponseUrl = async (body: Record<string, unknown>): Promise<boolean> => {
-    if (!respond || uses >= RESPONSE_URL_USES || now() - receivedAt >= RESPONSE_URL_TTL_MS - REPLY_MARGIN_MS) return false;
-    uses += 1;
+    if (!respond || now() - receivedAt >= RESPONSE_URL_TTL_MS - REPLY_MARGIN_MS) return false;
+    let spent = spentUses.get(respond);
+    if (!spent) spentUses.set(respond, (spent = { uses: 0 }));
+    if (spent.uses >= RESPONSE_URL_USES) return false;
+    spent.uses += 1;
     try {
       await respond(body);
       return true;
     } catch (err) {
       if (!(err instanceof ResponseUrlError && err.status === 404)) throw err;
-      uses = RESPONSE_URL_USES;
+      spent.uses = RESPONSE_URL_USES;
       // Only Slack's own reason says the URL is spent; a bare 404 may as well be a wrong URL.
       target.ctx.logger.warn({ err }, `the response_url was refused with 404${err.code ? ` (${err.code})` : ''}: replying with the bot token`);
       return false;

@@ -43,10 +43,11 @@ async function bed(opts: { channel?: string; threadTs?: string; url?: string } =
   const url = opts.url ?? fake.responseUrl('trgLIMITS');
   const ctx = { db: {} as Db, config, logger, clock };
   const client = slackWebClient(config);
+  const respond = responseUrlPoster(url);
   const replier = createReplier({
     ctx,
     client,
-    respond: responseUrlPoster(url),
+    respond,
     user: 'UOPS1',
     receivedAt: clock.now().getTime(),
     ...(opts.channel ? { channel: opts.channel } : {}),
@@ -57,7 +58,7 @@ async function bed(opts: { channel?: string; threadTs?: string; url?: string } =
   const taken = () => f.calls.filter((c) => c.method.startsWith('/respond/') && !c.refused).map((c) => String(c.body.text));
   const refused = () => f.calls.filter((c) => c.method.startsWith('/respond/') && c.refused).map((c) => c.refused);
   const viaToken = (method: string) => f.callsTo(method).map((c) => String(c.body.text));
-  return { fake: f, clock, ctx, client, url, warnings, replier, taken, refused, viaToken };
+  return { fake: f, clock, ctx, client, url, respond, warnings, replier, taken, refused, viaToken };
 }
 
 describe('the fake Slack honours a response_url as Slack does', () => {
@@ -83,6 +84,22 @@ describe('a reply past what the response_url allows', () => {
     expect(b.viaToken('chat.postEphemeral')).toEqual([expect.stringContaining('reply 6')]);
     expect(b.fake.callsTo('chat.postEphemeral')[0]!.body).toMatchObject({ channel: 'C0OPS', user: 'UOPS1' });
     // An answer for the operator alone never becomes a message the whole channel sees.
+    expect(b.fake.callsTo('chat.postMessage')).toEqual([]);
+  });
+
+  it("counts the uses of the request's rows together: two replying three times each spend five, not six", async () => {
+    const b = await bed({ channel: 'C0OPS' });
+    // A second row of the same command: a replier of its own around the request's one poster.
+    const second = createReplier({ ctx: b.ctx, client: b.client, respond: b.respond, user: 'UOPS1', channel: 'C0OPS', receivedAt: b.clock.now().getTime() });
+    second.useBadge({ mode: 'paper', halted: false, tradingState: 'active' });
+    for (let n = 1; n <= 3; n++) {
+      await b.replier.ephemeral(text(n));
+      await second.ephemeral(text(10 + n));
+    }
+    expect(b.taken()).toHaveLength(RESPONSE_URL_USES);
+    // Slack is never asked for a sixth use it would refuse.
+    expect(b.refused()).toEqual([]);
+    expect(b.viaToken('chat.postEphemeral')).toEqual([expect.stringContaining('reply 13')]);
     expect(b.fake.callsTo('chat.postMessage')).toEqual([]);
   });
 

@@ -11,7 +11,8 @@
 // Uses are counted here, per response_url (its rows share one count), not trusted to those
 // figures; and `risk` work (shed-policy.ts) runs however late. So a reply past the count, or past
 // the life (less REPLY_MARGIN_MS), or one Slack refuses with 404, goes with the bot token instead
-// (chat.postEphemeral / chat.postMessage in the request's channel and thread); with no channel to post in it fails, so nothing claims it was shown.
+// (chat.postEphemeral / chat.postMessage in the request's channel and thread); with no channel to
+// post in it fails, so nothing claims it was shown.
 import type { webApi } from '@slack/bolt';
 import type { AppContext } from '../app/context.js';
 import { badgeStateOf, readBadgeState } from '../services/badge-state.js';

@@ -43,5 +43,10 @@ describe("a running bot's parts' stop", () => {
     expect(leftBehindPhrase(['engine'], 'released')).toBe(' (left behind: engine; the engine lease was released once its stop ended)');
     // A standby's engine part, or one whose lease another holder took: there is no lease of its own to speak of.
     expect(leftBehindPhrase(['engine', 'alerts'], 'none')).toBe(' (left behind: engine, alerts)');
+    // Every part stopped (or the engine did, and another part was left behind), but the release's delete
+    // did not happen (the database refused it): the row is still this process's, and the line says so.
+    expect(leftBehindPhrase([], 'ours')).toBe(' (the engine lease was not released: a standby takes over once it goes stale)');
+    expect(leftBehindPhrase(['kill'], 'ours')).toBe(' (left behind: kill; the engine lease was not released: a standby takes over once it goes stale)');
+    expect(leftBehindPhrase(['kill'], 'released')).toBe(' (left behind: kill)');
   });
 });

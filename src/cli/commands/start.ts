@@ -172,13 +172,16 @@ function exitDespiteLeftOpen(logger: { warn: (obj: object, msg: string) => void 
 
 /**
  * The parts a stop left behind, for the "stopped" line and the exit's: " (left behind: kill, alerts)", and
- * when the engine is one of them, what its lease row is as the line is written (`lease`): not released (a
- * standby waits until it goes stale), or released by the engine's stop since. Empty when every part stopped.
+ * what the engine's lease row is as the line is written (`lease`): not released (a standby waits until it
+ * goes stale; said whenever the row is still this process's), or released by the engine's stop left behind.
+ * Empty when every part stopped and no lease row of this process's is left.
  */
 export function leftBehindPhrase(leftBehind: readonly string[], lease: EngineLeaseRow): string {
-  if (leftBehind.length === 0) return '';
-  const said = !leftBehind.includes('engine') ? ''
-    : lease === 'ours' ? '; the engine lease was not released: a standby takes over once it goes stale'
-      : lease === 'released' ? '; the engine lease was released once its stop ended' : '';
+  const notReleased = 'the engine lease was not released: a standby takes over once it goes stale';
+  // Every part stopped, but the engine's release did not delete its row (the database refused it): said
+  // here too, not only in the keeper's warning above the "stopped" line.
+  if (leftBehind.length === 0) return lease === 'ours' ? ` (${notReleased})` : '';
+  const said = lease === 'ours' ? `; ${notReleased}`
+    : lease === 'released' && leftBehind.includes('engine') ? '; the engine lease was released once its stop ended' : '';
   return ` (left behind: ${leftBehind.join(', ')}${said})`;
 }

@@ -75,32 +75,38 @@ export interface ReplyTarget {
  */
 const spentUses = new WeakMap<ResponseUrlPoster, { uses: number }>();
 
+/** Now in ms on the context's clock (tests' ManualClock), or the wall clock without one. */
+function nowMs(ctx: ReplyTarget['ctx']): number {
+  return ctx.clock ? ctx.clock.now().getTime() : Date.now();
+}
+
+/**
+ * Sends through the request's response_url while Slack still takes it, and says whether it did: false
+ * when the uses or the life are spent, or Slack refused it (404) — the caller then posts with the token.
+ */
+async function viaResponseUrl(target: ReplyTarget, receivedAt: number, body: Record<string, unknown>): Promise<boolean> {
+  const { respond } = target;
+  if (!respond || nowMs(target.ctx) - receivedAt >= RESPONSE_URL_TTL_MS - REPLY_MARGIN_MS) return false;
+  let spent = spentUses.get(respond);
+  if (!spent) spentUses.set(respond, (spent = { uses: 0 }));
+  if (spent.uses >= RESPONSE_URL_USES) return false;
+  spent.uses += 1;
+  try {
+    await respond(body);
+    return true;
+  } catch (err) {
+    if (!(err instanceof ResponseUrlError && err.status === 404)) throw err;
+    spent.uses = RESPONSE_URL_USES;
+    // Only Slack's own reason says the URL is spent; a bare 404 may as well be a wrong URL.
+    target.ctx.logger.warn({ err }, `the response_url was refused with 404${err.code ? ` (${err.code})` : ''}: replying with the bot token`);
+    return false;
+  }
+}
+
 export function createReplier(target: ReplyTarget): Replier {
   let badge: Promise<BadgeState> | undefined;
   const { client, respond, channel, user, threadTs } = target;
-  const now = () => (target.ctx.clock ? target.ctx.clock.now().getTime() : Date.now());
-  const receivedAt = target.receivedAt ?? now();
-  /**
-   * Sends through the response_url while Slack still takes it, and says whether it did: false when
-   * the uses or the life are spent, or Slack refused it (404) — the caller then posts with the token.
-   */
-  const viaResponseUrl = async (body: Record<string, unknown>): Promise<boolean> => {
-    if (!respond || now() - receivedAt >= RESPONSE_URL_TTL_MS - REPLY_MARGIN_MS) return false;
-    let spent = spentUses.get(respond);
-    if (!spent) spentUses.set(respond, (spent = { uses: 0 }));
-    if (spent.uses >= RESPONSE_URL_USES) return false;
-    spent.uses += 1;
-    try {
-      await respond(body);
-      return true;
-    } catch (err) {
-      if (!(err instanceof ResponseUrlError && err.status === 404)) throw err;
-      spent.uses = RESPONSE_URL_USES;
-      // Only Slack's own reason says the URL is spent; a bare 404 may as well be a wrong URL.
-      target.ctx.logger.warn({ err }, `the response_url was refused with 404${err.code ? ` (${err.code})` : ''}: replying with the bot token`);
-      return false;
-    }
-  };
+  const receivedAt = target.receivedAt ?? nowMs(target.ctx);
   // Methods only, no named arrows: a replier is made per request, and under the build's keepNames
   // each named arrow costs a runtime call as it is made (src/logger.ts, deferredLogger).
   const replier: Replier = {
@@ -112,7 +118,7 @@ export function createReplier(target: ReplyTarget): Replier {
     },
     async ephemeral(message) {
       const m = withBadge(message, await replier.badge());
-      if (await viaResponseUrl({ response_type: 'ephemeral', replace_original: false, text: m.text, blocks: m.blocks })) return;
+      if (await viaResponseUrl(target, receivedAt, { response_type: 'ephemeral', replace_original: false, text: m.text, blocks: m.blocks })) return;
       if (channel && user) {
         await waitOutRateLimits(() => client.chat.postEphemeral({ channel, user, text: m.text, blocks: m.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }));
       } else {
@@ -121,7 +127,7 @@ export function createReplier(target: ReplyTarget): Replier {
     },
     async inChannel(message) {
       const m = withBadge(message, await replier.badge());
-      if (!threadTs && (await viaResponseUrl({ response_type: 'in_channel', replace_original: false, text: m.text, blocks: m.blocks }))) return;
+      if (!threadTs && (await viaResponseUrl(target, receivedAt, { response_type: 'in_channel', replace_original: false, text: m.text, blocks: m.blocks }))) return;
       if (channel) {
         await waitOutRateLimits(() => client.chat.postMessage({ channel, text: m.text, blocks: m.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) }));
       } else {

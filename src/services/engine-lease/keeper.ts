@@ -199,8 +199,11 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
       if (!held) return;
       held = false;
       try {
-        row = (await releaseLease(ctx.db, claim.holderId)) ? 'released' : 'none';
-        ctx.logger.info({ holderId: claim.holderId }, 'engine lease released');
+        const deleted = await releaseLease(ctx.db, claim.holderId);
+        row = deleted ? 'released' : 'none';
+        if (deleted) ctx.logger.info({ holderId: claim.holderId }, 'engine lease released');
+        // Taken by another process (or removed) since the last renewal: nothing of this process's was released.
+        else ctx.logger.warn({ holderId: claim.holderId }, 'the engine lease was no longer this process\'s at its release: nothing to release');
       } catch (err) {
         ctx.logger.warn({ error: describeError(err) }, 'could not release the engine lease; it goes stale and a standby takes over');
       }

@@ -10,6 +10,7 @@ import { connectPostgres, execute, type Database } from '../../../src/db/client.
 import { engineFeature } from '../../../src/app/features/engine.js';
 import { healthFeature } from '../../../src/http/health.js';
 import { silentLogger } from '../../../src/logger.js';
+import pino from 'pino';
 import { readBootId } from '../../../src/services/engine-lease/holder-gone.js';
 import { createLeaseKeeper } from '../../../src/services/engine-lease/keeper.js';
 import { holdsLease } from '../../../src/services/engine-lease/runtime.js';
@@ -186,6 +187,21 @@ describe('the lease keeper', () => {
     await keeper.release();
     expect((await readLease(database.db)).lease?.holderId).toBe('thief:9:ffffffff'); // not ours to delete
     expect(keeper.leaseRow()).toBe('none');
+  });
+
+  it('does not say it released a lease another process took since its last renewal', async () => {
+    const lines: string[] = [];
+    const ctx = { ...ctxFor(database, { ENGINE_LEASE_TTL: '60s' }), logger: pino({ level: 'info' }, { write: (line: string) => void lines.push((JSON.parse(line) as { msg: string }).msg) }) };
+    const keeper = createLeaseKeeper(ctx, { role: 'worker', feed: 'kraken' });
+    await database.db.execute(sql`delete from engine_lease`);
+    await keeper.acquire(new AbortController().signal);
+    // Renewals every 20 s: the release comes before any of them notices the other holder.
+    await database.db.execute(sql`update engine_lease set holder_id = 'thief:9:ffffffff', heartbeat_at = now()`);
+    await keeper.release();
+    expect(lines).not.toContain('engine lease released');
+    expect(lines).toContain("the engine lease was no longer this process's at its release: nothing to release");
+    expect(keeper.leaseRow()).toBe('none');
+    expect((await readLease(database.db)).lease?.holderId).toBe('thief:9:ffffffff');
   });
 
   it('says its row is still its own after a release the database refused, and released after one it took', async () => {

@@ -123,13 +123,18 @@ async function runOn(kind: string, database: Database): Promise<number> {
   const waiting = createWaitingRecord((w) => writeLeaseWaiting(database.db, holder.holderId, w), (err) => console.error(err));
   // A paper engine holding its lease: the gate is open (its reasons are the lease and live's reconciliation).
   const { gate } = recordingGate(() => null, waiting);
+  // Its intents are written under the lease it holds, as the running bot's are (the row checked in each
+  // intent's statement): the bench measures that check. Lost, the bench fails rather than measure nothing.
+  let lostLease: string | null = null;
   const engine = new Engine({
+    lease: { kind: 'held', holderId: holder.holderId, lost: (reason) => (lostLease = reason) },
     ctx, feed: new PacedFeed('replay', candles, 0), strategies, marketClock: clock, stopWhenFeedEnds: true, housekeepingMs: 1000,
     snapshotEveryMs: replaySnapshotEveryMs(ctx.config), gate,
   });
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   await engine.start();
+  if (lostLease !== null) throw new Error(`the bench's engine lost its engine lease (${lostLease}): its figures measure nothing`);
   const seconds = (performance.now() - started) / 1000;
   const cpu = await cpuSpent(kind, database, cpuBefore);
   const [row] = await execute<{ closed: number; snapshots: number; paused: boolean }>(database.db, sql`

@@ -36,6 +36,7 @@ import { SnapshotRows } from './snapshot-rows.js';
 import { openTrades } from './ledger/trades.js';
 import { executeOrder, type OrderPathDeps, type OrderHooks, type OrderOutcome, type OrderRequestSpec } from './order-executor.js';
 import { executePaperOrder } from './paper-order.js';
+import type { IntentLease } from './ledger/intent-lease.js';
 import { VenueHolds } from './venue-hold.js';
 import { PaperExchange } from '../exchange/paper/paper-exchange.js';
 import { Portfolio } from './portfolio.js';
@@ -59,6 +60,12 @@ export type EngineDeps = OrderPathDeps & { exchanges: ExchangeProvider; config: 
 export interface EngineOptions {
   ctx: EngineDeps;
   feed: MarketFeed;
+  /**
+   * Whose engine lease its order intents are written under (ledger/intent-lease.ts): the running bot's
+   * engine passes its keeper's holder id; a test's or bench's engine, alone on its database by
+   * construction, says so (ALONE_BY_CONSTRUCTION). Required: no engine skips the check by omission.
+   */
+  lease: IntentLease;
   /** Defaults to the enabled strategies of the configured strategies file. */
   strategies?: StrategyDefinition[];
   /** Replays and tests: the clock is moved to each candle's close, so the ledger follows market time. */
@@ -626,7 +633,7 @@ export class Engine implements RunningEngine {
     // Its intent and (paper) fill are stamped after the last snapshot's millisecond, never in it: that
     // snapshot's cash is from before this order (a replay's market clock moves on a millisecond).
     await clockPast(this.ctx.clock, this.#lastSnapshotMs);
-    const deps = { ctx: this.ctx, mode: this.#mode, feed: this.opts.feed.kind, portfolio: this.#portfolio };
+    const deps = { ctx: this.ctx, mode: this.#mode, feed: this.opts.feed.kind, portfolio: this.#portfolio, lease: this.opts.lease };
     // A paper order on the venue in this process is one statement (paper-order.ts). The crash test's
     // hooks stop between the steps of the intent → send → record path, which every live order takes.
     const exchange = this.#exchange;

@@ -18,6 +18,7 @@ import type { Logger } from '../logger.js';
 import type { PriceBoard } from '../market/price-board.js';
 import { dec, str, ZERO } from '../money.js';
 import { markIntent, unresolvedIntents, writeIntent } from './ledger/intents.js';
+import { REMOVES_RISK } from './ledger/intent-lease.js';
 import { bookedOutcome, recordExecution, type RecordOutcome } from './ledger/record-execution.js';
 import { openTrades } from './ledger/trades.js';
 import { runningEngine } from './manual-exit.js';
@@ -56,10 +57,13 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message 
 
 async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
   const exchange = ctx.exchanges.forMode(trade.mode);
+  // Never refused for want of the engine lease: a flatten only removes risk, runs from `ctb kill` in a
+  // process that holds no lease, and never sells a position twice (its sale on its way is checked
+  // under the order lock): a kill must close positions whoever runs the engine, or none does.
   const intent = await writeIntent(ctx.db, {
     mode: trade.mode, feed: trade.feed, strategy: trade.strategy, symbol: trade.symbol, side: 'sell', purpose: 'flatten', type: 'market',
     quantity: str(dec(trade.quantity)), tradeId: trade.id, at: ctx.clock.now(),
-  }, { armed: ctx.config.IS_LIVE });
+  }, { armed: ctx.config.IS_LIVE, lease: REMOVES_RISK });
   if (!intent) return { failed: 'the flatten intent could not be written; nothing was sent' };
   let order;
   try {

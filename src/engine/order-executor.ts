@@ -25,6 +25,7 @@ import { checkFunds, type FundsCheckDeps } from './funds-check.js';
 import { inFlightOf } from './in-flight.js';
 import { gateIntent, noteCancel, type GateRefusal, type GateRuntimeDeps } from './gate-runtime.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
+import { refusedByLease, type IntentLease } from './ledger/intent-lease.js';
 import type { CapitalAtClose } from './ledger/capital-buffer.js';
 import { bookedOutcome, recordExecution, type Execution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
@@ -45,7 +46,8 @@ export interface OrderRequestSpec {
 
 export type OrderOutcome =
   | { kind: 'recorded'; outcome: RecordOutcome }
-  | { kind: 'skipped'; reason: 'halted' | 'entries_paused' | 'mode_changed' }
+  /** lease_lost: the engine lease's row names another holder (intent-lease.ts): this engine stops trading. */
+  | { kind: 'skipped'; reason: 'halted' | 'entries_paused' | 'mode_changed' | 'lease_lost' }
   /** Refused before anything was sent: the account cannot pay for it, or live on a feed that is not a market. */
   | { kind: 'refused'; message: string }
   /** venueWide: Kraken refused for a reason of the whole venue (rate_limited, exchange_unavailable, exchange_maintenance). */
@@ -79,6 +81,8 @@ export interface ExecutorDeps {
   feed: FeedKind;
   exchange: Exchange;
   portfolio: Portfolio;
+  /** Whose engine lease its intents are written under (intent-lease.ts): the engine's choice, never a default. */
+  lease: IntentLease;
   hooks?: OrderHooks | undefined;
 }
 
@@ -91,12 +95,14 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
     if (deps.mode === 'live' && deps.feed !== 'kraken') {
       return { kind: 'refused', message: `live orders are never priced from the ${deps.feed} feed` };
     }
-    // bot_state is checked in the same statement that writes the intent: never while halted.
+    // bot_state (and the engine lease) are checked in the same statement that writes the intent:
+    // never while halted, never once another engine took the lease over.
     const intent = await writeIntent(ctx.db, {
       mode: deps.mode, feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side, purpose: spec.purpose,
       type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at: ctx.clock.now(),
-    }, { armed: ctx.config.IS_LIVE });
+    }, { armed: ctx.config.IS_LIVE, lease: deps.lease });
     if (!intent) {
+      if (await refusedByLease(ctx, deps.lease)) return { kind: 'skipped', reason: 'lease_lost' };
       const state = await getBotState(ctx.db);
       if (state.halted) return { kind: 'skipped', reason: 'halted' };
       if (effectiveMode(state, ctx.config.IS_LIVE) !== deps.mode) return { kind: 'skipped', reason: 'mode_changed' };

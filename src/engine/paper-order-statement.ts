@@ -17,13 +17,15 @@ import { orderIntents, unsettledStatusList, type OrderIntent } from '../db/schem
 import type { OrderState } from '../exchange/types.js';
 import { str } from '../money.js';
 import { intentAllowedCte } from './ledger/intents.js';
+import type { IntentGuardSql } from '../db/queries/ledger-intents.js';
 import { entryTradeInsert, feeInQuote, fillsInsert, tradeClose, type Execution } from './ledger/record-execution.js';
 
 /** Everything a paper order's statement writes or checks. */
 export interface PaperOrderStatementInput {
   /** The intent as it will be written (filled); its id is the statement's to take. */
   intent: OrderIntent;
-  guard: { armed: boolean };
+  /** bot_state's check, and the engine lease's holder id where one is asked (ledger-intents.ts intentAllowedCte). */
+  guard: IntentGuardSql;
   /** The unsettled paper intents the gate judged on, as the statement compares them (fingerprint()). */
   unsettled: string;
   /** The venue's answer: the order filled whole, its fills. */
@@ -76,13 +78,14 @@ export function paperOrderSql(p: PaperOrderStatementInput): SQL {
 }
 
 /**
- * The statement's parameters, in the order paperOrderSql's pieces render them: the bot_state check,
+ * The statement's parameters, in the order paperOrderSql's pieces render them: the bot_state check
+ * (with the lease's holder id where one is asked),
  * the unsettled intents, the venue's order, its balances, each fill, the trade, the intent.
  */
 export function statementParams(p: PaperOrderStatementInput): unknown[] {
   const { intent, state, order: o, execution } = p;
   const params: unknown[] = [
-    intent.purpose, intent.purpose, p.guard.armed,
+    intent.purpose, intent.purpose, p.guard.armed, ...(p.guard.holderId === null ? [] : [p.guard.holderId]),
     p.unsettled,
     o.exchangeOrderId, o.clientOrderId, o.symbol, o.side, o.type, o.status, o.quantity, o.limitPrice, o.exchangeTradeId, o.price, o.fee,
     o.feeCurrency, o.liquidity, o.createdAt.toISOString(), o.filledAt?.toISOString() ?? null,
@@ -109,11 +112,11 @@ export function statementParams(p: PaperOrderStatementInput): unknown[] {
 
 /**
  * What makes two orders' texts the same: entry or exit, how many fills and balance changes (the
- * pieces render a row of parameters for each), whether the venue's order has no balance change at
+ * pieces render a row of parameters for each), whether the engine lease is checked, whether the venue's order has no balance change at
  * all (rendered as a null row instead).
  */
 function kindOf(p: PaperOrderStatementInput): string {
-  return `${p.intent.purpose === 'entry' ? 'entry' : 'exit'}:${p.state.trades.length}:${p.deltas.length}`;
+  return `${p.intent.purpose === 'entry' ? 'entry' : 'exit'}:${p.state.trades.length}:${p.deltas.length}:${p.guard.holderId === null ? 'unfenced' : 'lease'}`;
 }
 
 /** Per database handle (a pool), per kind: the text, once its first order's parameters matched the pieces'; false when they did not. */

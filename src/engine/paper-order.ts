@@ -1,5 +1,5 @@
-// Owns a paper order as one statement: the intent (written only if bot_state allows it, under the
-// same FOR SHARE fence as writeIntent), the paper venue's order and balances, the fills and the trade
+// Owns a paper order as one statement: the intent (written only if bot_state allows it and the engine
+// still holds its lease, under the same FOR SHARE fences as writeIntent), the paper venue's order and balances, the fills and the trade
 // the order opens or closes, the intent already filled — committed together, in one round trip. There
 // is no moment between intent and fill, so a crash leaves the whole order or nothing of it, and
 // nothing is left to resolve after a restart. An order the pre-trade gate or the venue refuses is
@@ -21,7 +21,8 @@ import { effectiveMode, getBotState } from '../services/bot-state.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { judgeIntent, refusalError, reportRefusal } from './gate-runtime.js';
 import { capitalBuffer as capitalBufferOf } from './ledger/capital-buffer.js';
-import { newClientOrderId, writeIntent, type NewIntent } from './ledger/intents.js';
+import { newClientOrderId, writeIntent, type IntentGuard, type NewIntent } from './ledger/intents.js';
+import { fenceHolder, refusedByLease } from './ledger/intent-lease.js';
 import { unsettledIntents, type UnsettledIntent } from '../db/queries/ledger-intents.js';
 import { summarise, toTrade, type RecordOutcome } from './ledger/record-execution.js';
 import { paperOrderStatement } from './paper-order-statement.js';
@@ -65,7 +66,7 @@ export async function executePaperOrder(deps: PaperDeps, spec: OrderRequestSpec)
       mode: 'paper', feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side, purpose: spec.purpose,
       type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at,
     };
-    const guard = { armed: ctx.config.IS_LIVE };
+    const guard: IntentGuard = { armed: ctx.config.IS_LIVE, lease: deps.lease };
     const intent: OrderIntent = {
       id: 0, clientOrderId: newClientOrderId(), mode: 'paper', feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side,
       purpose: spec.purpose, type: 'market', quantity: planned.quantity, limitPrice: null, status: 'filled', exchangeOrderId: null,
@@ -125,8 +126,9 @@ export async function executePaperOrder(deps: PaperDeps, spec: OrderRequestSpec)
   }, { crossProcess: false });
 }
 
-/** Why bot_state did not let the intent be written (as executeOrder tells it). */
+/** Why bot_state (or the engine lease) did not let the intent be written (as executeOrder tells it). */
 async function skipped(deps: PaperDeps): Promise<OrderOutcome> {
+  if (await refusedByLease(deps.ctx, deps.lease)) return { kind: 'skipped', reason: 'lease_lost' };
   const state = await getBotState(deps.ctx.db);
   if (state.halted) return { kind: 'skipped', reason: 'halted' };
   if (effectiveMode(state, deps.ctx.config.IS_LIVE) !== 'paper') return { kind: 'skipped', reason: 'mode_changed' };
@@ -140,7 +142,7 @@ async function skipped(deps: PaperDeps): Promise<OrderOutcome> {
  * nothing when bot_state forbids the order, or when our unsettled paper intents are no longer
  * `unsettled` (what the gate judged on).
  */
-async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: boolean }, unsettled: UnsettledIntent[]): Promise<Written> {
+async function placed(deps: PaperDeps, intent: OrderIntent, guard: IntentGuard, unsettled: UnsettledIntent[]): Promise<Written> {
   const { ctx } = deps;
   const quote = ctx.config.QUOTE_CURRENCY;
   return deps.exchange.placeWithin(
@@ -153,7 +155,7 @@ async function placed(deps: PaperDeps, intent: OrderIntent, guard: { armed: bool
       const capitalBuffer = intent.purpose === 'entry' ? null
         : str(capitalBufferOf(capitalAtClose(deps, intent, execution, false), ctx.config.CAPITAL_RESERVE_PCT));
       const statement = paperOrderStatement(ctx.db, {
-        intent, guard, unsettled: fingerprint(unsettled), state, order, deltas, execution, quote, capitalBuffer,
+        intent, guard: { armed: guard.armed, holderId: fenceHolder(guard.lease) }, unsettled: fingerprint(unsettled), state, order, deltas, execution, quote, capitalBuffer,
       });
       const rows = 'text' in statement
         ? await executePreparedText<Record<string, unknown>>(ctx.db, statement.text, statement.params)

@@ -1,6 +1,7 @@
 // The engine's wait after a failed market poll: it starts again from one second once the feed has
 // answered (a hiccup an hour later is not paid for with a minute's sleep), and it keeps the
 // heartbeat while it waits — a backing-off engine is not a stuck one for self-heal or the watchdog.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -40,7 +41,7 @@ describe('engine backoff after a failed market poll', () => {
   it('waits about a second after each hiccup that follows an answer, instead of doubling across answers', async () => {
     const t = await engineContext(database());
     const feed = scriptedFeed([false, true, false, true, false, true, false, true]);
-    const engine = new Engine({ ctx: t.ctx, feed, strategies: [maCross()], housekeepingMs: 50 });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed, strategies: [maCross()], housekeepingMs: 50 });
     try {
       void engine.start();
       const started = performance.now();
@@ -62,7 +63,7 @@ describe('engine backoff after a failed market poll', () => {
     const t = await engineContext(database());
     // Three 502s in a row: it waits 1 s, 2 s, then 4 s before asking again.
     const feed = scriptedFeed([false, false, false]);
-    const engine = new Engine({ ctx: t.ctx, feed, strategies: [maCross()], housekeepingMs: 50 });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed, strategies: [maCross()], housekeepingMs: 50 });
     try {
       void engine.start();
       const started = performance.now();
@@ -99,7 +100,7 @@ describe('engine backoff after a failed market poll', () => {
     });
     const logger = createLogger({ config: testConfig({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug' }), stdout: false, files: false, destination: sink, destinationLevel: 'debug' });
     const t = await engineContext(database(), {}, { logger });
-    const engine = new Engine({ ctx: t.ctx, feed: scriptedFeed([false, false, false]), strategies: [maCross()], housekeepingMs: 50 });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed: scriptedFeed([false, false, false]), strategies: [maCross()], housekeepingMs: 50 });
     try {
       void engine.start();
       await backingOff;
@@ -131,7 +132,7 @@ describe('engine backoff after a failed market poll', () => {
     });
     const logger = createLogger({ config: testConfig({ LOG_FORMAT: 'pretty', LOG_LEVEL: 'info' }), stdoutStream, files: false });
     const t = await engineContext(database(), {}, { logger });
-    const engine = new Engine({ ctx: t.ctx, feed: scriptedFeed([false, false, false]), strategies: [maCross()], housekeepingMs: 50 });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed: scriptedFeed([false, false, false]), strategies: [maCross()], housekeepingMs: 50 });
     try {
       void engine.start();
       const started = performance.now();

@@ -1,3 +1,4 @@
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { describe, expect, it } from 'vitest';
 import { fills, orderIntents, paperOrders, trades } from '../../src/db/schema/index.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -36,7 +37,7 @@ describe('engine facing exchange errors', () => {
       exchanges: { paper: () => flaky(createPaperExchange({ config: t.ctx.config, db: database().db, clock: t.clock, logger: t.ctx.logger, prices: t.ctx.prices }), (_o, n) => (n === 0 ? 'timeout_after_placing' : null)) },
     });
     try {
-      await new Engine({
+      await new Engine({ lease: ALONE_BY_CONSTRUCTION,
         ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses()), 1), strategies: [maCross()], marketClock: t.clock,
         stopWhenFeedEnds: true, housekeepingMs: 0,
       }).start();
@@ -56,7 +57,7 @@ describe('engine facing exchange errors', () => {
       exchanges: { paper: () => flaky(createPaperExchange({ config: t.ctx.config, db: database().db, clock: t.clock, logger: t.ctx.logger, prices: t.ctx.prices }), () => 'auth') },
     });
     try {
-      const engine = new Engine({ ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses()), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true });
+      const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses()), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true });
       await engine.start();
       expect(await getBotState(database().db)).toMatchObject({ halted: true, haltedReason: expect.stringMatching(/Permission denied/) });
       expect(t.alerts.raised).toContainEqual(expect.objectContaining({ source: 'exchange', severity: 'critical' }));

@@ -2,6 +2,7 @@
 // silence (and at least 10 s) raise one warning alert (not the stale heartbeat a minute later). With
 // hysteresis: the alert is resolved only once the feed has answered steadily for a while (10 poll
 // intervals, at least 60 s), so a fast poll answering in fits does not raise and resolve it repeatedly.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it, vi } from 'vitest';
 import { readEnv } from '../../src/config/env.js';
@@ -29,7 +30,7 @@ describe('silent market feed', () => {
   it('raises one warning alert within seconds once the feed is silent for more than 3 poll intervals', async () => {
     const t = await engineContext(database());
     // The 10 s floor is the unit tests' below: here only the engine's wiring, at 3 × 300 ms.
-    const engine = new Engine({ ctx: t.ctx, feed: silentFeed(300), strategies: [maCross()], housekeepingMs: 50, feedWatch: { minSilentMs: 0 } });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed: silentFeed(300), strategies: [maCross()], housekeepingMs: 50, feedWatch: { minSilentMs: 0 } });
     try {
       const started = performance.now();
       void engine.start();

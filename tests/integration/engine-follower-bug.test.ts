@@ -2,6 +2,7 @@
 // that pages (critical alert, error-level log), not a warning repeated every pass while nothing is
 // booked; trouble outside the program (Kraken, the database) stays a warning that is retried.
 // Either page, when it cannot be raised, is logged again unmarked, so the log-line source pages it.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -31,7 +32,7 @@ describe("the engine's follower of orders in flight", () => {
     const logs = captureLogs();
     const down = { raise: () => Promise.reject(new Error('the alert pipeline is unreachable')) };
     const t = await engineContext(database(), {}, { logger: logs.logger, ...(opts.alertsDown ? { alerts: () => down } : {}) });
-    const engine = new Engine({ ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom([100, 101, 102]), 0), strategies: [maCross()], fillFollowMs: 1, housekeepingMs: 50 });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom([100, 101, 102]), 0), strategies: [maCross()], fillFollowMs: 1, housekeepingMs: 50 });
     let failed = 0;
     const done = new Promise<void>((resolve) => {
       engine.followFills = async () => {
@@ -79,7 +80,7 @@ describe("the engine loop's own program error", () => {
     const down = { raise: () => Promise.reject(new Error('the alert pipeline is unreachable')) };
     const t = await engineContext(database(), {}, { logger: logs.logger, alerts: () => down });
     const feed = { kind: 'replay' as const, next: () => Promise.reject(new TypeError('feed bug')) };
-    const engine = new Engine({ ctx: t.ctx, feed, strategies: [maCross()], housekeepingMs: 50 });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed, strategies: [maCross()], housekeepingMs: 50 });
     const running = engine.start();
     const loopLines = () => logs.lines.filter((l) => l.msg.startsWith('engine loop error'));
     for (let i = 0; i < 500 && loopLines().length < 2; i++) await new Promise((r) => setTimeout(r, 10));

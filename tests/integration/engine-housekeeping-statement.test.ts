@@ -1,5 +1,6 @@
 // An idle engine's housekeeping beats and reads bot_state every second: one statement a pass (the
 // heartbeat's update returning the row), not an update and a select.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -48,7 +49,7 @@ describe("an idle engine's housekeeping", () => {
     const t = await engineContext(pglite);
     const closes = [100, 101, 102, 103];
     const feed = new PacedFeed('kraken', candlesFrom(closes), 0);
-    const engine = new Engine({ ctx: t.ctx, feed, strategies: [maCross()], marketClock: t.clock, housekeepingMs: 50 });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed, strategies: [maCross()], marketClock: t.clock, housekeepingMs: 50 });
     const running = engine.start();
     const queries = recordQueries(pglite);
     try {

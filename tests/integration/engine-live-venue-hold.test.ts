@@ -2,6 +2,7 @@
 // reason (cancel_only, EService:Unavailable, its rate limits): the refused entry or exit is not sent again on every candle. It
 // waits 2 s, 4 s … (the market clock) and, while Kraken's SystemStatus is not online, until it is;
 // it goes as soon as the status is back. One alert per hold, not one per try. Real PostgreSQL.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { asc, eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { orderIntents } from '../../src/db/schema/index.js';
@@ -47,7 +48,7 @@ async function run(onCandle: (index: number, k: LiveKraken) => void, strategy = 
   cleanup.push(() => k.sim.close());
   const t = await liveContext(database, k);
   cleanup.push(() => t.ctx.close());
-  const engine = new Engine({
+  const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION,
     ctx: t.ctx, feed: new IndexedFeed(new SimulatorMarketFeed('kraken', candles(), 1, k.sim), (i) => onCandle(i, k)), strategies: [strategy],
     marketClock: t.clock, stopWhenFeedEnds: true, housekeepingMs: 0, fillFollowMs: 50,
   });

@@ -3,6 +3,7 @@
 // stream (no REST read-back at all); a socket dropped while an order fills is made good by the
 // snapshot on reconnect, and REST polling, seeing the same trades, books none of them twice; a token
 // Kraken refuses is one clear error line, and REST polling books everything meanwhile.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { Writable } from 'node:stream';
 import { eq } from 'drizzle-orm';
 import pino from 'pino';
@@ -68,7 +69,7 @@ async function wsRun(db: Database, opts: { sim?: SimulatorOptions; hooks?: (k: L
   const t = await liveContext(db, k, { KRAKEN_WS_EXECUTIONS: 'on' }, { logger: logs.logger });
   cleanup.push(() => t.ctx.close());
   const feed = new FeedAfter(new SimulatorMarketFeed('kraken', candlesFrom(roundTripCloses()), 30, k.sim));
-  const engine = new Engine({
+  const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION,
     ctx: t.ctx, feed, strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: opts.stopWhenFeedEnds ?? true, housekeepingMs: 0, fillFollowMs: 50,
     ...(opts.hooks ? { hooks: opts.hooks(k) } : {}),
   });

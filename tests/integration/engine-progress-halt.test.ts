@@ -1,5 +1,6 @@
 // The engine's progress line, the one a person watches between trades, says when the bot is halted:
 // after `ctb kill` it is not "N open, M orders" as if trading went on.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
@@ -24,7 +25,7 @@ async function progressLines(): Promise<Array<Record<string, unknown>>> {
   const t = await engineContext(database(), {}, { logger });
   const start = '2026-01-05T00:00:00Z';
   // Every batch may print its line: the test is about what the line says, not how often.
-  const engine = new Engine({
+  const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION,
     ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 6), { start }), 0), strategies: [maCross()],
     marketClock: t.clock, stopWhenFeedEnds: true, progressEveryMs: Number.MIN_VALUE,
   });

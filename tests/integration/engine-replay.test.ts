@@ -1,3 +1,4 @@
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { execute, type Database } from '../../src/db/client.js';
@@ -32,7 +33,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('engine on the replay feed (%s)', 
   });
 
   const run = async (closes: number[], opts: { start?: string } = {}) => {
-    const engine = new Engine({
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION,
       ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(closes, opts), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true,
     });
     await engine.start();
@@ -99,7 +100,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('engine on the replay feed (%s)', 
 
   it('skips entries below the strategy’s minimum confidence or 24h volume, while a permissive twin trades', async () => {
     t = await engineContext(database);
-    const engine = new Engine({
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION,
       ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses()), 0), marketClock: t.clock, stopWhenFeedEnds: true,
       strategies: [
         maCross({ name: 'control' }),

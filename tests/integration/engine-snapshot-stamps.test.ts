@@ -3,6 +3,7 @@
 // stamped in (or before) its snapshot's millisecond. The market clock of a replay forces the tie on
 // every candle (the snapshot and the candle's orders both read the candle's close), so a replay that
 // trades must still give an audit whose ledger ROI and snapshot ROI agree at every boundary.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { execute, type Database } from '../../src/db/client.js';
@@ -31,7 +32,7 @@ describe('equity snapshots and the orders of the same step', () => {
     t = await engineContext(database);
     // Flat, then a round trip, and flat again: the entry's candle is where the tie used to be.
     const closes = roundTripCloses();
-    const engine = new Engine({
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION,
       ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(closes), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true,
       snapshotEveryMs: 60_000,
     });

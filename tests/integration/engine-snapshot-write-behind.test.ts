@@ -1,6 +1,7 @@
 // A replay's housekeeping does not hold the candles back while equity snapshots are being written:
 // it starts the queued rows on their way and goes on (engine.ts, SnapshotWriter.writeBehind); only
 // the end of the run waits until every row is committed.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { execute } from '../../src/db/client.js';
@@ -17,7 +18,7 @@ describe('engine housekeeping and equity snapshot writes (postgres)', () => {
     try {
       // 2,500 candles: the paced feed hands them over in two batches (2,000 and 500), housekeeping after each.
       const closes = Array.from({ length: 2_500 }, (_, i) => 60_000 + (i % 50));
-      const engine = new Engine({
+      const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION,
         ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(closes), 0), strategies: [maCross({ limits: { minVolume24hQuote: 1e15 } })],
         marketClock: t.clock, stopWhenFeedEnds: true, housekeepingMs: 0, snapshotEveryMs: 60_000,
       });

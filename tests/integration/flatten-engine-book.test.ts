@@ -3,6 +3,7 @@
 // ledger has closed and the ROI audit (which resume needs) agrees. Run as the demo does: a paper
 // engine on a replay, `ctb kill`, then `ctb incident done close_positions --yes` through the command
 // path, carried out by the engine's process; and a flatten by another process on the same database.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { killCommand } from '../../commands/kill.js';
 import { incidentDoneCommand } from '../../commands/incident-done.js';
@@ -69,7 +70,7 @@ describe.each(['postgres', 'pglite'] as DbKind[])('the engine’s book after a f
     // 24 candles: in (the cross up) and still holding; then 14 more falling ones (a cross down the halt keeps from trading).
     const closes = roundTripCloses();
     const feed = new HeldFeed(candlesFrom(closes), 24);
-    const engine = new Engine({ ctx: t.ctx, feed, strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true, snapshotEveryMs });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed, strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true, snapshotEveryMs });
     const run = engine.start();
     await feed.reached;
     expect((await database.db.select().from(trades)).map((x) => x.status)).toEqual(['open']);

@@ -1,3 +1,4 @@
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { eq } from 'drizzle-orm';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -22,7 +23,7 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
   it('sells every open position while trading is halted, through intents, with capital_buffer on each close', async () => {
     const { ctx, clock } = await engineContext(database());
     try {
-      await new Engine({ ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: clock, stopWhenFeedEnds: true }).start();
+      await new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: clock, stopWhenFeedEnds: true }).start();
       expect((await database().db.select().from(trades))[0]?.status).toBe('open');
       await updateBotState(database().db, clock, { halted: true, haltedReason: 'kill' });
 
@@ -53,7 +54,7 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
     const logger = createLogger({ config: testConfig({ LOG_LEVEL: 'info' }), stdout: false, files: false, destination: sink, destinationLevel: 'info' });
     const { ctx, clock } = await engineContext(database(), {}, { logger });
     try {
-      await new Engine({ ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: clock, stopWhenFeedEnds: true }).start();
+      await new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: clock, stopWhenFeedEnds: true }).start();
       await updateBotState(database().db, clock, { halted: true, haltedReason: 'kill' });
       lines.length = 0;
       expect((await flattenPositions(ctx)).closed).toHaveLength(1);
@@ -91,7 +92,7 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
       },
     });
     try {
-      await new Engine({ ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true }).start();
+      await new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true }).start();
       await updateBotState(database().db, t.clock, { halted: true, haltedReason: 'kill' });
       failSales = true;
       const report = await flattenPositions(t.ctx);
@@ -135,7 +136,7 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
       },
     });
     try {
-      await new Engine({ ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true }).start();
+      await new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true }).start();
       await updateBotState(database().db, t.clock, { halted: true, haltedReason: 'kill' });
       shape = true;
       const report = await flattenPositions(t.ctx);
@@ -175,7 +176,7 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
     });
     try {
       failSales = false;
-      await new Engine({ ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true }).start();
+      await new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: t.clock, stopWhenFeedEnds: true }).start();
       await updateBotState(database().db, t.clock, { halted: true, haltedReason: 'kill' });
       const btcBefore = (await database().db.select().from(paperBalances).where(eq(paperBalances.asset, 'BTC')))[0]?.total;
       failSales = true;

@@ -1,6 +1,7 @@
 // GET /healthz says when the market feed does not answer: a bot whose Kraken feed never delivered a
 // batch is alive (200, so nothing restarts it for Kraken's sake) but not "ok". The engine's own view
 // answers in the process that runs it; any other replica reads the open silent-feed alert.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { describe, expect, it } from 'vitest';
 import { persistAlerts } from '../../src/alerts/store.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -41,7 +42,7 @@ describe('GET /healthz and the market feed', () => {
   it('is not "ok" while the engine\'s feed has never answered, says "feed silent" past the threshold, and "ok" once it answers', async () => {
     const t = await engineContext(database());
     const feed = mutedFeed();
-    const engine = new Engine({ ctx: t.ctx, feed, strategies: [maCross()], housekeepingMs: 50, feedWatch: { minSilentMs: 5_000, minBackMs: 200 } });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed, strategies: [maCross()], housekeepingMs: 50, feedWatch: { minSilentMs: 5_000, minBackMs: 200 } });
     const probe = healthProbe(t.ctx, { feed: 'kraken' });
     try {
       void engine.start();

@@ -2,6 +2,7 @@
 // fills of an open order included), each once by exchange trade id, with the fee as charged beside
 // the quote fee; an intent becomes filled only when its booked fills add up to what the exchange
 // says filled, and is applied to a portfolio exactly once.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
@@ -34,7 +35,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('booking live fills on %s', (kind)
   });
 
   const liveEntry = async () =>
-    (await writeIntent(database.db, { mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.5', at }, { armed: true }))!;
+    (await writeIntent(database.db, { mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.5', at }, { lease: ALONE_BY_CONSTRUCTION, armed: true }))!;
   const record = (intent: Awaited<ReturnType<typeof liveEntry>>, answer: OrderState) =>
     recordExecution(database.db, { intent, order: answer, quoteCurrency: 'USD', reservePct: 20, at });
   const intentRow = async (id: number) => (await database.db.select().from(orderIntents).where(eq(orderIntents.id, id)))[0]!;

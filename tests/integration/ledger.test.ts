@@ -1,3 +1,4 @@
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client.js';
@@ -31,20 +32,20 @@ describe.each<DbKind>(['postgres', 'pglite'])('ledger on %s', (kind) => {
   });
 
   const intentFor = async (purpose: 'entry' | 'exit', side: 'buy' | 'sell', tradeId?: number) =>
-    (await writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side, purpose, type: 'market', quantity: '0.1', ...(tradeId ? { tradeId } : {}), at }, { armed: false }))!;
+    (await writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side, purpose, type: 'market', quantity: '0.1', ...(tradeId ? { tradeId } : {}), at }, { lease: ALONE_BY_CONSTRUCTION, armed: false }))!;
 
   it('writes no intent while halted, and no entry intent while entries are paused', async () => {
     const clock = { now: () => at };
     await updateBotState(database.db, clock, { halted: true });
     const write = (purpose: 'entry' | 'exit') =>
-      writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose, type: 'market', quantity: '0.1', at }, { armed: false });
+      writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose, type: 'market', quantity: '0.1', at }, { lease: ALONE_BY_CONSTRUCTION, armed: false });
     expect(await write('exit')).toBeNull();
     await updateBotState(database.db, clock, { halted: false, entriesPaused: true });
     expect(await write('entry')).toBeNull();
     expect(await write('exit')).not.toBeNull();
     await updateBotState(database.db, clock, { entriesPaused: false, mode: 'live' });
     // Armed and requested live: a paper intent no longer matches the effective mode.
-    expect(await writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.1', at }, { armed: true })).toBeNull();
+    expect(await writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.1', at }, { lease: ALONE_BY_CONSTRUCTION, armed: true })).toBeNull();
     await updateBotState(database.db, clock, { mode: 'paper' });
   });
 
@@ -93,7 +94,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('ledger on %s', (kind) => {
 
   it('splits a trade whose exit fills only partly: the filled part closes, the rest stays open, once', async () => {
     const write = (purpose: 'entry' | 'exit', side: 'buy' | 'sell', quantity: string, tradeId?: number) =>
-      writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side, purpose, type: 'market', quantity, ...(tradeId ? { tradeId } : {}), at }, { armed: false });
+      writeIntent(database.db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side, purpose, type: 'market', quantity, ...(tradeId ? { tradeId } : {}), at }, { lease: ALONE_BY_CONSTRUCTION, armed: false });
     const capital = () => ({ uncommittedQuote: dec('10000'), equity: dec('10000') });
     const entry = (await write('entry', 'buy', '0.3'))!;
     const opened = await recordExecution(database.db, { intent: entry, order: filled(entry.clientOrderId, 'buy', '0.3', '60000', '30', 'P1'), quoteCurrency: 'USD', reservePct: 20, at });
@@ -142,7 +143,7 @@ describe('whether the ledger holds replay orders only (a halted demo is offered 
     await database?.close();
   });
   const order = (feed: 'replay' | 'kraken') =>
-    writeIntent(database.db, { mode: 'paper', feed, strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.1', at }, { armed: false });
+    writeIntent(database.db, { mode: 'paper', feed, strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.1', at }, { lease: ALONE_BY_CONSTRUCTION, armed: false });
 
   it('is true for an empty ledger and one of replay orders, false once an order on the Kraken feed is there', async () => {
     expect(await onlyReplayOrders(database.db)).toBe(true);

@@ -2,6 +2,7 @@
 // as soon as AddOrder answers, while the read-back (QueryOrders, QueryTrades) may still queue behind
 // the rate limit — so a kill's fence neither waits for it nor reports that it "may reach the exchange
 // after this kill" (the live soak saw exactly that: an exit accepted before the halt, read back slowly).
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { orderIntents } from '../../src/db/schema/index.js';
@@ -23,7 +24,7 @@ describe('an order Kraken accepted', () => {
       portfolio.setCash(dec(10_000));
       // The read-back is slow, as when it queues behind the follower's reads at Kraken's rate limit.
       bed.kraken.sim.latency.set('QueryOrders', 2_000);
-      const placing = executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: t.ctx.exchanges.forMode('live'), portfolio }, {
+      const placing = executeOrder({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: t.ctx.exchanges.forMode('live'), portfolio }, {
         purpose: 'entry', strategy: 'accepted-test', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
       });
       const started = Date.now();

@@ -13,6 +13,7 @@
 // reconcile against Kraken (the holder may be halfway through its work), and still checks the engine's
 // heartbeat — an engine stuck holding the lock is reported stale. The watchdog's next pass resyncs
 // even though its probe answers at once; `ctb self-heal`, which has no next pass, says to run it again.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ADVISORY_LOCKS, takeAdvisoryLock } from '../../src/db/advisory-lock.js';
@@ -101,7 +102,7 @@ describe('self-heal while the executor places a live order', () => {
         await Promise.race([heal, asks.reached(asked + 1)]);
       });
 
-      const outcome = await executeOrder({ ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
+      const outcome = await executeOrder({ lease: ALONE_BY_CONSTRUCTION, ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
         purpose: 'entry', strategy: 'self-heal-race', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
       });
       const result = await heal!;
@@ -165,7 +166,7 @@ describe('an order booked before the executor writes it sent', () => {
       const portfolio = bookAt60k(t);
       const seen: Seen = {};
       const exchange = bookedBeforeAccepted(t.ctx.exchanges.forMode('live'), t.ctx, seen);
-      const outcome = await executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
+      const outcome = await executeOrder({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
         purpose: 'entry', strategy: 'booked-test', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
       });
       expect(seen.status, 'the intent right after the executor\'s sent write').toBe('filled');
@@ -188,7 +189,7 @@ describe('an order booked before the executor writes it sent', () => {
       const portfolio = bookAt60k(t);
       const seen: Seen = {};
       const exchange = bookedBeforeAccepted(t.ctx.exchanges.forMode('live'), t.ctx, seen, how);
-      const outcome = await executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
+      const outcome = await executeOrder({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
         purpose: 'entry', strategy: 'booked-lost-test', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
       });
       const [intent] = await bed.database.db.select().from(orderIntents).where(eq(orderIntents.clientOrderId, seen.clientOrderId!));
@@ -215,7 +216,7 @@ describe('an order booked before the executor writes it sent', () => {
       const portfolio = bookAt60k(t);
       const seen: Seen = {};
       const exchange = bookedBeforeAccepted(t.ctx.exchanges.forMode('live'), t.ctx, seen, { loseAnswer: true });
-      const outcome = await executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
+      const outcome = await executeOrder({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, mode: 'live', feed: 'kraken', exchange, portfolio }, {
         purpose: 'entry', strategy: 'booked-open-test', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
       });
       const [intent] = await bed.database.db.select().from(orderIntents).where(eq(orderIntents.clientOrderId, seen.clientOrderId!));
@@ -255,7 +256,7 @@ describe('a flatten whose sale was booked while its request failed', () => {
     try {
       const portfolio = bookAt60k(t);
       const live = t.ctx.exchanges.forMode('live');
-      const entry = await executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: live, portfolio }, {
+      const entry = await executeOrder({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: live, portfolio }, {
         purpose: 'entry', strategy: 'flatten-booked', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000),
       });
       expect(entry).toMatchObject({ kind: 'recorded', outcome: { intentStatus: 'filled' } });
@@ -285,7 +286,7 @@ describe('self-heal while another holds the order lock', () => {
   async function neverPlacedIntent(t: EngineTestContext) {
     const intent = await writeIntent(t.ctx.db, {
       mode: 'live', feed: 'kraken', strategy: 'self-heal-lock-held', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
-    }, { armed: true });
+    }, { lease: ALONE_BY_CONSTRUCTION, armed: true });
     await ageIntentStates(bed.database, NOT_FOUND_GRACE_MS + 60_000);
     return intent!;
   }

@@ -1,6 +1,7 @@
 // A paper order is one statement: the intent, the paper venue's order and balances, the fill and the
 // trade commit together or not at all; bot_state's check still decides whether anything is written,
 // and an order the venue refuses leaves only its intent, closed as rejected. On both databases.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execute, type Database } from '../../src/db/client.js';
@@ -44,7 +45,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('a paper order in one statement, o
     const exchange = t.ctx.exchanges.paper();
     if (!PaperExchange.isVenue(exchange)) throw new Error('the context should hold the paper venue itself');
     const portfolio = await Portfolio.load(exchange, [], 'USD');
-    return { ctx: t.ctx, mode: 'paper', feed: 'replay', exchange, portfolio };
+    return { ctx: t.ctx, mode: 'paper', feed: 'replay', exchange, portfolio, lease: ALONE_BY_CONSTRUCTION };
   }
 
   const entry = (quantity: string): OrderRequestSpec => ({ purpose: 'entry', strategy: 'one-statement', symbol: 'BTC/USD', side: 'buy', quantity: dec(quantity), reason: 'test', referencePrice: dec(50_000) });
@@ -98,7 +99,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('a paper order in one statement, o
   async function bookedAlike(own: Database): Promise<void> {
     const exchange = t.ctx.exchanges.paper();
     if (!PaperExchange.isVenue(exchange)) throw new Error('the context should hold the paper venue itself');
-    const d: PaperDeps = { ctx: t.ctx, mode: 'paper', feed: 'replay', exchange, portfolio: await Portfolio.load(exchange, [], 'USD') };
+    const d: PaperDeps = { lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, mode: 'paper', feed: 'replay', exchange, portfolio: await Portfolio.load(exchange, [], 'USD') };
     const usd = async () => (await own.db.select().from(paperBalances)).find((b) => b.asset === 'USD')?.total;
     const roundTrip = async (close: number) => {
       price(50_000);

@@ -1,5 +1,6 @@
 // An exit order that fills only partly (Kraken cancels what it could not fill) must leave the rest of
 // the position open in the engine's portfolio and tell the operators, not silently forget it.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { trades } from '../../src/db/schema/index.js';
@@ -31,7 +32,7 @@ describe('partial exit in the engine', () => {
       const portfolio = new Portfolio();
       portfolio.setCash(dec('10000'));
       const write = (purpose: 'entry' | 'exit', side: 'buy' | 'sell', quantity: string, tradeId?: number) =>
-        writeIntent(database().db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side, purpose, type: 'market', quantity, ...(tradeId ? { tradeId } : {}), at }, { armed: false });
+        writeIntent(database().db, { mode: 'paper', feed: 'replay', strategy: 's', symbol: 'BTC/USD', side, purpose, type: 'market', quantity, ...(tradeId ? { tradeId } : {}), at }, { lease: ALONE_BY_CONSTRUCTION, armed: false });
       const entry = (await write('entry', 'buy', '0.3'))!;
       const opened = await recordOrder({ ctx: t.ctx, portfolio }, entry, order(entry.clientOrderId, 'buy', '0.3', '0.3', '10000', 'E1'));
       expect(portfolio.cash.toFixed()).toBe('7000');

@@ -1,3 +1,4 @@
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
@@ -87,7 +88,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('risk guard on %s', (kind) => {
     try {
       expect((await getBotState(database.db)).entriesPaused).toBe(true);
       engineClock.set('2026-01-05T13:00:00Z');
-      const engine = new Engine({ ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses(), { start: '2026-01-05T13:00:00Z' }), 0), strategies: [maCross()], marketClock: engineClock, stopWhenFeedEnds: true });
+      const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses(), { start: '2026-01-05T13:00:00Z' }), 0), strategies: [maCross()], marketClock: engineClock, stopWhenFeedEnds: true });
       await engine.start();
       expect(await database.db.select().from(orderIntents)).toHaveLength(0);
     } finally {
@@ -273,7 +274,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('risk guard on %s', (kind) => {
       const closes = roundTripCloses().slice(0, 24);
       // After the entry, the price gaps down 10% in one candle: 20% of equity in the position → ~2% drawdown.
       closes.push(closes[closes.length - 1]! * 0.9);
-      const engine = new Engine({ ctx, feed: new PacedFeed('replay', candlesFrom(closes), 0), strategies: [maCross({ exits: {} })], marketClock: engineClock, stopWhenFeedEnds: true });
+      const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx, feed: new PacedFeed('replay', candlesFrom(closes), 0), strategies: [maCross({ exits: {} })], marketClock: engineClock, stopWhenFeedEnds: true });
       await engine.start();
       expect((await getBotState(database.db)).entriesPaused).toBe(true);
       expect((await database.db.select().from(riskEvents)).map((e) => e.kind)).toContain('max_drawdown');

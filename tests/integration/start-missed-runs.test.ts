@@ -3,6 +3,7 @@
 // seconds missed. startBot counts as the start until its parts have started, so those runs are said
 // as the start's doing, at info — not "missed execution! Possible blocking IO" warnings. A stall
 // once the bot runs is still warned (tests/integration/jobs-cron-logger.test.ts).
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Feature } from '../../src/app/feature.js';
@@ -62,7 +63,7 @@ describe('jobs scheduled while the bot starts', { timeout: 60_000 }, () => {
       },
     };
     let startedCalls = 0;
-    const engine = new Engine({ ctx: t.ctx, feed, strategies: [maCross()], marketClock: t.clock, onStarted: () => { startedCalls += 1; start(); } });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed, strategies: [maCross()], marketClock: t.clock, onStarted: () => { startedCalls += 1; start(); } });
     void engine.start();
     try {
       await settle(lines, 1);

@@ -1,3 +1,4 @@
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
@@ -29,7 +30,7 @@ describe('ctb validate-trades', () => {
     const { ctx, clock } = await engineContext(database);
     // Two round trips: two closed trades made by the engine.
     const closes = [...roundTripCloses(), ...roundTripCloses(60_300)];
-    await new Engine({ ctx, feed: new PacedFeed('replay', candlesFrom(closes), 0), strategies: [maCross()], marketClock: clock, stopWhenFeedEnds: true }).start();
+    await new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx, feed: new PacedFeed('replay', candlesFrom(closes), 0), strategies: [maCross()], marketClock: clock, stopWhenFeedEnds: true }).start();
     await ctx.close();
   });
   afterAll(async () => {

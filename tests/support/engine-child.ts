@@ -3,6 +3,7 @@
 // or after the exchange filled it but before the ledger recorded it) so the parent can SIGKILL it.
 // Built before the run (tests/support/build-children.ts); a test starts it with
 // node childScript('engine-child') <database-url> <none|afterIntent|afterSend> <marker-file>
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -23,7 +24,7 @@ const freeze = (step: string, clientOrderId: string) => {
   writeFileSync(marker, JSON.stringify({ step, clientOrderId }));
   return new Promise<void>(() => {}); // wait here until killed
 };
-const engine = new Engine({
+const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION,
   ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses()), 0), strategies: [maCross()], marketClock: clock, stopWhenFeedEnds: true,
   hooks: {
     ...(pauseAt === 'afterIntent' ? { afterIntent: (intent) => freeze('afterIntent', intent.clientOrderId) } : {}),

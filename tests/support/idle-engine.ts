@@ -2,6 +2,7 @@
 // idles with its heartbeat (as a worker does), and the engine-request runner the bot starts beside it
 // (with what it does after each request: features/engine.ts), and the sweep that tells exits' unshown
 // outcomes (features/exits.ts), on a shorter period.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import type { Database } from '../../src/db/client.js';
 import { Engine } from '../../src/engine/engine.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
@@ -41,7 +42,7 @@ export async function startIdleEngine(database: Database, closes: number[], opts
   const feed = new PacedFeed('kraken', candlesFrom(closes), 0);
   // Its idle heartbeat and state read every 100 ms, its runner's poll every 60: a tenth and a quarter of
   // the shipped periods, so a test waits little, without two queries every 20 ms for as long as it runs.
-  const engine = new Engine({ ctx: t.ctx, feed, strategies: opts.strategies ?? [maCross()], marketClock: t.clock, housekeepingMs: 100 });
+  const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed, strategies: opts.strategies ?? [maCross()], marketClock: t.clock, housekeepingMs: 100 });
   const running = engine.start();
   let sweeping: Promise<unknown> = Promise.resolve();
   const sweep = setInterval(() => {

@@ -1,6 +1,7 @@
 // Builds an AppContext for kill-switch tests: a real PostgreSQL database (optionally behind a
 // stall proxy, with every query recorded in the shared event log), recording exchanges, a
 // capturing alert sink and a ManualClock. DATA_DIR is a fresh temporary directory.
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -130,7 +131,7 @@ export async function liveExitInFlight(t: KillTestContext): Promise<number> {
   await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
   const intent = await writeIntent(t.ctx.db, {
     mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'sell', purpose: 'exit', type: 'market', quantity: '0.03', at: t.clock.now(),
-  }, { armed: true });
+  }, { lease: ALONE_BY_CONSTRUCTION, armed: true });
   await markIntent(t.ctx.db, { id: intent!.id, status: 'sent', exchangeOrderId: 'OEXIT1-AAAAA-BBBBBB', at: t.clock.now() });
   t.kraken.mode = 'network_error';
   return intent!.id;

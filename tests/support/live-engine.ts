@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import { ManualClock } from '../../src/clock.js';
 import type { Database } from '../../src/db/client.js';
 import { Engine, type EngineOptions } from '../../src/engine/engine.js';
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import type { StrategyDefinition } from '../../src/engine/strategies/config.js';
 import type { Candle } from '../../src/exchange/types.js';
 import { PacedFeed } from '../../src/market/paced-feed.js';
@@ -112,6 +113,8 @@ export function liveEngine(
   return new Engine({
     ctx: t.ctx, feed: new SimulatorMarketFeed(feed ?? 'kraken', candles, paceMs ?? 30, kraken.sim), strategies, marketClock: t.clock,
     stopWhenFeedEnds: true, housekeepingMs: 0, fillFollowMs: 50, ...rest,
+    // One engine on its test database unless the test hands it a lease to hold.
+    lease: rest.lease ?? ALONE_BY_CONSTRUCTION,
   });
 }
 

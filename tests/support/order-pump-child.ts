@@ -4,6 +4,7 @@
 // watcher, no latch — so only the database fence in the intent's statement can stop it.
 // Built before the run (tests/support/build-children.ts); a test starts it with
 // node childScript('order-pump-child') <database-url> <kraken-url> <api-key> <api-secret> <log-dir>
+import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { buildAppContext } from '../../src/app/build-context.js';
 import { testConfig } from '../../src/config/env.js';
 import { connectPostgres } from '../../src/db/client.js';
@@ -30,7 +31,7 @@ process.on('SIGTERM', () => {
 });
 for (;;) {
   const outcome = await executeOrder(
-    { ctx, mode: 'live', feed: 'kraken', exchange, portfolio },
+    { lease: ALONE_BY_CONSTRUCTION, ctx, mode: 'live', feed: 'kraken', exchange, portfolio },
     { purpose: 'entry', strategy: 'pump', symbol: 'BTC/USD', side: 'buy', quantity: dec('0.001'), reason: 'pump' },
   ).catch((err: unknown) => ({ kind: `error: ${(err as Error).message}` }));
   counts[outcome.kind] = (counts[outcome.kind] ?? 0) + 1;

@@ -12,7 +12,7 @@ import { dec } from '../../src/money.js';
 
 const dialect = new PgDialect();
 
-function input(purpose: 'entry' | 'exit', n = 1): PaperOrderStatementInput {
+function input(purpose: 'entry' | 'exit', n = 1, holderId: string | null = null): PaperOrderStatementInput {
   const intent: OrderIntent = {
     id: 0, clientOrderId: `client-${n}`, mode: 'paper', feed: 'replay', strategy: `strategy-${n}`, symbol: 'BTC/USD', side: purpose === 'entry' ? 'buy' : 'sell',
     purpose, type: 'market', quantity: `0.01${n}`, limitPrice: null, status: 'filled', exchangeOrderId: null, tradeId: purpose === 'entry' ? null : 40 + n,
@@ -20,7 +20,7 @@ function input(purpose: 'entry' | 'exit', n = 1): PaperOrderStatementInput {
   };
   return {
     intent,
-    guard: { armed: n % 2 === 0 },
+    guard: { armed: n % 2 === 0, holderId },
     unsettled: `${n}:sent`,
     state: {
       exchangeOrderId: `order-${n}`, clientOrderId: intent.clientOrderId, symbol: 'BTC/USD', side: intent.side, status: 'closed', quantity: intent.quantity,
@@ -55,6 +55,12 @@ describe("a paper order's statement", () => {
       expect(statementParams(p)).toEqual(queryOf(dialect, paperOrderSql(p)).params);
     });
 
+    it(`takes an ${purpose}'s parameters in that order under the engine lease too (its holder id after bot_state's)`, () => {
+      const p = input(purpose, 1, 'host:1:0badcafe');
+      expect(statementParams(p)).toEqual(queryOf(dialect, paperOrderSql(p)).params);
+      expect(queryOf(dialect, paperOrderSql(p)).sql).toContain('for share of b, l');
+    });
+
     it(`renders an ${purpose}'s text once, checks it on the first order and keeps it for the next`, () => {
       const db = preparableDb();
       const first = paperOrderStatement(db, input(purpose, 1));
@@ -73,6 +79,16 @@ describe("a paper order's statement", () => {
     const exit = paperOrderStatement(db, input('exit', 2));
     expect(entry).toEqual({ text: queryOf(dialect, paperOrderSql(input('entry', 2))).sql, params: statementParams(input('entry', 2)) });
     expect(exit).toEqual({ text: queryOf(dialect, paperOrderSql(input('exit', 2))).sql, params: statementParams(input('exit', 2)) });
+  });
+
+  it('keeps an order under the engine lease apart from one that asks none', () => {
+    const db = preparableDb();
+    paperOrderStatement(db, input('entry', 1));
+    paperOrderStatement(db, input('entry', 1, 'host:1:0badcafe'));
+    const alone = paperOrderStatement(db, input('entry', 2));
+    const held = paperOrderStatement(db, input('entry', 2, 'host:1:0badcafe'));
+    expect(alone).toEqual({ text: queryOf(dialect, paperOrderSql(input('entry', 2))).sql, params: statementParams(input('entry', 2)) });
+    expect(held).toEqual({ text: queryOf(dialect, paperOrderSql(input('entry', 2, 'host:1:0badcafe'))).sql, params: statementParams(input('entry', 2, 'host:1:0badcafe')) });
   });
 
   it('builds the SQL every time where it cannot run a kept text (a PGlite transaction)', () => {

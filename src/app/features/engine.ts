@@ -172,6 +172,10 @@ export function engineFeature(opts: EngineFeatureOptions = {}): Feature {
           if (stopping.signal.aborted) return;
           const current = new Engine({
             ctx, feed, strategies, gate,
+            // Its intents are written only while the lease row names this process (intent-lease.ts):
+            // holdsLease() in the gate is a judgement on time, which a process paused past a takeover
+            // cannot make true; a refusal there loses the lease as a renewal finding it taken does.
+            lease: { kind: 'held', holderId: lease.holderId, lost: (reason) => lease.lose(reason) },
             ...(startOpts.feed === 'replay' ? { snapshotEveryMs: replaySnapshotEveryMs(ctx.config) } : {}),
             progressEveryMs: opts.progressEveryMs ?? (startOpts.feed === 'replay' ? 10_000 : 300_000),
             ...(opts.onHardBreach ? { onHardBreach: (breach: RiskBreach) => opts.onHardBreach!(ctx, breach) } : {}),

@@ -1,32 +1,48 @@
 // Owns the statements on order_intents that the engine's order path, its fill follower, flatten and
 // self-heal run: writing an intent only where bot_state allows it (the FOR SHARE fence against a kill,
-// described at engine/ledger/intents.ts writeIntent), closing or advancing one, listing those still
+// described at engine/ledger/intents.ts writeIntent) and, for an engine, where it still holds the
+// engine lease (engine/ledger/intent-lease.ts), closing or advancing one, listing those still
 // unresolved, the live intents' change mark, and the gate's reads (recent and unsettled intents).
 import { and, eq, gte, inArray, isNull, ne, or, sql, type SQL } from 'drizzle-orm';
 import { asyncCommitCte } from '../async-commit.js';
 import type { Db } from '../client.js';
 import { executePrepared } from '../prepared.js';
 import { isUnsettled, UNSETTLED_STATUSES } from '../../domain/order-status.js';
-import { botState, orderIntents, unsettledStatusList, type OrderIntent } from '../schema/index.js';
+import { botState, engineLease, orderIntents, unsettledStatusList, type OrderIntent } from '../schema/index.js';
 
 type Mode = OrderIntent['mode'];
 
 /**
- * The CTE `allowed`: one row when bot_state allows this intent now, with bot_state's row locked FOR
- * SHARE (the fence against a kill). effectiveMode() in SQL: live only when armed, requested live and
- * not halted (halted is excluded anyway).
+ * What the `allowed` check is given: whether this process is armed, and the engine lease holder id the
+ * intent is written under (engine/ledger/intent-lease.ts), or null when it asks no lease.
  */
-export function intentAllowedCte(intent: Pick<OrderIntent, 'mode' | 'purpose'>, guard: { armed: boolean }): SQL {
+export interface IntentGuardSql {
+  armed: boolean;
+  holderId: string | null;
+}
+
+/**
+ * The CTE `allowed`: one row when bot_state allows this intent now, with bot_state's row locked FOR
+ * SHARE (the fence against a kill), and — given a holder id — only while engine_lease's row names that
+ * holder, that row locked FOR SHARE too (the fence against a takeover: its upsert waits for this
+ * statement's commit, and this statement, waiting on an uncommitted takeover, re-reads the row and
+ * finds another holder). effectiveMode() in SQL: live only when armed, requested live and not halted
+ * (halted is excluded anyway). Parameters: purpose, purpose, armed, then the holder id when given.
+ */
+export function intentAllowedCte(intent: Pick<OrderIntent, 'mode' | 'purpose'>, guard: IntentGuardSql): SQL {
   const modeHolds = intent.mode === 'paper' ? sql`not (${guard.armed}::boolean and b.mode = 'live')` : sql`(${guard.armed}::boolean and b.mode = 'live')`;
-  return sql`allowed as (select 1 from ${botState} b where b.id = 1 and (${intent.purpose} = 'flatten'
-      or (not b.halted and (${intent.purpose} <> 'entry' or not b.entries_paused) and ${modeHolds})) for share of b)`;
+  const allowedByState = sql`(${intent.purpose} = 'flatten' or (not b.halted and (${intent.purpose} <> 'entry' or not b.entries_paused) and ${modeHolds}))`;
+  if (guard.holderId === null) return sql`allowed as (select 1 from ${botState} b where b.id = 1 and ${allowedByState} for share of b)`;
+  return sql`allowed as (select 1 from ${botState} b, ${engineLease} l where b.id = 1 and ${allowedByState}
+      and l.id = 1 and l.holder_id = ${guard.holderId} for share of b, l)`;
 }
 
 /**
  * Inserts `row` in one statement with the `allowed` check, returning its id, or null when bot_state
- * forbade it. A paper intent commits asynchronously (db/async-commit.ts); a live one waits for the WAL.
+ * (or the engine lease) forbade it. A paper intent commits asynchronously (db/async-commit.ts); a live
+ * one waits for the WAL.
  */
-export async function insertIntentWhereAllowed(db: Db, row: Omit<OrderIntent, 'id'>, guard: { armed: boolean }): Promise<number | null> {
+export async function insertIntentWhereAllowed(db: Db, row: Omit<OrderIntent, 'id'>, guard: IntentGuardSql): Promise<number | null> {
   const paper = row.mode === 'paper';
   const at = row.createdAt.toISOString();
   const rows = await executePrepared<{ id: number | string }>(db, sql`

@@ -8,8 +8,15 @@ import { insertIntentWhereAllowed } from '../../db/queries/ledger-intents.js';
 import type { OrderIntent } from '../../db/schema/index.js';
 import type { Mode } from '../../services/bot-state.js';
 import type { FeedKind } from '../../market/types.js';
+import { fenceHolder, type IntentLease } from './intent-lease.js';
 
 export { failIntentAfterGrace, intentAllowedCte, intentUnresolvedMs, liveIntentsMark, markIntent, NEVER_PLACED_ERROR, reopenIntent, unresolvedIntents, type NeverPlacedClose } from '../../db/queries/ledger-intents.js';
+
+/** What an intent is written under: whether this process is armed, and whose engine lease (intent-lease.ts). */
+export interface IntentGuard {
+  armed: boolean;
+  lease: IntentLease;
+}
 
 export interface NewIntent {
   mode: Mode;
@@ -42,9 +49,12 @@ export function newClientOrderId(): string {
  * A live intent waits for the WAL flush (the order is about to reach a real exchange); a paper
  * intent commits asynchronously (see db/async-commit.ts). `closed`: the intent is written already
  * closed (refused or rejected before anything was sent), under the same check.
+ * An engine's intent is also written only while the engine lease's row names its holder, that row
+ * locked FOR SHARE in the same statement (intent-lease.ts): a fence against a takeover as the halt is
+ * against a kill. Null then too; refusedByLease tells the two apart.
  */
 export async function writeIntent(
-  db: Db, intent: NewIntent, guard: { armed: boolean }, closed?: { status: 'refused' | 'rejected'; error: string },
+  db: Db, intent: NewIntent, guard: IntentGuard, closed?: { status: 'refused' | 'rejected'; error: string },
 ): Promise<OrderIntent | null> {
   const row: Omit<OrderIntent, 'id'> = {
     clientOrderId: newClientOrderId(), mode: intent.mode, feed: intent.feed, strategy: intent.strategy, symbol: intent.symbol,
@@ -52,6 +62,6 @@ export async function writeIntent(
     status: closed?.status ?? 'pending', exchangeOrderId: null, tradeId: intent.tradeId ?? null, error: closed ? closed.error.slice(0, 1000) : null,
     createdAt: intent.at, updatedAt: intent.at,
   };
-  const id = await insertIntentWhereAllowed(db, row, guard);
+  const id = await insertIntentWhereAllowed(db, row, { armed: guard.armed, holderId: fenceHolder(guard.lease) });
   return id === null ? null : { id, ...row };
 }

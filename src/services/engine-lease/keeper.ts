@@ -42,6 +42,11 @@ export interface LeaseKeeper {
   readonly tried: Promise<void>;
   /** Resolves with the reason when the lease held since the last acquire() is lost. */
   lost(): Promise<string>;
+  /**
+   * The lease row was found naming another holder outside a renewal (an order intent's statement
+   * refused: engine/ledger/intent-lease.ts): lost now, as when a renewal finds it taken.
+   */
+  lose(reason: string): void;
   /** One renewal now (the timer calls it; tests call it). False when the lease is not ours any more. */
   renew(): Promise<boolean>;
   /** Stops renewing and deletes the lease row if it is still ours (graceful stop). */
@@ -185,6 +190,7 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
       return null;
     },
     lost: () => lostPromise,
+    lose,
     leaseRow: () => row,
     renew() {
       renewing ??= renewOnce().finally(() => {

@@ -2,6 +2,7 @@
 // statement that locks bot_state's row FOR SHARE, so an intent written while a kill's halt is being
 // committed waits for that commit and then sees the halt — it can neither slip in beside it nor be
 // missed by the kill's wait for orders in flight.
+import { ALONE_BY_CONSTRUCTION } from '../../../src/engine/ledger/intent-lease.js';
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { botState } from '../../../src/db/schema/index.js';
@@ -21,7 +22,7 @@ describe('the halt as a fence for order intents', () => {
       await tx.select().from(botState).where(eq(botState.id, 1)).for('update');
       await tx.update(botState).set({ halted: true }).where(eq(botState.id, 1));
       // The engine, in another connection, tries to write an intent before the halt commits.
-      const writing = writeIntent(db, intent(), { armed: true }).then((r) => (written = r));
+      const writing = writeIntent(db, intent(), { lease: ALONE_BY_CONSTRUCTION, armed: true }).then((r) => (written = r));
       await new Promise((r) => setTimeout(r, 300));
       expect(written).toBe('not yet');
       void writing;
@@ -34,7 +35,7 @@ describe('the halt as a fence for order intents', () => {
     const { db } = testDb();
     await db.insert(botState).values({ id: 1, mode: 'live' });
     expect(await awaitOrdersInFlight(db, 500)).toMatchObject({ unresolved: [] });
-    const pending = await writeIntent(db, intent(), { armed: true });
+    const pending = await writeIntent(db, intent(), { lease: ALONE_BY_CONSTRUCTION, armed: true });
     const report = await awaitOrdersInFlight(db, 300);
     expect(report.unresolved).toEqual([expect.objectContaining({ clientOrderId: pending!.clientOrderId, mode: 'live' })]);
     expect(report.waitedMs).toBeGreaterThanOrEqual(250);

@@ -3,6 +3,7 @@
 // flattens (then done, by whoever asked, with what it sold); "reconcile the ledger" reads Kraken's
 // history where the key is, or is handed over, or refused with its reason; "notify stakeholders"
 // records who said so and when. Nothing is ticked done by code that did not do it.
+import { ALONE_BY_CONSTRUCTION } from '../../../src/engine/ledger/intent-lease.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,7 +101,7 @@ function answeredWhilePending(webCtx: OwnedContext, runner: RequestRunner): Owne
 describe('close positions asked for in a web process', () => {
   it('is pending (never "closed by hand") until the engine\'s process flattens; then done by whoever asked, with what it sold', async () => {
     const w = await worker();
-    await new Engine({ ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
+    await new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
     expect((await testDb.db.select().from(trades))[0]?.status).toBe('open');
 
     const webCtx = await web(w);
@@ -126,7 +127,7 @@ describe('close positions asked for in a web process', () => {
 
   it('finished by the engine\'s process while the request was being answered as pending: the reply says done, with what it sold — not done and pending at once', async () => {
     const w = await worker();
-    await new Engine({ ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
+    await new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
     const webCtx = await web(w);
     await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
     // The wait ran out (pending), then the engine's process answered before that pending was recorded.
@@ -158,7 +159,7 @@ describe('close positions asked for in a web process', () => {
         },
       },
     });
-    await new Engine({ ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
+    await new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
     const webCtx = await web(w);
     await executeKill(webCtx, { actor: alice, reason: 'drill', trigger: 'manual' });
     refuseSales = true;
@@ -181,7 +182,7 @@ describe('close positions asked for in a web process', () => {
 describe('ctb kill --flatten from a web process', () => {
   it('closes positions through the engine\'s process and ticks the item with what it sold', async () => {
     const w = await worker();
-    await new Engine({ ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
+    await new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: w.ctx, feed: new PacedFeed('replay', candlesFrom(roundTripCloses().slice(0, 24)), 0), strategies: [maCross()], marketClock: w.clock, stopWhenFeedEnds: true }).start();
     const runner = startRequestRunner(w.ctx, { holder: 'worker-host:4242', handlers: incidentHandlers(w.ctx), onFinished: checklistFollowUp(w.ctx), pollMs: 20 });
     track({ close: () => runner.stop() });
     const webCtx = await web(w, { INCIDENT_HANDOVER_WAIT: '10s' });

@@ -9,6 +9,7 @@
 // nonce refused after the other's); the bot is the engine's order path with the kill's halt watcher
 // and halt cancel, in this process, against the Kraken simulator (market orders filled in slices
 // over ticks, as in the soak: one placed after the kill's cancel stays open) and PostgreSQL.
+import { ALONE_BY_CONSTRUCTION } from '../../../src/engine/ledger/intent-lease.js';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { orderIntents } from '../../../src/db/schema/index.js';
@@ -63,7 +64,7 @@ async function world() {
   t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(t.clock.now().getTime() - 60_000), open: 60_000, high: 60_000, low: 60_000, close: 60_000, volume: 10 } });
   const portfolio = new Portfolio();
   portfolio.setCash(dec(10_000));
-  const entry = (hooks: OrderHooks): Promise<OrderOutcome> => executeOrder({ ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: t.ctx.exchanges.forMode('live'), portfolio, hooks },
+  const entry = (hooks: OrderHooks): Promise<OrderOutcome> => executeOrder({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: t.ctx.exchanges.forMode('live'), portfolio, hooks },
     { purpose: 'entry', strategy: STRATEGY, symbol: 'BTC/USD', side: 'buy', quantity: dec('0.01'), reason: 'test', referencePrice: dec(60_000) });
   const kill = () => ctbInShell(['kill', '--reason', 'slow kraken'], { DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.sim.url });
   const intents = () => database.db.select().from(orderIntents).where(eq(orderIntents.strategy, STRATEGY));

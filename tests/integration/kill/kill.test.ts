@@ -1,3 +1,4 @@
+import { ALONE_BY_CONSTRUCTION } from '../../../src/engine/ledger/intent-lease.js';
 import { and, eq, sql } from 'drizzle-orm';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -807,7 +808,7 @@ describe('kill', () => {
     const t = await setup({ armed: true });
     await kill.db().db.insert(botState).values({ id: 1, mode: 'live' });
     // The engine wrote this intent just before the halt; its AddOrder reaches Kraken 400 ms later.
-    const intent = await writeIntent(kill.db().db, { mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'limit', quantity: '0.01', limitPrice: '1', at: t.clock.now() }, { armed: true });
+    const intent = await writeIntent(kill.db().db, { mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'limit', quantity: '0.01', limitPrice: '1', at: t.clock.now() }, { lease: ALONE_BY_CONSTRUCTION, armed: true });
     expect(intent).not.toBeNull();
     t.kraken.open.push(openOrder('K1'));
     const killing = executeKill(t.ctx, { actor: operator, reason: 'order in flight', trigger: 'manual' });
@@ -828,7 +829,7 @@ describe('kill', () => {
     // deadline) for the order: 3 s here, not the shipped 20 s, so the test stays well inside its timeout.
     const t = await setup({ armed: true, env: { KILL_DB_TIMEOUT: '3s', KILL_CONFIRM_WAIT: '3s' } });
     await kill.db().db.insert(botState).values({ id: 1, mode: 'live' });
-    const intent = await writeIntent(kill.db().db, { mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'sell', purpose: 'exit', type: 'market', quantity: '0.01', at: t.clock.now() }, { armed: true });
+    const intent = await writeIntent(kill.db().db, { mode: 'live', feed: 'kraken', strategy: 's', symbol: 'BTC/USD', side: 'sell', purpose: 'exit', type: 'market', quantity: '0.01', at: t.clock.now() }, { lease: ALONE_BY_CONSTRUCTION, armed: true });
     const result = await executeKill(t.ctx, { actor: operator, reason: 'engine hung mid-order', trigger: 'manual' });
     expect(result.state).toBe('written');
     expect(result.fence?.unresolved).toEqual([expect.objectContaining({ clientOrderId: intent!.clientOrderId, mode: 'live', side: 'sell' })]);

@@ -2,6 +2,7 @@
 // not from the IS_LIVE of the process running it: a `ctb self-heal` typed in a shell without IS_LIVE
 // while the engine trades live (or while a stopped live engine left orders on Kraken) does not check
 // the paper venue in its place, nor report ok: it says Kraken was not asked, why, and who asks it.
+import { ALONE_BY_CONSTRUCTION } from '../../../src/engine/ledger/intent-lease.js';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { renderSelfHeal, selfHealExitCode } from '../../../commands/self-heal.js';
@@ -38,7 +39,7 @@ async function liveIntentLeft(t: KillTestContext): Promise<void> {
   await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
   const intent = await writeIntent(t.ctx.db, {
     mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'limit', quantity: '0.01', limitPrice: '50000', at: t.clock.now(),
-  }, { armed: true });
+  }, { lease: ALONE_BY_CONSTRUCTION, armed: true });
   await markIntent(t.ctx.db, { id: intent!.id, status: 'sent', exchangeOrderId: 'OLEFT1-AAAAA-BBBBBB', at: t.clock.now() });
 }
 

@@ -5,6 +5,7 @@
 // deferred (exit 75); once the fill follower has booked it, the next pass reconciles ok. A difference
 // the fill does not explain still fails and pages, naming it. On the live path: the Kraken simulator
 // on the test's manual clock, the project's Kraken adapter, real PostgreSQL, the real reconcile.
+import { ALONE_BY_CONSTRUCTION } from '../../../src/engine/ledger/intent-lease.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,7 +78,7 @@ async function restingBuy() {
   await database.db.insert(equitySnapshots).values({ mode: 'live', feed: 'kraken', at: new Date(clock.now().getTime() - 3_600_000), equity: '10000', cash: '10000', peakEquity: '10000', drawdownPct: '0' });
   const intent = (await writeIntent(database.db, {
     mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'limit', quantity: '0.01', limitPrice: '49000', at: clock.now(),
-  }, { armed: true }))!;
+  }, { lease: ALONE_BY_CONSTRUCTION, armed: true }))!;
   const added = await privateCall(kraken, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '49000', volume: '0.01', cl_ord_id: intent.clientOrderId });
   expect(added.body.error).toEqual([]);
   const txid = added.body.result.txid[0] as string;

@@ -3,6 +3,7 @@
 // intents are resynced; a stale engine heartbeat and a database that never returns are failures;
 // every action alerts (the watchdog: a failure once until that check is ok again); an unread
 // trading mode is not guessed; a halted bot stays halted; a saved kill is written once the database is back.
+import { ALONE_BY_CONSTRUCTION } from '../../../src/engine/ledger/intent-lease.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -118,7 +119,7 @@ describe('self-heal', () => {
     await updateBotState(t.ctx.db, t.clock, { mode: 'paper' });
     const pending = await writeIntent(t.ctx.db, {
       mode: 'paper', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
-    }, { armed: false });
+    }, { lease: ALONE_BY_CONSTRUCTION, armed: false });
     expect(pending).not.toBeNull();
     // Open orders answer; the balances the intents are resolved against do not.
     let balances: Error | null = new Error('balance endpoint down (test)');
@@ -290,7 +291,7 @@ describe('self-heal', () => {
     // Another order stays in flight past 15 minutes (Kraken's first answer fails, so the pass resyncs): a new period, a new page.
     const next = await writeIntent(t.ctx.db, {
       mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
-    }, { armed: true });
+    }, { lease: ALONE_BY_CONSTRUCTION, armed: true });
     await markIntent(t.ctx.db, { id: next!.id, status: 'sent', exchangeOrderId: 'OENTRY2-AAAAA-BBBBBB', at: t.clock.now() });
     t.kraken.mode = 'network_error';
     const owedAgain = await dog.tick();
@@ -535,7 +536,7 @@ describe('self-heal', () => {
     const t = await setup();
     const pendingIntent = () => writeIntent(t.ctx.db, {
       mode: 'paper', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
-    }, { armed: false });
+    }, { lease: ALONE_BY_CONSTRUCTION, armed: false });
     await updateBotState(t.ctx.db, t.clock, { mode: 'paper' });
     expect(await pendingIntent()).not.toBeNull();
     let balances: Error | null = new Error('balance endpoint down (test)');
@@ -586,7 +587,7 @@ describe('self-heal', () => {
     await updateBotState(t.ctx.db, t.clock, { mode: 'live' });
     const intent = await writeIntent(t.ctx.db, {
       mode: 'live', feed: 'kraken', strategy: 'external', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'limit', quantity: '0.01', limitPrice: '50000', at: t.clock.now(),
-    }, { armed: true });
+    }, { lease: ALONE_BY_CONSTRUCTION, armed: true });
     await markIntent(t.ctx.db, { id: intent!.id, status: 'open', exchangeOrderId: 'OREST1-AAAAA-BBBBBB', at: t.clock.now() });
     t.kraken.open.push(openOrder('OREST1-AAAAA-BBBBBB', { clientOrderId: intent!.clientOrderId, filledQuantity: filled }));
     const reconciled: string[] = [];
@@ -637,7 +638,7 @@ describe('self-heal', () => {
         // at Kraken, not yet in the ledger.
         await writeIntent(t.ctx.db, {
           mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
-        }, { armed: true });
+        }, { lease: ALONE_BY_CONSTRUCTION, armed: true });
         return { ok: false, summaryLine: '3 recent unmatched; 1 balance shortfall(s)', reportFile: null };
       },
     });
@@ -663,7 +664,7 @@ describe('self-heal', () => {
         if (reconciled.length > 1) return { ok: true, summaryLine: 'ledger matches kraken', reportFile: null };
         const intent = await writeIntent(t.ctx.db, {
           mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
-        }, { armed: true });
+        }, { lease: ALONE_BY_CONSTRUCTION, armed: true });
         sent = intent!.id;
         return { ok: false, summaryLine: '3 recent unmatched; 1 balance shortfall(s)', reportFile: null };
       },
@@ -695,7 +696,7 @@ describe('self-heal', () => {
       reconcile: async () => {
         sent = (await writeIntent(t.ctx.db, {
           mode: 'live', feed: 'kraken', strategy: 'btc-ma-cross', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now(),
-        }, { armed: true }))!.id;
+        }, { lease: ALONE_BY_CONSTRUCTION, armed: true }))!.id;
         return { ok: false, summaryLine: '3 recent unmatched; 1 balance shortfall(s)', reportFile: '/tmp/reports/reconcile.json' };
       },
     });

@@ -2,6 +2,7 @@
 // a kill's CancelAll (or anyone) cancelled adds Kraken's cancel penalty once the engine books it, so
 // the entries after it leave Kraken the room it used. On the live path: the real adapter against the
 // fake Kraken, the real fill follower, the real database.
+import { ALONE_BY_CONSTRUCTION } from '../../../src/engine/ledger/intent-lease.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execute } from '../../../src/db/client.js';
@@ -49,7 +50,7 @@ async function liveEngine(): Promise<ExecutorDeps> {
   t.ctx.prices.update({ candle: { symbol: 'BTC/USD', openTime: new Date(t.clock.now().getTime() - 60_000), open: 50_000, high: 50_000, low: 50_000, close: 50_000, volume: 10 } });
   const portfolio = new Portfolio();
   portfolio.setCash(dec(100_000));
-  return { ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: t.ctx.exchanges.kraken(), portfolio };
+  return { lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: t.ctx.exchanges.kraken(), portfolio };
 }
 
 /** A limit order of ours resting on Kraken, its intent open (what the engine holds while it rests). */
@@ -57,7 +58,7 @@ async function restingOrder(): Promise<number> {
   const intent = await writeIntent(database.db, {
     mode: 'live', feed: 'kraken', strategy: 'gate-test', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'limit', limitPrice: '40000',
     quantity: '0.01', at: t.clock.now(),
-  }, { armed: true });
+  }, { lease: ALONE_BY_CONSTRUCTION, armed: true });
   kraken.addOrder({ txid: 'ORESTS-00001-AAAAAA', cl_ord_id: intent!.clientOrderId, pair: 'XBTUSD', type: 'buy', ordertype: 'limit', price: '40000', vol: '0.01', vol_exec: '0', status: 'open', opentm: t.clock.now().getTime() / 1000 });
   await markIntent(database.db, { id: intent!.id, status: 'open', exchangeOrderId: 'ORESTS-00001-AAAAAA', at: t.clock.now() });
   return intent!.id;

@@ -1,5 +1,6 @@
 // Pausing entries in the engine: while reducing, buy signals open nothing but an open trade still
 // hits its stop-loss and closes; the state survives a restart; after unpause the same signals trade.
+import { ALONE_BY_CONSTRUCTION } from '../../../src/engine/ledger/intent-lease.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../../src/app/context.js';
 import { orderIntents, trades } from '../../../src/db/schema/index.js';
@@ -26,7 +27,7 @@ const strategy = maCross({ exits: { stopLossPct: 1 } });
 async function runEngine(closes: number[], start: string): Promise<EngineTestContext> {
   const t = await engineContext(database);
   t.clock.set(start);
-  const engine = new Engine({ ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(closes, { start }), 0), strategies: [strategy], marketClock: t.clock, stopWhenFeedEnds: true });
+  const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed: new PacedFeed('replay', candlesFrom(closes, { start }), 0), strategies: [strategy], marketClock: t.clock, stopWhenFeedEnds: true });
   await engine.start();
   return t;
 }

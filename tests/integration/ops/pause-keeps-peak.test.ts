@@ -1,6 +1,7 @@
 // A manual pause and unpause, typed as `ctb pause` / `ctb unpause` in a shell while the engine runs,
 // must not re-arm the risk guard: the equity peak and the day's opening equity stay, so the drawdown
 // limit still counts from the old peak. Only a forced unpause past an uncleared breach re-arms it.
+import { ALONE_BY_CONSTRUCTION } from '../../../src/engine/ledger/intent-lease.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { riskEvents } from '../../../src/db/schema/index.js';
@@ -76,7 +77,7 @@ describe('a manual pause and unpause through `ctb` while the engine runs', () =>
     closes.push(peakPrice * 0.985, peakPrice * 0.985);
     const feed = new GatedFeed(candlesFrom(closes));
     const strategy = maCross({ limits: { maxPositionPctOfEquity: 90, maxNotional: 20_000 } });
-    const engine = new Engine({ ctx: t.ctx, feed, strategies: [strategy], marketClock: t.clock, housekeepingMs: 20 });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed, strategies: [strategy], marketClock: t.clock, housekeepingMs: 20 });
     const running = engine.start();
     try {
       feed.release(beforePause);
@@ -140,7 +141,7 @@ describe('a manual pause and unpause through `ctb` while the engine runs', () =>
     const strategy = maCross({ limits: { maxPositionPctOfEquity: 90, maxNotional: 20_000 } });
     // A snapshot every candle and housekeeping after every batch: the candle handed out right after the unpause is snapshotted
     // (measured from the earlier peak) before the engine sees the unpause in that same pass.
-    const engine = new Engine({ ctx: t.ctx, feed, strategies: [strategy], marketClock: t.clock, housekeepingMs: 0, snapshotEveryMs: 0 });
+    const engine = new Engine({ lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, feed, strategies: [strategy], marketClock: t.clock, housekeepingMs: 0, snapshotEveryMs: 0 });
     const running = engine.start();
     const ctx = t.ctx;
     try {

@@ -2,6 +2,7 @@
 // refused order never reaches the venue — on the live path (the real Kraken adapter against the fake
 // Kraken, whose ticker is the mid) and on paper. A refusal is an intent closed as `refused` with its
 // reason, a log line, ctb_risk_refusals_total{check}, and an alert once a check keeps refusing.
+import { ALONE_BY_CONSTRUCTION } from '../../../src/engine/ledger/intent-lease.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -65,7 +66,7 @@ function lastClose(close: number) {
 
 function deps(mode: 'paper' | 'live', portfolio = new Portfolio()): ExecutorDeps {
   if (portfolio.cash.isZero()) portfolio.setCash(dec(100_000));
-  return { ctx: t.ctx, mode, feed: 'kraken', exchange: t.ctx.exchanges.forMode(mode), portfolio };
+  return { lease: ALONE_BY_CONSTRUCTION, ctx: t.ctx, mode, feed: 'kraken', exchange: t.ctx.exchanges.forMode(mode), portfolio };
 }
 
 const entry = (quantity: string): OrderRequestSpec => ({ purpose: 'entry', strategy: 'gate-test', symbol: 'BTC/USD', side: 'buy', quantity: dec(quantity), reason: 'test' });
@@ -138,7 +139,7 @@ describe('pre-trade gate on paper', () => {
     await context({ RISK_MAX_OPEN_ORDERS: '2,5' }, { live: false });
     lastClose(50_000);
     for (let i = 0; i < 2; i++) {
-      const sent = await writeIntent(database.db, { mode: 'paper', feed: 'kraken', strategy: 'gate-test', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now() }, { armed: false });
+      const sent = await writeIntent(database.db, { mode: 'paper', feed: 'kraken', strategy: 'gate-test', symbol: 'BTC/USD', side: 'buy', purpose: 'entry', type: 'market', quantity: '0.01', at: t.clock.now() }, { lease: ALONE_BY_CONSTRUCTION, armed: false });
       await execute(database.db, sql`update order_intents set status = 'sent' where id = ${sent!.id}`);
     }
     expect(await executeOrder(deps('paper'), entry('0.01'))).toMatchObject({ kind: 'refused', check: 'open_orders', message: '2 orders on BTC/USD are not settled yet; the limit is 2 per pair (RISK_MAX_OPEN_ORDERS)' });

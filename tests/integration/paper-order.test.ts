@@ -1,11 +1,13 @@
 // A paper order is one statement: the intent, the paper venue's order and balances, the fill and the
 // trade commit together or not at all; bot_state's check still decides whether anything is written,
-// and an order the venue refuses leaves only its intent, closed as rejected. On both databases.
+// and an order the venue refuses leaves only its intent, closed as rejected; an engine's order is
+// written only while the engine lease's row names it. On both databases.
 import { ALONE_BY_CONSTRUCTION } from '../../src/engine/ledger/intent-lease.js';
 import { sql } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { execute, type Database } from '../../src/db/client.js';
 import { fills, orderIntents, paperBalances, paperOrders, trades } from '../../src/db/schema/index.js';
+import { acquireLease } from '../../src/db/queries/engine-lease.js';
 import { validateClosedTrades } from '../../src/engine/ledger/validate-trades.js';
 import { executePaperOrder, type PaperDeps } from '../../src/engine/paper-order.js';
 import { Portfolio } from '../../src/engine/portfolio.js';
@@ -135,6 +137,25 @@ describe.each<DbKind>(['postgres', 'pglite'])('a paper order in one statement, o
     expect((await validateClosedTrades(own.db)).offending).toEqual([]);
     expect(d.portfolio.positions.size).toBe(0);
   }
+
+  it("writes nothing of an order once another engine holds the lease, tells the engine it lost it, and writes it under its own", async () => {
+    const lost: string[] = [];
+    const d: PaperDeps = { ...(await deps()), lease: { kind: 'held', holderId: 'engine-host:1:aaaaaaaa', lost: (reason) => lost.push(reason) } };
+    await acquireLease(database.db, { holderId: 'standby-host:2:bbbbbbbb', host: 'standby-host', pid: 2, role: 'worker', feed: 'replay', armed: false, hasKrakenKeys: false }, 60_000);
+    try {
+      const before = await usd();
+      expect(await executePaperOrder(d, entry('0.01'))).toEqual({ kind: 'skipped', reason: 'lease_lost' });
+      expect(lost).toEqual(['the lease row names standby-host:2:bbbbbbbb: an order intent was refused']);
+      for (const table of [orderIntents, paperOrders, fills, trades]) expect(await database.db.select().from(table)).toEqual([]);
+      expect(await usd()).toBe(before);
+      // Its own lease: the same order is written whole.
+      const mine: PaperDeps = { ...d, lease: { kind: 'held', holderId: 'standby-host:2:bbbbbbbb', lost: (reason) => lost.push(reason) } };
+      expect(await executePaperOrder(mine, entry('0.01'))).toMatchObject({ kind: 'recorded' });
+      expect(lost).toHaveLength(1);
+    } finally {
+      await execute(database.db, sql`delete from engine_lease`);
+    }
+  });
 
   it('writes nothing of an order whose ledger rows fail, and the venue does not count it', async () => {
     const d = await deps();

@@ -633,6 +633,11 @@ export class Engine implements RunningEngine {
     // Its intent and (paper) fill are stamped after the last snapshot's millisecond, never in it: that
     // snapshot's cash is from before this order (a replay's market clock moves on a millisecond).
     await clockPast(this.ctx.clock, this.#lastSnapshotMs);
+    // Every order of the engine — entries, strategy and risk exits, an operator's exit — is written under
+    // its lease: an exit is a trading decision on the engine's book too, and once another engine took the
+    // lease over (halted until it has reconciled with Kraken) that book is the new engine's; the old one
+    // selling a position beside it could sell it twice. A kill's flatten, which only removes risk, asks
+    // no lease (flatten.ts).
     const deps = { ctx: this.ctx, mode: this.#mode, feed: this.opts.feed.kind, portfolio: this.#portfolio, lease: this.opts.lease };
     // A paper order on the venue in this process is one statement (paper-order.ts). The crash test's
     // hooks stop between the steps of the intent → send → record path, which every live order takes.

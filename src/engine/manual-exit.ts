@@ -57,6 +57,7 @@ export async function exitPosition(access: ExitAccess, tradeId: number, reason: 
       };
     }
     case 'skipped':
+      if (outcome.reason === 'lease_lost') return { ...base, ok: false, status: 'skipped', message: 'not sent: another process has taken over the engine lease, so this engine no longer trades; no order was sent' };
       return { ...base, ok: false, status: outcome.reason === 'halted' ? 'halted' : 'skipped', message: outcome.reason === 'halted' ? 'trading is halted: no order was sent' : `not sent: ${outcome.reason.replace('_', ' ')}` };
     case 'rejected':
       return { ...base, ok: false, status: 'rejected', message: `the exchange rejected the exit: ${outcome.message}` };

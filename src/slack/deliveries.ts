@@ -20,6 +20,7 @@ import { ctbMetrics } from '../metrics/instruments.js';
 import { AckedWork, type Staleness } from './acked-work.js';
 import { postToResponseUrl } from './response-url.js';
 import { RESPONSE_URL_TTL_MS, riskRequestsPhrase, shedAt, shedClassOf, staleAfterMs, type VoteEmoji } from './shed-policy.js';
+import { payloadText } from './payload-field.js';
 
 export interface Delivery {
   key: string;
@@ -28,7 +29,6 @@ export interface Delivery {
 }
 
 type Body = Record<string, unknown>;
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 function digest(body: Body): string {
   return createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 32);
@@ -36,20 +36,20 @@ function digest(body: Body): string {
 
 /** Pure: the idempotency key Slack gives (or implies for) a request body. */
 export function deliveryOf(body: Body, retryNum?: number): Delivery {
-  const type = str(body.type);
+  const type = payloadText(body.type);
   if (type === 'event_callback') {
-    return { key: `event:${str(body.event_id) ?? digest(body)}`, surface: 'event', retryNum };
+    return { key: `event:${payloadText(body.event_id) ?? digest(body)}`, surface: 'event', retryNum };
   }
-  if (str(body.command)) {
-    return { key: `command:${str(body.trigger_id) ?? digest(body)}`, surface: 'command', retryNum };
+  if (payloadText(body.command)) {
+    return { key: `command:${payloadText(body.trigger_id) ?? digest(body)}`, surface: 'command', retryNum };
   }
   if (type === 'block_actions') {
     const actions = (body.actions as Array<Record<string, unknown>> | undefined) ?? [];
-    const actionTs = str(actions[0]?.action_ts);
-    return { key: `action:${str(body.trigger_id) ?? actionTs ?? digest(body)}`, surface: 'action', retryNum };
+    const actionTs = payloadText(actions[0]?.action_ts);
+    return { key: `action:${payloadText(body.trigger_id) ?? actionTs ?? digest(body)}`, surface: 'action', retryNum };
   }
   if (type === 'view_submission' || type === 'view_closed') {
-    return { key: `view:${str(body.trigger_id) ?? digest(body)}`, surface: 'view', retryNum };
+    return { key: `view:${payloadText(body.trigger_id) ?? digest(body)}`, surface: 'view', retryNum };
   }
   if (type === 'block_suggestion') return { key: `options:${digest(body)}`, surface: 'options', retryNum };
   return { key: `other:${digest(body)}`, surface: 'other', retryNum };
@@ -296,7 +296,7 @@ export function deliveryGuard(
   const turnAway = async (body: Body, delivery: Delivery, ack: ((answer?: { response_type: 'ephemeral'; text: string }) => Promise<void>) | undefined) => {
     shedCount?.inc({ surface: delivery.surface });
     shedLog.note(delivery);
-    const command = str(body.command);
+    const command = payloadText(body.command);
     if (command) {
       if (ack) await ack({ response_type: 'ephemeral', text: busyText(command, limit) });
       return;
@@ -306,7 +306,7 @@ export function deliveryGuard(
       return;
     }
     if (ack) await ack();
-    const responseUrl = str(body.response_url);
+    const responseUrl = payloadText(body.response_url);
     if (delivery.surface === 'action' && responseUrl) {
       // Not awaited: the POST must not hold this request's arguments, nor the next ack.
       void tellShedAction(responseUrl, { response_type: 'ephemeral', replace_original: false, text: BUSY_ACTION_TEXT })
@@ -322,8 +322,8 @@ export function deliveryGuard(
     drop: async (ageMs) => {
       staleCount?.inc({ surface: delivery.surface });
       staleLog.note(delivery);
-      const responseUrl = str(body.response_url);
-      const command = str(body.command);
+      const responseUrl = payloadText(body.response_url);
+      const command = payloadText(body.command);
       const what = command ? `\`${command}\`` : 'this button press';
       if (!responseUrl || !(command || delivery.surface === 'action')) return;
       if (ageMs >= RESPONSE_URL_TTL_MS) {

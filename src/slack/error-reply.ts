@@ -8,6 +8,7 @@ import { scrubberFor } from '../secret-scrub.js';
 import { createReplier } from './reply.js';
 import { responseUrlPoster } from './response-url.js';
 import type { SlackMessage } from './views/message.js';
+import { payloadText } from './payload-field.js';
 
 /** The fields of a slash command's or an interaction's payload that say who asked, and where. */
 interface AskerFields {
@@ -19,7 +20,6 @@ interface AskerFields {
   message?: { thread_ts?: unknown };
 }
 
-const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /**
  * Sends `message` ephemerally to the person behind `body`. Only a request with a response_url is
@@ -41,9 +41,9 @@ export async function sendErrorReply(opts: {
     ctx: opts.ctx,
     client: opts.client,
     respond,
-    channel: str(b.channel_id) ?? str(b.channel?.id),
-    user: str(b.user_id) ?? str(b.user?.id),
-    threadTs: str(b.message?.thread_ts),
+    channel: payloadText(b.channel_id) ?? payloadText(b.channel?.id),
+    user: payloadText(b.user_id) ?? payloadText(b.user?.id),
+    threadTs: payloadText(b.message?.thread_ts),
     receivedAt: opts.receivedAt,
   });
   await replier.ephemeral(opts.message);

@@ -24,6 +24,7 @@ import { postToResponseUrl } from './response-url.js';
 import { renderRefused } from './views/error.js';
 import { renderKillReply } from './views/kill.js';
 import { escapeText } from './views/message.js';
+import { payloadText } from './payload-field.js';
 
 export interface SlackWhileStartingOptions {
   config: Config;
@@ -99,7 +100,6 @@ function answer(res: ServerResponse, status: number, body?: unknown, scrub?: Scr
   res.end(text);
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** The request listener for POST /slack/events while the start waits for its database. */
 export function slackWhileStarting(opts: SlackWhileStartingOptions): RequestListener {
@@ -124,7 +124,7 @@ export function slackWhileStarting(opts: SlackWhileStartingOptions): RequestList
   };
 
   const kill = (body: SlackBody, res: ServerResponse, actor: Actor, reason: string) => {
-    const responseUrl = str(body.response_url);
+    const responseUrl = payloadText(body.response_url);
     const ctx = opts.started();
     // Acked now: the kill's rounds on Kraken outlast Slack's 3 s.
     answer(res, 200, ephemeral(ctx
@@ -146,19 +146,19 @@ export function slackWhileStarting(opts: SlackWhileStartingOptions): RequestList
   const handle = (req: IncomingMessage, res: ServerResponse, body: SlackBody) => {
     if (body.ssl_check === '1') return answer(res, 200);
     if (body.type === 'url_verification') return answer(res, 200, { challenge: body.challenge });
-    const command = str(body.command);
+    const command = payloadText(body.command);
     if (!command) {
       // An event or an interaction: not taken yet; an event is sent again by Slack.
       res.setHeader('retry-after', '1');
       return answer(res, 503, { status: 'starting', error: 'the bot is starting: this path is served once the part that serves it has started' });
     }
-    const userId = str(body.user_id)!;
-    const key = `command:${str(body.trigger_id) ?? `${userId}:${str(body.text) ?? ''}:${req.headers['x-slack-request-timestamp'] as string}`}`;
+    const userId = payloadText(body.user_id)!;
+    const key = `command:${payloadText(body.trigger_id) ?? `${userId}:${payloadText(body.text) ?? ''}:${req.headers['x-slack-request-timestamp'] as string}`}`;
     if (!remember(key)) {
       logger.info({ delivery: key }, 'Slack request during the start: a repeat of one already taken, answered with nothing');
       return answer(res, 200);
     }
-    const text = (str(body.text) ?? '').replace(/\s+/g, ' ').trim();
+    const text = (payloadText(body.text) ?? '').replace(/\s+/g, ' ').trim();
     if (command !== '/kill' || /^help(\s|$)/i.test(text)) {
       logger.info({ command, slackUser: userId }, 'Slack command during the start: answered "starting"');
       return answer(res, 200, ephemeral(startingPhrase(opts.standing(), opts.started() !== undefined)), scrub);

@@ -63,22 +63,21 @@ function buildFacts(info: Record<string, unknown> | null): BuildFacts | null {
  */
 export const RELEASE_GIT_TIMEOUT_MS = 3_000;
 
-/** Set when a git process of the read was given up on for the time (not when git failed or is missing). */
-type GitTime = { timedOut: boolean };
+/** git's output (null when it failed or is missing), and whether it was given up on for the read's time. */
+interface GitAnswer {
+  stdout: string | null;
+  timedOut: boolean;
+}
 
-/** git's output, or null when it fails or the read's time for git (`deadline`, epoch ms) is spent. */
-async function git(root: string, args: string[], deadline: number, time?: GitTime): Promise<string | null> {
+/** Runs git within the read's time for git (`deadline`, epoch ms). */
+async function git(root: string, args: string[], deadline: number): Promise<GitAnswer> {
   const timeout = deadline - Date.now();
-  if (timeout <= 0) {
-    if (time) time.timedOut = true;
-    return null;
-  }
+  if (timeout <= 0) return { stdout: null, timedOut: true };
   try {
     const { stdout } = await run('git', args, { cwd: root, timeout, windowsHide: true });
-    return stdout.trim();
+    return { stdout: stdout.trim(), timedOut: false };
   } catch (err) {
-    if (time && (err as { killed?: unknown }).killed === true) time.timedOut = true;
-    return null;
+    return { stdout: null, timedOut: (err as { killed?: unknown }).killed === true };
   }
 }
 
@@ -144,14 +143,14 @@ async function readCheckout(root: string, buildCommit: string | undefined): Prom
   // of a work tree (it has a .git), not a directory inside some enclosing repository. HEAD's full
   // commit is read from .git's files when it is the commit describe abbreviated, else asked of git.
   const deadline = Date.now() + RELEASE_GIT_TIMEOUT_MS;
-  const time: GitTime = { timedOut: false };
-  const raw = existsSync(join(root, '.git')) ? await git(root, ['describe', '--tags', '--always', '--dirty', '--long'], deadline, time) : null;
+  const describe = existsSync(join(root, '.git')) ? await git(root, ['describe', '--tags', '--always', '--dirty', '--long'], deadline) : null;
+  const raw = describe?.stdout ?? null;
   const described = readDescribe(raw);
   if (raw && described) {
     const { label, tag, dirty } = described;
     const abbreviated = describedHash(raw);
     const fromFiles = headCommitFromFiles(root);
-    const commit = abbreviated && fromFiles?.startsWith(abbreviated) ? fromFiles : await git(root, ['rev-parse', 'HEAD'], deadline);
+    const commit = abbreviated && fromFiles?.startsWith(abbreviated) ? fromFiles : (await git(root, ['rev-parse', 'HEAD'], deadline)).stdout;
     // dist/ is what runs: built from this commit, from a clean tree (a build that predates recording
     // that is not known to be clean). No build at all: the sources run (tsx, tests). A build whose
     // build-info.json is missing or unreadable was made who knows where or how: no release.
@@ -159,7 +158,7 @@ async function readCheckout(root: string, buildCommit: string | undefined): Prom
     const builtHere = noBuild || (build !== null && build.commit === commit && build.dirty === false);
     return { source: 'git', label, tag, commit, dirty, tagged: tag !== null && !dirty && builtHere, packageVersion: version, distCommit: distCommit(buildInfo), build };
   }
-  if (build?.commit && time.timedOut) {
+  if (build?.commit && describe?.timedOut) {
     // A checkout whose git did not answer in time: the tree may hold changes dist/'s record cannot
     // know of (a slow git must not turn a dirty checkout into a release that a quick one refuses).
     return {

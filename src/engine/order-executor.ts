@@ -4,7 +4,7 @@
 // exchange says decides what happens next: a definite refusal → the intent is closed as rejected;
 // anything else (timeout, an answer that cannot be read) → the outcome is unknown, so the intent stays
 // in flight and the fill follower resolves it by client order id; auth/permission or halt → the bot
-// halts and pages. Every order that fails or ends unknown raises a warning alert at once.
+// halts and pages. A live order carries Kraken's deadline and is not sent once too little of it is left. Every order that fails or ends unknown raises a warning alert at once.
 import { ALERTED } from '../alerts/log-source.js';
 import type { Config } from '../config/env.js';
 import type { Database } from '../db/client.js';
@@ -30,6 +30,7 @@ import type { CapitalAtClose } from './ledger/capital-buffer.js';
 import { bookedOutcome, recordExecution, type Execution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
 import type { Portfolio } from './portfolio.js';
+import { ORDER_SEND_DEADLINE_MS, SEND_MIN_LEFT_MS, sendDeadline } from './send-deadline.js';
 import { logExecution, logOrderSent } from './trade-log.js';
 
 export interface OrderRequestSpec {
@@ -96,10 +97,12 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
       return { kind: 'refused', message: `live orders are never priced from the ${deps.feed} feed` };
     }
     // bot_state (and the engine lease) are checked in the same statement that writes the intent:
-    // never while halted, never once another engine took the lease over.
+    // never while halted, never once another engine took the lease over. The fence moment is read
+    // before that statement: a live order's send deadline counts from it (send-deadline.ts).
+    const fencedAt = ctx.clock.now();
     const intent = await writeIntent(ctx.db, {
       mode: deps.mode, feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side, purpose: spec.purpose,
-      type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at: ctx.clock.now(),
+      type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at: fencedAt,
     }, { armed: ctx.config.IS_LIVE, lease: deps.lease });
     if (!intent) {
       if (await refusedByLease(ctx, deps.lease)) return { kind: 'skipped', reason: 'lease_lost' };
@@ -123,10 +126,20 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
       await markIntent(ctx.db, { id: intent.id, status: 'refused', error: 'halted before it was sent', at: ctx.clock.now() });
       return { kind: 'skipped', reason: 'halted' };
     }
+    // The fence held when the intent was written, not necessarily now: a live order reaches Kraken
+    // only before its deadline, so that once recovery's grace has passed, an intent Kraken does not
+    // list was never placed — also for a process paused here while another engine took over.
+    const sendWithinMs = deps.mode === 'live' ? sendDeadline(fencedAt).getTime() - ctx.clock.now().getTime() : undefined;
+    if (sendWithinMs !== undefined && sendWithinMs < SEND_MIN_LEFT_MS) {
+      const decidedAgo = Math.round((ctx.clock.now().getTime() - fencedAt.getTime()) / 1000);
+      return refuse(deps, intent, `not sent: the order was decided ${decidedAgo} s ago and Kraken must receive it within `
+        + `${ORDER_SEND_DEADLINE_MS / 1000} s of that (less than ${SEND_MIN_LEFT_MS / 1000} s was left); nothing was placed`);
+    }
     let order: OrderState;
     try {
       order = await deps.exchange.createOrder({
         clientOrderId: intent.clientOrderId, symbol: spec.symbol, side: spec.side, type: 'market', quantity: intent.quantity,
+        ...(sendWithinMs !== undefined ? { sendWithinMs } : {}),
         // Accepted by the venue: no longer pending, so a kill's fence does not wait for (or report) it
         // while the read-back queues behind the rate limit.
         // Forward only: a streamed execution or the fill follower may have booked it already, and

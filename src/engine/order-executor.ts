@@ -30,7 +30,7 @@ import type { CapitalAtClose } from './ledger/capital-buffer.js';
 import { bookedOutcome, recordExecution, type Execution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
 import type { Portfolio } from './portfolio.js';
-import { ORDER_SEND_DEADLINE_MS, SEND_MIN_LEFT_MS, sendDeadline } from './send-deadline.js';
+import { sendWindow } from './send-deadline.js';
 import { logExecution, logOrderSent } from './trade-log.js';
 
 export interface OrderRequestSpec {
@@ -129,12 +129,9 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
     // The fence held when the intent was written, not necessarily now: a live order reaches Kraken
     // only before its deadline, so that once recovery's grace has passed, an intent Kraken does not
     // list was never placed — also for a process paused here while another engine took over.
-    const sendWithinMs = deps.mode === 'live' ? sendDeadline(fencedAt).getTime() - ctx.clock.now().getTime() : undefined;
-    if (sendWithinMs !== undefined && sendWithinMs < SEND_MIN_LEFT_MS) {
-      const decidedAgo = Math.round((ctx.clock.now().getTime() - fencedAt.getTime()) / 1000);
-      return refuse(deps, intent, `not sent: the order was decided ${decidedAgo} s ago and Kraken must receive it within `
-        + `${ORDER_SEND_DEADLINE_MS / 1000} s of that (less than ${SEND_MIN_LEFT_MS / 1000} s was left); nothing was placed`);
-    }
+    const within = deps.mode === 'live' ? sendWindow(fencedAt, ctx.clock.now()) : null;
+    if (within && 'notSent' in within) return refuse(deps, intent, within.notSent);
+    const sendWithinMs = within?.sendWithinMs;
     let order: OrderState;
     try {
       order = await deps.exchange.createOrder({

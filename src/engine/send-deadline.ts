@@ -33,3 +33,18 @@ export const SEND_MIN_LEFT_MS = 3_000;
 export function sendDeadline(fencedAt: Date): Date {
   return new Date(fencedAt.getTime() + ORDER_SEND_DEADLINE_MS);
 }
+
+/**
+ * Right before the send: how long Kraken may still place an order fenced at `fencedAt` (AddOrder's
+ * deadline, as OrderRequest.sendWithinMs), or, with less than SEND_MIN_LEFT_MS left, why it is not
+ * sent — the intent is then closed as not sent, and nothing says it was.
+ */
+export function sendWindow(fencedAt: Date, now: Date): { sendWithinMs: number } | { notSent: string } {
+  const left = sendDeadline(fencedAt).getTime() - now.getTime();
+  if (left >= SEND_MIN_LEFT_MS) return { sendWithinMs: left };
+  const decidedAgo = Math.round((now.getTime() - fencedAt.getTime()) / 1000);
+  return {
+    notSent: `not sent: the order was decided ${decidedAgo} s ago and Kraken must receive it within ${ORDER_SEND_DEADLINE_MS / 1000} s of that `
+      + `(less than ${SEND_MIN_LEFT_MS / 1000} s was left); nothing was placed`,
+  };
+}

@@ -2,7 +2,7 @@
 // order reaches Kraken only within ORDER_SEND_DEADLINE_MS of its fence moment, so an engine paused
 // between the write and the send — past a standby's takeover and the grace after which its recovery
 // closes the intent as never placed — sends nothing, and an order that reaches Kraken late is refused by
-// Kraken itself. Real executor, the Kraken simulator over HTTP through the real adapter, PostgreSQL.
+// Kraken itself; a flatten's sale likewise. Real executor and flatten, the Kraken simulator over HTTP through the real adapter, PostgreSQL.
 // A pause is the engine's manual clock moved on, not a sleep; an order late on its way is the
 // simulator's AddOrder held while the simulator's clock moves on.
 import { eq, sql } from 'drizzle-orm';
@@ -11,6 +11,7 @@ import { ManualClock } from '../../../src/clock.js';
 import { execute } from '../../../src/db/client.js';
 import { orderIntents } from '../../../src/db/schema/index.js';
 import { acquireLease, type LeaseClaim } from '../../../src/db/queries/engine-lease.js';
+import { flattenPositions } from '../../../src/engine/flatten.js';
 import { failIntentAfterGrace, NEVER_PLACED_ERROR } from '../../../src/engine/ledger/intents.js';
 import { executeOrder, type OrderHooks, type OrderRequestSpec } from '../../../src/engine/order-executor.js';
 import { Portfolio } from '../../../src/engine/portfolio.js';
@@ -94,6 +95,25 @@ describe('a live order is sent only within its deadline from the fence moment', 
     expect(inTime.addOrders).toHaveLength(1);
   }, 60_000);
 
+  it('a flatten\'s live sale carries the deadline too, and fills', async () => {
+    await send(bed.kraken, entry('deadline-flatten'));
+    const t = await liveContext(bed.database, bed.kraken);
+    try {
+      const before = bed.kraken.addOrders().length;
+      const started = Date.now();
+      const report = await flattenPositions(t.ctx);
+      expect(report).toMatchObject({ ok: true, failed: [], pending: [] });
+      const sales = bed.kraken.addOrders().slice(before);
+      expect(sales.length).toBeGreaterThanOrEqual(1);
+      for (const sale of sales) {
+        expect(Date.parse(sale['deadline']!)).toBeGreaterThan(started + ORDER_SEND_DEADLINE_MS - 1_000);
+        expect(Date.parse(sale['deadline']!)).toBeLessThanOrEqual(Date.now() + ORDER_SEND_DEADLINE_MS);
+      }
+    } finally {
+      await t.ctx.close();
+    }
+  }, 60_000);
+
   describe('an order that reaches Kraken after its deadline', () => {
     const simClock = new ManualClock(new Date());
     let late: LiveKraken | undefined;
@@ -128,6 +148,34 @@ describe('a live order is sent only within its deadline from the fence moment', 
       }
       const [after] = await bed.database.db.select().from(orderIntents).where(eq(orderIntents.id, r.intent.id));
       expect(after).toMatchObject({ status: 'failed', error: NEVER_PLACED_ERROR });
+    }, 60_000);
+
+    it('a flatten\'s sale too: not placed, reported pending (not closed), its intent left to be resolved', async () => {
+      const k = late!;
+      const t0 = await liveContext(bed.database, bed.kraken);
+      try {
+        expect((await flattenPositions(t0.ctx)).failed).toEqual([]);
+      } finally {
+        await t0.ctx.close();
+      }
+      await send(bed.kraken, entry('deadline-flatten-late'));
+      simClock.set(new Date());
+      const t = await liveContext(bed.database, k);
+      try {
+        const release = k.sim.hold('AddOrder');
+        const before = k.addOrders().length;
+        const flattening = flattenPositions(t.ctx);
+        await until(() => k.addOrders().length > before);
+        simClock.advance(ORDER_SEND_DEADLINE_MS + 5_000);
+        release();
+        const report = await flattening;
+        expect(report).toMatchObject({ ok: false, closed: [], failed: [], pending: [{ note: expect.stringContaining('EService:Deadline elapsed') }] });
+        expect(k.sim.state.orders.size).toBe(0);
+        const sales = await bed.database.db.select().from(orderIntents).where(eq(orderIntents.purpose, 'flatten'));
+        expect(sales.filter((s) => s.status === 'sent')).toHaveLength(1);
+      } finally {
+        await t.ctx.close();
+      }
     }, 60_000);
   });
 });

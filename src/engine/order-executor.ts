@@ -25,7 +25,7 @@ import { checkFunds, type FundsCheckDeps } from './funds-check.js';
 import { inFlightOf } from './in-flight.js';
 import { gateIntent, noteCancel, type GateRefusal, type GateRuntimeDeps } from './gate-runtime.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
-import { refusedByLease, type IntentLease } from './ledger/intent-lease.js';
+import { refusedByLease, type IntentLease, type LeaseRefusal } from './ledger/intent-lease.js';
 import type { CapitalAtClose } from './ledger/capital-buffer.js';
 import { bookedOutcome, recordExecution, type Execution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
@@ -48,7 +48,8 @@ export interface OrderRequestSpec {
 export type OrderOutcome =
   | { kind: 'recorded'; outcome: RecordOutcome }
   /** lease_lost: the engine lease's row names another holder (intent-lease.ts): this engine stops trading. */
-  | { kind: 'skipped'; reason: 'halted' | 'entries_paused' | 'mode_changed' | 'lease_lost' }
+  | { kind: 'skipped'; reason: 'halted' | 'entries_paused' | 'mode_changed' }
+  | ({ kind: 'skipped'; reason: 'lease_lost' } & LeaseRefusal)
   /** Refused before anything was sent: the account cannot pay for it, or live on a feed that is not a market. */
   | { kind: 'refused'; message: string }
   /** venueWide: Kraken refused for a reason of the whole venue (rate_limited, exchange_unavailable, exchange_maintenance). */
@@ -105,7 +106,8 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
       type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at: fencedAt,
     }, { armed: ctx.config.IS_LIVE, lease: deps.lease });
     if (!intent) {
-      if (await refusedByLease(ctx, deps.lease)) return { kind: 'skipped', reason: 'lease_lost' };
+      const byLease = await refusedByLease(ctx, deps.lease);
+      if (byLease) return { kind: 'skipped', reason: 'lease_lost', ...byLease };
       const state = await getBotState(ctx.db);
       if (state.halted) return { kind: 'skipped', reason: 'halted' };
       if (effectiveMode(state, ctx.config.IS_LIVE) !== deps.mode) return { kind: 'skipped', reason: 'mode_changed' };

@@ -4,7 +4,8 @@
 // exchange says decides what happens next: a definite refusal → the intent is closed as rejected;
 // anything else (timeout, an answer that cannot be read) → the outcome is unknown, so the intent stays
 // in flight and the fill follower resolves it by client order id; auth/permission or halt → the bot
-// halts and pages. A live order carries Kraken's deadline and is not sent once too little of it is left. Every order that fails or ends unknown raises a warning alert at once.
+// halts and pages. Every order that fails or ends unknown raises a warning alert at once. A live order
+// carries Kraken's deadline (send-deadline.ts) and is not sent once too little of it is left.
 import { ALERTED } from '../alerts/log-source.js';
 import type { Config } from '../config/env.js';
 import type { Database } from '../db/client.js';
@@ -47,7 +48,7 @@ export interface OrderRequestSpec {
 
 export type OrderOutcome =
   | { kind: 'recorded'; outcome: RecordOutcome }
-  /** lease_lost: the engine lease's row names another holder (intent-lease.ts): this engine stops trading. */
+  /** lease_lost: the engine lease's row names another holder, or is gone (intent-lease.ts): this engine stops trading. */
   | { kind: 'skipped'; reason: 'halted' | 'entries_paused' | 'mode_changed' }
   | ({ kind: 'skipped'; reason: 'lease_lost' } & LeaseRefusal)
   /** Refused before anything was sent: the account cannot pay for it, or live on a feed that is not a market. */

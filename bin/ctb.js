@@ -6,10 +6,14 @@
 // In a git checkout whose HEAD has moved since the build (a pull without `npm ci`), or whose sources
 // changed since (an edit not built: changedSource below), it says so on stderr and runs the build it
 // has: refusing would also refuse `ctb kill`.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { fastScriptFor, loadFastScript } from './fast-script.js';
+
+// Node's modules as CommonJS gives them, not through `import`: an ES module import of node:fs builds
+// its facade by reading every export, and a lazy one loads its module then (fs's ReadStream and
+// WriteStream: internal/fs/streams, which `ctb stats` never uses).
+const { existsSync, readFileSync, statSync } = process.getBuiltinModule('node:fs');
+const { isAbsolute, join } = process.getBuiltinModule('node:path');
+const { fileURLToPath } = process.getBuiltinModule('node:url');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const entry = join(root, 'dist', 'ctb.js');

@@ -71,7 +71,6 @@ interface MarketIndex {
   byKrakenName: Map<string, Market>;
 }
 
-/** A failed load of Kraken's markets, said as such: the next call that needs them loads them again (ccxt-client.ts). */
 /**
  * AddOrder's `deadline` `ms` from now on this host's real clock, as Kraken's reference writes it
  * (RFC 3339, e.g. 2021-04-01T00:18:45Z): whole seconds, rounded down — earlier, never later.
@@ -80,6 +79,7 @@ export function krakenDeadline(ms: number, now: number = Date.now()): string {
   return new Date(Math.floor((now + ms) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
+/** A failed load of Kraken's markets, said as such: the next call that needs them loads them again (ccxt-client.ts). */
 function marketsNotLoaded(err: unknown): Error {
   const mapped = mapKrakenError(err, 'AssetPairs');
   if (!(mapped instanceof ExchangeError)) return mapped;

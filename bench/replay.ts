@@ -121,13 +121,22 @@ async function runOn(kind: string, database: Database): Promise<number> {
   const holder = { holderId: 'bench:1:00000000', host: 'bench', pid: process.pid, role: 'worker', feed: 'replay', armed: false, hasKrakenKeys: false };
   await acquireLease(database.db, holder, 60_000);
   const waiting = createWaitingRecord((w) => writeLeaseWaiting(database.db, holder.holderId, w), (err) => console.error(err));
-  // A paper engine holding its lease: the gate is open (its reasons are the lease and live's reconciliation).
-  const { gate } = recordingGate(() => null, waiting);
   // Its intents are written under the lease it holds, as the running bot's are (the row checked in each
-  // intent's statement): the bench measures that check. Lost, the bench fails rather than measure nothing.
+  // intent's statement): the bench measures that check. Lost, the bench fails rather than measure nothing:
+  // its gate closes and its engine stops at the first loss, as the running bot's lease keeper does
+  // (not one refusal logged per order until the feed ends), and the run throws below.
   let lostLease: string | null = null;
-  const engine = new Engine({
-    lease: { kind: 'held', holderId: holder.holderId, lost: (reason) => (lostLease = reason) },
+  // A paper engine holding its lease: the gate is open (its reasons are the lease and live's reconciliation).
+  const { gate } = recordingGate(() => (lostLease === null ? null : 'this bench engine lost its engine lease'), waiting);
+  const engine: Engine = new Engine({
+    lease: {
+      kind: 'held', holderId: holder.holderId,
+      lost: (reason) => {
+        if (lostLease !== null) return;
+        lostLease = reason;
+        void engine.stop();
+      },
+    },
     ctx, feed: new PacedFeed('replay', candles, 0), strategies, marketClock: clock, stopWhenFeedEnds: true, housekeepingMs: 1000,
     snapshotEveryMs: replaySnapshotEveryMs(ctx.config), gate,
   });

@@ -6,10 +6,11 @@
 // loadFastScript. The cache is used only when it is the one built for this very script (SHA-256
 // of both, in the manifest) and V8 accepts it (same Node and V8 flags); otherwise the script is
 // compiled as usual. A script that does not match its manifest is not run: ctb runs dist/ctb.js.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+// Node's modules as CommonJS gives them, not through `import` (bin/ctb.js says why).
+const { readFileSync } = process.getBuiltinModule('node:fs');
+const { createRequire } = process.getBuiltinModule('node:module');
+const { dirname, join } = process.getBuiltinModule('node:path');
+const { pathToFileURL } = process.getBuiltinModule('node:url');
 
 // Node's crypto and vm modules only where a script is built or run: bin/ctb.js imports this module
 // for every command, and compiling crypto's own code costs a few milliseconds (`ctb kill`, `--help`).

@@ -128,13 +128,21 @@ function withoutUnusedRequire(outputFiles) {
 
 /**
  * Node built-ins that a bundled package imports at its top but calls only on a path the CLI seldom
- * takes: postgres.js's tls (a TLS connection, when DATABASE_URL asks for one). Compiling Node's own
+ * takes: postgres.js's tls (a TLS connection, when DATABASE_URL asks for one), commander's
+ * child_process (an executable subcommand). Compiling Node's own
  * module for it cost every command that reaches that chunk about 3 ms at start; the import is
  * bundled as a function that requires the built-in when first called. The text replaced must be
  * found exactly once, so a new version of the package fails the build here instead of bundling it
  * unchanged.
  */
 const LAZY_BUILTINS = [
+  // commander spawns a child only for a subcommand that is an executable of its own (ctb has none):
+  // required at load, node:child_process (and dgram, which it loads) cost every command's start-up.
+  {
+    file: /[\\/]node_modules[\\/]commander[\\/]lib[\\/]command\.js$/,
+    from: "const childProcess = require('node:child_process');\n",
+    to: "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };\n",
+  },
   {
     file: /[\\/]node_modules[\\/]postgres[\\/]src[\\/]connection\.js$/,
     from: "import tls from 'tls'\n",
@@ -144,7 +152,7 @@ const LAZY_BUILTINS = [
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
-    b.onLoad({ filter: /[\\/]node_modules[\\/]postgres[\\/].*\.js$/ }, (args) => {
+    b.onLoad({ filter: /[\\/]node_modules[\\/](postgres|commander)[\\/].*\.js$/ }, (args) => {
       const lazy = LAZY_BUILTINS.find((l) => l.file.test(args.path));
       if (!lazy) return undefined;
       const text = readFileSync(args.path, 'utf8');

@@ -6,8 +6,10 @@
 // process's memory is returned when it exits; this process then opens the initialised directory.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { setFlagsFromString } from 'node:v8';
+
+// node:child_process and node:v8 taken where they are used: every command on PostgreSQL loads this
+// module too (db/client.ts), and neither is needed there (`ctb stats` compiled both at start-up).
+const setFlagsFromString = (flag: string): void => process.getBuiltinModule('node:v8').setFlagsFromString(flag);
 
 /**
  * Added to PGlite's own start parameters (which it needs: --single, search_path, no parallel workers).
@@ -101,7 +103,7 @@ export async function initialiseInChild(pgDir: string, startParams: string[]): P
   await new Promise<void>((resolve, reject) => {
     // A one-shot process: TurboFan's compiles would cost it more than they save, and so would
     // validating functions it never calls (ONE_SHOT_WASM_FLAGS).
-    const child = spawn(process.execPath, [...ONE_SHOT_WASM_FLAGS, '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = process.getBuiltinModule('node:child_process').spawn(process.execPath, [...ONE_SHOT_WASM_FLAGS, '--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-2000);

@@ -6,7 +6,8 @@
 // booked. A sale whose fills Kraken has not listed yet, or whose answer was lost (a timeout may have
 // sold), is reported pending: the engine's fill follower resolves it by client order id, and a
 // position with a sale on its way is never sold again (asking twice must not sell twice). A sale that
-// filled in part leaves the rest open and is reported so — the report never claims more.
+// filled in part leaves the rest open and is reported so — the report never claims more. A live sale
+// carries Kraken's send deadline (send-deadline.ts), and is not sent once too little of it is left.
 // Once it is over, the running engine of this process reads its book again from the ledger.
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/env.js';
@@ -23,6 +24,7 @@ import { bookedOutcome, recordExecution, type RecordOutcome } from './ledger/rec
 import { openTrades } from './ledger/trades.js';
 import { runningEngine } from './manual-exit.js';
 import { withOrderLock } from './order-lock.js';
+import { sendWindow } from './send-deadline.js';
 import { logExecution, logOrderSent } from './trade-log.js';
 
 /** What flattening needs: each venue, the ledger, the order lock's database, the marks, the clock and the log. */
@@ -60,14 +62,30 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
   // Never refused for want of the engine lease: a flatten only removes risk, runs from `ctb kill` in a
   // process that holds no lease, and never sells a position twice (its sale on its way is checked
   // under the order lock): a kill must close positions whoever runs the engine, or none does.
+  const fencedAt = ctx.clock.now();
   const intent = await writeIntent(ctx.db, {
     mode: trade.mode, feed: trade.feed, strategy: trade.strategy, symbol: trade.symbol, side: 'sell', purpose: 'flatten', type: 'market',
-    quantity: str(dec(trade.quantity)), tradeId: trade.id, at: ctx.clock.now(),
+    quantity: str(dec(trade.quantity)), tradeId: trade.id, at: fencedAt,
   }, { armed: ctx.config.IS_LIVE, lease: REMOVES_RISK });
   if (!intent) return { failed: 'the flatten intent could not be written; nothing was sent' };
+  // A live sale carries Kraken's deadline as the engine's orders do (send-deadline.ts), though it is
+  // never refused for want of the lease: recovery closes a flatten intent Kraken does not list after
+  // the same grace, and a sale let out later (a paused process) would then sell beside the sale asked
+  // for again meanwhile — another position's coins. Nothing waits between its write and its send, so
+  // only a pause or a slow Kraken meets the deadline: the position stays open, said so, and a flatten
+  // asked again decides anew.
+  const within = trade.mode === 'live' ? sendWindow(fencedAt, ctx.clock.now()) : null;
+  if (within && 'notSent' in within) {
+    await markIntent(ctx.db, { id: intent.id, status: 'refused', error: within.notSent, at: ctx.clock.now() });
+    ctx.logger.error({ tradeId: trade.id, clientOrderId: intent.clientOrderId }, `flatten: ${within.notSent}`);
+    return { failed: `${within.notSent}; ask again to close it` };
+  }
   let order;
   try {
-    order = await exchange.createOrder({ clientOrderId: intent.clientOrderId, symbol: trade.symbol, side: 'sell', type: 'market', quantity: intent.quantity });
+    order = await exchange.createOrder({
+      clientOrderId: intent.clientOrderId, symbol: trade.symbol, side: 'sell', type: 'market', quantity: intent.quantity,
+      ...(within ? { sendWithinMs: within.sendWithinMs } : {}),
+    });
   } catch (err) {
     // As the engine's executor does: a timeout or network error may have placed the sale, so the
     // intent stays 'sent' for the fill follower to resolve against the exchange instead of being

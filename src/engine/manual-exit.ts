@@ -4,6 +4,7 @@
 // The engine registers itself per context while it runs, so the engine-request handler (handed the
 // exit by a process without the engine) finds it.
 import type { Mode } from '../services/bot-state.js';
+import type { LeaseRefusal } from './ledger/intent-lease.js';
 import type { OrderOutcome, OrderRequestSpec } from './order-executor.js';
 import type { Portfolio } from './portfolio.js';
 
@@ -57,7 +58,7 @@ export async function exitPosition(access: ExitAccess, tradeId: number, reason: 
       };
     }
     case 'skipped':
-      if (outcome.reason === 'lease_lost') return { ...base, ok: false, status: 'skipped', message: 'not sent: another process has taken over the engine lease, so this engine no longer trades; no order was sent' };
+      if (outcome.reason === 'lease_lost') return { ...base, ok: false, status: 'skipped', message: leaseLostMessage(outcome) };
       return { ...base, ok: false, status: outcome.reason === 'halted' ? 'halted' : 'skipped', message: outcome.reason === 'halted' ? 'trading is halted: no order was sent' : `not sent: ${outcome.reason.replace('_', ' ')}` };
     case 'rejected':
       return { ...base, ok: false, status: 'rejected', message: `the exchange rejected the exit: ${outcome.message}` };
@@ -68,6 +69,14 @@ export async function exitPosition(access: ExitAccess, tradeId: number, reason: 
     default:
       return { ...base, ok: false, status: 'refused', message: describeOther(outcome) };
   }
+}
+
+/** An exit refused by the engine lease, as the lease row had it: a takeover only when the row names another holder. */
+function leaseLostMessage(refusal: LeaseRefusal): string {
+  const why = refusal.leaseHolder === null
+    ? 'the engine lease row is gone (released, or the database restored without it)'
+    : `another process (${refusal.leaseHolder}) has taken over the engine lease`;
+  return `not sent: ${why}, so this engine no longer trades; no order was sent`;
 }
 
 function describeOther(outcome: OrderOutcome): string {

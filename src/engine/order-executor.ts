@@ -4,7 +4,8 @@
 // exchange says decides what happens next: a definite refusal → the intent is closed as rejected;
 // anything else (timeout, an answer that cannot be read) → the outcome is unknown, so the intent stays
 // in flight and the fill follower resolves it by client order id; auth/permission or halt → the bot
-// halts and pages. Every order that fails or ends unknown raises a warning alert at once.
+// halts and pages. Every order that fails or ends unknown raises a warning alert at once. A live order
+// carries Kraken's deadline (send-deadline.ts) and is not sent once too little of it is left.
 import { ALERTED } from '../alerts/log-source.js';
 import type { Config } from '../config/env.js';
 import type { Database } from '../db/client.js';
@@ -25,11 +26,12 @@ import { checkFunds, type FundsCheckDeps } from './funds-check.js';
 import { inFlightOf } from './in-flight.js';
 import { gateIntent, noteCancel, type GateRefusal, type GateRuntimeDeps } from './gate-runtime.js';
 import { markIntent, writeIntent } from './ledger/intents.js';
-import { refusedByLease, type IntentLease } from './ledger/intent-lease.js';
+import { refusedByLease, type IntentLease, type LeaseRefusal } from './ledger/intent-lease.js';
 import type { CapitalAtClose } from './ledger/capital-buffer.js';
 import { bookedOutcome, recordExecution, type Execution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
 import type { Portfolio } from './portfolio.js';
+import { sendWindow } from './send-deadline.js';
 import { logExecution, logOrderSent } from './trade-log.js';
 
 export interface OrderRequestSpec {
@@ -46,8 +48,9 @@ export interface OrderRequestSpec {
 
 export type OrderOutcome =
   | { kind: 'recorded'; outcome: RecordOutcome }
-  /** lease_lost: the engine lease's row names another holder (intent-lease.ts): this engine stops trading. */
-  | { kind: 'skipped'; reason: 'halted' | 'entries_paused' | 'mode_changed' | 'lease_lost' }
+  /** lease_lost: the engine lease's row names another holder, or is gone (intent-lease.ts): this engine stops trading. */
+  | { kind: 'skipped'; reason: 'halted' | 'entries_paused' | 'mode_changed' }
+  | ({ kind: 'skipped'; reason: 'lease_lost' } & LeaseRefusal)
   /** Refused before anything was sent: the account cannot pay for it, or live on a feed that is not a market. */
   | { kind: 'refused'; message: string }
   /** venueWide: Kraken refused for a reason of the whole venue (rate_limited, exchange_unavailable, exchange_maintenance). */
@@ -96,13 +99,16 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
       return { kind: 'refused', message: `live orders are never priced from the ${deps.feed} feed` };
     }
     // bot_state (and the engine lease) are checked in the same statement that writes the intent:
-    // never while halted, never once another engine took the lease over.
+    // never while halted, never once another engine took the lease over. The fence moment is read
+    // before that statement: a live order's send deadline counts from it (send-deadline.ts).
+    const fencedAt = ctx.clock.now();
     const intent = await writeIntent(ctx.db, {
       mode: deps.mode, feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side, purpose: spec.purpose,
-      type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at: ctx.clock.now(),
+      type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at: fencedAt,
     }, { armed: ctx.config.IS_LIVE, lease: deps.lease });
     if (!intent) {
-      if (await refusedByLease(ctx, deps.lease)) return { kind: 'skipped', reason: 'lease_lost' };
+      const byLease = await refusedByLease(ctx, deps.lease);
+      if (byLease) return { kind: 'skipped', reason: 'lease_lost', ...byLease };
       const state = await getBotState(ctx.db);
       if (state.halted) return { kind: 'skipped', reason: 'halted' };
       if (effectiveMode(state, ctx.config.IS_LIVE) !== deps.mode) return { kind: 'skipped', reason: 'mode_changed' };
@@ -123,10 +129,17 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
       await markIntent(ctx.db, { id: intent.id, status: 'refused', error: 'halted before it was sent', at: ctx.clock.now() });
       return { kind: 'skipped', reason: 'halted' };
     }
+    // The fence held when the intent was written, not necessarily now: a live order reaches Kraken
+    // only before its deadline, so that once recovery's grace has passed, an intent Kraken does not
+    // list was never placed — also for a process paused here while another engine took over.
+    const within = deps.mode === 'live' ? sendWindow(fencedAt, ctx.clock.now()) : null;
+    if (within && 'notSent' in within) return refuse(deps, intent, within.notSent);
+    const sendWithinMs = within?.sendWithinMs;
     let order: OrderState;
     try {
       order = await deps.exchange.createOrder({
         clientOrderId: intent.clientOrderId, symbol: spec.symbol, side: spec.side, type: 'market', quantity: intent.quantity,
+        ...(sendWithinMs !== undefined ? { sendWithinMs } : {}),
         // Accepted by the venue: no longer pending, so a kill's fence does not wait for (or report) it
         // while the read-back queues behind the rate limit.
         // Forward only: a streamed execution or the fill follower may have booked it already, and

@@ -128,7 +128,8 @@ export async function executePaperOrder(deps: PaperDeps, spec: OrderRequestSpec)
 
 /** Why bot_state (or the engine lease) did not let the intent be written (as executeOrder tells it). */
 async function skipped(deps: PaperDeps): Promise<OrderOutcome> {
-  if (await refusedByLease(deps.ctx, deps.lease)) return { kind: 'skipped', reason: 'lease_lost' };
+  const byLease = await refusedByLease(deps.ctx, deps.lease);
+  if (byLease) return { kind: 'skipped', reason: 'lease_lost', ...byLease };
   const state = await getBotState(deps.ctx.db);
   if (state.halted) return { kind: 'skipped', reason: 'halted' };
   if (effectiveMode(state, deps.ctx.config.IS_LIVE) !== 'paper') return { kind: 'skipped', reason: 'mode_changed' };

@@ -57,6 +57,13 @@ export interface OrderRequest {
    * back (which may wait on rate limits): from then on the order is no longer "on its way".
    */
   onAccepted?: (exchangeOrderId: string) => Promise<void>;
+  /**
+   * How long from now the venue may still place the order (Kraken's AddOrder `deadline`): after it,
+   * its matching engine refuses the order instead of placing it late. A duration, because the caller
+   * measures what is left on its own clock; the adapter writes the deadline on this host's real clock,
+   * which is what the venue's time is compared with. Unset: no deadline.
+   */
+  sendWithinMs?: number;
 }
 
 export interface ExchangeTrade {

@@ -1,6 +1,7 @@
 // Owns AddOrder: Kraken's checks in Kraken's words (system status, pair, trading counter, arguments,
 // order minimums, funds including what open orders hold), then the order — market, or limit that
-// rests or crosses — with cl_ord_id / userref, and `validate` that checks without placing.
+// rests or crosses — with cl_ord_id / userref, `deadline` (refused once past: never placed late),
+// and `validate` that checks without placing.
 import { freeOf, marketPrice } from './account.js';
 import { pairOf, type PairInfo } from './catalogue.js';
 import type { SimContext } from './context.js';
@@ -88,11 +89,35 @@ function fundsProblem(ctx: SimContext, p: Parsed): string | undefined {
   return freeOf(ctx, p.pair.quote).lt(needed) ? 'EOrder:Insufficient funds' : undefined;
 }
 
+/** Kraken's answer to an order whose `deadline` passed before it reached the matching engine (assumed text: see deadlineProblem). */
+export const DEADLINE_ELAPSED = 'EService:Deadline elapsed';
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * AddOrder's `deadline` (RFC 3339; min now + 2 s, max now + 60 s, Kraken's REST reference): one
+ * that cannot be read or lies outside that range is an invalid argument; one already past when the
+ * request is handled is refused and nothing is placed. Kraken's reference does not give the text of
+ * that refusal: `EService:Deadline elapsed` is assumed (an EService error, which a client must treat
+ * as "placed or not, unknown" and resolve by asking — the safe reading).
+ */
+function deadlineProblem(ctx: SimContext, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const at = RFC3339.test(text.trim()) ? Date.parse(text.trim()) : Number.NaN;
+  if (Number.isNaN(at)) return 'EGeneral:Invalid arguments:deadline';
+  const now = ctx.now();
+  if (at <= now) return DEADLINE_ELAPSED;
+  if (at < now + 2_000 || at > now + 60_000) return 'EGeneral:Invalid arguments:deadline';
+  return undefined;
+}
+
 export function addOrder(ctx: SimContext, params: Record<string, string>): KrakenAnswer {
   const status = statusProblem(ctx, params['ordertype'] ?? '', params['oflags'] ?? '');
   if (status) return fail(status);
   const pair = pairOf(params['pair']);
   if (!pair) return fail('EQuery:Unknown asset pair');
+  const late = deadlineProblem(ctx, params['deadline']);
+  if (late) return fail(late);
   if (!ctx.rates.chargeAdd(pair.id, ctx.now())) return fail('EOrder:Rate limit exceeded');
   const parsed = parse(ctx, params, pair);
   if (typeof parsed === 'string') return fail(parsed);

@@ -273,6 +273,13 @@ describe('the built ctb loads only what a command uses', () => {
     expect(builtins({ DATABASE_URL: url.toString() }).loaded).toContain('NativeModule tls');
   });
 
+  it("ctb stats --json compiles neither Node's child_process nor v8 (commander spawns only an executable subcommand; PGlite's start uses them only on the embedded database)", () => {
+    const run = tracedOnce(['stats', '--json'], { DATABASE_URL: db.url });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.builtins, run.stderr).toBeDefined();
+    expect(run.builtins!.filter((m) => /^NativeModule (child_process|dgram|v8)$/.test(m))).toEqual([]);
+  });
+
   it("ctb --help and ctb version compile neither Node's crypto nor vm (only a one-command script's loader needs them)", () => {
     const builtins = (args: string[], env: Record<string, string> = {}) => {
       const run = tracedOnce(args, env);

@@ -144,7 +144,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('a paper order in one statement, o
     await acquireLease(database.db, { holderId: 'standby-host:2:bbbbbbbb', host: 'standby-host', pid: 2, role: 'worker', feed: 'replay', armed: false, hasKrakenKeys: false }, 60_000);
     try {
       const before = await usd();
-      expect(await executePaperOrder(d, entry('0.01'))).toEqual({ kind: 'skipped', reason: 'lease_lost' });
+      expect(await executePaperOrder(d, entry('0.01'))).toEqual({ kind: 'skipped', reason: 'lease_lost', leaseHolder: 'standby-host:2:bbbbbbbb' });
       expect(lost).toEqual(['the lease row names standby-host:2:bbbbbbbb: an order intent was refused']);
       for (const table of [orderIntents, paperOrders, fills, trades]) expect(await database.db.select().from(table)).toEqual([]);
       expect(await usd()).toBe(before);

@@ -34,6 +34,9 @@
 // implemented at all (a call to it is recorded and answered `EGeneral:Permission denied`).
 // Orders placed through it are matched like the simulator does: balances enforced, market orders
 // filled at the pair's price with Kraken's default fees, limit orders rest until the price crosses.
+// AddOrder honours `deadline` on the simulator's clock: past when the request is handled → `EService:
+// Deadline elapsed` and nothing placed; unreadable or outside now + 2 s … 60 s → `EGeneral:Invalid
+// arguments:deadline` (src/simulator/add-order.ts).
 // Its HTTP server keeps Node's defaults (keep-alive, keepAliveTimeout 5 s) on purpose: a client can
 // meet a kept-alive connection closed under it, as Kraken's edge closes idle ones, and the product
 // must survive that — it is not tuned away here. failNext(endpoint, 'reset') closes a call's

@@ -30,19 +30,24 @@ export function fenceHolder(lease: IntentLease): string | null {
   return lease.kind === 'held' ? lease.holderId : null;
 }
 
+/** What the lease row said when it refused an intent: the holder id it names, or null when there is no row. */
+export interface LeaseRefusal {
+  leaseHolder: string | null;
+}
+
 /**
  * After an intent was not written: whether it was the lease that refused it (the row names another
  * holder, or none). Then it is said — with the holder that has the lease — and the engine is told it
- * lost the lease (it stops trading and stands by, as when a renewal finds the lease taken). False when
+ * lost the lease (it stops trading and stands by, as when a renewal finds the lease taken). Null when
  * the row is still ours or no lease was asked: the refusal was bot_state's.
  */
-export async function refusedByLease(ctx: { db: Db; logger: Logger }, lease: IntentLease): Promise<boolean> {
-  if (lease.kind !== 'held') return false;
+export async function refusedByLease(ctx: { db: Db; logger: Logger }, lease: IntentLease): Promise<LeaseRefusal | null> {
+  if (lease.kind !== 'held') return null;
   const { lease: row } = await readLease(ctx.db);
-  if (row?.holderId === lease.holderId) return false;
+  if (row?.holderId === lease.holderId) return null;
   const holder = row ? `${row.holderId} (${row.host}:${row.pid}, ${row.role})` : 'no process (the lease row is gone)';
   ctx.logger.error({ holderId: lease.holderId, leaseHolder: row?.holderId ?? null },
     `order intent refused: the engine lease is held by ${holder}, not by this process (${lease.holderId}); no order was sent, and this engine stops trading`);
   lease.lost(`the lease row names ${row ? row.holderId : 'no holder'}: an order intent was refused`);
-  return true;
+  return { leaseHolder: row?.holderId ?? null };
 }

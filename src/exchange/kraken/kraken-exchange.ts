@@ -71,6 +71,14 @@ interface MarketIndex {
   byKrakenName: Map<string, Market>;
 }
 
+/**
+ * AddOrder's `deadline` `ms` from now on this host's real clock, as Kraken's reference writes it
+ * (RFC 3339, e.g. 2021-04-01T00:18:45Z): whole seconds, rounded down — earlier, never later.
+ */
+export function krakenDeadline(ms: number, now: number = Date.now()): string {
+  return new Date(Math.floor((now + ms) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}
+
 /** A failed load of Kraken's markets, said as such: the next call that needs them loads them again (ccxt-client.ts). */
 function marketsNotLoaded(err: unknown): Error {
   const mapped = mapKrakenError(err, 'AssetPairs');
@@ -258,6 +266,7 @@ export class KrakenExchange implements Exchange {
       // Self-trade prevention, stated rather than left to Kraken's default (REST `stptype`; `stp_type` on WebSocket v2).
       stptype: this.#config.RISK_SELF_TRADE_PREVENTION,
     };
+    if (order.sendWithinMs !== undefined) params['deadline'] = krakenDeadline(order.sendWithinMs);
     if (order.type === 'limit') {
       if (!order.limitPrice) throw new ExchangeError('rejected', 'invalid_order', 'A limit order needs limitPrice.');
       params['price'] = order.limitPrice;

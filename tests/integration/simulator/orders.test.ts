@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../src/clock.js';
 import { adapterFor, privateCall, startSimulator } from '../../support/simulator.js';
 
 const buy = (clientOrderId: string, quantity: string, limitPrice?: string) => ({
@@ -137,6 +138,36 @@ describe('orders on the Kraken simulator, through the real adapter', () => {
     expect((await add({ volume: 'lots' })).body.error).toEqual(['EGeneral:Invalid arguments:volume']);
     expect((await add({ cl_ord_id: 'dup-1' })).body.error).toEqual([]);
     expect((await add({ cl_ord_id: 'dup-1' })).body.error).toEqual(['EOrder:Duplicate order']);
+  });
+
+  it('honours AddOrder\'s deadline as Kraken does: past on arrival → refused, nothing placed; unreadable or outside now + 2 s … 60 s → invalid', async () => {
+    const clock = new ManualClock('2026-04-01T00:18:00Z');
+    const sim = await startSimulator({ clock });
+    const add = (deadline: string) => privateCall(sim, 'AddOrder', { pair: 'XBTUSD', type: 'buy', ordertype: 'market', volume: '0.01', deadline });
+    expect((await add('2026-04-01T00:17:59Z')).body.error).toEqual(['EService:Deadline elapsed']);
+    expect((await add('2026-04-01T00:18:00Z')).body.error).toEqual(['EService:Deadline elapsed']);
+    expect((await add('2026-04-01T00:18:01Z')).body.error).toEqual(['EGeneral:Invalid arguments:deadline']);
+    expect((await add('2026-04-01T00:19:01Z')).body.error).toEqual(['EGeneral:Invalid arguments:deadline']);
+    expect((await add('tomorrow')).body.error).toEqual(['EGeneral:Invalid arguments:deadline']);
+    expect((await add('2026-04-01 00:18:30')).body.error).toEqual(['EGeneral:Invalid arguments:deadline']);
+    expect(sim.state.orders.size).toBe(0);
+    expect((await add('2026-04-01T00:18:45Z')).body.error).toEqual([]);
+    expect((await add('2026-04-01T02:19:00+02:00')).body.error).toEqual([]);
+    expect(sim.state.orders.size).toBe(2);
+  });
+
+  it('the adapter sends the deadline it is given in AddOrder\'s body, on this host\'s clock, in whole seconds', async () => {
+    const sim = await startSimulator();
+    const before = Date.now();
+    const placed = await adapterFor(sim).createOrder({ ...buy('c-dl', '0.01'), sendWithinMs: 20_000 });
+    expect(placed.status).toBe('closed');
+    const [call] = sim.calls.filter((c) => c.endpoint === 'AddOrder');
+    expect(call!.params['deadline']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);
+    const deadline = Date.parse(call!.params['deadline']!);
+    expect(deadline).toBeGreaterThan(before + 20_000 - 1_000);
+    expect(deadline).toBeLessThanOrEqual(Date.now() + 20_000);
+    await adapterFor(sim).createOrder(buy('c-none', '0.01'));
+    expect(sim.calls.filter((c) => c.endpoint === 'AddOrder')[1]!.params).not.toHaveProperty('deadline');
   });
 
   it('pages TradesHistory 50 at a time, newest first, with start/end honoured', async () => {

@@ -1,5 +1,5 @@
 // Owns the kill's statements on bot_state and incidents: the halt a kill writes (halted and paper,
-// the first kill's who/why/when kept) and the one a resume lifts; the incident a kill opens, joins or
+// authored by the kill, an open kill's first who/why/when kept) and the one a resume lifts; the incident a kill opens, joins or
 // finds again by its kill id, its cancel report, closing it; reading one (by id, or the open one
 // else the latest); and the claim on posting its Slack thread — slack_ts set to `posting:<ms>`
 // before posting, so two replicas never both post, and taken over once older than the lease; and what
@@ -10,14 +10,19 @@ import { botState, incidents, killReplays, type Incident, type ThreadShown } fro
 
 export type NewIncident = typeof incidents.$inferInsert;
 
-/** Halts and switches to paper (version bumped); a bot already halted keeps its first halt's reason, time and actor. */
-export async function haltForKill(db: Db, input: { wasHalted: boolean; reason: string; at: Date; actor: string }): Promise<void> {
+/**
+ * Halts and switches to paper (version bumped). The kill takes the halt over (`takeOver`): the row then
+ * names the kill as its author, so no automatic lift (each lifts only a halt its own actor placed)
+ * ever lifts it, and the caller keeps an earlier halt's reason visible within `reason`. Without
+ * `takeOver` (the halt is already an open kill's) its first reason, time and actor stay.
+ */
+export async function haltForKill(db: Db, input: { takeOver: boolean; reason: string; at: Date; actor: string }): Promise<void> {
   await db
     .update(botState)
     .set({
       halted: true,
       mode: 'paper',
-      ...(input.wasHalted ? {} : { haltedReason: input.reason, haltedAt: input.at, haltedBy: input.actor }),
+      ...(input.takeOver ? { haltedReason: input.reason, haltedAt: input.at, haltedBy: input.actor } : {}),
       version: sql`${botState.version} + 1`,
       updatedAt: input.at,
     })

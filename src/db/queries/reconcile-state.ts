@@ -1,9 +1,9 @@
 // Owns the SQL of the reconciliation's standing in bot_state: advancing reconciled_through and
 // clearing the block, recording a block with its differences, and placing or lifting the halt that
-// only reconciliation's own actor may lift. Each write bumps the row's version.
+// only reconciliation's own actor may lift (never while a kill's incident is open). Each write bumps the row's version.
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
-import { botState, type BotState } from '../schema/index.js';
+import { botState, incidents, type BotState } from '../schema/index.js';
 
 /** Moves reconciled_through forward to `through` (never back) and clears the block. */
 export async function markReconciledThrough(db: Db, through: Date, now: Date): Promise<void> {
@@ -13,10 +13,16 @@ export async function markReconciledThrough(db: Db, through: Date, now: Date): P
   }).where(eq(botState.id, 1));
 }
 
-/** Lifts the halt only if `actor` placed it; whether it did. */
+/**
+ * Lifts the halt only if `actor` placed it and no kill's incident is open; whether it did. Judged in
+ * this one statement against the row: a kill takes the halt over (haltForKill) in its own
+ * transaction, and an open incident also keeps a halt a kill never took over (a database written
+ * before kills did) — only the operator's resume lifts a kill's halt.
+ */
 export async function liftHaltPlacedBy(db: Db, actor: string, now: Date): Promise<boolean> {
+  const noOpenKill = sql`not exists (select 1 from ${incidents} where ${incidents.status} = 'open')`;
   const lifted = await db.update(botState).set({ halted: false, haltedReason: null, haltedAt: null, haltedBy: null, version: sql`${botState.version} + 1`, updatedAt: now })
-    .where(and(eq(botState.id, 1), eq(botState.halted, true), eq(botState.haltedBy, actor))).returning({ id: botState.id });
+    .where(and(eq(botState.id, 1), eq(botState.halted, true), eq(botState.haltedBy, actor), noOpenKill)).returning({ id: botState.id });
   return lifted.length > 0;
 }
 

@@ -1,5 +1,5 @@
 // The database half of a kill: halt and switch to paper (bot_state, version bumped so every
-// process notices), and open the incident with its checklist — in one transaction, so a kill is
+// process notices; the kill authors the halt, an earlier one's reason kept in its own), and open the incident with its checklist — in one transaction, so a kill is
 // never half-written. Written in parallel with the exchange cancel (the halt is the fence that
 // stops every process's orders), so the incident gets the cancel's report afterwards. Idempotent: the kill id is unique (a replayed pending kill or a
 // Slack retry finds its incident), and a kill while an incident is open joins that incident.
@@ -61,16 +61,28 @@ export async function persistKill(db: Db, record: KillRecord, opts: PersistOptio
     if (same) return { incident: same, alreadyKilled: true, replayed: true, wasHalted: state!.halted, ...replay };
 
     const wasHalted = state!.halted;
-    if (!wasHalted || state!.mode !== 'paper') {
-      await haltForKill(tx, { wasHalted, reason: kill.reason, at: kill.at, actor: kill.actor });
-    }
     const open = await openIncident(tx);
+    // A halt is already this incident's kill's only while that kill still authors it; any other halt
+    // (reconciliation's, the engine's) the kill takes over, keeping its reason visible, so that no
+    // automatic lift of that other halt ever lifts the kill's.
+    const killsHalt = wasHalted && open !== undefined && state!.haltedBy === open.openedBy;
+    if (!killsHalt || state!.mode !== 'paper') {
+      const reason = wasHalted && !killsHalt ? `${kill.reason} ${earlierHalt(state!)}` : kill.reason;
+      await haltForKill(tx, { takeOver: !killsHalt, reason, at: kill.at, actor: kill.actor });
+    }
     if (open) return { incident: open, alreadyKilled: true, replayed: false, wasHalted, ...replay };
 
     const incident = await insertIncident(tx, { killId: kill.killId, openedAt: kill.at, openedBy: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport });
     await insertChecklistItems(tx, incident.id, CHECKLIST);
     return { incident, alreadyKilled: false, replayed: false, wasHalted, ...replay };
   });
+}
+
+/** What an earlier halt a kill takes over said: kept in the kill's reason, so no reason is lost. */
+function earlierHalt(state: { haltedBy: string | null; haltedAt: Date | null; haltedReason: string | null }): string {
+  const by = state.haltedBy ? ` by ${state.haltedBy}` : '';
+  const at = state.haltedAt ? ` since ${state.haltedAt.toISOString()}` : '';
+  return `(already halted${by}${at}${state.haltedReason ? `: ${state.haltedReason}` : ''})`;
 }
 
 /** The cancel's report, once known, on the incident this kill opened (a joined incident keeps its own). */

@@ -1,6 +1,7 @@
 // The running bot and a halt it did not cause: restarted while halted it stays halted; a kill from
 // another terminal (another process's context on the same database) stops its engine and trading
-// jobs within a second; a resume elsewhere lifts the latch. Real engine, real paper exchange.
+// jobs within a second; a resume elsewhere lifts the latch, and a reconciliation that passes never
+// lifts a kill's halt. Real engine, real paper exchange.
 import { sql } from 'drizzle-orm';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,8 @@ import { isHaltLatched } from '../../../src/services/kill/runtime.js';
 import { createPostgresTestDb, type TestDatabase } from '../../support/db.js';
 import { maCross } from '../../support/engine.js';
 import { killTestContext } from '../../support/kill-context.js';
+import { liftHaltPlacedBy, placeHaltIfRunning } from '../../../src/db/queries/reconcile-state.js';
+import { RECONCILIATION_ACTOR, RECONCILIATION_REASON } from '../../../src/services/reconcile/start/run.js';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -104,5 +107,30 @@ describe('the running bot and halts from elsewhere', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await intents(database)).toBe(after);
     expect(Date.now() - writtenAt).toBeGreaterThan(1_500);
+  }, 60_000);
+
+  it("halted by reconciliation, then killed from another process: reconciliation passing lifts nothing, and the bot sends no order", async () => {
+    const database = await createPostgresTestDb();
+    cleanup.push(() => database.close());
+    const bot = await startTradingBot(database);
+    await waitFor('the engine to trade', async () => (await intents(database)) > 0);
+    // Reconciliation finds something it cannot explain (written by another process, as ctb reconcile does).
+    expect(await placeHaltIfRunning(database.db, { reason: RECONCILIATION_REASON, actor: RECONCILIATION_ACTOR, now: new Date() })).toBe(true);
+    await waitFor('the running bot to latch the halt', () => isHaltLatched(bot.ctx), 5_000);
+
+    const other = connectPostgres(database.url, { max: 2 });
+    cleanup.push(() => other.close());
+    const cli = await killTestContext({ database: other, env: { KILL_HANDOFF_TIMEOUT: '500ms' } });
+    cleanup.push(() => cli.ctx.close());
+    const result = await executeKill(cli.ctx, { actor: { id: 'cli:ops', source: 'cli' }, reason: 'killed while reconciling', trigger: 'manual' });
+    expect(result.state).toBe('written');
+
+    // What a passing reconciliation writes, from yet another process.
+    const before = await intents(database);
+    const lifted = await liftHaltPlacedBy(other.db, RECONCILIATION_ACTOR, new Date());
+    // Enough replayed candles for this strategy to trade several times over (see the first test's control).
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect({ lifted, latched: isHaltLatched(bot.ctx), newIntents: (await intents(database)) - before }).toEqual({ lifted: false, latched: true, newIntents: 0 });
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, haltedBy: 'cli:ops' });
   }, 60_000);
 });

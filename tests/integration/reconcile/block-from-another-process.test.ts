@@ -165,3 +165,28 @@ describe('ctb mode status while reconciliation blocks', () => {
     await monitor.stop();
   });
 });
+
+describe('a kill on a bot reconciliation halted', () => {
+  it('stays halted, by the kill, through a ctb reconcile that passes, and ctb incident and mode status say so', async () => {
+    kraken.addOrder(handOrder());
+    expect(await runReconciliation(shell, { cause: 'operator' })).toMatchObject({ ok: false, halt: 'placed' });
+    const killed = await ctb(['kill', '--reason', 'live-nokey']);
+    expect(killed.code, killed.out + killed.err).toBe(0);
+
+    // The kill cancelled the hand order on Kraken: the next look finds nothing unexplained.
+    const look = await ctb(['reconcile']);
+    expect(look.code, look.out + look.err).toBe(0);
+    const state = await getBotState(database.db);
+    expect(state).toMatchObject({ halted: true, mode: 'paper', reconciliationBlocked: false });
+    expect(state.haltedBy).not.toBe('system:reconciliation');
+    expect(state.haltedReason).toMatch(/^live-nokey \(already halted by system:reconciliation since \S+: reconciliation\)$/);
+
+    const incident = await ctb(['incident']);
+    expect(incident.out).not.toContain('Not halted.');
+    expect(incident.out).toContain('live-nokey');
+    const status = await ctb(['mode', 'status']);
+    expect(status.out).toMatch(/halted: yes.*live-nokey/);
+    expect(await runReconciliation(engine, { cause: 'start' })).toMatchObject({ ok: true, halt: 'unchanged' });
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, haltedBy: state.haltedBy });
+  });
+});

@@ -13,6 +13,7 @@ import { flattenPositions } from '../../../src/engine/flatten.js';
 import { executeOrder, type OrderRequestSpec } from '../../../src/engine/order-executor.js';
 import { Portfolio } from '../../../src/engine/portfolio.js';
 import { ORDER_SEND_DEADLINE_MS } from '../../../src/engine/send-deadline.js';
+import type { Exchange, OrderRequest } from '../../../src/exchange/types.js';
 import { dec } from '../../../src/money.js';
 import { until } from '../../support/held-kraken.js';
 import { liveContext, startLiveKraken, useLiveKraken, type LiveKraken } from '../../support/live-engine.js';
@@ -29,8 +30,8 @@ const exit = (strategy: string): OrderRequestSpec =>
 /** Kraken's clock running `offsetMs` off this host's. */
 const skewed = (offsetMs: number): Clock => ({ now: () => new Date(Date.now() + offsetMs) });
 
-/** One order through the real executor under the lease held by ME. */
-async function send(kraken: LiveKraken, spec: OrderRequestSpec) {
+/** One order through the real executor under the lease held by ME; `exchange` may stand in front of the real adapter. */
+async function send(kraken: LiveKraken, spec: OrderRequestSpec, exchange: (real: Exchange) => Exchange = (real) => real) {
   const t = await liveContext(bed.database, kraken);
   try {
     await execute(bed.database.db, sql`update bot_state set halted = false where id = 1`);
@@ -41,7 +42,7 @@ async function send(kraken: LiveKraken, spec: OrderRequestSpec) {
     portfolio.setCash(dec(10_000));
     const addOrdersBefore = kraken.addOrders().length;
     const outcome = await executeOrder({
-      lease: { kind: 'held', holderId: ME, lost: () => undefined }, ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: t.ctx.exchanges.forMode('live'), portfolio,
+      lease: { kind: 'held', holderId: ME, lost: () => undefined }, ctx: t.ctx, mode: 'live', feed: 'kraken', exchange: exchange(t.ctx.exchanges.forMode('live')), portfolio,
     }, spec);
     const [intent] = await bed.database.db.select().from(orderIntents).where(eq(orderIntents.strategy, spec.strategy));
     return { outcome, intent: intent!, addOrders: kraken.addOrders().slice(addOrdersBefore) };
@@ -97,5 +98,24 @@ describe('a slow market load does not move the deadline', () => {
     } finally {
       await k.sim.close();
     }
+  }, 60_000);
+});
+
+describe('the adapter\'s last check, right before the request leaves', () => {
+  it('with less than 3 s left of the send-by moment fixed at the fence (on the real clock), the order is not sent and its intent says so', async () => {
+    // The engine's clock says the order is fresh; on the real clock its fence was 17.5 s ago (a pause
+    // the engine's clock did not see, or a wait inside the adapter).
+    const late = (real: Exchange): Exchange => new Proxy(real, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target);
+        if (prop !== 'createOrder') return typeof value === 'function' ? value.bind(target) : value;
+        return (order: OrderRequest) => target.createOrder({ ...order, ...(order.sendBy ? { sendBy: new Date(order.sendBy.getTime() - 17_500) } : {}) });
+      },
+    });
+    const r = await send(bed.kraken, entry('adapter-too-late'), late);
+    expect(r.addOrders).toEqual([]);
+    expect(r.outcome).toMatchObject({ kind: 'refused' });
+    expect(r.intent.status).toBe('refused');
+    expect(r.intent.error).toMatch(/^not sent: Kraken had to receive the order by \S+ and only \d+ ms \(less than 3 s\) was left of that when its request could leave; nothing was placed$/);
   }, 60_000);
 });

@@ -156,7 +156,7 @@ describe('orders on the Kraken simulator, through the real adapter', () => {
     expect(sim.state.orders.size).toBe(2);
   });
 
-  it('the adapter sends the deadline it is given in AddOrder\'s body, on this host\'s clock, in whole seconds', async () => {
+  it('the adapter sends the deadline it is given in AddOrder\'s body, on Kraken\'s clock (this host\'s here), in whole seconds', async () => {
     const sim = await startSimulator();
     const before = Date.now();
     const placed = await adapterFor(sim).createOrder({ ...buy('c-dl', '0.01'), sendBy: new Date(Date.now() + 20_000) });

@@ -73,8 +73,18 @@ export async function recordCommand(
  * joined by "; " (zod's own pretty form spreads one problem over two lines with ✖ and → marks,
  * which read oddly in a terminal's one-line error and in --json's `expected`).
  */
-export function describeIssues(error: z.ZodError, accountChanging: readonly string[] = []): string {
-  return error.issues.map((issue) => `${issue.path.length ? `${issue.path.map(String).join('.')}: ` : ''}${issue.message}${echoInput(issue, accountChanging)}`).join('; ');
+export function describeIssues(error: z.ZodError, accountChanging: readonly string[] = [], rawArgs?: unknown): string {
+  return error.issues.map((issue) => `${issue.path.length ? `${issue.path.map(String).join('.')}: ` : ''}${issue.message}${echoInput(issue, accountChanging, rawArgs)}`).join('; ');
+}
+
+/** The value at `path` in the arguments as they arrived (before a coercion), or undefined. */
+function typedAt(rawArgs: unknown, path: readonly PropertyKey[]): unknown {
+  let at = rawArgs;
+  for (const key of path) {
+    if (at === null || typeof at !== 'object') return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
 }
 
 /** Longer values are cut: the line names the argument, not a pasted note. */
@@ -83,11 +93,17 @@ const ECHO_MAX = 40;
 /**
  * The value typed, when the message does not already say it (`, got "cancel_order"`), and for a
  * choice the close ones (` (Did you mean cancel_orders?)`), unless one of them changes the account
- * (`accountChanging`: `close` gets no guess, not close_positions). Needs the parse's `reportInput`.
+ * (`accountChanging`: `close` gets no guess, not close_positions). Needs the parse's `reportInput`;
+ * `rawArgs` (the arguments as they arrived) gives back a word a coercion turned into NaN ("abc").
  */
-function echoInput(issue: z.core.$ZodIssue, accountChanging: readonly string[]): string {
-  const input = (issue as { input?: unknown }).input;
-  // A number that is not one came from a word the transport could not read ("abc" → NaN): not what was typed.
+function echoInput(issue: z.core.$ZodIssue, accountChanging: readonly string[], rawArgs?: unknown): string {
+  let input = (issue as { input?: unknown }).input;
+  // A number that is not one is a coercion's NaN, not what was typed: the typed word, where the
+  // arguments still hold it as text, is echoed instead; else nothing (never "NaN").
+  if (typeof input === 'number' && !Number.isFinite(input)) {
+    const typed = typedAt(rawArgs, issue.path);
+    input = typeof typed === 'string' ? typed : undefined;
+  }
   if (typeof input !== 'string' && !(typeof input === 'number' && Number.isFinite(input))) return '';
   const text = String(input);
   const got = /\bgot\b/.test(issue.message) ? '' : `, got "${text.length > ECHO_MAX ? `${text.slice(0, ECHO_MAX)}…` : text}"`;
@@ -97,8 +113,8 @@ function echoInput(issue: z.core.$ZodIssue, accountChanging: readonly string[]):
 }
 
 /** What is wrong with a command's arguments, and the usage error that says so. */
-function badArguments(command: Command, issues: z.ZodError): { message: string; error: AppError } {
-  const message = describeIssues(issues, command.accountChanging);
+function badArguments(command: Command, issues: z.ZodError, rawArgs: unknown): { message: string; error: AppError } {
+  const message = describeIssues(issues, command.accountChanging, rawArgs);
   return { message, error: new AppError('usage', 'bad_arguments', `Bad arguments for ${command.name}: ${message}`) };
 }
 
@@ -108,8 +124,9 @@ function badArguments(command: Command, issues: z.ZodError): { message: string; 
  * database only to say the arguments are wrong: src/cli/with-context.ts).
  */
 export function argumentsProblem(command: Command, rawArgs: unknown): AppError | undefined {
-  const parsed = command.args.safeParse(cleanJson(rawArgs), { reportInput: true });
-  return parsed.success ? undefined : badArguments(command, parsed.error).error;
+  const cleaned = cleanJson(rawArgs);
+  const parsed = command.args.safeParse(cleaned, { reportInput: true });
+  return parsed.success ? undefined : badArguments(command, parsed.error, cleaned).error;
 }
 
 export async function runCommand<S extends z.ZodType, R extends CommandResult>(
@@ -124,7 +141,7 @@ export async function runCommand<S extends z.ZodType, R extends CommandResult>(
   const argsText = describeArgs(rawArgs);
   const parsed = command.args.safeParse(rawArgs, { reportInput: true });
   if (!parsed.success) {
-    const bad = badArguments(command, parsed.error);
+    const bad = badArguments(command, parsed.error, rawArgs);
     await recordCommand(ctx, { actor, command: command.name, args: argsText, allowed: true, result: `usage: ${bad.message}` });
     throw bad.error;
   }

@@ -6,7 +6,7 @@
 // end up holding the directory (fs-lock/break-file-lock.ts). A holder in another pid namespace on this
 // host (a container beside this one sharing its host name and DATA_DIR) cannot be judged by its pid,
 // and this lock has no age rule (a bot holds it for as long as it runs): it is held until removed.
-import { mkdirSync } from 'node:fs';
+import { ensureDataDir } from '../config/data-dir.js';
 import { join } from 'node:path';
 import { AppError } from '../errors.js';
 import { lookSync, parseBreaker, releaseIfStillSync, tryTakeSync, type SeenFile } from '../fs-lock/break-file-lock.js';
@@ -87,7 +87,8 @@ const heldHere = new Map<string, Pick<SeenFile, 'ino' | 'text'>>();
  * when a stale lock stays stuck while another process (its break file's) is breaking it.
  */
 export function acquireLock(dataDir: string, socketPath: string | null, role?: string): boolean {
-  mkdirSync(dataDir, { recursive: true });
+  // A DATA_DIR that cannot be made or written is a configuration error (exit 2), said as such.
+  ensureDataDir(dataDir);
   const path = lockPath(dataDir);
   const me = thisHolder();
   const info: LockInfo = {

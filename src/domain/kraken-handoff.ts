@@ -36,7 +36,7 @@ export type KillFollowUp =
  * direct: this process cancelled on Kraken itself; handed_off: it has no key and a running bot with
  * the key took the cancel; queued: no bot took it, it waits in the database for one; not_handed_off:
  * it could not be handed over; never_live: no key here nor in a running bot, and the database records no
- * live order ever, so nothing was sent to Kraken nor queued (neverLiveNotice).
+ * use of Kraken ever, so nothing was sent to Kraken nor queued (neverLiveNotice).
  */
 export type KrakenAccess = 'direct' | 'handed_off' | 'queued' | 'not_handed_off' | 'never_live';
 
@@ -44,11 +44,11 @@ export type KrakenAccess = 'direct' | 'handed_off' | 'queued' | 'not_handed_off'
 export const NO_KEY_LOOKING = 'Looking for a running bot with the Kraken key (this process has none) to cancel on Kraken through the database…';
 
 /**
- * A keyless kill where no running bot has the key and the ledger records no live order ever: what is
- * known, and only that (`nobody`: who has no key, as the engine lease shows it).
+ * A keyless kill where no running bot has the key and the database records no use of Kraken ever
+ * (db/queries/kraken-use-ever.ts): what is known, and only that (`nobody`: who has no key, as the engine lease shows it).
  */
 export function neverLiveNotice(nobody: string): string {
-  return `No Kraken key here, and ${nobody}: nothing was sent to Kraken. This database records no live order ever placed, so there is nothing on Kraken to cancel from this bot.`;
+  return `No Kraken key here, and ${nobody}: nothing was sent to Kraken. This database records no use of Kraken ever (no live order or live mode, no cancel there, no engine lease armed or with the key), so there is nothing on Kraken to cancel from this bot.`;
 }
 
 /**

@@ -523,5 +523,29 @@ export function usePostgresTestDb(opts: { truncate?: string[] } = {}): () => Tes
   };
 }
 
+/**
+ * usePostgresTestDb for either database (`describe.each` over DbKind): one database of `kind` for the
+ * file's tests, `truncate` emptied before each test (before the describe's own beforeEach). A getter.
+ */
+export function useTestDb(kind: DbKind, opts: { truncate?: string[] } = {}): () => Database {
+  let database: Database | undefined;
+  beforeAll(async () => {
+    database = await createTestDb(kind);
+  }, 60_000);
+  afterAll(async () => {
+    await database?.close();
+  });
+  if (opts.truncate && opts.truncate.length > 0) {
+    const emptying = emptyTablesSql(opts.truncate);
+    beforeEach(async () => {
+      await database!.db.execute(sql.raw(emptying));
+    });
+  }
+  return () => {
+    if (!database) throw new Error('useTestDb: the database is created in beforeAll; use the getter inside a test or hook');
+    return database;
+  };
+}
+
 /** Tables an engine run writes to: emptied between engine tests. */
 export const ENGINE_TABLES = ['order_intents', 'fills', 'trades', 'equity_snapshots', 'paper_balances', 'paper_orders', 'risk_events', 'bot_state'];

@@ -2,7 +2,7 @@
 // answered the order yet), oldest first, at most 50.
 import { sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
-import { fills, orderIntents } from '../schema/index.js';
+import { orderIntents } from '../schema/index.js';
 
 export interface PendingIntentRow {
   id: number;
@@ -16,14 +16,4 @@ export async function pendingOrderIntents(db: Db): Promise<PendingIntentRow[]> {
   const rows = await execute<{ id: number | string; client_order_id: string; mode: string; symbol: string; side: string }>(db, sql`
     select id, client_order_id, mode, symbol, side from ${orderIntents} where status = 'pending' order by id limit 50`);
   return rows.map((r) => ({ id: Number(r.id), clientOrderId: r.client_order_id, mode: r.mode, symbol: r.symbol, side: r.side }));
-}
-
-/**
- * Whether this database's ledger records any live order ever: an order intent or a fill in live mode
- * (every live order is written as an intent before it is sent to Kraken).
- */
-export async function anyLiveOrderEver(db: Db): Promise<boolean> {
-  const rows = await execute<{ live: boolean }>(db, sql`
-    select (exists(select 1 from ${orderIntents} where mode = 'live') or exists(select 1 from ${fills} where mode = 'live')) as live`);
-  return rows[0]?.live !== false;
 }

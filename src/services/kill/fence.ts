@@ -74,7 +74,7 @@ const CANCEL_AGAIN = 'ctb incident done cancel_orders (or its button in the inci
 
 /**
  * What keeps a never-live keyless cancel from being clear (no bot has the Kraken key and the ledger
- * records no live order ever, handoff.ts neverLiveHere): the venues it asked that did not confirm,
+ * records no use of Kraken ever, handoff.ts neverLiveHere): the venues it asked that did not confirm,
  * and orders on their way (or that they could not be read). Nothing of this bot is on Kraken, so no
  * follow-up — which cancels only on Kraken, for a bot with the key — can make it clear: what is left
  * is said, with what the operator does next.

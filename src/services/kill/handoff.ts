@@ -12,7 +12,7 @@ import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import type { Logger } from '../../logger.js';
 import { describeHolder, noBotWithKeyPhrase, type EngineHolderView } from '../../domain/engine-holder.js';
-import { anyLiveOrderEver } from '../../db/queries/kill-fence.js';
+import { krakenUseEver } from '../../db/queries/kraken-use-ever.js';
 import { readEngineHolder } from '../engine-lease/holder-view.js';
 import { enqueueEngineRequest, getEngineRequest, withdrawEngineRequest } from '../engine-requests/store.js';
 import type { VenueCancelReport } from './cancel-everywhere.js';
@@ -49,16 +49,21 @@ const runsWithKey = (holder: EngineHolderView) => holder.state === 'running' && 
 
 /**
  * What a keyless kill can say of Kraken without asking it: null unless the engine lease (`holder`,
- * read by leaseForHandoff) shows no running bot with the key, and this database's ledger records no
- * live order intent and no live fill ever (every live order is written as an intent before it is
- * sent). Then this bot never placed anything on Kraken, and nothing could take a cancel now: the
- * phrase says who has no key. An unread lease or a failed ledger read answers null (not known: the
- * cancel is handed over as before).
+ * read by leaseForHandoff) shows no running bot with the key, and this database records no Kraken
+ * use ever (krakenUseEver: no live order, no keyed or armed lease, no live mode, no cancel on Kraken).
+ * Then this bot never had anything on Kraken, and nothing could take a cancel now: the phrase says
+ * who has no key. A database that saw Kraken use answers null — orders placed beside the bot with its
+ * key may be open, and this process cannot see them — so the cancel is queued for a bot with the key
+ * and the kill says NOT CONFIRMED. An unread lease or a failed read answers null too (not known).
  */
 export async function neverLiveHere(ctx: HandoffDeps, holder: EngineHolderView | null): Promise<{ nobody: string } | null> {
   if (holder === null || runsWithKey(holder)) return null;
   try {
-    if (await withDeadline(anyLiveOrderEver(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database')) return null;
+    const used = await withDeadline(krakenUseEver(ctx.db), ctx.config.KILL_DB_TIMEOUT, 'the database');
+    if (used !== null) {
+      ctx.logger.warn({ krakenUse: used, engine: describeHolder(holder) }, `no Kraken key here, and this database records Kraken use (${used}): Kraken cannot be checked from this process`);
+      return null;
+    }
     return { nobody: noBotWithKeyPhrase(holder) };
   } catch {
     return null;

@@ -204,8 +204,8 @@ async function cancelAgain(ctx: ChecklistItemDeps, actor: Actor, incident: Incid
     // Paced as the kill's rounds: once Kraken refuses a call for the rate limit, the next waits for room.
     krakenRoom: new KrakenRoom(ctx.config.KRAKEN_RATE_TIER, bound.now, { counter: ctx.kill.counter, readTimeoutMs: ctx.config.KILL_DB_TIMEOUT }),
   });
-  // As the kill judges it (kill.ts): no key here nor in the running bot, and no live order intent or
-  // fill ever in the ledger — nothing of this bot is on Kraken and nobody could take a cancel, so
+  // As the kill judges it (kill.ts): no key here nor in the running bot, and no use of Kraken ever
+  // in the database (a live order, live mode, a keyed or armed lease, a cancel there) — nothing of this bot is on Kraken and nobody could take a cancel, so
   // none is handed over or queued, and none is said to be. One reading of the lease decides both.
   let neverLive: { nobody: string } | null = null;
   if (!ctx.exchanges.hasKrakenKeys()) {

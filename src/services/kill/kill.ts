@@ -216,8 +216,8 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
     const fenceMs = Math.max(ctx.config.KILL_DB_TIMEOUT, confirmUntil - now());
     result.fence = await awaitOrdersInFlight(ctx.db, fenceMs, 20, ctx.config.KILL_DB_TIMEOUT);
     result.cancel = mergeCancelReports(result.cancel, await cancelEverywhere(cancelOptions));
-    // No key here nor in any running bot, and no live order in the ledger: nothing of this bot is on
-    // Kraken and nothing could take a cancel, so none is sent or queued (and none is said to be).
+    // No key here nor in any running bot, and no use of Kraken ever in the database (a live order, live
+    // mode, a keyed or armed lease, a cancel there): nothing of this bot is on Kraken, nothing could take a cancel, so none is sent or queued (and none is said to be).
     // One reading of the engine lease decides both, so they cannot disagree should it change meanwhile.
     if (!direct) {
       const holder = await leaseForHandoff(ctx);

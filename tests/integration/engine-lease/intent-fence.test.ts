@@ -4,12 +4,12 @@
 // want of the lease. The statement on both databases; the race of an intent with a takeover on
 // PostgreSQL, over two connections (PGlite has one session: nothing there runs beside a statement).
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { execute, type Database } from '../../../src/db/client.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { execute } from '../../../src/db/client.js';
 import { acquireLease, type LeaseClaim } from '../../../src/db/queries/engine-lease.js';
 import { ALONE_BY_CONSTRUCTION, REMOVES_RISK, type IntentLease } from '../../../src/engine/ledger/intent-lease.js';
 import { unresolvedIntents, writeIntent, type NewIntent } from '../../../src/engine/ledger/intents.js';
-import { createTestDb, emptyTablesSql, usePostgresTestDb, type DbKind } from '../../support/db.js';
+import { usePostgresTestDb, useTestDb, type DbKind } from '../../support/db.js';
 
 const claim = (holderId: string): LeaseClaim => ({ holderId, host: holderId.split(':')[0]!, pid: 42, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true });
 const held = (holderId: string, lost: string[] = []): IntentLease => ({ kind: 'held', holderId, lost: (reason) => lost.push(reason) });
@@ -21,20 +21,13 @@ const ME = 'engine-host:1:aaaaaaaa';
 const OTHER = 'standby-host:2:bbbbbbbb';
 
 describe.each<DbKind>(['postgres', 'pglite'])('the order-intent statement under the engine lease, on %s', (kind) => {
-  let database: Database;
-  beforeAll(async () => {
-    database = await createTestDb(kind);
-  }, 60_000);
-  afterAll(async () => {
-    await database?.close();
-  });
+  const database = useTestDb(kind, { truncate: ['order_intents', 'engine_lease', 'bot_state'] });
   beforeEach(async () => {
-    await execute(database.db, sql.raw(emptyTablesSql(['order_intents', 'engine_lease', 'bot_state'])));
-    await execute(database.db, sql`insert into bot_state (id, mode) values (1, 'live')`);
+    await execute(database().db, sql`insert into bot_state (id, mode) values (1, 'live')`);
   });
 
   it("refuses an engine's intent while the lease row names another holder, and writes it while the row names this engine", async () => {
-    const { db } = database;
+    const { db } = database();
     await acquireLease(db, claim(OTHER), 60_000);
     expect(await writeIntent(db, intent(), { armed: true, lease: held(ME) })).toBeNull();
     expect(await writeIntent(db, intent('exit'), { armed: true, lease: held(ME) })).toBeNull();
@@ -45,11 +38,11 @@ describe.each<DbKind>(['postgres', 'pglite'])('the order-intent statement under 
   });
 
   it("refuses an engine's intent when the lease row is gone (released, or never taken)", async () => {
-    expect(await writeIntent(database.db, intent(), { armed: true, lease: held(ME) })).toBeNull();
+    expect(await writeIntent(database().db, intent(), { armed: true, lease: held(ME) })).toBeNull();
   });
 
   it("writes a flatten's intent whoever holds the lease, and with no lease at all, as a kill's flatten runs", async () => {
-    const { db } = database;
+    const { db } = database();
     expect(await writeIntent(db, intent('flatten'), { armed: true, lease: REMOVES_RISK })).toMatchObject({ purpose: 'flatten', status: 'pending' });
     await acquireLease(db, claim(OTHER), 60_000);
     expect(await writeIntent(db, intent('flatten'), { armed: true, lease: REMOVES_RISK })).toMatchObject({ purpose: 'flatten', status: 'pending' });
@@ -59,7 +52,7 @@ describe.each<DbKind>(['postgres', 'pglite'])('the order-intent statement under 
   });
 
   it('an engine alone on its database by construction asks no lease; bot_state still decides', async () => {
-    const { db } = database;
+    const { db } = database();
     expect(await writeIntent(db, intent(), { armed: true, lease: ALONE_BY_CONSTRUCTION })).toMatchObject({ status: 'pending' });
     await execute(db, sql`update bot_state set halted = true where id = 1`);
     await acquireLease(db, claim(ME), 60_000);

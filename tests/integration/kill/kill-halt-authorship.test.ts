@@ -3,14 +3,14 @@
 // and the reconciliation's lift — one statement judged against the row — never lifts a halt while a
 // kill's incident is open. Both orders, at the statements and the kill's service, on both databases.
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { execute, type Database } from '../../../src/db/client.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { execute } from '../../../src/db/client.js';
 import { createBotStateRow } from '../../../src/db/queries/bot-state-row.js';
 import { liftHaltPlacedBy, placeHaltIfRunning } from '../../../src/db/queries/reconcile-state.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { persistKill, type KillRecord } from '../../../src/services/kill/persist-kill.js';
 import { RECONCILIATION_ACTOR, RECONCILIATION_REASON } from '../../../src/services/reconcile/start/run.js';
-import { createTestDb, emptyTablesSql, type DbKind } from '../../support/db.js';
+import { useTestDb, type DbKind } from '../../support/db.js';
 
 const RECON_AT = new Date('2026-03-01T10:00:00Z');
 const KILL_AT = new Date('2026-03-01T10:05:00Z');
@@ -19,21 +19,14 @@ const killRecord = (over: Partial<KillRecord> = {}): KillRecord => ({
 });
 
 describe.each<DbKind>(['postgres', 'pglite'])("a kill's halt and reconciliation's, on %s", (kind) => {
-  let database: Database;
-  beforeAll(async () => {
-    database = await createTestDb(kind);
-  }, 60_000);
-  afterAll(async () => {
-    await database?.close();
-  });
+  const database = useTestDb(kind, { truncate: ['incident_checklist_items', 'incidents', 'kill_replays', 'bot_state'] });
   beforeEach(async () => {
-    await execute(database.db, sql.raw(emptyTablesSql(['incident_checklist_items', 'incidents', 'kill_replays', 'bot_state'])));
-    await createBotStateRow(database.db);
-    await execute(database.db, sql`update bot_state set mode = 'live' where id = 1`);
+    await createBotStateRow(database().db);
+    await execute(database().db, sql`update bot_state set mode = 'live' where id = 1`);
   });
 
   it('a kill on a bot reconciliation halted takes the halt over, keeps the earlier reason visible, and a passing reconciliation lifts nothing', async () => {
-    const { db } = database;
+    const { db } = database();
     expect(await placeHaltIfRunning(db, { reason: RECONCILIATION_REASON, actor: RECONCILIATION_ACTOR, now: RECON_AT })).toBe(true);
     const killed = await persistKill(db, killRecord());
     expect(killed).toMatchObject({ wasHalted: true, alreadyKilled: false });
@@ -47,7 +40,7 @@ describe.each<DbKind>(['postgres', 'pglite'])("a kill's halt and reconciliation'
   });
 
   it('the same on a bot already in paper: the kill still takes the halt over', async () => {
-    const { db } = database;
+    const { db } = database();
     await execute(db, sql`update bot_state set mode = 'paper' where id = 1`);
     await placeHaltIfRunning(db, { reason: RECONCILIATION_REASON, actor: RECONCILIATION_ACTOR, now: RECON_AT });
     await persistKill(db, killRecord());
@@ -56,7 +49,7 @@ describe.each<DbKind>(['postgres', 'pglite'])("a kill's halt and reconciliation'
   });
 
   it("a reconciliation halt after a kill's leaves the kill its author, and its passing lifts nothing", async () => {
-    const { db } = database;
+    const { db } = database();
     await persistKill(db, killRecord());
     expect(await placeHaltIfRunning(db, { reason: RECONCILIATION_REASON, actor: RECONCILIATION_ACTOR, now: new Date() })).toBe(false);
     expect(await liftHaltPlacedBy(db, RECONCILIATION_ACTOR, new Date())).toBe(false);
@@ -64,7 +57,7 @@ describe.each<DbKind>(['postgres', 'pglite'])("a kill's halt and reconciliation'
   });
 
   it("a second kill joining the open incident keeps the first kill's reason, time and actor", async () => {
-    const { db } = database;
+    const { db } = database();
     await persistKill(db, killRecord());
     const second = await persistKill(db, killRecord({ killId: 'kill-2', actor: 'slack:U2', reason: 'again', at: new Date(KILL_AT.getTime() + 60_000) }));
     expect(second).toMatchObject({ alreadyKilled: true, replayed: false });
@@ -72,7 +65,7 @@ describe.each<DbKind>(['postgres', 'pglite'])("a kill's halt and reconciliation'
   });
 
   it("a reconciliation halt written while a kill's incident is open (as before kills took halts over) is not lifted by reconciliation passing", async () => {
-    const { db } = database;
+    const { db } = database();
     await persistKill(db, killRecord());
     await execute(db, sql`update bot_state set halted_by = ${RECONCILIATION_ACTOR}, halted_reason = ${RECONCILIATION_REASON} where id = 1`);
     expect(await liftHaltPlacedBy(db, RECONCILIATION_ACTOR, new Date())).toBe(false);

@@ -181,6 +181,16 @@ describe('ctb usage errors', () => {
   });
 
   it.each([
+    ['abc', 'expected a whole number of closed trades from 1 to 100, got "abc"'],
+    ['2.5', 'expected a whole number of closed trades from 1 to 100, got "2.5"'],
+    ['500', 'expected at most 100 closed trades, got "500"'],
+  ])('ctb trades --closed %s: says what was typed, as every other bad argument does (never NaN)', async (typed, said) => {
+    const io = recordingIo({});
+    expect(await runCli(['trades', '--closed', typed], io)).toBe(2);
+    expect(io.err()).toBe(`error: Bad arguments for trades: closed: ${said}\n(run ctb trades --help for its usage and options)\n`);
+  });
+
+  it.each([
     [['oncall', 'override', 'U1', '1h', 'extra'], "too many arguments for 'ctb oncall override'. Expected 2 arguments but got 3.", 'ctb oncall override'],
     [['incident', 'done', 'cancel_orders', 'now'], "too many arguments for 'ctb incident done'. Expected 1 argument but got 2.", 'ctb incident done'],
   ])('%j: too many arguments names the command as typed', async (argv, message, command) => {

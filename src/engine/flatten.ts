@@ -14,6 +14,7 @@ import type { Config } from '../config/env.js';
 import type { Database, Db } from '../db/client.js';
 import type { OrderIntent, Trade } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
+import { NOT_SENT_LATE } from '../exchange/send-by.js';
 import type { ExchangeProvider } from '../exchange/provider.js';
 import type { Logger } from '../logger.js';
 import type { PriceBoard } from '../market/price-board.js';
@@ -25,7 +26,6 @@ import { openTrades } from './ledger/trades.js';
 import { runningEngine } from './manual-exit.js';
 import { withOrderLock } from './order-lock.js';
 import { sendByFromNow, sendWindow } from './send-deadline.js';
-import { NOT_SENT_LATE } from '../exchange/send-by.js';
 import { logExecution, logOrderSent } from './trade-log.js';
 
 /** What flattening needs: each venue, the ledger, the order lock's database, the marks, the clock and the log. */

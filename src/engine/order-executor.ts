@@ -12,6 +12,7 @@ import type { Database } from '../db/client.js';
 import type { OrderIntent } from '../db/schema/index.js';
 import { isUnsettled } from '../domain/order-status.js';
 import { isAppError } from '../errors.js';
+import { NOT_SENT_LATE } from '../exchange/send-by.js';
 import { ctbMetrics } from '../metrics/instruments.js';
 import { venueWideRefusal } from '../exchange/errors.js';
 import type { Exchange, OrderState } from '../exchange/types.js';
@@ -32,7 +33,6 @@ import { bookedOutcome, recordExecution, type Execution, type RecordOutcome } fr
 import { withOrderLock } from './order-lock.js';
 import type { Portfolio } from './portfolio.js';
 import { sendByFromNow, sendWindow } from './send-deadline.js';
-import { NOT_SENT_LATE } from '../exchange/send-by.js';
 import { logExecution, logOrderSent } from './trade-log.js';
 
 export interface OrderRequestSpec {

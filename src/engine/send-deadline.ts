@@ -9,16 +9,17 @@
 //
 // The clocks: the fence moment is read on the engine's clock just before the intent's statement (so
 // never later than its commit), and beside it this host's real clock: the send-by moment handed to
-// the adapter is absolute, that reading + ORDER_SEND_DEADLINE_MS (sendByFromNow), never a duration restarted
-// after the adapter's own waits (its market load). The adapter checks what is left right before the
-// request leaves (exchange/send-by.ts) and writes the deadline on Kraken's clock: the send-by moment
-// plus the measured offset of Kraken's public Time from this host's clock (kraken/kraken-time.ts),
-// rounded down to whole seconds. So how far this host's clock is off Kraken's does not enter; only
-// the offset's error does (within about 1 s: a reading taken at the middle of a round trip of at
-// most 1 s, of a clock given in whole seconds). The grace counts elapsed time on the database's clock
-// from the intent's write (state_changed_at to now(), both the database's), so the database's skew
-// does not enter either. Kraken refuses the order at
-//   fence + ORDER_SEND_DEADLINE_MS + (the offset's error, about 1 s),
+// the adapter is absolute, that reading + ORDER_SEND_DEADLINE_MS (sendByFromNow), never a duration
+// restarted after the adapter's own waits (its market load). The adapter checks what is left right
+// before the request leaves (exchange/send-by.ts) and writes the deadline on Kraken's clock: the
+// send-by moment plus the measured offset of Kraken's public Time from this host's clock
+// (kraken/kraken-time.ts), rounded down to whole seconds. So how far this host's clock is off
+// Kraken's does not enter; only the offset's error does: about 1 s (a reading taken mid-way through a
+// round trip of at most 1 s, of a clock given in whole seconds), at most about 2 s when an offset
+// within that error is taken as none. The grace counts elapsed time on the database's clock from the
+// intent's write (state_changed_at to now(), both the database's), so the database's skew does not
+// enter either. Kraken refuses the order at
+//   fence + ORDER_SEND_DEADLINE_MS + (the offset's error, at most about 2 s),
 // well before the grace's end (fence + NOT_FOUND_GRACE_MS or later). Only when Kraken's Time cannot
 // be read is the deadline written on this host's clock (said at warn): then a host running more than
 // NOT_FOUND_GRACE_MS - ORDER_SEND_DEADLINE_MS = 40 s ahead of Kraken would outlast the grace (Kraken

@@ -25,7 +25,7 @@ import { bookedOutcome, recordExecution, type RecordOutcome } from './ledger/rec
 import { openTrades } from './ledger/trades.js';
 import { runningEngine } from './manual-exit.js';
 import { withOrderLock } from './order-lock.js';
-import { sendByFromNow, sendWindow } from './send-deadline.js';
+import { sendByMonoFromNow, sendWindow } from './send-deadline.js';
 import { logExecution, logOrderSent } from './trade-log.js';
 
 /** What flattening needs: each venue, the ledger, the order lock's database, the marks, the clock and the log. */
@@ -64,7 +64,7 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
   // process that holds no lease, and never sells a position twice (its sale on its way is checked
   // under the order lock): a kill must close positions whoever runs the engine, or none does.
   const fencedAt = ctx.clock.now();
-  const sendBy = sendByFromNow();
+  const sendByMono = sendByMonoFromNow();
   const intent = await writeIntent(ctx.db, {
     mode: trade.mode, feed: trade.feed, strategy: trade.strategy, symbol: trade.symbol, side: 'sell', purpose: 'flatten', type: 'market',
     quantity: str(dec(trade.quantity)), tradeId: trade.id, at: fencedAt,
@@ -87,7 +87,7 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
   try {
     order = await exchange.createOrder({
       clientOrderId: intent.clientOrderId, symbol: trade.symbol, side: 'sell', type: 'market', quantity: intent.quantity,
-      ...(within ? { sendBy } : {}),
+      ...(within ? { sendByMono } : {}),
     });
   } catch (err) {
     // The adapter's own check right before the request would leave (after its market load).

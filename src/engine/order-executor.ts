@@ -32,7 +32,7 @@ import type { CapitalAtClose } from './ledger/capital-buffer.js';
 import { bookedOutcome, recordExecution, type Execution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
 import type { Portfolio } from './portfolio.js';
-import { sendByFromNow, sendWindow } from './send-deadline.js';
+import { sendByMonoFromNow, sendWindow } from './send-deadline.js';
 import { logExecution, logOrderSent } from './trade-log.js';
 
 export interface OrderRequestSpec {
@@ -102,9 +102,9 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
     // bot_state (and the engine lease) are checked in the same statement that writes the intent:
     // never while halted, never once another engine took the lease over. The fence moment is read
     // before that statement: a live order's send deadline counts from it (send-deadline.ts), fixed
-    // then as an absolute moment on the real clock, which the adapter writes for Kraken.
+    // then as an absolute moment on the monotonic clock, which the adapter writes for Kraken.
     const fencedAt = ctx.clock.now();
-    const sendBy = sendByFromNow();
+    const sendByMono = sendByMonoFromNow();
     const intent = await writeIntent(ctx.db, {
       mode: deps.mode, feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side, purpose: spec.purpose,
       type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at: fencedAt,
@@ -141,7 +141,7 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
     try {
       order = await deps.exchange.createOrder({
         clientOrderId: intent.clientOrderId, symbol: spec.symbol, side: spec.side, type: 'market', quantity: intent.quantity,
-        ...(within ? { sendBy } : {}),
+        ...(within ? { sendByMono } : {}),
         // Accepted by the venue: no longer pending, so a kill's fence does not wait for (or report) it
         // while the read-back queues behind the rate limit.
         // Forward only: a streamed execution or the fill follower may have booked it already, and

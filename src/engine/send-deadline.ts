@@ -8,12 +8,14 @@
 // so "never placed" after the grace is Kraken's fact, not a guess.
 //
 // The clocks: the fence moment is read on the engine's clock just before the intent's statement (so
-// never later than its commit), and beside it this host's real clock: the send-by moment handed to
-// the adapter is absolute, that reading + ORDER_SEND_DEADLINE_MS (sendByFromNow), never a duration
-// restarted after the adapter's own waits (its market load). The adapter checks what is left right
-// before the request leaves (exchange/send-by.ts) and writes the deadline on Kraken's clock: the
-// send-by moment plus the measured offset of Kraken's public Time from this host's clock
-// (kraken/kraken-time.ts), rounded down to whole seconds. So how far this host's clock is off
+// never later than its commit), and beside it this host's monotonic clock (performance.now(), which
+// no step of the wall clock moves): the send-by moment handed to the adapter is absolute on it, that
+// reading + ORDER_SEND_DEADLINE_MS (sendByMonoFromNow), never a duration restarted after the
+// adapter's own waits (its market load). The adapter checks what is left right before the request
+// leaves (exchange/send-by.ts) and writes the deadline on Kraken's clock: Kraken's public Time as
+// read at a monotonic moment, plus the monotonic time from then to the send-by moment
+// (kraken/kraken-time.ts), rounded down to whole seconds. So a wall clock stepped between the reading
+// and the order (NTP, an operator fixing it) does not move the deadline. So how far this host's clock is off
 // Kraken's does not enter; only the offset's error does: about 1 s (a reading taken mid-way through a
 // round trip of at most 1 s, of a clock given in whole seconds), at most about 2 s when an offset
 // within that error is taken as none. The grace counts elapsed time on the database's clock from the
@@ -52,9 +54,10 @@ export function sendWindow(fencedAt: Date, now: Date): { sendWithinMs: number } 
 }
 
 /**
- * Read beside the engine's fence moment: the absolute moment on this host's real clock by which
- * Kraken must have the order (OrderRequest.sendBy), fixed now, whatever the adapter waits for later.
+ * Read beside the engine's fence moment: the moment on this host's monotonic clock (ms of
+ * performance.now()) by which Kraken must have the order (OrderRequest.sendByMono), fixed now,
+ * whatever the adapter waits for later and however the wall clock is stepped meanwhile.
  */
-export function sendByFromNow(): Date {
-  return new Date(Date.now() + ORDER_SEND_DEADLINE_MS);
+export function sendByMonoFromNow(): number {
+  return performance.now() + ORDER_SEND_DEADLINE_MS;
 }

@@ -1,4 +1,4 @@
-// Owns the last check before a live order with a send-by moment (OrderRequest.sendBy) leaves for
+// Owns the last check before a live order with a send-by moment (OrderRequest.sendByMono) leaves for
 // the venue: what is left of it, on the venue's clock, once the deadline actually written is known.
 // It lives with the exchange port, not the engine, because only the adapter knows when the request
 // really leaves (after its market load) and how the venue's clock reads (kraken/kraken-time.ts).
@@ -18,8 +18,11 @@ export function notSentLate(decidedAgoMs: number, sendWithinMs: number): string 
     + `(less than ${SEND_MIN_LEFT_MS / 1000} s was left); nothing was placed`;
 }
 
-/** Why an order is not sent when, right before its request would leave, less than SEND_MIN_LEFT_MS is left of its send-by moment. */
-export function notSentBy(sendBy: Date, leftMs: number): string {
-  return `not sent: Kraken had to receive the order by ${sendBy.toISOString()} and only ${Math.max(0, leftMs)} ms (less than `
+/**
+ * Why an order is not sent when, right before its request would leave, less than SEND_MIN_LEFT_MS is
+ * left of its send-by moment (`deadline`: as written for the venue, on its clock).
+ */
+export function notSentBy(deadline: string, leftMs: number): string {
+  return `not sent: Kraken had to receive the order by ${deadline} (its clock) and only ${Math.max(0, leftMs)} ms (less than `
     + `${SEND_MIN_LEFT_MS / 1000} s) was left of that when its request could leave; nothing was placed`;
 }

@@ -58,12 +58,13 @@ export interface OrderRequest {
    */
   onAccepted?: (exchangeOrderId: string) => Promise<void>;
   /**
-   * The moment (this host's real clock, fixed when the order was decided) after which the venue must
+   * The moment (ms of this host's monotonic clock, performance.now(), fixed when the order was
+   * decided; no step of the wall clock moves it) after which the venue must
    * no longer place the order (Kraken's AddOrder `deadline`): its matching engine refuses it instead
    * of placing it late. Absolute, so the adapter's own waits cannot extend it; the adapter moves it
    * onto the venue's clock and does not send with too little of it left (send-by.ts). Unset: none.
    */
-  sendBy?: Date;
+  sendByMono?: number;
 }
 
 export interface ExchangeTrade {

@@ -28,15 +28,17 @@ describe('the send window of an order fenced at its intent', () => {
 
 describe('AddOrder\'s deadline as written for Kraken (krakenDeadline)', () => {
   const now = Date.parse('2026-04-01T00:18:00.200Z');
+  /** The monotonic clock at `now` (any value: only differences on it count). */
+  const mono = 123_456.25;
 
   it('rounds down to whole seconds and judges what is left on the rounded value: 3.5 s asked, 2.8 s written, under SEND_MIN_LEFT_MS', () => {
-    expect(krakenDeadline(new Date(now + 3_500), null, now)).toEqual({ deadline: '2026-04-01T00:18:03Z', leftMs: 2_800 });
-    expect(krakenDeadline(new Date(now + 3_500), null, now).leftMs).toBeLessThan(SEND_MIN_LEFT_MS);
-    expect(krakenDeadline(new Date(now + 3_800), null, now)).toEqual({ deadline: '2026-04-01T00:18:04Z', leftMs: 3_800 });
+    expect(krakenDeadline(mono + 3_500, null, mono, now)).toEqual({ deadline: '2026-04-01T00:18:03Z', leftMs: 2_800 });
+    expect(krakenDeadline(mono + 3_500, null, mono, now).leftMs).toBeLessThan(SEND_MIN_LEFT_MS);
+    expect(krakenDeadline(mono + 3_800, null, mono, now)).toEqual({ deadline: '2026-04-01T00:18:04Z', leftMs: 3_800 });
   });
 
   it('moves the moment onto Kraken\'s clock by the offset, never later than meant there', () => {
-    expect(krakenDeadline(new Date(now + ORDER_SEND_DEADLINE_MS), 25_300, now)).toEqual({ deadline: '2026-04-01T00:18:45Z', leftMs: 19_500 });
-    expect(krakenDeadline(new Date(now + ORDER_SEND_DEADLINE_MS), -45_000, now)).toEqual({ deadline: '2026-04-01T00:17:35Z', leftMs: 19_800 });
+    expect(krakenDeadline(mono + ORDER_SEND_DEADLINE_MS, { krakenMs: now + 25_300, monoMs: mono }, mono, now)).toEqual({ deadline: '2026-04-01T00:18:45Z', leftMs: 19_500 });
+    expect(krakenDeadline(mono + ORDER_SEND_DEADLINE_MS, { krakenMs: now - 45_000, monoMs: mono }, mono, now)).toEqual({ deadline: '2026-04-01T00:17:35Z', leftMs: 19_800 });
   });
 });

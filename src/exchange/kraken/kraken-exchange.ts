@@ -19,7 +19,7 @@ import {
 import { createCcxtKraken, httpStatusOf, type KrakenClientOptions } from './ccxt-client.js';
 import { changesOrders, mapKrakenError, unexpectedFormat, unreadableAnswer } from './map-error.js';
 import { listedMarkets } from './listed-markets.js';
-import { KrakenTime } from './kraken-time.js';
+import { KrakenTime, type KrakenReading } from './kraken-time.js';
 import { keyRightsFromPermissions, KRAKEN_PAGE_SIZE, orderStateOf, tradeIdsOf, tradeOf, validateClientOrderId } from './parse.js';
 import * as S from './schemas.js';
 import type { KrakenOrder, KrakenTrade } from './schemas.js';
@@ -74,15 +74,20 @@ interface MarketIndex {
 }
 
 /**
- * AddOrder's `deadline` for an order Kraken must have by `sendBy` (this host's clock), moved onto
- * Kraken's clock by `offsetMs` (kraken-time.ts; null: this host's clock), as Kraken's reference
- * writes it (RFC 3339, e.g. 2021-04-01T00:18:45Z): whole seconds, rounded down — never later than
- * meant. `leftMs`: what that deadline leaves at `now`, the figure the send is judged on (send-by.ts).
+ * AddOrder's `deadline` for an order Kraken must have by `sendByMono` (this host's monotonic clock),
+ * on Kraken's clock as `reading` last read it (kraken-time.ts): Kraken's time then plus the monotonic
+ * time since; null: this host's wall clock now plus the monotonic time left. Written as Kraken's
+ * reference writes it (RFC 3339, e.g. 2021-04-01T00:18:45Z): whole seconds, rounded down — never later
+ * than meant. `leftMs`: what that deadline leaves at `monoNow` on the same estimate of Kraken's clock,
+ * the figure the send is judged on (send-by.ts).
  */
-export function krakenDeadline(sendBy: Date, offsetMs: number | null, now: number = Date.now()): { deadline: string; leftMs: number } {
-  const offset = offsetMs ?? 0;
-  const at = Math.floor((sendBy.getTime() + offset) / 1000) * 1000;
-  return { deadline: new Date(at).toISOString().replace('.000Z', 'Z'), leftMs: at - (now + offset) };
+export function krakenDeadline(
+  sendByMono: number, reading: KrakenReading | null, monoNow: number = performance.now(), wallNow: number = Date.now(),
+): { deadline: string; leftMs: number } {
+  // Kraken's clock (estimated) = the monotonic clock + base.
+  const base = reading ? reading.krakenMs - reading.monoMs : wallNow - monoNow;
+  const at = Math.floor((sendByMono + base) / 1000) * 1000;
+  return { deadline: new Date(at).toISOString().replace('.000Z', 'Z'), leftMs: Math.round(at - (monoNow + base)) };
 }
 
 /** Kraken refused AddOrder's deadline: past when it arrived, or outside now + 2 s … 60 s on its clock. */
@@ -277,16 +282,16 @@ export class KrakenExchange implements Exchange {
   async createOrder(order: OrderRequest): Promise<OrderState> {
     validateClientOrderId(order.clientOrderId);
     // Kraken's clock is read beside the market load, never holding an order longer than a short bound.
-    const [market, offsetMs] = await Promise.all([this.#market(order.symbol), order.sendBy ? this.#krakenTime.offsetMs() : null]);
+    const [market, reading] = await Promise.all([this.#market(order.symbol), order.sendByMono !== undefined ? this.#krakenTime.reading() : null]);
     const params: Record<string, unknown> = {
       pair: market.exchangeId, type: order.side, ordertype: order.type, volume: order.quantity, cl_ord_id: order.clientOrderId, oflags: 'fciq',
       // Self-trade prevention, stated rather than left to Kraken's default (REST `stptype`; `stp_type` on WebSocket v2).
       stptype: this.#config.RISK_SELF_TRADE_PREVENTION,
     };
-    if (order.sendBy) {
+    if (order.sendByMono !== undefined) {
       // Judged here, right before the request leaves, on the deadline as written (rounded down).
-      const { deadline, leftMs } = krakenDeadline(order.sendBy, offsetMs);
-      if (leftMs < SEND_MIN_LEFT_MS) throw new ExchangeError('rejected', NOT_SENT_LATE, notSentBy(order.sendBy, leftMs));
+      const { deadline, leftMs } = krakenDeadline(order.sendByMono, reading);
+      if (leftMs < SEND_MIN_LEFT_MS) throw new ExchangeError('rejected', NOT_SENT_LATE, notSentBy(deadline, leftMs));
       params['deadline'] = deadline;
     }
     if (order.type === 'limit') {
@@ -294,7 +299,7 @@ export class KrakenExchange implements Exchange {
       params['price'] = order.limitPrice;
     }
     const added = await this.#call('private', 'AddOrder', params, S.addOrderResult).catch((err: unknown) => {
-      if (order.sendBy && deadlineRefused(err)) this.#krakenTime.doubt();
+      if (order.sendByMono !== undefined && deadlineRefused(err)) this.#krakenTime.doubt();
       throw err;
     });
     const txid = added.txid[0]!;

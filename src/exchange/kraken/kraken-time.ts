@@ -1,12 +1,15 @@
-// Owns how far Kraken's clock is from this host's: the offset of Kraken's public Time ({ unixtime,
-// rfc1123 }, whole seconds) from Date.now() at the middle of the request, so that AddOrder's
-// `deadline`, which Kraken compares with its own clock, means the moment we meant whatever this
-// host's clock says (engine/send-deadline.ts). Measured when first needed, again every
+// Owns how Kraken's clock reads: Kraken's public Time ({ unixtime, rfc1123 }, whole seconds) taken
+// against this host's MONOTONIC clock (performance.now()) at the middle of the request, so that
+// AddOrder's `deadline`, which Kraken compares with its own clock, means the moment we meant whatever
+// this host's wall clock says, and stays right when that clock is stepped (NTP, an operator fixing
+// it as our warning asks) between the reading and the order (engine/send-deadline.ts). Measured when first needed, again every
 // TIME_REFRESH_MS and at once after Kraken refuses a deadline. A reading whose round trip took over
 // TIME_MAX_ROUND_TRIP_MS is not used: within it, the offset is off by at most about 1 s (half the
 // trip plus the half second Kraken's whole seconds hide), so an offset within that is taken as none.
 // A reading is tried twice when the first trip was slow. An order never waits on a reading longer
-// than TIME_WAIT_MS: without one, the deadline is written on this host's clock, said once at warn.
+// than TIME_WAIT_MS, and only one order waits on a given reading: once it is late, the orders after
+// go at once (a kill's flatten of many positions pays the bound once, not per position). Without a
+// reading, the deadline is written on this host's clock, said once at warn.
 import type { Logger } from '../../logger.js';
 
 export const TIME_REFRESH_MS = 5 * 60_000;
@@ -20,31 +23,46 @@ export const TIME_WAIT_MS = 1_500;
 /** An offset this large is said at warn (once per change): the host's clock wants fixing. */
 export const OFFSET_WARN_MS = 5_000;
 
+/** Kraken's clock as read: `krakenMs` (Kraken's clock, ms) at the moment `monoMs` (performance.now()). */
+export interface KrakenReading {
+  krakenMs: number;
+  monoMs: number;
+}
+
 export interface KrakenTimeOptions {
   /** Kraken's public Time: its unixtime (seconds). */
   read: () => Promise<number>;
   /** What a request needs before it can leave (the client built): not counted in the round trip, nor in the wait. */
   ready?: () => Promise<unknown>;
   logger: Logger;
-  now?: () => number;
+  /** The monotonic clock (performance.now()): all of this file's timing, immune to steps of the wall clock. */
+  mono?: () => number;
+  /** This host's wall clock (Date.now()): only to say how far it is from Kraken's. */
+  wall?: () => number;
   waitMs?: number;
 }
 
 export class KrakenTime {
   readonly #opts: KrakenTimeOptions;
-  readonly #now: () => number;
+  readonly #mono: () => number;
+  readonly #wall: () => number;
+  #last: KrakenReading | null = null;
+  /** Kraken's clock minus this host's wall clock at the last reading (what the warnings say). */
   #offsetMs: number | null = null;
-  /** When the next reading is due (this host's clock). */
+  /** When the next reading is due (monotonic clock). */
   #dueAt = Number.NEGATIVE_INFINITY;
   /** Kraken refused a deadline: the next order waits (bounded) for a fresh reading. */
   #doubted = false;
   #reading: Promise<void> | undefined;
+  /** The pending reading an order already waited on in vain: no other order waits on it. */
+  #waitedOn: Promise<void> | undefined;
   #saidUnread = false;
   #saidOffsetS: number | null = null;
 
   constructor(opts: KrakenTimeOptions) {
     this.#opts = opts;
-    this.#now = opts.now ?? Date.now;
+    this.#mono = opts.mono ?? (() => performance.now());
+    this.#wall = opts.wall ?? Date.now;
   }
 
   /** Kraken refused a deadline (elapsed, or invalid): the offset may be wrong; read it again at once. */
@@ -54,40 +72,42 @@ export class KrakenTime {
   }
 
   /**
-   * Kraken's clock minus this host's, in ms, or null when it could not be read (then this host's
-   * clock is used, said once). Reads it when due; waits at most TIME_WAIT_MS, and only when no
-   * trusted offset is known.
+   * Kraken's clock as last read, or null when it could not be read (then this host's clock is used,
+   * said once). Reads it when due; waits at most TIME_WAIT_MS, only when no trusted reading is known,
+   * and only once per pending reading.
    */
-  async offsetMs(): Promise<number | null> {
+  async reading(): Promise<KrakenReading | null> {
     await this.#opts.ready?.();
-    if (this.#now() >= this.#dueAt) this.#reading ??= this.#read().finally(() => (this.#reading = undefined));
+    if (this.#mono() >= this.#dueAt) this.#reading ??= this.#read().finally(() => (this.#reading = undefined));
     const reading = this.#reading;
-    if (reading && (this.#offsetMs === null || this.#doubted)) {
+    if (reading && reading !== this.#waitedOn && (this.#last === null || this.#doubted)) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const waited = await Promise.race([
         reading.then(() => 'read' as const),
         new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.#opts.waitMs ?? TIME_WAIT_MS))),
       ]);
       clearTimeout(timer);
+      if (waited === 'late') this.#waitedOn = reading;
       if (waited === 'late') this.#unread(`Kraken's Time did not answer within ${this.#opts.waitMs ?? TIME_WAIT_MS} ms`);
     }
-    return this.#offsetMs;
+    return this.#last;
   }
 
   async #read(): Promise<void> {
     // A second try when the first trip was slow: the first may have paid for the connection.
     for (let tries = 1; ; tries++) {
-      const sent = this.#now();
+      const sent = this.#mono();
       let unixtime: number;
       try {
         unixtime = await this.#opts.read();
       } catch (err) {
-        this.#dueAt = this.#now() + TIME_RETRY_MS;
+        this.#dueAt = this.#mono() + TIME_RETRY_MS;
         this.#unread(`Kraken's Time could not be read (${err instanceof Error ? err.message : String(err)})`);
         return;
       }
-      const answered = this.#now();
-      if (answered - sent <= TIME_MAX_ROUND_TRIP_MS) return this.#measured(unixtime, sent, answered);
+      const answered = this.#mono();
+      const wallAnswered = this.#wall();
+      if (answered - sent <= TIME_MAX_ROUND_TRIP_MS) return this.#measured(unixtime, sent, answered, wallAnswered);
       if (tries === 2) {
         this.#dueAt = answered + TIME_RETRY_MS;
         this.#unread(`Kraken's Time took ${answered - sent} ms to answer (over ${TIME_MAX_ROUND_TRIP_MS} ms: too slow to read its clock within a second)`);
@@ -96,11 +116,15 @@ export class KrakenTime {
     }
   }
 
-  #measured(unixtime: number, sent: number, answered: number): void {
-    // Kraken's whole second covers [unixtime, unixtime + 1 s): its middle, against ours mid-trip. An
-    // offset within the reading's own error is no offset anyone can tell: this host's clock stands.
-    const offset = Math.round(unixtime * 1000 + 500 - (sent + answered) / 2);
+  #measured(unixtime: number, sent: number, answered: number, wallAnswered: number): void {
+    // Kraken's whole second covers [unixtime, unixtime + 1 s): its middle, against ours mid-trip
+    // (monotonic; the wall clock only for the offset said). An offset within the reading's own error
+    // is no offset anyone can tell: this host's wall clock at that moment stands for Kraken's.
+    const monoMs = (sent + answered) / 2;
+    const wallMs = wallAnswered - (answered - sent) / 2;
+    const offset = Math.round(unixtime * 1000 + 500 - wallMs);
     this.#offsetMs = Math.abs(offset) <= TIME_ERROR_MS ? 0 : offset;
+    this.#last = { krakenMs: wallMs + this.#offsetMs, monoMs };
     this.#dueAt = answered + TIME_REFRESH_MS;
     this.#doubted = false;
     this.#saidUnread = false;

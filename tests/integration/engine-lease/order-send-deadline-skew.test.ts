@@ -109,7 +109,7 @@ describe('the adapter\'s last check, right before the request leaves', () => {
       get(target, prop) {
         const value = Reflect.get(target, prop, target);
         if (prop !== 'createOrder') return typeof value === 'function' ? value.bind(target) : value;
-        return (order: OrderRequest) => target.createOrder({ ...order, ...(order.sendBy ? { sendBy: new Date(order.sendBy.getTime() - 17_500) } : {}) });
+        return (order: OrderRequest) => target.createOrder({ ...order, ...(order.sendByMono !== undefined ? { sendByMono: order.sendByMono - 17_500 } : {}) });
       },
     });
     const r = await send(bed.kraken, entry('adapter-too-late'), late);

@@ -5,7 +5,7 @@
 // (whole seconds, rounded down) is not sent. The simulator over HTTP, through the real adapter.
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { KrakenExchange } from '../../../src/exchange/kraken/kraken-exchange.js';
@@ -16,7 +16,7 @@ import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js
 import { startSimulator } from '../../support/simulator.js';
 
 const buy = (clientOrderId: string, sendInMs = 20_000) =>
-  ({ clientOrderId, symbol: 'BTC/USD', side: 'buy' as const, type: 'market' as const, quantity: '0.01', sendBy: new Date(Date.now() + sendInMs) });
+  ({ clientOrderId, symbol: 'BTC/USD', side: 'buy' as const, type: 'market' as const, quantity: '0.01', sendByMono: performance.now() + sendInMs });
 
 /** The adapter over `sim`, its warnings kept. */
 function adapter(sim: KrakenSimulator) {
@@ -36,6 +36,52 @@ const timeCalls = (sim: KrakenSimulator) => sim.calls.filter((c) => c.endpoint =
 const skewed = (offsetMs: number): Clock => ({ now: () => new Date(Date.now() + offsetMs) });
 
 describe('AddOrder\'s deadline on Kraken\'s clock', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each([30_000, -30_000])(
+    'this host\'s clock %d ms off Kraken\'s when read, then stepped right (NTP) before the order: the deadline is still the fence + 20 s on Kraken\'s clock',
+    async (stepMs) => {
+      const realNow = Date.now.bind(Date);
+      // The simulator (Kraken) keeps the true time; only this host's wall clock is stepped.
+      const sim = await startSimulator({ clock: { now: () => new Date(realNow()) }, balances: { ZUSD: '100000' } });
+      try {
+        const { kraken } = adapter(sim);
+        await kraken.loadMarkets();
+        const wall = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + stepMs);
+        // Kraken's clock read while this host's is off (the order itself too late to send: no private call, no nonce).
+        await expect(kraken.createOrder({ ...buy('c-step-read'), sendByMono: performance.now() })).rejects.toMatchObject({ code: NOT_SENT_LATE });
+        expect(timeCalls(sim)).toBe(1);
+        wall.mockImplementation(realNow); // the host's clock fixed
+        const fence = realNow();
+        expect((await kraken.createOrder(buy('c-step-order'))).status).toBe('closed');
+        expect(timeCalls(sim)).toBe(1);
+        const [deadline] = deadlines(sim);
+        expect(deadline! - fence).toBeGreaterThan(20_000 - 2_000);
+        expect(deadline! - fence).toBeLessThanOrEqual(20_000 + 2_000);
+      } finally {
+        await sim.close();
+      }
+    },
+  );
+
+  it('Kraken\'s Time not answering: of several orders (a kill\'s flatten of 3 positions), only the first waits for it, and it is said once', async () => {
+    const sim = await startSimulator({ balances: { ZUSD: '100000' } });
+    const release = sim.hold('Time');
+    try {
+      const { kraken, warnings } = adapter(sim);
+      await kraken.loadMarkets();
+      const started = performance.now();
+      for (const id of ['c-many-1', 'c-many-2', 'c-many-3']) expect((await kraken.createOrder(buy(id))).status).toBe('closed');
+      // One bound paid, not three (the orders themselves take milliseconds on the simulator).
+      expect(performance.now() - started).toBeLessThan(2 * TIME_WAIT_MS);
+      expect(deadlines(sim)).toHaveLength(3);
+      expect(warnings.filter((w) => w.startsWith('Kraken\'s Time'))).toHaveLength(1);
+    } finally {
+      release();
+      await sim.close();
+    }
+  });
+
   it('a host 25 s behind Kraken: the deadline is moved onto Kraken\'s clock, and the offset is said once at warn, naming the fix', async () => {
     const sim = await startSimulator({ clock: skewed(25_000), balances: { ZUSD: '100000' } });
     const { kraken, warnings } = adapter(sim);

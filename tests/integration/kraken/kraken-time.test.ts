@@ -45,9 +45,9 @@ describe('AddOrder\'s deadline on Kraken\'s clock', () => {
       // The simulator (Kraken) keeps the true time; only this host's wall clock is stepped.
       const sim = await startSimulator({ clock: { now: () => new Date(realNow()) }, balances: { ZUSD: '100000' } });
       try {
+        const wall = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + stepMs);
         const { kraken } = adapter(sim);
         await kraken.loadMarkets();
-        const wall = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + stepMs);
         // Kraken's clock read while this host's is off (the order itself too late to send: no private call, no nonce).
         await expect(kraken.createOrder({ ...buy('c-step-read'), sendByMono: performance.now() })).rejects.toMatchObject({ code: NOT_SENT_LATE });
         expect(timeCalls(sim)).toBe(1);

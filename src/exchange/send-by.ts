@@ -23,6 +23,6 @@ export function notSentLate(decidedAgoMs: number, sendWithinMs: number): string 
  * left of its send-by moment (`deadline`: as written for the venue, on its clock).
  */
 export function notSentBy(deadline: string, leftMs: number): string {
-  return `not sent: Kraken had to receive the order by ${deadline} (its clock) and only ${Math.max(0, leftMs)} ms (less than `
+  return `not sent: Kraken had to receive the order by ${deadline} (Kraken's clock) and only ${Math.max(0, leftMs)} ms (less than `
     + `${SEND_MIN_LEFT_MS / 1000} s) was left of that when its request could leave; nothing was placed`;
 }

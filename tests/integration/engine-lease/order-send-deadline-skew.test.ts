@@ -102,7 +102,7 @@ describe('a slow market load does not move the deadline', () => {
 });
 
 describe('the adapter\'s last check, right before the request leaves', () => {
-  it('with less than 3 s left of the send-by moment fixed at the fence (on the real clock), the order is not sent and its intent says so', async () => {
+  it('with less than 3 s left of the send-by moment fixed at the fence (on the monotonic clock), the order is not sent and its intent says so', async () => {
     // The engine's clock says the order is fresh; on the real clock its fence was 17.5 s ago (a pause
     // the engine's clock did not see, or a wait inside the adapter).
     const late = (real: Exchange): Exchange => new Proxy(real, {
@@ -116,6 +116,6 @@ describe('the adapter\'s last check, right before the request leaves', () => {
     expect(r.addOrders).toEqual([]);
     expect(r.outcome).toMatchObject({ kind: 'refused' });
     expect(r.intent.status).toBe('refused');
-    expect(r.intent.error).toMatch(/^not sent: Kraken had to receive the order by \S+ and only \d+ ms \(less than 3 s\) was left of that when its request could leave; nothing was placed$/);
+    expect(r.intent.error).toMatch(/^not sent: Kraken had to receive the order by \S+ \(Kraken's clock\) and only \d+ ms \(less than 3 s\) was left of that when its request could leave; nothing was placed$/);
   }, 60_000);
 });

@@ -134,7 +134,11 @@ export class KrakenExchange implements Exchange {
       enableRateLimit: this.#opts.enableRateLimit ?? true,
       ...(this.#opts.rateTier ? { rateTier: this.#opts.rateTier } : {}),
       ...(this.#opts.timeoutMs !== undefined ? { timeoutMs: this.#opts.timeoutMs } : {}),
-      ...(this.#opts.onRequest ? { onRequest: this.#opts.onRequest } : {}),
+      onRequest: (info) => {
+        // The round trip of a Time reading starts here, after our rate limiter's wait (kraken-time.ts).
+        if (/\/public\/Time(\?|$)/.test(info.url)) this.#krakenTime.left();
+        this.#opts.onRequest?.(info);
+      },
       ...(this.#opts.abandon ? { abandon: this.#opts.abandon } : {}),
     }).then((client) => (this.#ready = client));
     return this.#client;

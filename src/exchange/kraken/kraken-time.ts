@@ -6,7 +6,9 @@
 // TIME_REFRESH_MS and at once after Kraken refuses a deadline. A reading whose round trip took over
 // TIME_MAX_ROUND_TRIP_MS is not used: within it, the offset is off by at most about 1 s (half the
 // trip plus the half second Kraken's whole seconds hide), so an offset within that is taken as none.
-// A reading is tried twice when the first trip was slow. An order never waits on a reading longer
+// A reading is tried twice when the first trip was slow. The round trip counts from when the request
+// leaves (left(), told by the client's request hook), not from before our own rate limiter's wait: a
+// busy counter is ours, never said as Kraken's slowness. An order never waits on a reading longer
 // than TIME_WAIT_MS, and only one order waits on a given reading: once it is late, the orders after
 // go at once (a kill's flatten of many positions pays the bound once, not per position). Without a
 // reading, the deadline is written on this host's clock, said once at warn.
@@ -51,11 +53,18 @@ export class KrakenTime {
   #offsetMs: number | null = null;
   /** When the next reading is due (monotonic clock). */
   #dueAt = Number.NEGATIVE_INFINITY;
+  /** The pending reading's request is leaving now (our rate limiter let it through): its round trip starts. */
+  left(): void {
+    this.#leftAt = this.#mono();
+  }
+
   /** Kraken refused a deadline: the next order waits (bounded) for a fresh reading. */
   #doubted = false;
   #reading: Promise<void> | undefined;
   /** The pending reading an order already waited on in vain: no other order waits on it. */
   #waitedOn: Promise<void> | undefined;
+  /** When the pending reading's request left (after our rate limiter's wait); unset until it has. */
+  #leftAt: number | undefined;
   #saidUnread = false;
   #saidOffsetS: number | null = null;
 
@@ -88,7 +97,11 @@ export class KrakenTime {
       ]);
       clearTimeout(timer);
       if (waited === 'late') this.#waitedOn = reading;
-      if (waited === 'late') this.#unread(`Kraken's Time did not answer within ${this.#opts.waitMs ?? TIME_WAIT_MS} ms`);
+      if (waited === 'late') {
+        this.#unread(this.#leftAt === undefined
+          ? `Kraken's Time was not asked within ${this.#opts.waitMs ?? TIME_WAIT_MS} ms (our own rate limit on Kraken's public calls held the request)`
+          : `Kraken's Time did not answer within ${this.#opts.waitMs ?? TIME_WAIT_MS} ms`);
+      }
     }
     return this.#last;
   }
@@ -96,7 +109,8 @@ export class KrakenTime {
   async #read(): Promise<void> {
     // A second try when the first trip was slow: the first may have paid for the connection.
     for (let tries = 1; ; tries++) {
-      const sent = this.#mono();
+      this.#leftAt = undefined;
+      const asked = this.#mono();
       let unixtime: number;
       try {
         unixtime = await this.#opts.read();
@@ -107,6 +121,7 @@ export class KrakenTime {
       }
       const answered = this.#mono();
       const wallAnswered = this.#wall();
+      const sent = this.#leftAt ?? asked;
       if (answered - sent <= TIME_MAX_ROUND_TRIP_MS) return this.#measured(unixtime, sent, answered, wallAnswered);
       if (tries === 2) {
         this.#dueAt = answered + TIME_RETRY_MS;

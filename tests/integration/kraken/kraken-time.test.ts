@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Clock } from '../../../src/clock.js';
 import { testConfig } from '../../../src/config/env.js';
 import { KrakenExchange } from '../../../src/exchange/kraken/kraken-exchange.js';
+import { publicCounterOfProcess } from '../../../src/exchange/kraken/rate-limiter.js';
 import { TIME_WAIT_MS } from '../../../src/exchange/kraken/kraken-time.js';
 import { NOT_SENT_LATE, SEND_MIN_LEFT_MS } from '../../../src/exchange/send-by.js';
 import type { KrakenSimulator } from '../../../src/simulator/simulator.js';
@@ -19,7 +20,7 @@ const buy = (clientOrderId: string, sendInMs = 20_000) =>
   ({ clientOrderId, symbol: 'BTC/USD', side: 'buy' as const, type: 'market' as const, quantity: '0.01', sendByMono: performance.now() + sendInMs });
 
 /** The adapter over `sim`, its warnings kept. */
-function adapter(sim: KrakenSimulator) {
+function adapter(sim: KrakenSimulator, enableRateLimit = false) {
   const warnings: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {
@@ -28,7 +29,7 @@ function adapter(sim: KrakenSimulator) {
     },
   });
   const config = testConfig({ KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: sim.url });
-  return { kraken: new KrakenExchange(config, { logger: pino({ level: 'warn' }, sink), armed: true, enableRateLimit: false }), warnings };
+  return { kraken: new KrakenExchange(config, { logger: pino({ level: 'warn' }, sink), armed: true, enableRateLimit }), warnings };
 }
 
 const deadlines = (sim: KrakenSimulator) => sim.calls.filter((c) => c.endpoint === 'AddOrder').map((c) => Date.parse(c.params['deadline']!));
@@ -112,6 +113,29 @@ describe('AddOrder\'s deadline on Kraken\'s clock', () => {
     const said = warnings.filter((w) => w.startsWith('Kraken\'s Time'));
     expect(said).toHaveLength(1);
     expect(said[0]).toMatch(/^Kraken's Time could not be read \(.*EService:Unavailable.*\): AddOrder's deadline is written on this host's clock/);
+  });
+
+  it('our own public rate counter busy (a feed poll burst): Kraken\'s Time not yet asked is not said as Kraken not answering', async () => {
+    const sim = await startSimulator({ balances: { ZUSD: '100000' } });
+    try {
+      const { kraken, warnings } = adapter(sim, true);
+      await kraken.loadMarkets();
+      // Calls of this process's public counter just taken (a feed's OHLC polls): Time queues behind them past the bound.
+      const counter = publicCounterOfProcess();
+      for (let i = 0; i < 4; i++) void counter.take(1);
+      expect((await kraken.createOrder(buy('c-counter-busy'))).status).toBe('closed');
+      const said = warnings.filter((w) => w.startsWith('Kraken\'s Time'));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toMatch(new RegExp(`^Kraken's Time was not asked within ${TIME_WAIT_MS} ms \\(our own rate limit on Kraken's public calls held the request\\): `
+        + `AddOrder's deadline is written on this host's clock`));
+      // The reading, once let through, is timed from when it left: our queue does not make it "slow", so it is not tried again.
+      while (timeCalls(sim) === 0) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(timeCalls(sim)).toBe(1);
+      expect(warnings.filter((w) => w.includes('to answer'))).toEqual([]);
+    } finally {
+      await sim.close();
+    }
   });
 
   it('Kraken\'s Time not answering: the order waits for it no longer than the bound, then goes on this host\'s clock', async () => {

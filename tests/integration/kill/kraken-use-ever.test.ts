@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { krakenUseEver } from '../../../src/db/queries/kraken-use-ever.js';
 import { recordRateLimitRefusal } from '../../../src/db/queries/kraken-rate-counter.js';
-import { acquireLease } from '../../../src/db/queries/engine-lease.js';
+import { acquireLease, releaseLease } from '../../../src/db/queries/engine-lease.js';
 import { engineRequests, incidents, modeChangeRequests, orderIntents } from '../../../src/db/schema/index.js';
 import { usePostgresTestDb } from '../../support/db.js';
 import { recordLiveOrderEver } from '../../support/live-order-ever.js';
@@ -37,6 +37,24 @@ describe('krakenUseEver: what the database records of this bot on Kraken', () =>
     expect(await krakenUseEver(db().db)).toBe('an engine lease held with the Kraken key or armed');
     await db().db.execute(sql`update engine_lease set has_kraken_keys = false, armed = true`);
     expect(await krakenUseEver(db().db)).toBe('an engine lease held with the Kraken key or armed');
+  });
+
+  it('an engine that took the lease with the key or armed and stopped cleanly (its lease row deleted): kept, with its host', async () => {
+    const d = db().db;
+    await acquireLease(d, { ...bot, host: 'vm-keyed', hasKrakenKeys: true }, 15_000);
+    expect(await releaseLease(d, bot.holderId)).toBe(true);
+    expect(await krakenUseEver(d)).toMatch(/^a bot with the Kraken key or armed ran here \(host vm-keyed, lease last taken \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/);
+    await d.execute(sql`delete from bot_state`);
+    await acquireLease(d, { ...bot, host: 'vm-armed', armed: true }, 15_000);
+    await releaseLease(d, bot.holderId);
+    expect(await krakenUseEver(d)).toMatch(/^a bot with the Kraken key or armed ran here \(host vm-armed, /);
+  });
+
+  it('a keyless, unarmed engine that took the lease and stopped records none', async () => {
+    const d = db().db;
+    await acquireLease(d, bot, 15_000);
+    await releaseLease(d, bot.holderId);
+    expect(await krakenUseEver(d)).toBeNull();
   });
 
   it('live mode now, or a switch to live ever (the kill has put the mode back to paper since)', async () => {

@@ -14,6 +14,7 @@ import type { Config } from '../config/env.js';
 import type { Database, Db } from '../db/client.js';
 import type { OrderIntent, Trade } from '../db/schema/index.js';
 import { isAppError } from '../errors.js';
+import { NOT_SENT_LATE } from '../exchange/send-by.js';
 import type { ExchangeProvider } from '../exchange/provider.js';
 import type { Logger } from '../logger.js';
 import type { PriceBoard } from '../market/price-board.js';
@@ -24,7 +25,7 @@ import { bookedOutcome, recordExecution, type RecordOutcome } from './ledger/rec
 import { openTrades } from './ledger/trades.js';
 import { runningEngine } from './manual-exit.js';
 import { withOrderLock } from './order-lock.js';
-import { sendWindow } from './send-deadline.js';
+import { sendByFromNow, sendWindow } from './send-deadline.js';
 import { logExecution, logOrderSent } from './trade-log.js';
 
 /** What flattening needs: each venue, the ledger, the order lock's database, the marks, the clock and the log. */
@@ -63,6 +64,7 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
   // process that holds no lease, and never sells a position twice (its sale on its way is checked
   // under the order lock): a kill must close positions whoever runs the engine, or none does.
   const fencedAt = ctx.clock.now();
+  const sendBy = sendByFromNow();
   const intent = await writeIntent(ctx.db, {
     mode: trade.mode, feed: trade.feed, strategy: trade.strategy, symbol: trade.symbol, side: 'sell', purpose: 'flatten', type: 'market',
     quantity: str(dec(trade.quantity)), tradeId: trade.id, at: fencedAt,
@@ -75,18 +77,21 @@ async function flattenOne(ctx: FlattenDeps, trade: Trade): Promise<Verdict> {
   // only a pause or a slow Kraken meets the deadline: the position stays open, said so, and a flatten
   // asked again decides anew.
   const within = trade.mode === 'live' ? sendWindow(fencedAt, ctx.clock.now()) : null;
-  if (within && 'notSent' in within) {
-    await markIntent(ctx.db, { id: intent.id, status: 'refused', error: within.notSent, at: ctx.clock.now() });
-    ctx.logger.error({ tradeId: trade.id, clientOrderId: intent.clientOrderId }, `flatten: ${within.notSent}`);
-    return { failed: `${within.notSent}; ask again to close it` };
-  }
+  const notSent = async (why: string): Promise<Verdict> => {
+    await markIntent(ctx.db, { id: intent.id, status: 'refused', error: why, at: ctx.clock.now() });
+    ctx.logger.error({ tradeId: trade.id, clientOrderId: intent.clientOrderId }, `flatten: ${why}`);
+    return { failed: `${why}; ask again to close it` };
+  };
+  if (within && 'notSent' in within) return notSent(within.notSent);
   let order;
   try {
     order = await exchange.createOrder({
       clientOrderId: intent.clientOrderId, symbol: trade.symbol, side: 'sell', type: 'market', quantity: intent.quantity,
-      ...(within ? { sendWithinMs: within.sendWithinMs } : {}),
+      ...(within ? { sendBy } : {}),
     });
   } catch (err) {
+    // The adapter's own check right before the request would leave (after its market load).
+    if (isAppError(err) && err.code === NOT_SENT_LATE) return notSent(err.message);
     // As the engine's executor does: a timeout or network error may have placed the sale, so the
     // intent stays 'sent' for the fill follower to resolve against the exchange instead of being
     // closed as failed and the position sold twice.

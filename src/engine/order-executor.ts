@@ -12,6 +12,7 @@ import type { Database } from '../db/client.js';
 import type { OrderIntent } from '../db/schema/index.js';
 import { isUnsettled } from '../domain/order-status.js';
 import { isAppError } from '../errors.js';
+import { NOT_SENT_LATE } from '../exchange/send-by.js';
 import { ctbMetrics } from '../metrics/instruments.js';
 import { venueWideRefusal } from '../exchange/errors.js';
 import type { Exchange, OrderState } from '../exchange/types.js';
@@ -31,7 +32,7 @@ import type { CapitalAtClose } from './ledger/capital-buffer.js';
 import { bookedOutcome, recordExecution, type Execution, type RecordOutcome } from './ledger/record-execution.js';
 import { withOrderLock } from './order-lock.js';
 import type { Portfolio } from './portfolio.js';
-import { sendWindow } from './send-deadline.js';
+import { sendByFromNow, sendWindow } from './send-deadline.js';
 import { logExecution, logOrderSent } from './trade-log.js';
 
 export interface OrderRequestSpec {
@@ -100,8 +101,10 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
     }
     // bot_state (and the engine lease) are checked in the same statement that writes the intent:
     // never while halted, never once another engine took the lease over. The fence moment is read
-    // before that statement: a live order's send deadline counts from it (send-deadline.ts).
+    // before that statement: a live order's send deadline counts from it (send-deadline.ts), fixed
+    // then as an absolute moment on the real clock, which the adapter writes for Kraken.
     const fencedAt = ctx.clock.now();
+    const sendBy = sendByFromNow();
     const intent = await writeIntent(ctx.db, {
       mode: deps.mode, feed: deps.feed, strategy: spec.strategy, symbol: spec.symbol, side: spec.side, purpose: spec.purpose,
       type: 'market', quantity: str(spec.quantity), ...(spec.tradeId !== undefined ? { tradeId: spec.tradeId } : {}), at: fencedAt,
@@ -134,12 +137,11 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
     // list was never placed — also for a process paused here while another engine took over.
     const within = deps.mode === 'live' ? sendWindow(fencedAt, ctx.clock.now()) : null;
     if (within && 'notSent' in within) return refuse(deps, intent, within.notSent);
-    const sendWithinMs = within?.sendWithinMs;
     let order: OrderState;
     try {
       order = await deps.exchange.createOrder({
         clientOrderId: intent.clientOrderId, symbol: spec.symbol, side: spec.side, type: 'market', quantity: intent.quantity,
-        ...(sendWithinMs !== undefined ? { sendWithinMs } : {}),
+        ...(within ? { sendBy } : {}),
         // Accepted by the venue: no longer pending, so a kill's fence does not wait for (or report) it
         // while the read-back queues behind the rate limit.
         // Forward only: a streamed execution or the fill follower may have booked it already, and
@@ -151,6 +153,8 @@ export async function executeOrder(deps: ExecutorDeps, spec: OrderRequestSpec): 
       ctbMetrics(ctx.metrics).ordersSent.inc({ mode: deps.mode, side: spec.side });
       logOrderSent(ctx.logger, { ...spec, mode: deps.mode, quantity: intent.quantity, clientOrderId: intent.clientOrderId });
     } catch (err) {
+      // The adapter's own check right before the request would leave (after its market load): not sent.
+      if (isAppError(err) && err.code === NOT_SENT_LATE) return refuse(deps, intent, err.message);
       const kind = isAppError(err) ? err.kind : 'unknown';
       ctbMetrics(ctx.metrics).exchangeErrors.inc({ kind });
       return sendFailed(deps, intent, err, spec.referencePrice);

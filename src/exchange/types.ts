@@ -58,12 +58,12 @@ export interface OrderRequest {
    */
   onAccepted?: (exchangeOrderId: string) => Promise<void>;
   /**
-   * How long from now the venue may still place the order (Kraken's AddOrder `deadline`): after it,
-   * its matching engine refuses the order instead of placing it late. A duration, because the caller
-   * measures what is left on its own clock; the adapter writes the deadline on this host's real clock,
-   * which is what the venue's time is compared with. Unset: no deadline.
+   * The moment (this host's real clock, fixed when the order was decided) after which the venue must
+   * no longer place the order (Kraken's AddOrder `deadline`): its matching engine refuses it instead
+   * of placing it late. Absolute, so the adapter's own waits cannot extend it; the adapter moves it
+   * onto the venue's clock and does not send with too little of it left (send-by.ts). Unset: none.
    */
-  sendWithinMs?: number;
+  sendBy?: Date;
 }
 
 export interface ExchangeTrade {

@@ -14,6 +14,7 @@ import { updateBotState } from '../../src/services/bot-state.js';
 import { ENGINE_TABLES, usePostgresTestDb } from '../support/db.js';
 import { candlesFrom, engineContext, maCross, roundTripCloses, type EngineTestContext } from '../support/engine.js';
 import { ExchangeError } from '../../src/exchange/errors.js';
+import { NOT_SENT_LATE } from '../../src/exchange/send-by.js';
 import { createPaperExchange } from '../../src/exchange/paper/create.js';
 import type { Exchange, OrderRequest } from '../../src/exchange/types.js';
 
@@ -70,9 +71,11 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
   });
 
   it.each([
-    ['retryable', 'timeout', 'sent', { pending: 1, failed: 0 }],
-    ['rejected', 'insufficient_funds', 'failed', { pending: 0, failed: 1 }],
-  ] as const)('a %s error (%s) on the sale leaves the flatten intent %s (a timeout may have sold: it is reported pending and resolved against the exchange, not retried blind)', async (kind, code, status, counts) => {
+    ['retryable', 'timeout', 'sent', { pending: 1, failed: 0 }, /not closed yet: #\d+ \(the exchange's answer was lost \(timeout \(test\)\); the sale may have been placed\)/],
+    ['rejected', 'insufficient_funds', 'failed', { pending: 0, failed: 1 }, /failed: #\d+ \(insufficient_funds \(test\)\)/],
+    // The adapter's last check before the request leaves (exchange/send-by.ts): as the flatten's own not-sent path.
+    ['rejected', NOT_SENT_LATE, 'refused', { pending: 0, failed: 1 }, /failed: #\d+ \(not_sent_late \(test\); ask again to close it\)/],
+  ] as const)('a %s error (%s) on the sale leaves the flatten intent %s (a timeout may have sold: it is reported pending and resolved against the exchange, not retried blind)', async (kind, code, status, counts, summary) => {
     let failSales = false;
     const t: EngineTestContext = await engineContext(database(), {}, {
       exchanges: {
@@ -98,9 +101,7 @@ describe('flatten (the kill switch’s close-positions hook)', () => {
       const report = await flattenPositions(t.ctx);
       expect(report.ok).toBe(false);
       expect({ pending: report.pending.length, failed: report.failed.length, closed: report.closed.length }).toEqual({ ...counts, closed: 0 });
-      expect(report.summary).toMatch(kind === 'retryable'
-        ? /not closed yet: #\d+ \(the exchange's answer was lost \(timeout \(test\)\); the sale may have been placed\)/
-        : /failed: #\d+ \(insufficient_funds \(test\)\)/);
+      expect(report.summary).toMatch(summary);
       const flatten = (await database().db.select().from(orderIntents).where(eq(orderIntents.purpose, 'flatten')))[0];
       expect(flatten).toMatchObject({ status });
       expect((await database().db.select().from(trades))[0]?.status).toBe('open');

@@ -120,6 +120,10 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
 
 export function renderIncident(r: IncidentShowResult): string {
   const lines = [r.halted ? `HALTED: ${r.haltedReason ?? 'no reason recorded'}` : 'Not halted.'];
+  // An incident open on a bot that is not halted stays open until someone closes it: say which command does.
+  if (!r.halted && r.current?.incident.status === 'open') {
+    lines.push(`Incident #${r.current.incident.id} is still open although the bot is not halted: ctb resume closes it, once its checklist is done and an audit has passed since it opened (ctb audit).`);
+  }
   if (r.pendingKills.length > 0) lines.push(`${r.pendingKills.length} kill(s) saved while the database was down, not yet written.`);
   lines.push(r.current ? renderChecklist(r.current) : 'No incident has been opened.');
   return lines.join('\n');
@@ -133,5 +137,6 @@ export function renderItemDone(r: DoItemResult): string {
 }
 
 export function renderResume(r: ResumeResult): string {
+  if (!r.lifted) return `Incident #${r.incidentId} closed (audit run #${r.auditRunId} passed); the bot was not halted, so nothing was lifted and its mode is unchanged.`;
   return `Halt lifted (audit run #${r.auditRunId} passed${r.incidentId ? `, incident #${r.incidentId} closed` : ''}). Trading resumes in paper mode; going live needs /mode live and two approvals.`;
 }

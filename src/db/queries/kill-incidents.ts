@@ -1,11 +1,12 @@
 // Owns the kill's statements on bot_state and incidents: the halt a kill writes (halted and paper,
-// authored by the kill, an open kill's first who/why/when kept) and the one a resume lifts; the incident a kill opens, joins or
+// authored by the kill, an open kill's first who/why/when kept) and the one a resume lifts (only the halt it judged); the incident a kill opens, joins or
 // finds again by its kill id, its cancel report, closing it; reading one (by id, or the open one
 // else the latest); and the claim on posting its Slack thread — slack_ts set to `posting:<ms>`
 // before posting, so two replicas never both post, and taken over once older than the lease; and what
 // its checklist message last showed (thread_shown), swapped only by the process that read it as it was.
 import { and, desc, eq, isNotNull, isNull, like, not, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
+import { lockBotState } from './bot-state-row.js';
 import { botState, incidents, killReplays, type Incident, type ThreadShown } from '../schema/index.js';
 
 export type NewIncident = typeof incidents.$inferInsert;
@@ -35,6 +36,42 @@ export async function liftHalt(db: Db, at: Date): Promise<void> {
     halted: false, haltedReason: null, haltedAt: null, haltedBy: null, mode: 'paper',
     version: sql`${botState.version} + 1`, updatedAt: at,
   }).where(and(eq(botState.id, 1), eq(botState.halted, true)));
+}
+
+/** The halt a resume judged: as it read the row, and the open incident it closes (if any). */
+export interface JudgedHalt {
+  halted: boolean;
+  haltedBy: string | null;
+  haltedAt: Date | null;
+  incidentId: number | null;
+}
+
+/** Why a resume's lift did not happen: a kill opened another incident, or the halt is not the one judged. */
+export type LiftConflict =
+  | { kind: 'new_incident'; incidentId: number }
+  | { kind: 'halt_changed'; halted: boolean; haltedBy: string | null; haltedAt: Date | null };
+
+/**
+ * A resume's lift as a compare-and-set, in one transaction with the bot_state row locked (a kill's
+ * halt writes that row, so it waits for this or this for it): lifts the halt (if the bot was halted)
+ * and closes the incident only while the row still holds the halt judged (same halted, author and
+ * time) and no incident other than the judged one is open. Otherwise changes nothing and says why.
+ */
+export async function liftJudgedHalt(db: Db, judged: JudgedHalt, input: { at: Date; by: string }): Promise<LiftConflict | null> {
+  return db.transaction(async (tx) => {
+    const row = await lockBotState(tx);
+    const others = await tx.select({ id: incidents.id }).from(incidents)
+      .where(and(eq(incidents.status, 'open'), judged.incidentId === null ? undefined : not(eq(incidents.id, judged.incidentId))))
+      .orderBy(desc(incidents.id)).limit(1);
+    if (others[0]) return { kind: 'new_incident', incidentId: others[0].id };
+    const now = { halted: row?.halted ?? false, haltedBy: row?.haltedBy ?? null, haltedAt: row?.haltedAt ?? null };
+    if (now.halted !== judged.halted || now.haltedBy !== judged.haltedBy || now.haltedAt?.getTime() !== judged.haltedAt?.getTime()) {
+      return { kind: 'halt_changed', ...now };
+    }
+    if (judged.halted) await liftHalt(tx, input.at);
+    if (judged.incidentId !== null) await closeIncident(tx, judged.incidentId, input);
+    return null;
+  });
 }
 
 /**

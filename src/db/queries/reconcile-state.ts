@@ -1,6 +1,6 @@
 // Owns the SQL of the reconciliation's standing in bot_state: advancing reconciled_through and
 // clearing the block, recording a block with its differences, and placing or lifting the halt that
-// only reconciliation's own actor may lift (never while a kill's incident is open). Each write bumps the row's version.
+// only reconciliation's own actor may lift (never while a kill's incident opened since that halt is open). Each write bumps the row's version.
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { botState, incidents, type BotState } from '../schema/index.js';
@@ -14,15 +14,17 @@ export async function markReconciledThrough(db: Db, through: Date, now: Date): P
 }
 
 /**
- * Lifts the halt only if `actor` placed it and no kill's incident is open; whether it did. Judged in
- * this one statement against the row: a kill takes the halt over (haltForKill) in its own
- * transaction, and an open incident also keeps a halt a kill never took over (a database written
- * before kills did) — only the operator's resume lifts a kill's halt.
+ * Lifts the halt only if `actor` placed it and no kill's incident opened at or after it is open;
+ * whether it did. Judged in this one statement against the row: a kill takes the halt over
+ * (haltForKill) in its own transaction, and an incident opened since the halt keeps it — the state a
+ * database written before kills took halts over holds (the kill came after and left the halt
+ * reconciliation's); only the operator's resume lifts a kill's halt. An incident opened before the
+ * halt (left open on a bot no longer halted) is not this halt's: it does not keep it.
  */
 export async function liftHaltPlacedBy(db: Db, actor: string, now: Date): Promise<boolean> {
-  const noOpenKill = sql`not exists (select 1 from ${incidents} where ${incidents.status} = 'open')`;
+  const noKillSinceHalt = sql`not exists (select 1 from ${incidents} where ${incidents.status} = 'open' and ${incidents.openedAt} >= ${botState.haltedAt})`;
   const lifted = await db.update(botState).set({ halted: false, haltedReason: null, haltedAt: null, haltedBy: null, version: sql`${botState.version} + 1`, updatedAt: now })
-    .where(and(eq(botState.id, 1), eq(botState.halted, true), eq(botState.haltedBy, actor), noOpenKill)).returning({ id: botState.id });
+    .where(and(eq(botState.id, 1), eq(botState.halted, true), eq(botState.haltedBy, actor), noKillSinceHalt)).returning({ id: botState.id });
   return lifted.length > 0;
 }
 

@@ -8,6 +8,7 @@ import { systemClock, type Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
 import type { Logger } from '../../logger.js';
 import { ExchangeError, type ExchangeErrorKind } from '../errors.js';
+import { NOT_SENT_LATE, notSentBy, SEND_MIN_LEFT_MS } from '../send-by.js';
 import type {
   ApiKeyRights, Balance, Candle, Exchange, ExchangeTrade, ExecutionsListener, ExecutionsWatch, Market, OrderRef, OrderRequest, OrderState,
   SystemStatus, Ticker, TradePage,
@@ -18,6 +19,7 @@ import {
 import { createCcxtKraken, httpStatusOf, type KrakenClientOptions } from './ccxt-client.js';
 import { changesOrders, mapKrakenError, unexpectedFormat, unreadableAnswer } from './map-error.js';
 import { listedMarkets } from './listed-markets.js';
+import { KrakenTime } from './kraken-time.js';
 import { keyRightsFromPermissions, KRAKEN_PAGE_SIZE, orderStateOf, tradeIdsOf, tradeOf, validateClientOrderId } from './parse.js';
 import * as S from './schemas.js';
 import type { KrakenOrder, KrakenTrade } from './schemas.js';
@@ -72,11 +74,20 @@ interface MarketIndex {
 }
 
 /**
- * AddOrder's `deadline` `ms` from now on this host's real clock, as Kraken's reference writes it
- * (RFC 3339, e.g. 2021-04-01T00:18:45Z): whole seconds, rounded down — earlier, never later.
+ * AddOrder's `deadline` for an order Kraken must have by `sendBy` (this host's clock), moved onto
+ * Kraken's clock by `offsetMs` (kraken-time.ts; null: this host's clock), as Kraken's reference
+ * writes it (RFC 3339, e.g. 2021-04-01T00:18:45Z): whole seconds, rounded down — never later than
+ * meant. `leftMs`: what that deadline leaves at `now`, the figure the send is judged on (send-by.ts).
  */
-export function krakenDeadline(ms: number, now: number = Date.now()): string {
-  return new Date(Math.floor((now + ms) / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+export function krakenDeadline(sendBy: Date, offsetMs: number | null, now: number = Date.now()): { deadline: string; leftMs: number } {
+  const offset = offsetMs ?? 0;
+  const at = Math.floor((sendBy.getTime() + offset) / 1000) * 1000;
+  return { deadline: new Date(at).toISOString().replace('.000Z', 'Z'), leftMs: at - (now + offset) };
+}
+
+/** Kraken refused AddOrder's deadline: past when it arrived, or outside now + 2 s … 60 s on its clock. */
+function deadlineRefused(err: unknown): boolean {
+  return err instanceof Error && /Deadline elapsed|Invalid arguments:deadline/i.test(err.message);
 }
 
 /** A failed load of Kraken's markets, said as such: the next call that needs them loads them again (ccxt-client.ts). */
@@ -99,11 +110,16 @@ export class KrakenExchange implements Exchange {
   #markets: Promise<MarketIndex> | undefined;
   #stream: KrakenExecutionsStream | undefined;
   #wsProblemLogged = false;
+  /** Kraken's clock against this host's, for AddOrder's deadline. */
+  readonly #krakenTime: KrakenTime;
 
   constructor(config: Config, opts: KrakenExchangeOptions) {
     this.#config = config;
     this.#opts = opts;
     this.#clock = opts.clock ?? systemClock;
+    this.#krakenTime = new KrakenTime({
+      logger: opts.logger, ready: () => this.#ccxt(), read: async () => (await this.#call('public', 'Time', {}, S.timeResult)).unixtime,
+    });
   }
 
   #ccxt(): Promise<CcxtExchange> {
@@ -260,18 +276,27 @@ export class KrakenExchange implements Exchange {
    */
   async createOrder(order: OrderRequest): Promise<OrderState> {
     validateClientOrderId(order.clientOrderId);
-    const market = await this.#market(order.symbol);
+    // Kraken's clock is read beside the market load, never holding an order longer than a short bound.
+    const [market, offsetMs] = await Promise.all([this.#market(order.symbol), order.sendBy ? this.#krakenTime.offsetMs() : null]);
     const params: Record<string, unknown> = {
       pair: market.exchangeId, type: order.side, ordertype: order.type, volume: order.quantity, cl_ord_id: order.clientOrderId, oflags: 'fciq',
       // Self-trade prevention, stated rather than left to Kraken's default (REST `stptype`; `stp_type` on WebSocket v2).
       stptype: this.#config.RISK_SELF_TRADE_PREVENTION,
     };
-    if (order.sendWithinMs !== undefined) params['deadline'] = krakenDeadline(order.sendWithinMs);
+    if (order.sendBy) {
+      // Judged here, right before the request leaves, on the deadline as written (rounded down).
+      const { deadline, leftMs } = krakenDeadline(order.sendBy, offsetMs);
+      if (leftMs < SEND_MIN_LEFT_MS) throw new ExchangeError('rejected', NOT_SENT_LATE, notSentBy(order.sendBy, leftMs));
+      params['deadline'] = deadline;
+    }
     if (order.type === 'limit') {
       if (!order.limitPrice) throw new ExchangeError('rejected', 'invalid_order', 'A limit order needs limitPrice.');
       params['price'] = order.limitPrice;
     }
-    const added = await this.#call('private', 'AddOrder', params, S.addOrderResult);
+    const added = await this.#call('private', 'AddOrder', params, S.addOrderResult).catch((err: unknown) => {
+      if (order.sendBy && deadlineRefused(err)) this.#krakenTime.doubt();
+      throw err;
+    });
     const txid = added.txid[0]!;
     await order.onAccepted?.(txid).catch((err: unknown) => this.#opts.logger.warn({ err, txid }, 'could not record that Kraken accepted the order; it is recorded after the read-back'));
     // The executions channel, when healthy, reports the order and its fills without a REST call.

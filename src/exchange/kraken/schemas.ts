@@ -65,6 +65,9 @@ export const tradesHistoryResult = z.object({ trades: z.record(z.string(), trade
 export const addOrderResult = z.object({ txid: z.array(z.string()).min(1), descr: z.object({ order: z.string() }).loose().optional() });
 export const countResult = z.object({ count: z.number().int().nonnegative() }).loose();
 /** Public SystemStatus: only `online` takes new orders normally. */
+/** Public Time: Kraken's clock, in whole seconds. */
+export const timeResult = z.object({ unixtime: z.number().int(), rfc1123: z.string() }).loose();
+
 export const systemStatusResult = z.object({ status: z.enum(['online', 'maintenance', 'cancel_only', 'post_only']), timestamp: z.string() }).loose();
 
 export const cancelAfterResult = z.object({ currentTime: z.string(), triggerTime: z.string() }).loose();

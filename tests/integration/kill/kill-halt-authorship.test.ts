@@ -1,7 +1,7 @@
 // A kill's halt is lifted only by the operator's resume, whatever halted the bot before or after it.
 // The kill takes an earlier halt over (the row names the kill, the earlier reason kept in its own),
 // and the reconciliation's lift — one statement judged against the row — never lifts a halt while a
-// kill's incident is open. Both orders, at the statements and the kill's service, on both databases.
+// kill's incident opened since that halt is open. Both orders, at the statements and the kill's service, on both databases.
 import { sql } from 'drizzle-orm';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { execute } from '../../../src/db/client.js';
@@ -73,5 +73,24 @@ describe.each<DbKind>(['postgres', 'pglite'])("a kill's halt and reconciliation'
     // Once no incident is open, reconciliation's own halt lifts as ever.
     await execute(db, sql`update incidents set status = 'closed', closed_at = now(), closed_by = 'test'`);
     expect(await liftHaltPlacedBy(db, RECONCILIATION_ACTOR, new Date())).toBe(true);
+  });
+
+  it('an incident left open on a bot no longer halted does not keep a reconciliation halt placed after it: reconciliation passing lifts it', async () => {
+    const { db } = database();
+    await persistKill(db, killRecord());
+    // The kill's halt lifted without closing its incident (an older resume's lift).
+    await execute(db, sql`update bot_state set halted = false, halted_by = null, halted_at = null, halted_reason = null where id = 1`);
+    expect(await placeHaltIfRunning(db, { reason: RECONCILIATION_REASON, actor: RECONCILIATION_ACTOR, now: new Date(KILL_AT.getTime() + 60_000) })).toBe(true);
+    expect(await liftHaltPlacedBy(db, RECONCILIATION_ACTOR, new Date())).toBe(true);
+    expect(await getBotState(db)).toMatchObject({ halted: false });
+  });
+
+  it('a kill that came after a reconciliation halt and left it reconciliation\'s (as before kills took halts over) keeps it', async () => {
+    const { db } = database();
+    await placeHaltIfRunning(db, { reason: RECONCILIATION_REASON, actor: RECONCILIATION_ACTOR, now: RECON_AT });
+    await persistKill(db, killRecord());
+    await execute(db, sql`update bot_state set halted_by = ${RECONCILIATION_ACTOR}, halted_at = ${RECON_AT.toISOString()}::timestamptz, halted_reason = ${RECONCILIATION_REASON} where id = 1`);
+    expect(await liftHaltPlacedBy(db, RECONCILIATION_ACTOR, new Date())).toBe(false);
+    expect(await getBotState(db)).toMatchObject({ halted: true });
   });
 });

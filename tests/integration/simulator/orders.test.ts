@@ -156,10 +156,10 @@ describe('orders on the Kraken simulator, through the real adapter', () => {
     expect(sim.state.orders.size).toBe(2);
   });
 
-  it('the adapter sends the deadline it is given in AddOrder\'s body, on this host\'s clock, in whole seconds', async () => {
+  it('the adapter sends the deadline it is given in AddOrder\'s body, on Kraken\'s clock (this host\'s here), in whole seconds', async () => {
     const sim = await startSimulator();
     const before = Date.now();
-    const placed = await adapterFor(sim).createOrder({ ...buy('c-dl', '0.01'), sendWithinMs: 20_000 });
+    const placed = await adapterFor(sim).createOrder({ ...buy('c-dl', '0.01'), sendBy: new Date(Date.now() + 20_000) });
     expect(placed.status).toBe('closed');
     const [call] = sim.calls.filter((c) => c.endpoint === 'AddOrder');
     expect(call!.params['deadline']).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/);

@@ -145,9 +145,13 @@ describe('ctb simulate-slack: the live switch rehearsed with no workspace', () =
     const events = await database.db.select().from(modeChangeEvents).where(eq(modeChangeEvents.requestId, request.id)).orderBy(asc(modeChangeEvents.id));
     expect(events.filter((e) => e.kind === 'vote_ignored').map((e) => [e.actor, e.details['reason']])).toEqual([[REQUESTER, 'the requester never counts']]);
     expect((await health()).mode).toBe('paper');
-    // What the bot posted in the request's thread, as `messages --json` lists it.
-    const listed = JSON.parse((await ctbHere(['simulate-slack', 'messages', '--json'])).stdout) as Array<{ kind: string; threadTs?: string; text: string }>;
-    expect(listed.filter((m) => m.threadTs === posted.ts).map((m) => m.text)).toEqual([
+    // What the bot posted in the request's thread, as `messages --json` lists it. The failure is posted
+    // after the request's row says failed (a CI run at load 17 read the thread in between): wait for it.
+    type Listed = Array<{ kind: string; threadTs?: string; text: string }>;
+    const inThread = async () => (JSON.parse((await ctbHere(['simulate-slack', 'messages', '--json'])).stdout) as Listed).filter((m) => m.threadTs === posted.ts);
+    let thread: Listed = [];
+    await waitUntil(async () => (thread = await inThread()).length >= 2, 30_000, () => `the failure in the request's thread: ${JSON.stringify(thread)}`);
+    expect(thread.map((m) => m.text)).toEqual([
       `[PAPER] Approval 1 of 2: ${APPROVER_A}`,
       expect.stringMatching(new RegExp(`^\\[PAPER\\] Live change request #${request.id} failed: the go-live audit failed at the switch: AUDIT FAILED`)),
     ]);

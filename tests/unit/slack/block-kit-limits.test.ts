@@ -143,7 +143,7 @@ const CASES: Record<string, () => Case[]> = {
     payload: kill.renderChecklistTick({ ok: state === 'done', state, incidentId: 4, item: 'close_positions', alreadyDone: false, doneBy: 'UOPS1', doneAt: at, requestId: 12, summary: long('summary', 5000) }),
   })),
   'kill:renderCancelProgress': () => [{ payload: kill.renderCancelProgress(long('kraken: CancelAll (try 1) did not answer within 10 s.', 5000)) }],
-  'kill:renderResume': () => [{ payload: kill.renderResume({ ok: true, haltedSince: at, auditRunId: 9, incidentId: 4, mode: 'paper' }) }],
+  'kill:renderResume': () => [{ payload: kill.renderResume({ ok: true, lifted: true, haltedSince: at, auditRunId: 9, incidentId: 4, mode: 'paper' }) }],
   'mode-change:renderChangeRequest': () => [{
     payload: modeChange.renderChangeRequest({
       requestId: 7, requester: 'UOPER0001', reason: long('reason', 2000), fromMode: 'paper', toMode: 'live',

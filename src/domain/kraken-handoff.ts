@@ -48,7 +48,7 @@ export const NO_KEY_LOOKING = 'Looking for a running bot with the Kraken key (th
  * (db/queries/kraken-use-ever.ts): what is known, and only that (`nobody`: who has no key, as the engine lease shows it).
  */
 export function neverLiveNotice(nobody: string): string {
-  return `No Kraken key here, and ${nobody}: nothing was sent to Kraken. This database records no use of Kraken ever (no live order or live mode, no cancel there, no engine lease armed or with the key), so there is nothing on Kraken to cancel from this bot.`;
+  return `No Kraken key here, and ${nobody}: nothing was sent to Kraken. This database records no use of Kraken ever (no live order or live mode, no cancel there, no engine that took the lease armed or with the key), so there is nothing on Kraken to cancel from this bot.`;
 }
 
 /**

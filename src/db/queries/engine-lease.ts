@@ -51,7 +51,11 @@ function toLease(r: Record<string, unknown>): EngineLease {
  * and still holds it. One statement: two processes racing for a stale lease cannot both win.
  */
 export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHolder: string | null = null): Promise<AcquireResult> {
+  // Keyed or armed: bot_state keeps that it was seen, in the same statement as the take, so no engine
+  // holds the lease with the key unrecorded; the lease row goes at a clean stop, this record does not.
+  const keyed = me.armed || me.hasKrakenKeys;
   const rows = await execute(db, sql`
+    with taken as (
     insert into engine_lease as l (id, holder_id, host, pid, boot_id, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from, waiting,
       waiting_kind, waiting_state_version)
     values (1, ${me.holderId}, ${me.host}, ${me.pid}, ${me.bootId ?? null}, ${me.role}, ${me.feed}, ${me.armed}, ${me.hasKrakenKeys}, now(), now(), null,
@@ -65,7 +69,13 @@ export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHo
       waiting_state_version = case when l.holder_id = excluded.holder_id then l.waiting_state_version else excluded.waiting_state_version end
     where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - ${ttlMs}::int * interval '1 millisecond'
       or l.holder_id = ${goneHolder}
-    returning l.*`);
+    returning l.*),
+    seen as (
+      insert into bot_state (id, kraken_key_seen_at, kraken_key_seen_host) select 1, now(), ${me.host}
+      where ${keyed}::boolean and exists (select 1 from taken)
+      on conflict (id) do update set kraken_key_seen_at = excluded.kraken_key_seen_at, kraken_key_seen_host = excluded.kraken_key_seen_host
+      returning id)
+    select * from taken`);
   if (rows[0]) {
     const lease = toLease(rows[0]);
     return { acquired: true, lease, takenOverFrom: lease.takenOverFrom };

@@ -49,7 +49,8 @@ export const STATUS_COLUMNS_FROM = sql.raw(`b.id as b_id, b.mode as b_mode, b.ha
   b.halted_by as b_halted_by, b.entries_paused as b_entries_paused, b.entries_paused_reason as b_entries_paused_reason,
   b.engine_heartbeat_at as b_engine_heartbeat_at, b.entries_paused_by as b_entries_paused_by, b.entries_paused_at as b_entries_paused_at,
   b.reconciled_through as b_reconciled_through, b.reconciliation_blocked as b_reconciliation_blocked,
-  b.reconciliation_details as b_reconciliation_details, b.version as b_version, b.updated_at as b_updated_at,
+  b.reconciliation_details as b_reconciliation_details, b.kraken_key_seen_at as b_kraken_key_seen_at,
+  b.kraken_key_seen_host as b_kraken_key_seen_host, b.version as b_version, b.updated_at as b_updated_at,
   l.id as l_id, l.holder_id as l_holder_id, l.host as l_host, l.pid as l_pid, l.boot_id as l_boot_id, l.role as l_role, l.feed as l_feed, l.armed as l_armed,
   l.has_kraken_keys as l_has_kraken_keys, l.acquired_at as l_acquired_at, l.heartbeat_at as l_heartbeat_at, l.taken_over_from as l_taken_over_from, l.waiting as l_waiting, l.waiting_kind as l_waiting_kind, l.waiting_state_version as l_waiting_state_version,
   now() as db_now,
@@ -92,6 +93,8 @@ function stateOf(r: StatusColumns): BotState | undefined {
     reconciledThrough: dateOrNull(r.b_reconciled_through),
     reconciliationBlocked: r.b_reconciliation_blocked as boolean,
     reconciliationDetails: json(r.b_reconciliation_details),
+    krakenKeySeenAt: dateOrNull(r.b_kraken_key_seen_at),
+    krakenKeySeenHost: r.b_kraken_key_seen_host as string | null,
     version: r.b_version as number,
     updatedAt: date(r.b_updated_at),
   };

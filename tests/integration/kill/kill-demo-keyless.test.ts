@@ -35,7 +35,7 @@ describe('ctb kill beside the key-less demo', () => {
     const said = `${run.stdout}\n${run.stderr}`;
     expect(run.code, said).toBe(0);
     const lines = run.stdout.split('\n');
-    const notice = /^No Kraken key here, and the running bot (\S+) has no Kraken key: nothing was sent to Kraken\. This database records no use of Kraken ever \(no live order or live mode, no cancel there, no engine lease armed or with the key\), so there is nothing on Kraken to cancel from this bot\.$/;
+    const notice = /^No Kraken key here, and the running bot (\S+) has no Kraken key: nothing was sent to Kraken\. This database records no use of Kraken ever \(no live order or live mode, no cancel there, no engine that took the lease armed or with the key\), so there is nothing on Kraken to cancel from this bot\.$/;
     const noticeLine = lines.find((l) => notice.test(l));
     expect(noticeLine, run.stdout).toBeDefined();
     expect(notice.exec(noticeLine!)![1]).toMatch(new RegExp(`:${running.proc.pid}$`));
@@ -74,7 +74,7 @@ describe('ctb kill beside the key-less demo', () => {
     const again = await ctbIn(a, ['incident', 'done', 'cancel_orders'], { ...env, LOG_LEVEL: 'warn', LOG_DIR: killLogs, KILL_DB_TIMEOUT: '30s' });
     const againSaid = `${again.stdout}\n${again.stderr}`;
     expect(again.code, againSaid).toBe(0);
-    expect(again.stdout).toMatch(/^cancel_orders: done by \S+ at \S+ — Cancelled again — paper: none open\. No Kraken key here, and the running bot \S+ has no Kraken key: nothing was sent to Kraken\. This database records no use of Kraken ever \(no live order or live mode, no cancel there, no engine lease armed or with the key\), so there is nothing on Kraken to cancel from this bot\./m);
+    expect(again.stdout).toMatch(/^cancel_orders: done by \S+ at \S+ — Cancelled again — paper: none open\. No Kraken key here, and the running bot \S+ has no Kraken key: nothing was sent to Kraken\. This database records no use of Kraken ever \(no live order or live mode, no cancel there, no engine that took the lease armed or with the key\), so there is nothing on Kraken to cancel from this bot\./m);
     expect(againSaid).not.toMatch(/request #|queued|NOT CONFIRMED|may (remain|stay) open on Kraken|Kraken's UI|PENDING/);
     const after = await ctbIn(a, ['incident', '--json'], { ...env, LOG_LEVEL: 'warn', LOG_DIR: killLogs });
     const itemAfter = JSON.parse(after.stdout).current.items.find((i: { item: string }) => i.item === 'cancel_orders');

@@ -3,8 +3,13 @@
 // same key), no bot running, and orders open on Kraken again. `ctb kill` from a shell without the key
 // cannot see Kraken, so it must never say Kraken is clear: it says NOT CONFIRMED, queues the cancel
 // for a bot with the key, leaves the cancel item undone and exits 1. Real `ctb` processes, a fake
-// Kraken with the test key, the real PostgreSQL.
+// Kraken with the test key, the real PostgreSQL. Also with no earlier kill at all: an armed bot with
+// the key ran in paper mode and stopped cleanly (its lease row deleted), orders were placed beside it.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startBotProcess } from '../../support/bot-process.js';
 import { createPostgresTestDb } from '../../support/db.js';
 import { startFakeKraken, type FakeKraken } from '../../support/fake-kraken.js';
 import { TEST_API_KEY, TEST_API_SECRET } from '../../support/kraken-test-keys.js';
@@ -59,4 +64,39 @@ describe('ctb kill without the key, on a database that has used Kraken', () => {
     // Kraken was not touched from a process without the key: both orders are still open there.
     expect(openAtKraken(kraken).map((o) => o.txid).sort()).toEqual(['BESIDE-3', 'BESIDE-4']);
   }, 180_000);
+
+  it('after an armed bot with the key ran in paper and stopped cleanly: NOT CONFIRMED, says what the database records, cancel_orders pending, exit 1', async () => {
+    const database = await createPostgresTestDb();
+    cleanup.push(() => database.close());
+    const kraken = await startFakeKraken({ apiKey: TEST_API_KEY, secret: TEST_API_SECRET });
+    cleanup.push(() => kraken.close());
+    const env = { DATABASE_URL: database.url, KILL_DB_TIMEOUT: '30s' };
+
+    // The bot: armed, with the key, in paper mode (no live order, no live mode); stopped with SIGTERM.
+    const dir = mkdtempSync(join(tmpdir(), 'ctb-keyed-paper-'));
+    const bot = startBotProcess(['start', '--role', 'worker'], {
+      PATH: process.env.PATH ?? '', HOME: dir, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(dir, 'data'), LOG_DIR: join(dir, 'logs'), LOG_LEVEL: 'info',
+      DATABASE_URL: database.url, IS_LIVE: 'true', KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url, MARKET_FEED: 'replay',
+    }, dir);
+    cleanup.push(async () => bot.kill('SIGKILL'));
+    await bot.waitFor(/engine lease taken/, 120_000);
+    placeBeside(kraken, ['BESIDE-1', 'BESIDE-2']);
+    bot.kill('SIGTERM');
+    expect(await bot.exited, bot.output().slice(-3000)).toBe(0);
+    expect(bot.output()).toMatch(/engine lease released/);
+
+    const run = await ctbInShell(['kill', '--reason', 'no key here'], env);
+    const said = `${run.stdout}\n${run.stderr}`;
+    expect(run.code, said).toBe(1);
+    expect(said).not.toMatch(/nothing of this bot on Kraken|nothing on Kraken to cancel|no open orders \(|none open now/);
+    expect(run.stdout).toMatch(/^ {2}kraken \(queued for a bot with the key, not yet taken, request #\d+\): no cancel sent from this process, NOT CONFIRMED/m);
+    // Why: what the database records, named as the database's record (host, when), not as a fact of Kraken.
+    expect(run.stderr).toMatch(/this database records Kraken use \(a bot with the Kraken key or armed ran here \(host [^,]+, lease last taken \d{4}-\d\d-\d\dT[\d:]+Z\)\): Kraken cannot be checked from this process/);
+    expect(run.stdout).toMatch(/^ {2}\[~\] cancel_orders\s.* — PENDING$/m);
+    const shown = await ctbInShell(['incident', '--json'], env);
+    const item = JSON.parse(shown.stdout).current.items.find((i: { item: string }) => i.item === 'cancel_orders');
+    expect(item.doneAt).toBeNull();
+    expect(item.state).toBe('pending');
+    expect(openAtKraken(kraken).map((o) => o.txid).sort()).toEqual(['BESIDE-1', 'BESIDE-2']);
+  }, 240_000);
 });

@@ -162,7 +162,7 @@ describe('kill', () => {
     t.paper.open.push(openOrder('P1'));
     const result = await executeKill(t.ctx, { actor: operator, reason: 'paper only', trigger: 'manual' });
     expect(result).toMatchObject({ ok: true, krakenAccess: 'never_live', state: 'written' });
-    expect(result.notice).toBe('No Kraken key here, and no bot with the key is running (no engine running): nothing was sent to Kraken. This database records no use of Kraken ever (no live order or live mode, no cancel there, no engine lease armed or with the key), so there is nothing on Kraken to cancel from this bot.');
+    expect(result.notice).toBe('No Kraken key here, and no bot with the key is running (no engine running): nothing was sent to Kraken. This database records no use of Kraken ever (no live order or live mode, no cancel there, no engine that took the lease armed or with the key), so there is nothing on Kraken to cancel from this bot.');
     expect(result.cancel.venues.map((v) => v.venue)).toEqual(['paper']);
     expect(result.followUp).toBeUndefined();
     expect(await kill.db().db.select().from(engineRequests)).toEqual([]);
@@ -628,7 +628,7 @@ describe('kill', () => {
     await executeKill(shell.ctx, { actor: operator, reason: 'no key anywhere', trigger: 'manual' });
     const again = await doChecklistItem(shell.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
     expect(again, again.summary).toMatchObject({ ok: true, state: 'done', requestId: null });
-    expect(again.summary).toMatch(/^Cancelled again — paper: none open\. No Kraken key here, and the running bot worker-1:42 has no Kraken key: nothing was sent to Kraken\. This database records no use of Kraken ever \(no live order or live mode, no cancel there, no engine lease armed or with the key\), so there is nothing on Kraken to cancel from this bot\./);
+    expect(again.summary).toMatch(/^Cancelled again — paper: none open\. No Kraken key here, and the running bot worker-1:42 has no Kraken key: nothing was sent to Kraken\. This database records no use of Kraken ever \(no live order or live mode, no cancel there, no engine that took the lease armed or with the key\), so there is nothing on Kraken to cancel from this bot\./);
     expect(again.summary).not.toMatch(/kraken|request #|queued|may remain/);
     expect(await kill.db().db.select().from(engineRequests)).toEqual([]);
   });

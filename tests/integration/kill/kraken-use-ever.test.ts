@@ -5,9 +5,10 @@ import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { krakenUseEver } from '../../../src/db/queries/kraken-use-ever.js';
 import { recordRateLimitRefusal } from '../../../src/db/queries/kraken-rate-counter.js';
-import { acquireLease } from '../../../src/db/queries/engine-lease.js';
+import { acquireLease, releaseLease } from '../../../src/db/queries/engine-lease.js';
 import { engineRequests, incidents, modeChangeRequests, orderIntents } from '../../../src/db/schema/index.js';
-import { usePostgresTestDb } from '../../support/db.js';
+import type { Db } from '../../../src/db/client.js';
+import { usePostgresTestDb, useTestDb, type DbKind } from '../../support/db.js';
 import { recordLiveOrderEver } from '../../support/live-order-ever.js';
 
 const db = usePostgresTestDb({ truncate: ['order_intents', 'fills', 'engine_lease', 'bot_state', 'mode_change_requests', 'kraken_rate_counter', 'incidents', 'engine_requests'] });
@@ -39,6 +40,17 @@ describe('krakenUseEver: what the database records of this bot on Kraken', () =>
     expect(await krakenUseEver(db().db)).toBe('an engine lease held with the Kraken key or armed');
   });
 
+  it('an engine that took the lease with the key or armed and stopped cleanly (its lease row deleted): kept, with its host', async () => {
+    await keptPastStop(db().db);
+  });
+
+  it('a keyless, unarmed engine that took the lease and stopped records none', async () => {
+    const d = db().db;
+    await acquireLease(d, bot, 15_000);
+    await releaseLease(d, bot.holderId);
+    expect(await krakenUseEver(d)).toBeNull();
+  });
+
   it('live mode now, or a switch to live ever (the kill has put the mode back to paper since)', async () => {
     await db().db.execute(sql`insert into bot_state (id, mode) values (1, 'live')`);
     expect(await krakenUseEver(db().db)).toBe('live mode');
@@ -63,5 +75,23 @@ describe('krakenUseEver: what the database records of this bot on Kraken', () =>
     await db().db.execute(sql`delete from incidents`);
     await db().db.insert(engineRequests).values({ kind: 'cancel_all', status: 'done', requestedBy: 'cli:op', requestedAt: new Date(), claimedBy: 'vm:4570', result: { report: krakenCancel(2).venues[1]! } });
     expect(await krakenUseEver(db().db)).toBe('an earlier cancel on Kraken');
+  });
+});
+
+/** A keyed, then an armed, engine's take and clean stop: each is still what the database records after it. */
+async function keptPastStop(d: Db): Promise<void> {
+  await acquireLease(d, { ...bot, host: 'vm-keyed', hasKrakenKeys: true }, 15_000);
+  expect(await releaseLease(d, bot.holderId)).toBe(true);
+  expect(await krakenUseEver(d)).toMatch(/^a bot with the Kraken key or armed ran here \(host vm-keyed, lease last taken \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/);
+  await d.execute(sql`delete from bot_state`);
+  await acquireLease(d, { ...bot, host: 'vm-armed', armed: true }, 15_000);
+  await releaseLease(d, bot.holderId);
+  expect(await krakenUseEver(d)).toMatch(/^a bot with the Kraken key or armed ran here \(host vm-armed, /);
+}
+
+describe.each<DbKind>(['pglite'])('the record of a keyed engine on %s (the embedded database runs the same migration)', (kind) => {
+  const embedded = useTestDb(kind, { truncate: ['engine_lease', 'bot_state'] });
+  it('is kept past a clean stop', async () => {
+    await keptPastStop(embedded().db);
   });
 });

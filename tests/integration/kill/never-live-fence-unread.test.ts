@@ -52,7 +52,7 @@ describe('never live here, and the orders on their way could not be read', () =>
     const again = await doChecklistItem(t.ctx, { item: 'cancel_orders', actor: operator, confirmed: true });
     expect(again, again.summary).toMatchObject({ ok: false, state: 'failed', requestId: null });
     expect(again.summary).toBe('Cancel again NOT CONFIRMED CLEAR — paper: none open, but orders on their way could not be checked (a database query failed: connection terminated unexpectedly) and may reach the exchange after this cancel.'
-      + ' No Kraken key here, and no bot with the key is running (no engine running): nothing was sent to Kraken. This database records no use of Kraken ever (no live order or live mode, no cancel there, no engine lease armed or with the key), so there is nothing on Kraken to cancel from this bot.'
+      + ' No Kraken key here, and no bot with the key is running (no engine running): nothing was sent to Kraken. This database records no use of Kraken ever (no live order or live mode, no cancel there, no engine that took the lease armed or with the key), so there is nothing on Kraken to cancel from this bot.'
       + ' Nothing is queued for a bot (it would cancel only on Kraken): cancel again with ctb incident done cancel_orders (or its button in the incident thread) once the orders on their way can be read.');
     expect(again.summary).not.toMatch(/request #|bot with the key picks|may remain open on Kraken/);
     expect(await kill.db().db.select().from(engineRequests)).toEqual([]);
@@ -77,7 +77,7 @@ describe('never live here, and the orders on their way could not be read', () =>
     const item = await cancelItem();
     expect(item).toMatchObject({ state: 'failed', requestId: null, doneAt: null });
     expect(item.outcome?.['summary']).toBe('The kill could not confirm zero open orders: orders on their way could not be checked (a database query failed: connection terminated unexpectedly).'
-      + ' No Kraken key here, and no bot with the key is running (no engine running): nothing was sent to Kraken. This database records no use of Kraken ever (no live order or live mode, no cancel there, no engine lease armed or with the key), so there is nothing on Kraken to cancel from this bot.'
+      + ' No Kraken key here, and no bot with the key is running (no engine running): nothing was sent to Kraken. This database records no use of Kraken ever (no live order or live mode, no cancel there, no engine that took the lease armed or with the key), so there is nothing on Kraken to cancel from this bot.'
       + ' Nothing is queued for a bot (it would cancel only on Kraken): cancel again with ctb incident done cancel_orders (or its button in the incident thread) once the orders on their way can be read.');
     expect(t.alerts.map((a) => a.title)).toEqual([
       'Kill switch: trading halted, but zero open orders could not be confirmed — orders on their way could not be checked (a database query failed: connection terminated unexpectedly); nothing of this bot is on Kraken and nothing is queued: cancel again with ctb incident done cancel_orders (or its button in the incident thread) once the orders on their way can be read',

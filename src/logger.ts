@@ -193,8 +193,16 @@ export function createLogger(opts: LoggerOptions): Logger {
         // Rotated after the write that reaches this: leave room for one (capped) line.
         rotateAtBytes: config.LOG_MAX_BYTES - cap,
       }) as unknown as NodeJS.WritableStream;
-    streams.push({ level: config.LOG_LEVEL, stream: file('system') });
-    streams.push({ level: 'warn', stream: file('anomalies') });
+    // A LOG_DIR that cannot be made or opened (read-only, a file in its path) costs the log files, never
+    // the command: `ctb kill` run from a directory it cannot write must still cancel. Said once, on stderr.
+    try {
+      const system = file('system');
+      const anomalies = file('anomalies');
+      streams.push({ level: config.LOG_LEVEL, stream: system });
+      streams.push({ level: 'warn', stream: anomalies });
+    } catch (err) {
+      process.stderr.write(`ctb: cannot write log files in LOG_DIR ${config.LOG_DIR} (${(err as Error).message}): logging to the console only; set LOG_DIR to a writable directory\n`);
+    }
   }
   const tap = new ErrorLineTap();
   streams.push({ level: 'error', stream: tap as unknown as NodeJS.WritableStream });

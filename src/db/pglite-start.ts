@@ -6,6 +6,7 @@
 // process's memory is returned when it exits; this process then opens the initialised directory.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { PAPER_COMMIT_SETTING } from './async-commit.js';
 
 // node:child_process and node:v8 taken where they are used: every command on PostgreSQL loads this
 // module too (db/client.ts), and neither is needed there (`ctb stats` compiled both at start-up).
@@ -17,10 +18,13 @@ const setFlagsFromString = (flag: string): void => process.getBuiltinModule('nod
  * the bot's working set (a year of replayed orders, fills, trades, snapshots) fits in 16 MB, and the
  * operating system's page cache sits behind it. maintenance_work_mem only serves index builds in
  * migrations on small tables. work_mem stays at its 4 MB default (sorts in stats queries).
+ * PAPER_COMMIT_SETTING on: paper statements commit durably here, as PGlite has no WAL writer to flush
+ * an asynchronous commit before a kill -9 takes the bot and its database (db/async-commit.ts).
  */
 export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
   shared_buffers: '16MB',
   maintenance_work_mem: '16MB',
+  [PAPER_COMMIT_SETTING]: 'on',
 };
 
 export async function pgliteStartParams(): Promise<string[]> {

@@ -78,6 +78,8 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
   // Killed only once the database holds the halt; saved in DATA_DIR alone, it is said as pending.
   lines.push(opts.noBot ? `Cancelled from this process — ${head}.`
     : r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.`
+    // An incident left open on a bot that was trading: this kill is what halted it.
+    : r.joinedIncident && r.state === 'written' ? `KILLED — the bot was not halted: halted now, joining incident #${r.incidentId} (still open) — ${head}.`
     // A write that timed out may still land: "not confirmed", not "not in the database".
     : r.state === 'pending' ? (r.stateTimedOut
       ? `HALT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — ${head}.`

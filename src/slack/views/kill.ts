@@ -59,6 +59,9 @@ export function renderKillReply(r: KillResult): SlackMessage {
       : `Kill not saved, neither in the database nor on the bot's host: ${cancelled}; only this process is halted, while it runs.`)
     : r.alreadyKilled
     ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, ${confirmed ? cancelled : `but ${unconfirmed}`}; the bot stays halted in paper.`
+    // An incident left open on a bot that was trading: this kill is what halted it.
+    : r.joinedIncident
+    ? `Killed: the bot was not halted; ${confirmed ? `${cancelled}, ` : `but ${unconfirmed}: `}trading halted now, switched to paper, joining incident #${r.incidentId} (still open).`
     : confirmed
       ? `Killed: ${cancelled}, trading halted, switched to paper.`
       : `Killed, but ${unconfirmed}: trading halted, switched to paper.`;

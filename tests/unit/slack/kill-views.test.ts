@@ -14,7 +14,7 @@ const item = (key: IncidentChecklistItem['item'], position: number, done = false
   id: position, incidentId: 4, item: key, position, label: `label ${key}`, doneAt: done ? at : null, doneBy: done ? 'U0BOB' : null, state: done ? 'done' : 'todo', requestId: null, outcome: null,
 });
 const kill = (overrides: Partial<KillResult> = {}): KillResult => ({
-  ok: true, notice: null, killId: 'k', alreadyKilled: false, krakenAccess: 'direct', fence: null, state: 'written', incidentId: 4, checklist: [], flatten: null,
+  ok: true, notice: null, killId: 'k', alreadyKilled: false, joinedIncident: false, krakenAccess: 'direct', fence: null, state: 'written', incidentId: 4, checklist: [], flatten: null,
   cancel: { allConfirmed: true, venues: [{ venue: 'kraken', canceled: 2, confirmed: true, attempts: 1, survivors: [], errors: [] }] },
   ...overrides,
 });
@@ -67,6 +67,12 @@ describe('kill views', () => {
         expect(terminal).toContain('this process has the key, but Kraken did not confirm (the kraken line above says why): run `ctb kill` again once Kraken answers here');
       }
     }
+  });
+
+  it('a /kill joining an incident left open on a bot that was trading says it halted the bot now, not "already killed"', () => {
+    expect(renderKillReply(kill({ joinedIncident: true })).text)
+      .toBe('Killed: the bot was not halted; every open order cancelled, trading halted now, switched to paper, joining incident #4 (still open).');
+    expect(renderKillReply(kill({ joinedIncident: true, alreadyKilled: true })).text).toMatch(/^Already killed \(incident #4\)/);
   });
 
   it('the /kill reply says what happened: killed, already killed, survivors, database pending', () => {

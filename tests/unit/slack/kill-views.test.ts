@@ -38,6 +38,15 @@ describe('kill views', () => {
     expect(closed.blocks.some((b) => b.type === 'actions')).toBe(false);
   });
 
+  it('the incident message says an incident still open on a bot not halted, and what closes it, as ctb incident does', () => {
+    const items = [item('cancel_orders', 1, true)];
+    const said = 'Incident #4 is still open although the bot is not halted: `/mode resume` (`ctb resume` in a terminal) closes it, once its checklist is done and an audit has passed since it opened (`/golive audit`).';
+    expect(JSON.stringify(renderIncident(incident, items, { botHalted: false }).blocks)).toContain(JSON.stringify(`:warning: ${said}`).slice(1, -1));
+    for (const m of [renderIncident(incident, items, { botHalted: true }), renderIncident(incident, items), renderIncident({ ...incident, status: 'closed' }, items, { botHalted: false })]) {
+      expect(JSON.stringify(m.blocks)).not.toContain('although the bot is not halted');
+    }
+  });
+
   it('a follow-up whose engine lease could not be read says it is not known whether a bot runs — never that none does, nor that one goes on', () => {
     const followUp = { requestId: 7, runningBot: null, engine: 'the engine lease could not be read: the database did not answer within 3000 ms', botKnown: false };
     const slack = JSON.stringify(renderKillReply(kill({ ok: false, followUp })).blocks);

@@ -202,6 +202,8 @@ export class Engine implements RunningEngine {
       this.#mode = mode;
       this.#exchange = exchange;
     }, { crossProcess: mode === 'live' });
+    // Live: Kraken's clock read beside the market load, so the first order waits for no reading of it.
+    if (mode === 'live') void this.#exchange.prepareOrders?.();
     this.#markets = new Map((await this.#exchange.loadMarkets()).map((m) => [m.symbol, m]));
     this.#risk = new RiskGuard({
       db: ctx.db, clock: ctx.clock, alerts: ctx.alerts, logger: ctx.logger, onHardBreach: this.opts.onHardBreach, rehearsal: this.opts.feed.kind !== 'kraken',

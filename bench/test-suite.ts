@@ -169,7 +169,9 @@ async function main(): Promise<number> {
       rmSync(join(fileCpuLog, '..'), { recursive: true, force: true });
       const loadAfter = load();
       if (run.code !== 0) {
-        console.log(`round ${round}: npm test FAILED (exit ${run.code}) after ${run.wallS.toFixed(1)} s; the end of its output:\n${plain(run.output).slice(-6_000)}`);
+        // The failed tests by name first: the tail below is often one failure's stack and logs.
+        const failed = [...new Set(plain(run.output).split('\n').filter((l) => /^\s*(FAIL|×)\s/.test(l)).map((l) => l.trim()))];
+        console.log(`round ${round}: npm test FAILED (exit ${run.code}) after ${run.wallS.toFixed(1)} s at load ${loadBefore} → ${loadAfter}; failed (${failed.length}):\n  ${failed.join('\n  ') || '(no test named: see the output)'}\nthe end of its output:\n${plain(run.output).slice(-6_000)}`);
         // Where its CPU went is still worth knowing (a run that failed on a busy machine, say).
         console.log(fileCpuSummary(files));
         return 1;

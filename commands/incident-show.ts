@@ -28,9 +28,11 @@ export const incidentShowCommand = defineCommand({
 });
 
 /**
- * The incident and its checklist as they stand, for redrawing the checklist message after a tick
- * (the tick itself ran through runCommand as incident done and is trailed there). Changes nothing.
+ * The incident and its checklist as they stand, and whether the bot is halted (an incident open on a
+ * bot not halted says so), for redrawing the checklist message after a tick (the tick itself ran
+ * through runCommand as incident done and is trailed there). Changes nothing.
  */
-export function readIncident(ctx: Pick<CommandContext, 'db' | 'clock'>, incidentId: number | undefined): Promise<IncidentView | null> {
-  return currentIncident(ctx, incidentId);
+export async function readIncident(ctx: Pick<CommandContext, 'db' | 'clock'>, incidentId: number | undefined): Promise<(IncidentView & { botHalted: boolean }) | null> {
+  const view = await currentIncident(ctx, incidentId);
+  return view ? { ...view, botHalted: (await getBotState(ctx.db)).halted } : null;
 }

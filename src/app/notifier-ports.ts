@@ -3,6 +3,7 @@
 // becomes a typed notification the notifier renders and delivers. A port exists only when the notifier
 // carries its kinds (Slack with SLACK_OPS_CHANNEL): otherwise undefined, and the service does without.
 import type { Db } from '../db/client.js';
+import { readBotStateRow } from '../db/queries/bot-state-row.js';
 import type { Notifier } from '../notifications/notification.js';
 import type { IncidentThread } from '../services/kill/incident-thread.js';
 import type { IncidentPoster } from '../services/kill/runtime.js';
@@ -11,11 +12,20 @@ import type { AppContext } from './context.js';
 
 type WithNotifier = Pick<AppContext, 'db' | 'notifier'>;
 
+/**
+ * Whether the bot is halted as the incident's message is drawn (one open on a bot not halted says so);
+ * nothing when it cannot be read — the message then says nothing of it, and is still drawn.
+ */
+async function botHalted(db: Db): Promise<{ botHalted?: boolean }> {
+  const row = await readBotStateRow(db).catch(() => undefined);
+  return row ? { botHalted: row.halted } : {};
+}
+
 /** Posts a new incident's checklist thread through the notifier. */
 export function notifiedIncidentPoster(ctx: WithNotifier): IncidentPoster | undefined {
   const { notifier, db } = ctx;
   if (!notifier?.carries.has('incident_opened')) return undefined;
-  return (incident, items) => notifier.notify(db, { kind: 'incident_opened', incident, items });
+  return async (incident, items) => notifier.notify(db, { kind: 'incident_opened', incident, items, ...(await botHalted(db)) });
 }
 
 /** Keeps an incident's thread in step (its checklist message, an answer per item) through the notifier. */
@@ -26,7 +36,7 @@ export function notifiedIncidentThread(ctx: WithNotifier): IncidentThread | unde
     async update(incident, items) {
       const { slackChannel: channel, slackTs: ts } = incident;
       if (!channel || !ts) return;
-      await notifier.notify(db, { kind: 'incident_update', thread: { channel, ts }, incident, items });
+      await notifier.notify(db, { kind: 'incident_update', thread: { channel, ts }, incident, items, ...(await botHalted(db)) });
     },
     async note(incident, item) {
       const { slackChannel: channel, slackTs: ts } = incident;

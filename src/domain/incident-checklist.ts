@@ -42,3 +42,13 @@ export type ShownChecklistItem = IncidentChecklistItem & { waiting?: WaitingRequ
 export function answeredRequest(item: Pick<IncidentChecklistItem, 'doneBy' | 'requestId' | 'outcome'>): number | null {
   return item.requestId !== null && item.doneBy !== null && item.outcome?.['carriedOutBy'] === item.doneBy ? item.requestId : null;
 }
+
+/**
+ * An incident open on a bot that is not halted (its halt lifted without it) stays open until a resume
+ * closes it: said wherever the incident is shown, in the words of that surface.
+ */
+export function openUnhaltedText(incidentId: number, surface: 'cli' | 'slack'): string {
+  return surface === 'cli'
+    ? `Incident #${incidentId} is still open although the bot is not halted: ctb resume closes it, once its checklist is done and an audit has passed since it opened (ctb audit).`
+    : `Incident #${incidentId} is still open although the bot is not halted: \`/mode resume\` (\`ctb resume\` in a terminal) closes it, once its checklist is done and an audit has passed since it opened (\`/golive audit\`).`;
+}

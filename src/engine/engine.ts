@@ -20,7 +20,8 @@ import type { MarketFeed, MarketTick } from '../market/types.js';
 import { sleep } from '../market/sleep.js';
 import { Decimal, str } from '../money.js';
 import { backoffDelay, type Backoff } from '../retry.js';
-import { beatAndGetBotState, effectiveMode, getBotState, touchHeartbeat, updateBotState, type Mode } from '../services/bot-state.js';
+import { beatAndGetBotState, effectiveMode, getBotState, touchHeartbeat, type Mode } from '../services/bot-state.js';
+import { alreadyHaltedText, haltByEngine } from '../services/engine-halt.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { bookOf } from '../services/stats/compute-stats.js';
 import { BackoffLog } from './backoff-log.js';
@@ -201,6 +202,8 @@ export class Engine implements RunningEngine {
       this.#mode = mode;
       this.#exchange = exchange;
     }, { crossProcess: mode === 'live' });
+    // Live: Kraken's clock read beside the market load, so the first order waits for no reading of it.
+    if (mode === 'live') void this.#exchange.prepareOrders?.();
     this.#markets = new Map((await this.#exchange.loadMarkets()).map((m) => [m.symbol, m]));
     this.#risk = new RiskGuard({
       db: ctx.db, clock: ctx.clock, alerts: ctx.alerts, logger: ctx.logger, onHardBreach: this.opts.onHardBreach, rehearsal: this.opts.feed.kind !== 'kraken',
@@ -405,8 +408,16 @@ export class Engine implements RunningEngine {
     if (signal.aborted) return;
     const { ctx } = this;
     if (isAppError(err, 'auth') || isAppError(err, 'halt')) {
-      await updateBotState(ctx.db, ctx.clock, { halted: true, haltedReason: (err as Error).message, haltedAt: ctx.clock.now(), haltedBy: 'system:engine' }).catch(() => undefined);
-      await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title: `Trading halted: ${(err as Error).message}`, fingerprint: 'engine_halted_auth' });
+      const cause = (err as Error).message;
+      // Over a halt already standing (a kill's, an operator's), that halt stays as it is: its author decides what lifts it.
+      const halt = await haltByEngine(ctx.db, ctx.clock, cause).catch((writeErr: unknown) => {
+        ctx.logger.error({ err: writeErr }, `the engine's halt could not be written (${cause})`);
+        return null;
+      });
+      const title = !halt ? `The engine's halt could not be written to the database: ${cause}`
+        : halt.placed ? `Trading halted: ${cause}` : alreadyHaltedText(halt.standing, cause);
+      if (halt && !halt.placed) ctx.logger.error({ err, standingHalt: halt.standing }, title);
+      await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title, fingerprint: 'engine_halted_auth', ...(halt && !halt.placed ? { details: { standingHalt: halt.standing } } : {}) });
     } else if (!isAppError(err, 'retryable')) {
       await this.#page({ source: 'engine', severity: 'critical', title: `Engine error: ${(err as Error)?.message ?? String(err)}`, fingerprint: 'engine_loop_error' }, { err }, 'engine loop error');
     }

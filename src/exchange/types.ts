@@ -191,6 +191,11 @@ export interface Exchange {
   watchExecutions?(listener: ExecutionsListener): ExecutionsWatch | null;
   /** Loads what the first call would otherwise load (Kraken: ccxt and its client), so a kill never pays it. */
   warm?(): Promise<void>;
+  /**
+   * A live engine starts: reads ahead what its first order would otherwise wait for (Kraken: its clock,
+   * for AddOrder's deadline). Not waited for by the engine; resolves when done and never rejects.
+   */
+  prepareOrders?(): Promise<void>;
 }
 
 /** Where prices come from for paper fills and the engine (a feed, or the exchange's public API). */

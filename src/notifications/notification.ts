@@ -22,9 +22,9 @@ export interface ThreadRef {
 export type Notification =
   | AlertNotification
   /** A kill's incident: its checklist, one button per item, posted once in the ops channel. */
-  | { kind: 'incident_opened'; incident: Incident; items: ShownChecklistItem[] }
+  | { kind: 'incident_opened'; incident: Incident; items: ShownChecklistItem[]; botHalted?: boolean }
   /** The incident's checklist message brought up to date (an item handed to the engine, then done). */
-  | { kind: 'incident_update'; thread: ThreadRef; incident: Incident; items: ShownChecklistItem[] }
+  | { kind: 'incident_update'; thread: ThreadRef; incident: Incident; items: ShownChecklistItem[]; botHalted?: boolean }
   /** An item's answer, posted in the incident's thread. */
   | { kind: 'incident_note'; thread: ThreadRef; item: IncidentChecklistItem }
   /** A live switch's change request, posted in the ops channel; approvers sign it with reactions. */

@@ -26,7 +26,7 @@ export function renderNotification(n: Exclude<Notification, { kind: 'alert_email
       return { text: n.text, blocks: [section(n.text)] };
     case 'incident_opened':
     case 'incident_update':
-      return renderIncident(n.incident, n.items);
+      return renderIncident(n.incident, n.items, n.botHalted === undefined ? {} : { botHalted: n.botHalted });
     case 'incident_note':
       return renderChecklistAnswer(n.item);
     case 'mode_request':

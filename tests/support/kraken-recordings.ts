@@ -148,3 +148,11 @@ function order(o: RecordedOrder) {
     ...(o.trades ? { trades: o.trades } : {}),
   };
 }
+
+/** Public Time as Kraken documents it (docs.kraken.com, Get Server Time): whole seconds, and the same moment as RFC 1123. */
+export const time = { error: [], result: { unixtime: 1688669448, rfc1123: 'Thu, 06 Jul 23 18:50:48 +0000' } };
+
+/** `at` (ms) written as Kraken's Time writes rfc1123: "Thu, 06 Jul 23 18:50:48 +0000" (a two-digit year). */
+export function krakenRfc1123(at: number): string {
+  return new Date(Math.floor(at / 1000) * 1000).toUTCString().replace(/ \d\d(\d\d) /, ' $1 ').replace(/GMT$/, '+0000');
+}

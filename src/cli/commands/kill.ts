@@ -202,7 +202,7 @@ function krakenJson(report: VenueCancelReport): Record<string, unknown> {
  * cancel and confirmation may take many seconds more when Kraken does not answer.
  */
 export function haltRecordedNotice(halt: HaltRecorded): string {
-  return `Halted: trading is halted in paper mode and the halt is recorded in the database (incident #${halt.incidentId}${halt.alreadyKilled ? ', already open' : ''}). `
+  return `Halted: trading is halted in paper mode and the halt is recorded in the database (incident #${halt.incidentId}${halt.joined ? ', already open' : ''}). `
     + 'Now cancelling every open order on Kraken and confirming none is left; the result follows. Stopping this command now does not undo the halt.';
 }
 

@@ -5,7 +5,7 @@ import type { DoItemResult, IncidentView } from '../../services/kill/incident.js
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
-import { answeredRequest, awaitingFills } from '../../domain/incident-checklist.js';
+import { answeredRequest, awaitingFills, openUnhaltedText } from '../../domain/incident-checklist.js';
 import { cancelledPhrase, clearCancelPhrase, confirmedClearPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
 import { localHaltText, savedFollowUpText, unsavedHaltText } from '../../domain/local-halt.js';
 
@@ -78,6 +78,8 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
   // Killed only once the database holds the halt; saved in DATA_DIR alone, it is said as pending.
   lines.push(opts.noBot ? `Cancelled from this process — ${head}.`
     : r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.`
+    // An incident left open on a bot that was trading: this kill is what halted it.
+    : r.joinedIncident && r.state === 'written' ? `KILLED — the bot was not halted: halted now, joining incident #${r.incidentId} (still open) — ${head}.`
     // A write that timed out may still land: "not confirmed", not "not in the database".
     : r.state === 'pending' ? (r.stateTimedOut
       ? `HALT SAVED IN DATA_DIR, NOT CONFIRMED IN THE DATABASE (THE WRITE MAY STILL LAND) — ${head}.`
@@ -122,7 +124,7 @@ export function renderIncident(r: IncidentShowResult): string {
   const lines = [r.halted ? `HALTED: ${r.haltedReason ?? 'no reason recorded'}` : 'Not halted.'];
   // An incident open on a bot that is not halted stays open until someone closes it: say which command does.
   if (!r.halted && r.current?.incident.status === 'open') {
-    lines.push(`Incident #${r.current.incident.id} is still open although the bot is not halted: ctb resume closes it, once its checklist is done and an audit has passed since it opened (ctb audit).`);
+    lines.push(openUnhaltedText(r.current.incident.id, 'cli'));
   }
   if (r.pendingKills.length > 0) lines.push(`${r.pendingKills.length} kill(s) saved while the database was down, not yet written.`);
   lines.push(r.current ? renderChecklist(r.current) : 'No incident has been opened.');

@@ -3,8 +3,8 @@
 // engine's heartbeat that services/bot-state.ts builds getBotState/updateBotState on; reading it as
 // it is, without creating it; locking it for the rest of a transaction (a mode switch takes it after
 // the change-request rows, so a switch and a rollback racing it wait for each other, never
-// deadlock); and the conditional updates that pause and resume new entries (one UPDATE each, so
-// two racing actors record one of them, never a mix).
+// deadlock); the conditional updates that pause and resume new entries (one UPDATE each, so
+// two racing actors record one of them, never a mix); and a halt that never overwrites a standing one.
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { botState, type BotState } from '../schema/index.js';
@@ -94,5 +94,17 @@ export async function clearEntriesPausedIfSet(db: Db, at: Date): Promise<BotStat
     entriesPaused: false, entriesPausedReason: null, entriesPausedBy: null, entriesPausedAt: null,
     version: sql`${botState.version} + 1`, updatedAt: at,
   }).where(and(eq(botState.id, 1), eq(botState.entriesPaused, true))).returning();
+  return row;
+}
+
+/**
+ * Halts only if nothing halted the bot: a compare-and-set in this one statement, so a halt standing
+ * (a kill's, an operator's, reconciliation's) keeps its author, reason and time, which decide what
+ * lifts it. The row written, or undefined when the bot was already halted (or the row is missing).
+ */
+export async function haltIfNotHalted(db: Db, halt: { reason: string; by: string; at: Date }): Promise<BotState | undefined> {
+  const [row] = await db.update(botState).set({
+    halted: true, haltedReason: halt.reason, haltedBy: halt.by, haltedAt: halt.at, version: sql`${botState.version} + 1`, updatedAt: halt.at,
+  }).where(and(eq(botState.id, 1), eq(botState.halted, false))).returning();
   return row;
 }

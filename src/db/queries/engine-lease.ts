@@ -48,14 +48,11 @@ function toLease(r: Record<string, unknown>): EngineLease {
 /**
  * Takes the lease for `me` when nobody holds it, when the holder's heartbeat is older than `ttlMs`,
  * when it is already `me`'s, or when its holder is `goneHolder` (one the caller proved dead: holder-gone.ts)
- * and still holds it. One statement: two processes racing for a stale lease cannot both win.
+ * and still holds it. One statement: two processes racing for a stale lease cannot both win. A keyed or
+ * armed take is then recorded in bot_state (recordKeySeen) before this returns.
  */
 export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHolder: string | null = null): Promise<AcquireResult> {
-  // Keyed or armed: bot_state keeps that it was seen, in the same statement as the take, so no engine
-  // holds the lease with the key unrecorded; the lease row goes at a clean stop, this record does not.
-  const keyed = me.armed || me.hasKrakenKeys;
   const rows = await execute(db, sql`
-    with taken as (
     insert into engine_lease as l (id, holder_id, host, pid, boot_id, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from, waiting,
       waiting_kind, waiting_state_version)
     values (1, ${me.holderId}, ${me.host}, ${me.pid}, ${me.bootId ?? null}, ${me.role}, ${me.feed}, ${me.armed}, ${me.hasKrakenKeys}, now(), now(), null,
@@ -69,18 +66,30 @@ export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHo
       waiting_state_version = case when l.holder_id = excluded.holder_id then l.waiting_state_version else excluded.waiting_state_version end
     where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - ${ttlMs}::int * interval '1 millisecond'
       or l.holder_id = ${goneHolder}
-    returning l.*),
-    seen as (
-      insert into bot_state (id, kraken_key_seen_at, kraken_key_seen_host) select 1, now(), ${me.host}
-      where ${keyed}::boolean and exists (select 1 from taken)
-      on conflict (id) do update set kraken_key_seen_at = excluded.kraken_key_seen_at, kraken_key_seen_host = excluded.kraken_key_seen_host
-      returning id)
-    select * from taken`);
+    returning l.*`);
   if (rows[0]) {
+    if (me.armed || me.hasKrakenKeys) await recordKeySeen(db, me.host);
     const lease = toLease(rows[0]);
     return { acquired: true, lease, takenOverFrom: lease.takenOverFrom };
   }
   return { acquired: false, lease: (await readLease(db)).lease, takenOverFrom: null };
+}
+
+/**
+ * Keeps in bot_state that a keyed or armed engine took the lease (kraken-use-ever.ts): the lease row
+ * goes at a clean stop, this record does not. Its own statement, after the take and before
+ * acquireLease returns, so the take never holds engine_lease's row while it waits for bot_state's: the
+ * order-intent statement (ledger-intents.ts intentAllowedCte) and the live switch (readLeaseHeld, after
+ * lockBotState) lock bot_state first, then engine_lease, and a take that locked them the other way
+ * round deadlocked with them. Still no engine runs with the key unrecorded: the keeper starts none
+ * until acquireLease returns, a failed record throws (its retry re-takes its own lease and records),
+ * and a process that dies between the two ran nothing under a lease row that says itself that it is
+ * keyed (kraken-use-ever.ts reads that too).
+ */
+async function recordKeySeen(db: Db, host: string): Promise<void> {
+  await execute(db, sql`
+    insert into bot_state (id, kraken_key_seen_at, kraken_key_seen_host) values (1, now(), ${host})
+    on conflict (id) do update set kraken_key_seen_at = excluded.kraken_key_seen_at, kraken_key_seen_host = excluded.kraken_key_seen_host`);
 }
 
 /** Renews `holderId`'s lease (and what it says about itself). False: the lease is no longer its own. */

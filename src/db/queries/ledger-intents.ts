@@ -69,6 +69,9 @@ function movableFrom(status: OrderIntent['status']): readonly OrderIntent['statu
 /** The error recovery closes an intent with when the venue did not know it (recovery.ts): a guess, not the venue's answer. */
 export const NEVER_PLACED_ERROR = 'not on the exchange when resolved: never placed';
 
+/** What an intent closed as never placed, then accepted by the venue (reopened as sent), says instead: it was placed. */
+export const REVIVED_NOTE = 'closed as never placed, then accepted by the exchange: reopened';
+
 /**
  * Where `status` may be written: movableFrom, and for `sent` also an intent recovery closed as never
  * placed. That close is a guess, which may be made while the send is still in flight (after a send
@@ -92,7 +95,9 @@ function movableWhere(status: OrderIntent['status']): SQL | undefined {
 export async function markIntent(db: Db, p: { id: number; status: OrderIntent['status']; error?: string; exchangeOrderId?: string; at: Date }): Promise<boolean> {
   const rows = await db.update(orderIntents).set({
     status: p.status, updatedAt: p.at,
-    ...(p.error !== undefined ? { error: p.error.slice(0, 1000) } : {}),
+    // Reopened by the venue's acceptance without an error of its own: the row no longer says "never placed".
+    ...(p.error !== undefined ? { error: p.error.slice(0, 1000) }
+      : p.status === 'sent' ? { error: sql`case when ${orderIntents.status} = 'failed' and ${orderIntents.error} = ${NEVER_PLACED_ERROR} then ${REVIVED_NOTE} else ${orderIntents.error} end` } : {}),
     ...(p.exchangeOrderId !== undefined ? { exchangeOrderId: p.exchangeOrderId } : {}),
   }).where(and(eq(orderIntents.id, p.id), movableWhere(p.status))).returning({ id: orderIntents.id });
   if (rows.length > 0) return true;

@@ -20,6 +20,7 @@ import { createCcxtKraken, httpStatusOf, type KrakenClientOptions } from './ccxt
 import { changesOrders, mapKrakenError, unexpectedFormat, unreadableAnswer } from './map-error.js';
 import { listedMarkets } from './listed-markets.js';
 import { KrakenTime, type KrakenReading } from './kraken-time.js';
+import type { TimeAnswer } from './kraken-time-answer.js';
 import { keyRightsFromPermissions, KRAKEN_PAGE_SIZE, orderStateOf, tradeIdsOf, tradeOf, validateClientOrderId } from './parse.js';
 import * as S from './schemas.js';
 import type { KrakenOrder, KrakenTrade } from './schemas.js';
@@ -123,8 +124,21 @@ export class KrakenExchange implements Exchange {
     this.#opts = opts;
     this.#clock = opts.clock ?? systemClock;
     this.#krakenTime = new KrakenTime({
-      logger: opts.logger, ready: () => this.#ccxt(), read: async () => (await this.#call('public', 'Time', {}, S.timeResult)).unixtime,
+      logger: opts.logger, ready: () => this.#ccxt(), read: () => this.#timeAnswer(),
     });
+  }
+
+  /**
+   * Kraken's Time answer for kraken-time.ts to judge. ccxt turns an answer with Kraken's errors into a
+   * thrown error: given back as those errors, so it is said as Kraken's answer, not as a failed call.
+   */
+  async #timeAnswer(): Promise<TimeAnswer> {
+    try {
+      return { error: [], result: await this.#call('public', 'Time', {}, S.timeResult) };
+    } catch (err) {
+      if (err instanceof ExchangeError && err.exchangeCode !== undefined) return { error: [err.exchangeCode], result: null };
+      throw err;
+    }
   }
 
   #ccxt(): Promise<CcxtExchange> {
@@ -155,6 +169,11 @@ export class KrakenExchange implements Exchange {
       if (this.#opts.abandon?.aborted) this.#opts.logger.debug({ err }, 'Kraken markets not loaded: this process has given up its Kraken calls');
       else this.#opts.logger.warn({ err }, 'could not load Kraken markets at start; retried on first use');
     });
+  }
+
+  /** A live engine starts: Kraken's clock is read now, so its first order finds it read (kraken-time.ts). */
+  prepareOrders(): Promise<void> {
+    return this.#krakenTime.prime();
   }
 
   /** One Kraken REST call: ccxt's implicit method, errors mapped once, the result parsed by `schema`. */

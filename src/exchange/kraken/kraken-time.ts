@@ -11,8 +11,11 @@
 // busy counter is ours, never said as Kraken's slowness. An order never waits on a reading longer
 // than TIME_WAIT_MS, and only one order waits on a given reading: once it is late, the orders after
 // go at once (a kill's flatten of many positions pays the bound once, not per position). Without a
-// reading, the deadline is written on this host's clock, said once at warn.
+// reading, the deadline is written on this host's clock, said once at warn. A live engine reads it at
+// its start (prime), so its first order normally finds a reading and waits for none. An answer that
+// fails the checks of kraken-time-answer.ts is not a reading: said once per fault, and as unread.
 import type { Logger } from '../../logger.js';
+import { judgeTimeAnswer, type JudgedTimeAnswer, type TimeAnswer, type TimeAnswerFault } from './kraken-time-answer.js';
 
 export const TIME_REFRESH_MS = 5 * 60_000;
 /** After a failed reading, the next is tried no sooner than this. */
@@ -32,8 +35,8 @@ export interface KrakenReading {
 }
 
 export interface KrakenTimeOptions {
-  /** Kraken's public Time: its unixtime (seconds). */
-  read: () => Promise<number>;
+  /** Kraken's public Time: its answer, judged here before its clock is read. */
+  read: () => Promise<TimeAnswer>;
   /** What a request needs before it can leave (the client built): not counted in the round trip, nor in the wait. */
   ready?: () => Promise<unknown>;
   logger: Logger;
@@ -66,6 +69,8 @@ export class KrakenTime {
   /** When the pending reading's request left (after our rate limiter's wait); unset until it has. */
   #leftAt: number | undefined;
   #saidUnread = false;
+  /** The faults of answers said since the last reading used (each once). */
+  readonly #saidFaults = new Set<TimeAnswerFault>();
   #saidOffsetS: number | null = null;
 
   constructor(opts: KrakenTimeOptions) {
@@ -87,8 +92,7 @@ export class KrakenTime {
    */
   async reading(): Promise<KrakenReading | null> {
     await this.#opts.ready?.();
-    if (this.#mono() >= this.#dueAt) this.#reading ??= this.#read().finally(() => (this.#reading = undefined));
-    const reading = this.#reading;
+    const reading = this.#readIfDue();
     if (reading && reading !== this.#waitedOn && (this.#last === null || this.#doubted)) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const waited = await Promise.race([
@@ -106,14 +110,32 @@ export class KrakenTime {
     return this.#last;
   }
 
+  /**
+   * Reads Kraken's clock now when a reading is due, waiting for nothing (a live engine's start): the
+   * first order then finds it read. Resolves once that reading is done (used or not); never rejects.
+   */
+  async prime(): Promise<void> {
+    try {
+      await this.#opts.ready?.();
+    } catch {
+      return; // The client could not be built: the first order's call says why.
+    }
+    await this.#readIfDue();
+  }
+
+  #readIfDue(): Promise<void> | undefined {
+    if (this.#mono() >= this.#dueAt) this.#reading ??= this.#read().finally(() => (this.#reading = undefined));
+    return this.#reading;
+  }
+
   async #read(): Promise<void> {
     // A second try when the first trip was slow: the first may have paid for the connection.
     for (let tries = 1; ; tries++) {
       this.#leftAt = undefined;
       const asked = this.#mono();
-      let unixtime: number;
+      let answer: TimeAnswer;
       try {
-        unixtime = await this.#opts.read();
+        answer = await this.#opts.read();
       } catch (err) {
         this.#dueAt = this.#mono() + TIME_RETRY_MS;
         this.#unread(`Kraken's Time could not be read (${err instanceof Error ? err.message : String(err)})`);
@@ -122,7 +144,13 @@ export class KrakenTime {
       const answered = this.#mono();
       const wallAnswered = this.#wall();
       const sent = this.#leftAt ?? asked;
-      if (answered - sent <= TIME_MAX_ROUND_TRIP_MS) return this.#measured(unixtime, sent, answered, wallAnswered);
+      const judged = judgeTimeAnswer(answer);
+      if (!judged.ok) {
+        this.#dueAt = answered + TIME_RETRY_MS;
+        this.#refused(judged);
+        return;
+      }
+      if (answered - sent <= TIME_MAX_ROUND_TRIP_MS) return this.#measured(judged.unixtime, sent, answered, wallAnswered);
       if (tries === 2) {
         this.#dueAt = answered + TIME_RETRY_MS;
         this.#unread(`Kraken's Time took ${answered - sent} ms to answer (over ${TIME_MAX_ROUND_TRIP_MS} ms: too slow to read its clock within a second)`);
@@ -143,14 +171,26 @@ export class KrakenTime {
     this.#dueAt = answered + TIME_REFRESH_MS;
     this.#doubted = false;
     this.#saidUnread = false;
+    this.#saidFaults.clear();
     this.#sayOffset(offset);
   }
 
   #unread(why: string): void {
     if (this.#saidUnread) return;
     this.#saidUnread = true;
+    this.#sayFallback(why, {});
+  }
+
+  /** An answer not used (kraken-time-answer.ts): said once per fault, whatever was said of other faults. */
+  #refused(judged: Extract<JudgedTimeAnswer, { ok: false }>): void {
+    if (this.#saidFaults.has(judged.fault)) return;
+    this.#saidFaults.add(judged.fault);
+    this.#sayFallback(`${judged.why}: not used`, { fault: judged.fault });
+  }
+
+  #sayFallback(why: string, fields: Record<string, unknown>): void {
     const known = this.#offsetMs;
-    this.#opts.logger.warn({ offsetMs: known }, known === null
+    this.#opts.logger.warn({ offsetMs: known, ...fields }, known === null
       ? `${why}: AddOrder's deadline is written on this host's clock, which is right only if this host's clock is (NTP); read again within ${TIME_RETRY_MS / 1000} s`
       : `${why}: AddOrder's deadline keeps the last offset measured from Kraken's clock (${known} ms); read again within ${TIME_RETRY_MS / 1000} s`);
   }

@@ -61,8 +61,13 @@ export interface KillResult {
   /** Said first wherever the kill is shown: set when this process has no Kraken key, saying what became of Kraken's cancel. */
   notice: string | null;
   killId: string;
-  /** A kill was already in force (its incident still open): this one re-cancelled and joined it. */
+  /** A kill was already in force (its incident still open, the bot halted): this one re-cancelled and joined it. */
   alreadyKilled: boolean;
+  /**
+   * This kill joined an incident still open. Without alreadyKilled the bot was not halted (it was
+   * trading): this kill halted it now, and is said so.
+   */
+  joinedIncident: boolean;
   /** How Kraken was reached: itself, or (no key here) taken by a running bot, queued for one, or not at all (domain/kraken-handoff.ts). */
   krakenAccess: KrakenAccess;
   /** A kill that joined an open incident and confirmed zero open orders resolved the earlier kill's alert group: which, and on what. */
@@ -185,7 +190,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
       // in between must not call a halt the database took "not confirmed".
       recorded.halt = true;
       try {
-        ctx.kill.onHaltRecorded?.({ incidentId: outcome.incident.id, alreadyKilled: outcome.alreadyKilled });
+        ctx.kill.onHaltRecorded?.({ incidentId: outcome.incident.id, alreadyKilled: outcome.alreadyKilled, joined: outcome.joined });
       } catch (err) {
         ctx.logger.error({ err, killId }, 'kill: could not say that the halt is recorded');
       }
@@ -204,7 +209,7 @@ export async function executeKill(ctx: KillDeps, request: KillRequest): Promise<
 
   const result: KillResult = {
     // A keyless kill's notice and access are set once the hand-over's outcome is known (below).
-    ok: false, notice: null, killId, alreadyKilled: false, krakenAccess: direct ? 'direct' : 'not_handed_off',
+    ok: false, notice: null, killId, alreadyKilled: false, joinedIncident: false, krakenAccess: direct ? 'direct' : 'not_handed_off',
     cancel: firstCancel, fence: null, state: 'written', incidentId: null, checklist: [], flatten: null,
   };
 
@@ -346,6 +351,7 @@ function tellSaved(ctx: KillDeps, onDisk: Promise<{ error?: string }>, halting: 
 /** The incident, its checklist and the cancel's report, now that the halt is in the database. */
 async function recordOutcome(ctx: KillDeps, result: KillResult, outcome: PersistOutcome): Promise<void> {
   result.alreadyKilled = outcome.alreadyKilled;
+  result.joinedIncident = outcome.joined;
   result.incidentId = outcome.incident.id;
   try {
     await withDeadline(recordCancelReport(ctx.db, result.killId, { ...result.cancel, fence: result.fence }), ctx.config.KILL_DB_TIMEOUT, 'the database');
@@ -353,7 +359,7 @@ async function recordOutcome(ctx: KillDeps, result: KillResult, outcome: Persist
     result.checklist = items.map(({ item, label, doneAt, doneBy, state }) => ({ item, label, doneAt, doneBy, state }));
     // Posted beside the reply, not before it; a process without a poster leaves it to the running bot's halt watcher.
     const poster = ctx.kill.incidentPoster;
-    if (!outcome.alreadyKilled && poster) {
+    if (!outcome.joined && poster) {
       announceIncident(ctx, outcome.incident.id, poster).catch((err) => ctx.logger.error({ err }, 'kill: could not post the incident thread'));
     }
   } catch (err) {

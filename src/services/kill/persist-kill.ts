@@ -22,8 +22,13 @@ export interface KillRecord {
 
 export interface PersistOutcome {
   incident: Incident;
-  /** An earlier kill's incident was still open: this kill joined it. */
+  /**
+   * A kill was in force: an earlier kill's incident was still open and the bot halted. An open
+   * incident on a bot that was not halted is joined (`joined`), but this kill is what halted it.
+   */
   alreadyKilled: boolean;
+  /** An earlier kill's incident was still open: this kill joined it (halted or not before). */
+  joined: boolean;
   /** This very kill (same id) was already written: a replay or a retry. */
   replayed: boolean;
   /** bot_state was already halted before this kill. */
@@ -58,7 +63,7 @@ export async function persistKill(db: Db, record: KillRecord, opts: PersistOptio
     const replay = opts.replayBy !== undefined
       ? { announces: await claimKillReplay(tx, { killId: kill.killId, by: opts.replayBy, leaseMs: ANNOUNCE_LEASE_MS }) } : {};
     const same = await incidentByKillId(tx, kill.killId);
-    if (same) return { incident: same, alreadyKilled: true, replayed: true, wasHalted: state!.halted, ...replay };
+    if (same) return { incident: same, alreadyKilled: true, joined: true, replayed: true, wasHalted: state!.halted, ...replay };
 
     const wasHalted = state!.halted;
     const open = await openIncident(tx);
@@ -70,11 +75,11 @@ export async function persistKill(db: Db, record: KillRecord, opts: PersistOptio
       const reason = wasHalted && !killsHalt ? `${kill.reason} ${earlierHalt(state!)}` : kill.reason;
       await haltForKill(tx, { takeOver: !killsHalt, reason, at: kill.at, actor: kill.actor });
     }
-    if (open) return { incident: open, alreadyKilled: true, replayed: false, wasHalted, ...replay };
+    if (open) return { incident: open, alreadyKilled: wasHalted, joined: true, replayed: false, wasHalted, ...replay };
 
     const incident = await insertIncident(tx, { killId: kill.killId, openedAt: kill.at, openedBy: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport });
     await insertChecklistItems(tx, incident.id, CHECKLIST);
-    return { incident, alreadyKilled: false, replayed: false, wasHalted, ...replay };
+    return { incident, alreadyKilled: false, joined: false, replayed: false, wasHalted, ...replay };
   });
 }
 

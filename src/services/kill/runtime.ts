@@ -147,8 +147,10 @@ export interface HaltSaved {
 /** The halt a kill wrote to the database: the incident it opened or joined. */
 export interface HaltRecorded {
   incidentId: number;
-  /** An earlier kill's incident was still open: this kill joined it. */
+  /** A kill was in force (its incident still open, the bot halted): this kill joined it. */
   alreadyKilled: boolean;
+  /** An earlier kill's incident was still open: this kill joined it, the bot halted before or not. */
+  joined: boolean;
 }
 
 type WithKill = { kill: KillPorts };

@@ -67,7 +67,7 @@ export const incidentItemAction: ActionRow = {
     await told;
     if (channel && ts) {
       const view = await readIncident(req.ctx, result.incidentId);
-      if (view) await req.reply.update(channel, ts, renderIncident(view.incident, view.items));
+      if (view) await req.reply.update(channel, ts, renderIncident(view.incident, view.items, { botHalted: view.botHalted }));
       await req.reply.post(channel, renderChecklistTick(result), { threadTs: threadTs ?? ts });
     } else {
       await req.reply.ephemeral(renderChecklistTick(result));

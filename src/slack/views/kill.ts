@@ -4,7 +4,7 @@
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS, triesCount } from '../../domain/cancel-handover.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
-import { answeredRequest, awaitingFills, checklistSpec, type ShownChecklistItem } from '../../domain/incident-checklist.js';
+import { answeredRequest, awaitingFills, checklistSpec, openUnhaltedText, type ShownChecklistItem } from '../../domain/incident-checklist.js';
 import { cancelledPhrase, clearCancelPhrase, confirmedClearPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
 import { localHaltText, savedFollowUpText, unsavedHaltText } from '../../domain/local-halt.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
@@ -59,6 +59,9 @@ export function renderKillReply(r: KillResult): SlackMessage {
       : `Kill not saved, neither in the database nor on the bot's host: ${cancelled}; only this process is halted, while it runs.`)
     : r.alreadyKilled
     ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, ${confirmed ? cancelled : `but ${unconfirmed}`}; the bot stays halted in paper.`
+    // An incident left open on a bot that was trading: this kill is what halted it.
+    : r.joinedIncident
+    ? `Killed: the bot was not halted; ${confirmed ? `${cancelled}, ` : `but ${unconfirmed}: `}trading halted now, switched to paper, joining incident #${r.incidentId} (still open).`
     : confirmed
       ? `Killed: ${cancelled}, trading halted, switched to paper.`
       : `Killed, but ${unconfirmed}: trading halted, switched to paper.`;
@@ -114,12 +117,18 @@ function itemLine(i: Pick<ShownChecklistItem, 'item' | 'label' | 'doneAt' | 'don
   return `:white_square: ${escapeText(i.label)}`;
 }
 
-export function renderIncident(incident: Incident, items: ShownChecklistItem[]): SlackMessage {
+/**
+ * The incident's checklist message. `botHalted` as bot_state says it when the message is drawn: an
+ * incident still open on a bot not halted says so, and what closes it (as `ctb incident` does);
+ * undefined when not read (nothing is said then).
+ */
+export function renderIncident(incident: Incident, items: ShownChecklistItem[], opts: { botHalted?: boolean } = {}): SlackMessage {
   const blocks: KnownBlock[] = [
     header(`Incident #${incident.id}: the bot was killed${incident.status === 'closed' ? ' (closed)' : ''}`),
     section(`*By* ${actorLabel(incident.openedBy)} (${incident.trigger}) ${slackDate(incident.openedAt)}\n*Reason:* ${escapeText(incident.reason)}`),
-    section(`*Manual-intervention checklist* — each button does (where the bot can) and records who and when:\n${items.map(itemLine).join('\n')}`),
   ];
+  if (incident.status === 'open' && opts.botHalted === false) blocks.push(section(`:warning: ${openUnhaltedText(incident.id, 'slack')}`));
+  blocks.push(section(`*Manual-intervention checklist* — each button does (where the bot can) and records who and when:\n${items.map(itemLine).join('\n')}`));
   // No button for an item done or already handed over (its answer updates this message) — except
   // cancelling, never refused: "cancel again" stays while the incident is open, whatever its state.
   const undone = items.filter((i) => i.item === 'cancel_orders' || (!i.doneAt && i.state !== 'pending'));

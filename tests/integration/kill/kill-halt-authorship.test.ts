@@ -60,8 +60,18 @@ describe.each<DbKind>(['postgres', 'pglite'])("a kill's halt and reconciliation'
     const { db } = database();
     await persistKill(db, killRecord());
     const second = await persistKill(db, killRecord({ killId: 'kill-2', actor: 'slack:U2', reason: 'again', at: new Date(KILL_AT.getTime() + 60_000) }));
-    expect(second).toMatchObject({ alreadyKilled: true, replayed: false });
+    expect(second).toMatchObject({ alreadyKilled: true, joined: true, replayed: false });
     expect(await getBotState(db)).toMatchObject({ halted: true, haltedBy: 'cli:operator', haltedReason: 'live-nokey', haltedAt: KILL_AT });
+  });
+
+  it('a kill on a bot not halted whose incident is still open halts it, joins that incident, and is not "already killed"', async () => {
+    const { db } = database();
+    const first = await persistKill(db, killRecord());
+    await execute(db, sql`update bot_state set halted = false, halted_by = null, halted_reason = null, halted_at = null where id = 1`);
+    const later = new Date(KILL_AT.getTime() + 60_000);
+    const second = await persistKill(db, killRecord({ killId: 'kill-2', actor: 'slack:U2', reason: 'trading again', at: later }));
+    expect(second).toMatchObject({ alreadyKilled: false, joined: true, wasHalted: false, incident: { id: first.incident.id } });
+    expect(await getBotState(db)).toMatchObject({ halted: true, mode: 'paper', haltedBy: 'slack:U2', haltedReason: 'trading again', haltedAt: later });
   });
 
   it("a reconciliation halt written while a kill's incident is open (as before kills took halts over) is not lifted by reconciliation passing", async () => {

@@ -112,7 +112,7 @@ describe('AddOrder\'s deadline on Kraken\'s clock', () => {
     }
     const said = warnings.filter((w) => w.startsWith('Kraken\'s Time'));
     expect(said).toHaveLength(1);
-    expect(said[0]).toMatch(/^Kraken's Time could not be read \(.*EService:Unavailable.*\): AddOrder's deadline is written on this host's clock/);
+    expect(said[0]).toMatch(/^Kraken's Time answered with errors \(EService:Unavailable\): not used: AddOrder's deadline is written on this host's clock/);
   });
 
   it('our own public rate counter busy (a feed poll burst): Kraken\'s Time not yet asked is not said as Kraken not answering', async () => {

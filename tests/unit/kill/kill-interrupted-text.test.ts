@@ -16,7 +16,7 @@ describe('the text of a kill stopped before it answered', () => {
   });
 
   it('without the key here: sends the operator to run the kill where the key is', () => {
-    const text = interruptedKillText('SIGINT', { incidentId: 7, alreadyKilled: false }, false);
+    const text = interruptedKillText('SIGINT', { incidentId: 7, alreadyKilled: false, joined: false }, false);
     expect(text).toMatch(/^ {2}Halt: yes — .*\(incident #7\)/m);
     expect(text).toMatch(/^ {2}Next: run `ctb kill` again where the Kraken key is \(it joins incident #7 and cancels again\)/m);
   });

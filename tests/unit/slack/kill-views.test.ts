@@ -14,7 +14,7 @@ const item = (key: IncidentChecklistItem['item'], position: number, done = false
   id: position, incidentId: 4, item: key, position, label: `label ${key}`, doneAt: done ? at : null, doneBy: done ? 'U0BOB' : null, state: done ? 'done' : 'todo', requestId: null, outcome: null,
 });
 const kill = (overrides: Partial<KillResult> = {}): KillResult => ({
-  ok: true, notice: null, killId: 'k', alreadyKilled: false, krakenAccess: 'direct', fence: null, state: 'written', incidentId: 4, checklist: [], flatten: null,
+  ok: true, notice: null, killId: 'k', alreadyKilled: false, joinedIncident: false, krakenAccess: 'direct', fence: null, state: 'written', incidentId: 4, checklist: [], flatten: null,
   cancel: { allConfirmed: true, venues: [{ venue: 'kraken', canceled: 2, confirmed: true, attempts: 1, survivors: [], errors: [] }] },
   ...overrides,
 });
@@ -36,6 +36,15 @@ describe('kill views', () => {
     expect(actions.elements.filter((e) => e.confirm).map((e) => e.action_id)).toEqual(['incident_item_close_positions']);
     const closed = renderIncident({ ...incident, status: 'closed' }, [item('cancel_orders', 1)]);
     expect(closed.blocks.some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('the incident message says an incident still open on a bot not halted, and what closes it, as ctb incident does', () => {
+    const items = [item('cancel_orders', 1, true)];
+    const said = 'Incident #4 is still open although the bot is not halted: `/mode resume` (`ctb resume` in a terminal) closes it, once its checklist is done and an audit has passed since it opened (`/golive audit`).';
+    expect(JSON.stringify(renderIncident(incident, items, { botHalted: false }).blocks)).toContain(JSON.stringify(`:warning: ${said}`).slice(1, -1));
+    for (const m of [renderIncident(incident, items, { botHalted: true }), renderIncident(incident, items), renderIncident({ ...incident, status: 'closed' }, items, { botHalted: false })]) {
+      expect(JSON.stringify(m.blocks)).not.toContain('although the bot is not halted');
+    }
   });
 
   it('a follow-up whose engine lease could not be read says it is not known whether a bot runs — never that none does, nor that one goes on', () => {
@@ -67,6 +76,12 @@ describe('kill views', () => {
         expect(terminal).toContain('this process has the key, but Kraken did not confirm (the kraken line above says why): run `ctb kill` again once Kraken answers here');
       }
     }
+  });
+
+  it('a /kill joining an incident left open on a bot that was trading says it halted the bot now, not "already killed"', () => {
+    expect(renderKillReply(kill({ joinedIncident: true })).text)
+      .toBe('Killed: the bot was not halted; every open order cancelled, trading halted now, switched to paper, joining incident #4 (still open).');
+    expect(renderKillReply(kill({ joinedIncident: true, alreadyKilled: true })).text).toMatch(/^Already killed \(incident #4\)/);
   });
 
   it('the /kill reply says what happened: killed, already killed, survivors, database pending', () => {

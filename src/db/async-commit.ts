@@ -11,8 +11,6 @@
 // started with PAPER_COMMIT_SETTING = on (db/pglite-start.ts), and these statements commit durably
 // there: a fill is on disk before it is announced.
 import { sql } from 'drizzle-orm';
-
-/** The server setting that, when set, names the synchronous_commit of paper statements (unset: off). */
-export const PAPER_COMMIT_SETTING = 'ctb.paper_synchronous_commit';
+import { PAPER_COMMIT_SETTING } from './pglite-start.js';
 
 export const asyncCommitCte = sql`s as (select set_config('synchronous_commit', coalesce(current_setting(${sql.raw(`'${PAPER_COMMIT_SETTING}'`)}, true), 'off'), true) as async_commit)`;

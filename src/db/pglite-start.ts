@@ -6,7 +6,6 @@
 // process's memory is returned when it exits; this process then opens the initialised directory.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PAPER_COMMIT_SETTING } from './async-commit.js';
 
 // node:child_process and node:v8 taken where they are used: every command on PostgreSQL loads this
 // module too (db/client.ts), and neither is needed there (`ctb stats` compiled both at start-up).
@@ -21,6 +20,9 @@ const setFlagsFromString = (flag: string): void => process.getBuiltinModule('nod
  * PAPER_COMMIT_SETTING on: paper statements commit durably here, as PGlite has no WAL writer to flush
  * an asynchronous commit before a kill -9 takes the bot and its database (db/async-commit.ts).
  */
+/** The server setting that, when set, names the synchronous_commit of paper statements (db/async-commit.ts; unset: off). */
+export const PAPER_COMMIT_SETTING = 'ctb.paper_synchronous_commit';
+
 export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
   shared_buffers: '16MB',
   maintenance_work_mem: '16MB',

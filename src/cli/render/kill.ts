@@ -140,5 +140,7 @@ export function renderItemDone(r: DoItemResult): string {
 
 export function renderResume(r: ResumeResult): string {
   if (!r.lifted) return `Incident #${r.incidentId} closed (audit run #${r.auditRunId} passed); the bot was not halted, so nothing was lifted and its mode is unchanged.`;
-  return `Halt lifted (audit run #${r.auditRunId} passed${r.incidentId ? `, incident #${r.incidentId} closed` : ''}). Trading resumes in paper mode; going live needs /mode live and two approvals.`;
+  const judged = r.notRequiredNote ? 'passed what resuming in paper requires' : 'passed';
+  const lifted = `Halt lifted (audit run #${r.auditRunId} ${judged}${r.incidentId ? `, incident #${r.incidentId} closed` : ''}). Trading resumes in paper mode; going live needs /mode live and two approvals.`;
+  return r.notRequiredNote ? `${lifted}\n${r.notRequiredNote}` : lifted;
 }

@@ -2,7 +2,8 @@
 // fully written (no pending kill file), only after an audit recorded since the halt passed, and
 // only once the incident's checklist is done. The audit must have judged by thresholds at least as
 // strict as the go-live gate policy in the database (src/services/audit/gate-policy.ts), never by
-// whatever the auditing shell's environment said. Resuming clears halted and stays in paper: going
+// whatever the auditing shell's environment said. A lift into paper does not require the checks that
+// judge readiness to go live (resume-audit.ts): /mode live runs them again. Resuming clears halted and stays in paper: going
 // live again needs the two-approver live switch. Nothing resumes a halt by itself. The lift is
 // judged against the row: only the halt resume read, and refused when a kill landed meanwhile. An
 // incident left open on a bot that is not halted is closed by resume under the same rules.
@@ -14,13 +15,14 @@ import { liftJudgedHalt, type LiftConflict } from '../../db/queries/kill-inciden
 import type { Actor } from '../../domain/actor.js';
 import { RECONCILIATION_HALT_ACTOR } from '../../domain/trading-state.js';
 import { loadGatePolicy, thresholdRefusal } from '../audit/gate-policy.js';
-import { latestAuditRun } from '../audit/store.js';
+import { latestAuditRun, type StoredAuditRun } from '../audit/store.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { getBotState } from '../bot-state.js';
 import { currentIncident } from './incident.js';
 import { readPendingKills } from './pending-kill.js';
 import { releaseHalt, type KillPorts } from './runtime.js';
+import { GO_LIVE_RECORD_CHECKS, judgeAuditForResume, notRequiredNote } from './resume-audit.js';
 
 export interface ResumeResult {
   ok: true;
@@ -31,6 +33,10 @@ export interface ResumeResult {
   incidentId: number | null;
   /** Paper after a lift; a bot that was not halted keeps whatever mode it has. */
   mode: 'paper' | 'unchanged';
+  /** Failed checks of the audit that judge readiness to go live, which a lift into paper did not require and /mode live will. */
+  notRequired: { id: string; value: string }[];
+  /** The reply's sentence about them; null when there are none. */
+  notRequiredNote: string | null;
 }
 
 /** Lifting a halt: the saved kills in DATA_DIR, bot_state and the incident, this process's latch, the log and the alert. */
@@ -99,10 +105,10 @@ export async function resumeAfterHalt(ctx: ResumeDeps, actor: Actor): Promise<Re
       how: 'Run ctb audit (or /golive audit), fix what it finds, then resume.',
       lines: [`No passing audit run ${after} (${since.toISOString()}): none has run since → ctb audit (or /golive audit), and fix what it finds`],
     });
-  } else if (!audit.passed) {
+  } else if (!(state.halted ? judgeAuditForResume(audit) : audit).passed) {
     unmet.push({
       code: 'audit_failed',
-      what: `The latest audit ${state.halted ? 'since the halt' : `since incident ${open!.incident.id} opened`} failed (run ${audit.id}: ${audit.summary}).`,
+      what: `The latest audit ${state.halted ? 'since the halt' : `since incident ${open!.incident.id} opened`} failed (run ${audit.id}: ${audit.summary})${failedText(audit, state.halted)}.`,
       how: 'Fix what it found and run ctb audit again before resuming.',
       lines: [`No passing audit run ${after}: the latest (run ${audit.id}: ${audit.summary}) failed → fix what it found, then ctb audit`],
     });
@@ -139,13 +145,21 @@ export async function resumeAfterHalt(ctx: ResumeDeps, actor: Actor): Promise<Re
     ctx.logger.warn({ actor: actor.id, auditRunId: audit.id, incidentId }, 'incident left open on a bot not halted closed');
     await ctx.alerts.raise({ source: 'kill', severity: 'warning', title: `Incident #${incidentId} closed by ${actor.id} (the bot was not halted)`,
       details: { auditRunId: audit.id, incidentId } }).catch((err) => ctx.logger.error({ err }, 'could not raise the resume alert'));
-    return { ok: true, lifted: false, haltedSince: null, auditRunId: audit.id, incidentId, mode: 'unchanged' };
+    return { ok: true, lifted: false, haltedSince: null, auditRunId: audit.id, incidentId, mode: 'unchanged', notRequired: [], notRequiredNote: null };
   }
   releaseHalt(ctx);
-  ctx.logger.warn({ actor: actor.id, auditRunId: audit.id }, 'halt lifted: trading resumes in paper');
+  const { notRequired } = judgeAuditForResume(audit);
+  const notRequiredIds = notRequired.map((c) => c.id);
+  ctx.logger.warn({ actor: actor.id, auditRunId: audit.id, ...(notRequiredIds.length > 0 ? { notRequired: notRequiredIds } : {}) }, 'halt lifted: trading resumes in paper');
   await ctx.alerts.raise({ source: 'kill', severity: 'warning', title: `Halt lifted by ${actor.id}: trading resumes in paper`,
-    details: { auditRunId: audit.id, incidentId } }).catch((err) => ctx.logger.error({ err }, 'could not raise the resume alert'));
-  return { ok: true, lifted: true, haltedSince: state.haltedAt, auditRunId: audit.id, incidentId, mode: 'paper' };
+    details: { auditRunId: audit.id, incidentId, ...(notRequiredIds.length > 0 ? { notRequiredForPaper: notRequiredIds } : {}) } }).catch((err) => ctx.logger.error({ err }, 'could not raise the resume alert'));
+  return { ok: true, lifted: true, haltedSince: state.haltedAt, auditRunId: audit.id, incidentId, mode: 'paper', notRequired, notRequiredNote: notRequiredNote(notRequired) };
+}
+
+/** Which of a failed run's checks a resume requires and failed: ": it requires mode.state, …". */
+function failedText(audit: StoredAuditRun, halted: boolean): string {
+  const failed = audit.results.filter((r) => r.status === 'fail' && (!halted || !GO_LIVE_RECORD_CHECKS.includes(r.id))).map((r) => r.id);
+  return failed.length === 0 ? '' : `: ${failed.join(', ')} failed${halted ? ` (a resume in paper does not require ${GO_LIVE_RECORD_CHECKS.join(', ')}; /mode live does)` : ''}`;
 }
 
 /** The refusal when the row moved between resume's checks and its lift: nothing was lifted or closed. */

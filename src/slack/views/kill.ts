@@ -193,6 +193,7 @@ export function renderResume(r: ResumeResult): SlackMessage {
     const closed = `Incident #${r.incidentId} closed (audit run #${r.auditRunId}); the bot was not halted, so nothing was lifted and its mode is unchanged.`;
     return { text: closed, blocks: [section(`:white_check_mark: ${closed}`)] };
   }
-  const text = `Halt lifted: trading resumes in paper (audit run #${r.auditRunId}${r.incidentId !== null ? `, incident #${r.incidentId} closed` : ''}). Going live again needs the two-approver switch.`;
-  return { text, blocks: [section(`:arrow_forward: ${text}`)] };
+  const lifted = `Halt lifted: trading resumes in paper (audit run #${r.auditRunId}${r.incidentId !== null ? `, incident #${r.incidentId} closed` : ''}). Going live again needs the two-approver switch.`;
+  const text = r.notRequiredNote ? `${lifted} ${r.notRequiredNote}` : lifted;
+  return { text, blocks: [section(`:arrow_forward: ${text}`.slice(0, 2900))] };
 }

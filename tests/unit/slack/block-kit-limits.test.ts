@@ -143,7 +143,7 @@ const CASES: Record<string, () => Case[]> = {
     payload: kill.renderChecklistTick({ ok: state === 'done', state, incidentId: 4, item: 'close_positions', alreadyDone: false, doneBy: 'UOPS1', doneAt: at, requestId: 12, summary: long('summary', 5000) }),
   })),
   'kill:renderCancelProgress': () => [{ payload: kill.renderCancelProgress(long('kraken: CancelAll (try 1) did not answer within 10 s.', 5000)) }],
-  'kill:renderResume': () => [{ payload: kill.renderResume({ ok: true, lifted: true, haltedSince: at, auditRunId: 9, incidentId: 4, mode: 'paper' }) }],
+  'kill:renderResume': () => [{ payload: kill.renderResume({ ok: true, lifted: true, haltedSince: at, auditRunId: 9, incidentId: 4, mode: 'paper', notRequired: [{ id: 'golive.criteria', value: long('3 critical alerts', 4000) }], notRequiredNote: long('Not required to resume in paper: golive.criteria', 4000) }) }],
   'mode-change:renderChangeRequest': () => [{
     payload: modeChange.renderChangeRequest({
       requestId: 7, requester: 'UOPER0001', reason: long('reason', 2000), fromMode: 'paper', toMode: 'live',

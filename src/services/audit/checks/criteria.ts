@@ -13,6 +13,7 @@
 // them would refuse the /mode live that is one of the ways back to the live positions left on Kraken,
 // for a whole window after an episode someone took (the page is raised again at each engine restart).
 // Open — nobody has taken them — they count. The rule is said in the check's details, and its fix.
+// A resume in paper does not require this check (it measures a trading record for going live); /mode live does.
 // The thresholds are the run's (ctx.thresholds): the gate policy the engine recorded, not whatever
 // this process's environment says (src/services/audit/gate-policy.ts).
 import { closedPaperTradeFacts, criticalAlertsSince } from '../../../db/queries/audit-facts.js';
@@ -44,6 +45,22 @@ function changeHint(source: 'engine' | 'process'): string {
  */
 export const PAPER_RETURN_FINGERPRINTS: readonly string[] = [WITHDRAWAL_FINGERPRINT, LIVE_LEFT_FINGERPRINT];
 
+/**
+ * What meets the unmet criteria: paper trading meets the trade count and ROI; the critical alerts only
+ * age out of the window. A halted bot does not paper trade: a resume (in paper) does not require this
+ * check (services/kill/resume-audit.ts), so it says to resume first; /mode live requires it.
+ */
+function meetText(unmet: string[], window: string, halted: boolean): string {
+  const record = unmet.filter((n) => n !== 'critical alerts');
+  const steps = [
+    ...(record.length > 0 ? [`keep paper trading until ${record.join(', ')} ${record.length === 1 ? 'is' : 'are'} met`] : []),
+    ...(unmet.includes('critical alerts') ? [`wait until the counted critical alerts are older than ${window}, with no new one`] : []),
+  ].join('; and ');
+  return halted
+    ? `The bot is halted and does not paper trade: ctb resume (/mode resume) does not require this check and resumes in paper; then ${steps}. /mode live requires it`
+    : `${steps.charAt(0).toUpperCase()}${steps.slice(1)}`;
+}
+
 /** Which critical alerts count against the criteria, in the audit's words. */
 export function criticalAlertRule(window: string, incidentId: number | null): string {
   return `counted: every critical alert raised in the last ${window} (test alerts aside), except those that record a return to paper `
@@ -67,7 +84,8 @@ export const goLiveCriteriaCheck = defineCheck({
     const roi = new Decimal(paper.pnl).div(start).mul(100);
     const why = paperStartReason(paperStart.from);
     const over = why ? `, over PAPER_STARTING_BALANCE ${start.toString()}: ${why}` : '';
-    const incident = (await getBotState(ctx.db)).halted ? await openIncident(ctx.db) : undefined;
+    const halted = (await getBotState(ctx.db)).halted;
+    const incident = halted ? await openIncident(ctx.db) : undefined;
     const { counted: critical, excused, safetyActions } = await criticalAlertsSince(ctx.db, since, incident?.id ?? null, PAPER_RETURN_FINGERPRINTS);
     const excusedText = (excused > 0 ? `; ${excused} more of incident ${incident!.id}'s own alerts, resolved, not counted for its resume` : '')
       + (safetyActions > 0 ? `; ${safetyActions} more of a return to paper (the live approval withdrawn, or live positions left unchecked), acknowledged or resolved after it was raised, not counted: a safety action, not a fault of the strategy` : '');
@@ -93,7 +111,7 @@ export const goLiveCriteriaCheck = defineCheck({
     if (unmet.length > 0) {
       const floor = t.minPaperTrades < 1 ? `Set GOLIVE_MIN_PAPER_TRADES to at least 1${ctx.thresholds.source === 'engine' ? " in the engine's environment and restart the engine (ctb start)" : ''}, then audit again. ` : '';
       const alertsRule = critical > 0 ? ` Critical alerts ${rule}.` : '';
-      return { status: 'fail', value, fix: `${floor}Keep paper trading until ${unmet.map((x) => x.name).join(', ')} ${unmet.length === 1 ? 'is' : 'are'} met (thresholds: ${changeHint(ctx.thresholds.source)}).${alertsRule}`, details };
+      return { status: 'fail', value, fix: `${floor}${meetText(unmet.map((x) => x.name), windowText(t.alertWindowMs), halted)} (thresholds: ${changeHint(ctx.thresholds.source)}).${alertsRule}`, details };
     }
     return { status: 'pass', value, fix: null, details };
   },

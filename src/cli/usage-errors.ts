@@ -6,6 +6,7 @@ import { parseDuration } from '../config/duration.js';
 import { didYouMean, meantOneOf, nearestHarmlessWords, nearestWords, partialMatches, similarWords } from '../suggest-similar.js';
 import { lineChangesAccount } from './changes-account.js';
 import type { CliIo } from './io.js';
+import { notRunText, strayOption } from './unknown-option.js';
 
 export interface UsageProblem {
   ok: false;
@@ -155,7 +156,16 @@ export function describeUsageError(program: Command, argv: string[], err: Comman
   let code = err.code;
   const subcommands = visibleSubcommands(command);
   const typoedSubcommand = subcommands.length > 0 && operands.length > 0 && ['commander.excessArguments', 'commander.unknownOption'].includes(err.code);
-  if (err.code === 'commander.unknownCommand' || typoedSubcommand) {
+  // `ctb kill --reasn "fills look wrong"`: the misspelt option is the mistake, not the word after it.
+  const stray = err.code === 'commander.unknownOption' && !typoedSubcommand ? strayOption(program, argv)
+    : err.code === 'commander.unknownCommand' || typoedSubcommand ? strayOption(program, argv, true) : undefined;
+  if (stray !== undefined && !negativeDuration(`unknown option '${stray}'`)) {
+    const options = visibleLongOptions(command);
+    suggestion = stray.startsWith('--') ? similarWords(stray.slice(2), options.map((o) => o.slice(2))).map((o) => `--${o}`) : [];
+    code = 'commander.unknownOption';
+    message = `unknown option '${stray}'${suggestion.length > 0 ? didYouMean(stray, suggestion) : ''}.${notRunText(commandPath(command), argv, stray, suggestion.length === 1 ? suggestion[0] : undefined)}`;
+    expected = options.length > 0 ? `options of ${commandPath(command)}: ${options.join(', ')}` : `${commandPath(command)} takes no options`;
+  } else if (err.code === 'commander.unknownCommand' || typoedSubcommand) {
     // `ctb mode livee`: commander calls a typo after a command with an action "too many arguments"
     // (or, with --json after it, an unknown option of the parent).
     const word = operands[0] ?? '';

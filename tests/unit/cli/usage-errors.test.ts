@@ -328,7 +328,29 @@ describe('ctb usage errors', () => {
   });
 
   it('still calls a dash word that is no duration an unknown option', async () => {
-    expect((await run('oncall', 'override', 'U1', '-x')).err).toMatch(/^error: unknown option '-x'\n/);
+    expect((await run('oncall', 'override', 'U1', '-x')).err).toMatch(/^error: unknown option '-x'\. ctb oncall override did not run: nothing was done\.\n/);
+  });
+
+  it('names a misspelt option of the kill switch, says nothing was killed, and gives the line to run', async () => {
+    // ctb kill has a subcommand (saved): the word after the misspelt option once read as an unknown subcommand.
+    const r = await run('kill', '--reasn', 'fills look wrong');
+    expect(r.code).toBe(2);
+    expect(r.err).toBe("error: unknown option '--reasn' (Did you mean --reason?). ctb kill did not run: nothing was killed (no order cancelled, the bot not halted). "
+      + "Run: ctb kill --reason 'fills look wrong'\n(run ctb kill --help for its usage and options)\n");
+    expect((await run('kill', '--reasn=x')).err).toMatch(/^error: unknown option '--reasn' \(Did you mean --reason\?\)\. ctb kill did not run: nothing was killed .*Run: ctb kill --reason=x\n/);
+  });
+
+  it.each([
+    [['stats', '--perod', '7d'], "unknown option '--perod' (Did you mean --period?). ctb stats did not run: nothing was done. Run: ctb stats --period 7d"],
+    [['mode', 'paper', '--reasn', "it's bad"], "unknown option '--reasn' (Did you mean --reason?). ctb mode paper did not run: nothing was done. Run: ctb mode paper --reason 'it'\\''s bad'"],
+    [['incident', '--nte', 'x', 'done', 'notify_stakeholders'], "unknown option '--nte'"],
+    [['oncall', 'override', '--untl', '1h', 'U1', '2h'], "unknown option '--untl'. ctb oncall override did not run: nothing was done."],
+    // A mistyped subcommand before it is the first mistake: that one is named.
+    [['mode', 'livee', '--reasn', 'x'], "unknown command 'livee' for 'ctb mode' (Did you mean live?)"],
+  ])('%j: a misspelt option is named, and the command said not to have run', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`error: ${message}`);
   });
 
   it('says nothing like "too many arguments" for a mistyped subcommand', async () => {
@@ -386,6 +408,6 @@ describe('ctb usage errors', () => {
     expect(text.code).toBe(2);
     expect(text.stderr).toContain("error: unknown command 'livee' for 'ctb mode' (Did you mean live?)");
     expect(json.code).toBe(2);
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: "unknown option '--perod' (Did you mean --period?)", suggestion: ['--period'] });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: "unknown option '--perod' (Did you mean --period?). ctb stats did not run: nothing was done. Run: ctb stats --json --period 7d", suggestion: ['--period'] });
   }, 60_000);
 });

@@ -9,6 +9,8 @@
 // The requester waits a little for the answer; past that the checklist item shows pending and is
 // finished by the engine's process when the request is (engine-requests/handlers.ts, runner's
 // onFinished → finishChecklistRequest).
+import type { ReconciliationStanding } from '../../domain/reconciliation-standing.js';
+import { readReconciliationStanding } from '../reconcile/start/state.js';
 import type { Actor } from '../../domain/actor.js';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config/env.js';
@@ -98,14 +100,27 @@ export async function reconcileHere(ctx: IncidentDeps): Promise<CapabilityOutcom
     // Imported when an incident asks: every process builds these ports with its context, few reconcile.
     const { reconcile: reconcileLedger } = await import('../reconcile/reconcile.js');
     const report = await reconcileLedger(ctx, readOnlyExchange(ctx.exchanges.kraken()), { writeReport: true });
+    // The ledger agreeing is not the reconciliation block lifted: the item is not done while it stands,
+    // and says so (ctb mode status and resume read the block), with the command that runs it again.
+    const standing = await readReconciliationStanding(ctx);
+    const blocked = standing.blocked ? `; but reconciliation is still BLOCKED (${blockText(standing)}), and the bot stays halted on it: `
+      + 'run ctb reconcile, which reconciles again and lifts the block when Kraken now explains every order and fill (an order the kill cancelled), '
+      + 'else ctb reconcile adopt|cancel <txid> for each; then tick this item again' : '';
     return {
-      state: report.ok ? 'done' : 'failed',
-      summary: `${report.summaryLine}${report.reportFile ? ` (report: ${report.reportFile})` : ''}`,
+      state: report.ok && !standing.blocked ? 'done' : 'failed',
+      summary: `${report.summaryLine}${report.reportFile ? ` (report: ${report.reportFile})` : ''}${blocked}`,
       details: { counts: report.counts, reportFile: report.reportFile, fetchedSince: report.fetchedSince },
     };
   } catch (err) {
     return { state: 'failed', summary: `Could not reconcile against Kraken: ${describeError(err)}` };
   }
+}
+
+/** "unknown_order ONLPUG-…, …" or why it waits: what keeps reconciliation blocked. */
+function blockText(standing: ReconciliationStanding): string {
+  if (standing.differences.length === 0) return standing.pending ? 'waiting for a first reconciliation after a takeover' : standing.cause ?? 'no difference recorded';
+  const shown = standing.differences.slice(0, 3).map((d) => `${d.kind} ${d.id}`).join(', ');
+  return standing.differences.length > 3 ? `${shown} and ${standing.differences.length - 3} more` : shown;
 }
 
 /** Flatten goes through the engine's order path, wherever it is asked for. */

@@ -168,6 +168,16 @@ describe('incident checklist', () => {
     const err = await refusal(done('panic'));
     expect(err.message).toMatch(/cancel_orders, close_positions, reconcile_ledger, notify_stakeholders/);
   });
+
+  it('does not tick reconcile_ledger done while reconciliation stays blocked, and says how to lift the block', async () => {
+    await killed();
+    await testDb.db.execute(sql`update bot_state set reconciliation_blocked = true,
+      reconciliation_details = ${JSON.stringify({ at: t.clock.now().toISOString(), cause: 'open_orders', differences: [{ kind: 'unknown_order', id: 'ONLPUG-AAAAA-BBBBBB' }] })}::jsonb`);
+    const item = await done('reconcile_ledger');
+    expect(item.ok).toBe(false);
+    expect(item.summary).toMatch(/^RECONCILE OK — .*; but reconciliation is still BLOCKED \(unknown_order ONLPUG-AAAAA-BBBBBB\), and the bot stays halted on it: run ctb reconcile, which reconciles again and lifts the block/);
+    expect((await getBotState(t.ctx.db)).reconciliationBlocked).toBe(true);
+  });
 });
 
 describe('resume', () => {

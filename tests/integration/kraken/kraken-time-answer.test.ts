@@ -45,6 +45,8 @@ const deadlines = (sim: KrakenSimulator) => sim.calls.filter((c) => c.endpoint =
 const timeCalls = (sim: KrakenSimulator) => sim.calls.filter((c) => c.endpoint === 'Time').length;
 const skewed = (offsetMs: number): Clock => ({ now: () => new Date(Date.now() + offsetMs) });
 const seconds = (ms: number) => Math.floor(ms / 1000);
+/** Kraken's recorded Time answer, three years on (2026-07-05): its format, at a time a reading may have. */
+const current = { ...recordedTime, result: { unixtime: recordedTime.result.unixtime + 94_608_000, rfc1123: krakenRfc1123((recordedTime.result.unixtime + 94_608_000) * 1000) } };
 
 /** Resolves once `seen`, or fails naming `what` after `ms` (an event that never comes). */
 async function within(ms: number, what: string, seen: () => boolean): Promise<void> {
@@ -102,8 +104,9 @@ describe("an answer of Kraken's Time that cannot be right is not read: the order
   it('the answer as Kraken documents it is read', async () => {
     const { logger, warnings } = warningsKept();
     const mono = 0;
-    const at = recordedTime.result.unixtime * 1000 + 500;
-    const clock = new KrakenTime({ logger, read: async () => recordedTime, mono: () => mono, wall: () => at });
+    // Kraken's documented answer (2023) moved to a time past TIME_FLOOR_UNIXTIME, in its format.
+    const at = current.result.unixtime * 1000 + 500;
+    const clock = new KrakenTime({ logger, read: async () => current, mono: () => mono, wall: () => at });
     expect(await clock.reading()).toEqual({ krakenMs: at, monoMs: 0 });
     expect(warnings).toEqual([]);
   });
@@ -111,10 +114,10 @@ describe("an answer of Kraken's Time that cannot be right is not read: the order
   it('each fault is said once, another fault said too, and again after a reading was used', async () => {
     const { logger, warnings } = warningsKept();
     let mono = 0;
-    const now = recordedTime.result.unixtime * 1000;
-    const apart: TimeAnswer = { error: [], result: { ...recordedTime.result, unixtime: recordedTime.result.unixtime + 60 } };
-    const negative: TimeAnswer = { error: [], result: { ...recordedTime.result, unixtime: -5 } };
-    const answers = [apart, apart, negative, negative, recordedTime, apart];
+    const now = current.result.unixtime * 1000;
+    const apart: TimeAnswer = { error: [], result: { ...current.result, unixtime: current.result.unixtime + 60 } };
+    const negative: TimeAnswer = { error: [], result: { ...current.result, unixtime: -5 } };
+    const answers = [apart, apart, negative, negative, current, apart];
     const clock = new KrakenTime({ logger, read: async () => answers.shift()!, mono: () => mono, wall: () => now });
     for (let i = 0; i < 6; i++) {
       if (i > 0) mono += TIME_RETRY_MS * 20; // past the retry after a refused answer, and past the refresh after a used one

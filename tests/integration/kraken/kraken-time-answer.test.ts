@@ -3,7 +3,8 @@
 // Time that cannot be right — Kraken's errors, a unixtime missing or negative, a unixtime and an
 // rfc1123 apart — is not read: AddOrder's deadline goes on this host's clock as when Time fails, said
 // at warn once per fault. The simulator over HTTP through the real adapter, Time answered in Kraken's
-// recorded format by a stand-in in front of it; the engine's start on PostgreSQL.
+// recorded format by a stand-in in front of it; the engine's start on PostgreSQL. Kraken's JSON error in
+// another status than 200 is no answer of Kraken's (ccxt-client.ts httpStatusOf): said as a failed call.
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -129,6 +130,26 @@ describe("an answer of Kraken's Time that cannot be right is not read: the order
     expect(warnings.map((w) => /^Kraken's Time answered (unixtime -5|unixtime \d+ \(\S+\) and rfc1123 "[^"]+", 60 s apart)/.exec(w)?.[1] ?? w)).toEqual([
       expect.stringMatching(/60 s apart$/), 'unixtime -5', expect.stringMatching(/60 s apart$/),
     ]);
+  });
+});
+
+describe("a failed call of Time is said as such, not as Kraken's answer", () => {
+  it.each([
+    { name: "Kraken's JSON error in an HTTP 503: a failed call, with its status", status: 503 as number | undefined,
+      said: /^Kraken's Time could not be read \(HTTP 503, not Kraken's own answer; its body said EService:Unavailable\): AddOrder's deadline is written on this host's clock/ },
+    { name: "Kraken's JSON error in an HTTP 200: Kraken's answer", status: undefined,
+      said: /^Kraken's Time answered with errors \(EService:Unavailable\): not used: AddOrder's deadline is written on this host's clock/ },
+  ])('$name', async ({ status, said }) => {
+    const sim = await startSimulator({ balances: { ZUSD: '100000' } });
+    sim.faults.add(status === undefined
+      ? { endpoint: 'Time', kind: 'error', message: 'EService:Unavailable' }
+      : { endpoint: 'Time', kind: 'http_5xx', status, json: true });
+    const { kraken, warnings } = adapter(sim.url);
+    await kraken.prepareOrders();
+    expect(timeCalls(sim)).toBe(1);
+    const told = warnings.filter((w) => w.startsWith("Kraken's Time"));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(said);
   });
 });
 

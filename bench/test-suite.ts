@@ -6,14 +6,16 @@
 // times are printed. Every round must pass: a failed run is reported with its output's tail and the
 // bench exits 1, as a time for a suite that did not pass says nothing. It needs what `npm test`
 // needs: PostgreSQL on 127.0.0.1:5432 with the database `test`, and apt for promtool.
-// Anchor, measured before each round: `node -e 0` spawned 9 times (median) in the environment the
+// Anchors, measured before each round: the server's CPU for one PostgreSQL connection (20 opened and
+// closed; on a machine where each process costs much, the suite's children and connections are most
+// of its CPU), and `node -e 0` spawned 9 times (median) in the environment the
 // suite and its children run in: this process's, less what `npm test` leaves out
 // (scripts/test-env.mjs: NODE_EXTRA_CA_CERTS, which slows every node start); when it left something
 // out, the first line says so and each round prints `node -e 0` in this process's environment too. Beside each round, the
 // machine's load before and after and the CPU-seconds all its processes used during the round
 // (/proc/stat: the suite is CPU-bound on 2 cores, so a round slowed by a neighbour shows as wall time
 // well above CPU-seconds ÷ cores, and two builds compare better on CPU-seconds than on wall time),
-// PostgreSQL's share of them, and where the rest went: each test file's CPU (its worker's, imports
+// PostgreSQL's share of them, the processes created on the machine (/proc/stat), and where the rest went: each test file's CPU (its worker's, imports
 // included, and its child processes': tests/support/file-cpu.ts), the total and the costliest files.
 // Floor (issue 15): `npm test` ≤ 180 s on an idle 2-core machine (median of the rounds); exits 1
 // when it is not met.
@@ -24,6 +26,8 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DROPPED_FOR_TESTS, testRunEnv } from '../scripts/test-env.mjs';
 import { readFileCpu, serverCpuS, type FileCpu } from '../tests/support/file-cpu.js';
+import postgres from 'postgres';
+import { ADMIN_URL } from '../tests/support/test-database-url.js';
 import { load, median } from './probes.js';
 
 /** `--name value` or `--name=value`, as a number. */
@@ -51,6 +55,13 @@ function cpuTicks(): { user: number; system: number } | null {
 }
 const TICKS_PER_S = 100;
 
+/** Processes created on the machine since boot (/proc/stat `processes`: every fork, PostgreSQL's backends included), or null. */
+function forksSinceBoot(): number | null {
+  if (!existsSync('/proc/stat')) return null;
+  const m = readFileSync('/proc/stat', 'utf8').match(/^processes (\d+)$/m);
+  return m ? Number(m[1]) : null;
+}
+
 const suiteEnv = testRunEnv();
 
 function nodeAnchorMs(env: NodeJS.ProcessEnv): number {
@@ -62,6 +73,31 @@ function nodeAnchorMs(env: NodeJS.ProcessEnv): number {
     samples.push(performance.now() - started);
   }
   return median(samples);
+}
+
+/**
+ * A second anchor, for PostgreSQL's share: the server's CPU (its processes', /proc) per connection
+ * opened, asked `select 1` and closed, 20 in a row to the tests' admin database; null off Linux or
+ * when the server does not answer (the round then fails on its own).
+ */
+async function connectionAnchorMs(): Promise<number | null> {
+  const before = serverCpuS('postgres');
+  if (before === null) return null;
+  const n = 20;
+  try {
+    for (let i = 0; i < n; i++) {
+      const sql = postgres(ADMIN_URL, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+      try {
+        await sql`select 1`;
+      } finally {
+        await sql.end();
+      }
+    }
+  } catch {
+    return null;
+  }
+  const after = serverCpuS('postgres');
+  return after === null ? null : ((after - before) * 1000) / n;
 }
 
 interface Round {
@@ -157,14 +193,17 @@ async function main(): Promise<number> {
     const clone = CLONE ? freshClone() : null;
     try {
       const anchor = nodeAnchorMs(suiteEnv.env);
+      const connectionMs = await connectionAnchorMs();
       const callerAnchor = suiteEnv.dropped.length > 0 ? nodeAnchorMs(process.env) : null;
       const loadBefore = load();
       const fileCpuLog = join(mkdtempSync(join(tmpdir(), 'ctb-bench-suite-cpu-')), 'files.jsonl');
       const before = cpuTicks();
       const pgBefore = serverCpuS('postgres');
+      const forksBefore = forksSinceBoot();
       const run = await npmTest(clone?.dir ?? ROOT, fileCpuLog);
       const after = cpuTicks();
       const pgAfter = serverCpuS('postgres');
+      const forksAfter = forksSinceBoot();
       const files = readFileCpu(fileCpuLog);
       rmSync(join(fileCpuLog, '..'), { recursive: true, force: true });
       const loadAfter = load();
@@ -188,7 +227,7 @@ async function main(): Promise<number> {
         `round ${round}: npm test ${run.wallS.toFixed(1)} s — files ${line(run.output, /Test Files\s+(.*)/)}; tests ${line(run.output, /\n\s+Tests\s+(.*)/)}; ` +
           `vitest ${line(run.output, /Duration\s+(\S+)/)}; ${run.typeCheck}`,
       );
-      console.log(`  ${cpuText}${pgBefore !== null && pgAfter !== null ? `; PostgreSQL's processes ${(pgAfter - pgBefore).toFixed(0)} CPU-s` : ''}; node -e 0 ${anchor.toFixed(0)} ms (median of 9 before the round, in the suite's environment${callerAnchor === null ? '' : `; ${callerAnchor.toFixed(0)} ms with ${suiteEnv.dropped.join(', ')}`}); load ${loadBefore} → ${loadAfter}${clone ? `; ${clone.text}` : ''}`);
+      console.log(`  ${cpuText}${pgBefore !== null && pgAfter !== null ? `; PostgreSQL's processes ${(pgAfter - pgBefore).toFixed(0)} CPU-s` : ''}${forksBefore !== null && forksAfter !== null ? `; ${forksAfter - forksBefore} processes created on the machine (each node child, PostgreSQL connection and shell)` : ''}; node -e 0 ${anchor.toFixed(0)} ms (median of 9 before the round, in the suite's environment${callerAnchor === null ? '' : `; ${callerAnchor.toFixed(0)} ms with ${suiteEnv.dropped.join(', ')}`})${connectionMs === null ? '' : `; a PostgreSQL connection ${connectionMs.toFixed(0)} ms of the server's CPU (mean of 20 before the round)`}; load ${loadBefore} → ${loadAfter}${clone ? `; ${clone.text}` : ''}`);
       console.log(fileCpuSummary(files));
     } finally {
       if (running.cloneDir) rmSync(running.cloneDir, { recursive: true, force: true });

@@ -98,11 +98,12 @@ const ECHO_MAX = 40;
  */
 function echoInput(issue: z.core.$ZodIssue, accountChanging: readonly string[], rawArgs?: unknown): string {
   let input = (issue as { input?: unknown }).input;
-  // A number that is not one is a coercion's NaN, not what was typed: the typed word, where the
-  // arguments still hold it as text, is echoed instead; else nothing (never "NaN").
-  if (typeof input === 'number' && !Number.isFinite(input)) {
+  // A number is a coercion's result, not what was typed ("" and " " coerce to 0, "abc" to NaN): the
+  // typed text, where the arguments still hold it, is echoed instead; else nothing for a NaN.
+  if (typeof input === 'number') {
     const typed = typedAt(rawArgs, issue.path);
-    input = typeof typed === 'string' ? typed : undefined;
+    if (typeof typed === 'string') input = typed;
+    else if (!Number.isFinite(input)) input = undefined;
   }
   if (typeof input !== 'string' && !(typeof input === 'number' && Number.isFinite(input))) return '';
   const text = String(input);

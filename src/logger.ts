@@ -6,6 +6,7 @@
 // scrubbed of the configured secret values, token-shaped strings and URL passwords before it is
 // written (src/secret-scrub.ts).
 import { errSerializer } from './log-error.js';
+import { briefStream } from './log-brief-line.js';
 import { LogFile } from './log-file.js';
 import type pino from 'pino';
 import type { Logger, StreamEntry } from 'pino';
@@ -93,10 +94,12 @@ export function stdoutFormat(format: Config['LOG_FORMAT'], stream: { isTTY?: boo
 
 /**
  * How a one-shot command's warnings are written on its stderr: for the person who ran it, wherever
- * they send it (`ctb … 2>err.txt` is read by a person too) — readable lines, JSON only when
- * LOG_FORMAT=json asks for it. The bot's own output (stdoutFormat) stays JSON off a terminal.
+ * they send it (`ctb … 2>err.txt` is read by a person too) — readable lines (log-brief-line.ts). On a
+ * terminal always: LOG_FORMAT=json is for the bot's output and piped stderr, and a person at a terminal
+ * never reads JSON (LOG_DIR's files keep it). Piped, JSON only when LOG_FORMAT=json asks for it.
  */
-export function commandStderrFormat(format: Config['LOG_FORMAT']): 'pretty' | 'json' {
+export function commandStderrFormat(format: Config['LOG_FORMAT'], stream: { isTTY?: boolean } = {}): 'pretty' | 'json' {
+  if (stream.isTTY === true) return 'pretty';
   return format === 'json' ? 'json' : 'pretty';
 }
 
@@ -111,14 +114,12 @@ function loadPinoPretty(): typeof import('pino-pretty') {
 /**
  * A stream that turns each (already redacted and scrubbed) JSON line into one readable line on
  * `target`: time, level, message, then the line's fields. Synchronous, so nothing is lost at exit.
- * `brief` (a command's stderr): an error shows its type and message on that line, its stack only in LOG_DIR.
  */
-export function prettyStream(target: NodeJS.WritableStream, colorize?: boolean, brief = false): NodeJS.WritableStream {
+export function prettyStream(target: NodeJS.WritableStream, colorize?: boolean): NodeJS.WritableStream {
   const { isColorSupported, prettyFactory } = loadPinoPretty();
   colorize ??= isColorSupported && (target as { isTTY?: boolean }).isTTY === true;
   const options = {
-    colorize, translateTime: 'SYS:HH:MM:ss', ignore: brief ? `${PRETTY_IGNORE},err.stack,error.stack` : PRETTY_IGNORE, singleLine: true,
-    ...(brief ? { errorLikeObjectKeys: [] } : {}),
+    colorize, translateTime: 'SYS:HH:MM:ss', ignore: PRETTY_IGNORE, singleLine: true,
   };
   const withFields = prettyFactory(options);
   // A line with an `event` (order, fill, close, starting) says everything in its message: its
@@ -138,10 +139,12 @@ export function prettyStream(target: NodeJS.WritableStream, colorize?: boolean, 
   } as unknown as NodeJS.WritableStream;
 }
 
-/** prettyStream made on the first line written: a command that logs nothing never loads pino-pretty. */
-function briefOnFirstLine(target: NodeJS.WritableStream): NodeJS.WritableStream {
-  let pretty: NodeJS.WritableStream | undefined;
-  return { write: (line: string) => (pretty ??= prettyStream(target, undefined, true)).write(line) } as unknown as NodeJS.WritableStream;
+/** A command's stderr: briefStream, colours only on a terminal that takes them (NO_COLOR, FORCE_COLOR). */
+function commandStderrStream(target: NodeJS.WritableStream & { isTTY?: boolean }): NodeJS.WritableStream {
+  // picocolors read when a line is first written: a command that logs nothing never loads it.
+  let brief: NodeJS.WritableStream | undefined;
+  const colour = () => target.isTTY === true && (createRequire(import.meta.url)('picocolors') as { isColorSupported: boolean }).isColorSupported;
+  return { write: (line: string) => (brief ??= briefStream(target, colour())).write(line) } as unknown as NodeJS.WritableStream;
 }
 
 export interface LoggerOptions {
@@ -182,8 +185,13 @@ export function createLogger(opts: LoggerOptions): Logger {
   }
   if (opts.destination) {
     const dest = opts.destination;
-    const format = opts.destinationIsCommandStderr ? commandStderrFormat(config.LOG_FORMAT) : stdoutFormat(config.LOG_FORMAT, dest);
-    streams.push({ level: opts.destinationLevel ?? 'trace', stream: format === 'pretty' ? briefOnFirstLine(dest) : dest });
+    if (opts.destinationIsCommandStderr) {
+      const pretty = commandStderrFormat(config.LOG_FORMAT, dest) === 'pretty';
+      streams.push({ level: opts.destinationLevel ?? 'trace', stream: pretty ? commandStderrStream(dest) : dest });
+    } else {
+      const pretty = stdoutFormat(config.LOG_FORMAT, dest) === 'pretty';
+      streams.push({ level: opts.destinationLevel ?? 'trace', stream: pretty ? prettyStream(dest) : dest });
+    }
   }
   const cap = lineCapFor(config.LOG_MAX_BYTES);
   if (opts.files !== false) {

@@ -146,6 +146,8 @@ function engineLine(f: BannerFacts): string[] {
   if (!h) return ['  engine    not known: the engine lease could not be read (the warning above says why), so whether and where an engine runs is not said here; `ctb mode status` shows it once the database answers'];
   const holder = `${h.host}:${h.pid} (${h.role})`;
   // Holding the lease is not trading: describeHolder says what a running engine still waits on.
+  // A holder whose renewal is overdue may have stopped: describeHolder says when it last renewed, nothing of trading.
+  if (h.state === 'running' && h.renewalOverdue) return [`  engine    held by ${describeHolder(h)}`];
   if (h.state === 'running' && h.waitingKind === 'gate') {
     // A gate's reason is said only while bot_state is where the gate answered (domain/engine-waiting.ts).
     const doing = f.engineHolderProgress ?? ENGINE_TRADING_NOW;

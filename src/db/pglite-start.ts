@@ -17,10 +17,16 @@ const setFlagsFromString = (flag: string): void => process.getBuiltinModule('nod
  * the bot's working set (a year of replayed orders, fills, trades, snapshots) fits in 16 MB, and the
  * operating system's page cache sits behind it. maintenance_work_mem only serves index builds in
  * migrations on small tables. work_mem stays at its 4 MB default (sorts in stats queries).
+ * PAPER_COMMIT_SETTING on: paper statements commit durably here, as PGlite has no WAL writer to flush
+ * an asynchronous commit before a kill -9 takes the bot and its database (db/async-commit.ts).
  */
+/** The server setting that, when set, names the synchronous_commit of paper statements (db/async-commit.ts; unset: off). */
+export const PAPER_COMMIT_SETTING = 'ctb.paper_synchronous_commit';
+
 export const PGLITE_SETTINGS: Readonly<Record<string, string>> = {
   shared_buffers: '16MB',
   maintenance_work_mem: '16MB',
+  [PAPER_COMMIT_SETTING]: 'on',
 };
 
 export async function pgliteStartParams(): Promise<string[]> {

@@ -30,6 +30,20 @@ export interface EngineHolderView {
    */
   waitingKind: 'step' | 'gate' | null;
   waitingStateVersion: number | null;
+  /**
+   * A running holder's last renewal is older than its renewal interval (leaseRenewEveryMs): it may have
+   * stopped (killed, hung) though its lease is not stale yet. Nothing is said of its engine trading then.
+   */
+  renewalOverdue: boolean;
+  /** How often a holder renews its lease (a third of ENGINE_LEASE_TTL); null when none holds it. */
+  renewEveryMs: number | null;
+  /** When the lease goes stale unless renewed: from then a standby may take it over. Null when none holds it. */
+  staleAt: string | null;
+}
+
+/** How often the engine's holder renews its lease: a third of ENGINE_LEASE_TTL (services/engine-lease/keeper.ts). */
+export function leaseRenewEveryMs(ttlMs: number): number {
+  return Math.max(100, Math.floor(ttlMs / 3));
 }
 
 export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number): EngineHolderView {
@@ -37,12 +51,14 @@ export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number
     return {
       state: 'none', holderId: null, host: null, pid: null, role: null, feed: null, armed: false, hasKrakenKeys: false,
       acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: null, staleSince: null, takenOverFrom: null, waiting: null,
-      waitingKind: null, waitingStateVersion: null,
+      waitingKind: null, waitingStateVersion: null, renewalOverdue: false, renewEveryMs: null, staleAt: null,
     };
   }
   const age = Math.max(0, dbNow.getTime() - lease.heartbeatAt.getTime());
   const stale = age > ttlMs;
+  const renewEveryMs = leaseRenewEveryMs(ttlMs);
   return {
+    renewalOverdue: !stale && age > renewEveryMs, renewEveryMs, staleAt: new Date(lease.heartbeatAt.getTime() + ttlMs).toISOString(),
     state: stale ? 'stale' : 'running', holderId: lease.holderId, host: lease.host, pid: lease.pid, role: lease.role, feed: lease.feed,
     armed: lease.armed, hasKrakenKeys: lease.hasKrakenKeys, acquiredAt: lease.acquiredAt.toISOString(), heartbeatAt: lease.heartbeatAt.toISOString(),
     heartbeatAgeMs: age, staleSince: stale ? new Date(lease.heartbeatAt.getTime() + ttlMs).toISOString() : null, takenOverFrom: lease.takenOverFrom,
@@ -84,6 +100,17 @@ export function noBotWithKeyPhrase(v: EngineHolderView): string {
   return keyless ? `the running bot ${keyless} has no Kraken key` : `no bot with the key is running (${describeHolder(v)})`;
 }
 
+/**
+ * A running holder whose renewal is overdue, as every view says it: when it last renewed, that it may
+ * have stopped, and when a standby may take the lease over — never that its engine trades now.
+ */
+export function overdueRenewalPhrase(v: Pick<EngineHolderView, 'heartbeatAt' | 'heartbeatAgeMs' | 'renewEveryMs' | 'staleAt'>): string {
+  const age = v.heartbeatAgeMs === null ? '' : ` (${agoPhrase(v.heartbeatAgeMs)})`;
+  const every = v.renewEveryMs === null ? '' : `, renewed every ${Math.round(v.renewEveryMs / 1000)}s while it runs`;
+  return `last renewed its lease at ${v.heartbeatAt}${age}${every}: its holder may have stopped (killed or hung); `
+    + `a standby may take the lease over from ${v.staleAt}, when it goes stale`;
+}
+
 /** A heartbeat's age as the views say it: "3s ago". */
 export function agoPhrase(ageMs: number): string {
   return `${Math.round(ageMs / 1000)}s ago`;
@@ -108,6 +135,7 @@ export function describeHolder(v: EngineHolderView, progress?: string): string {
   const who = `${v.host}:${v.pid} (${v.role}, feed ${v.feed}, ${v.armed ? 'armed for live' : 'not armed'}, ${v.hasKrakenKeys ? 'has Kraken keys' : 'no Kraken keys'})`;
   const age = v.heartbeatAgeMs === null ? '' : agoPhrase(v.heartbeatAgeMs);
   if (v.state === 'stale') return `stale since ${v.staleSince} — ${who}, last heartbeat ${v.heartbeatAt} (${age}): died or hung, and no other process has taken the lease over`;
+  if (v.renewalOverdue) return `${who}, ${overdueRenewalPhrase(v)}`;
   const doing = progress ?? (v.waiting && v.waitingKind !== 'gate' ? engineWaitingPhrase(v.waiting) : undefined);
   return `${who}, heartbeat ${age}${doing ? `; ${doing}` : ''}`;
 }

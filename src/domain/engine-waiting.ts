@@ -39,7 +39,7 @@ export const GATE_NOT_RECORDED_WHY = "its gate's answer since bot_state last cha
 
 export interface HolderWaitingFacts {
   /** The lease holder (domain/engine-holder.ts): running, stale or none, and the step (or gate's reason) its row names. */
-  engine: { state: 'running' | 'stale' | 'none'; waiting: string | null; waitingKind: 'step' | 'gate' | null; waitingStateVersion: number | null };
+  engine: { state: 'running' | 'stale' | 'none'; waiting: string | null; waitingKind: 'step' | 'gate' | null; waitingStateVersion: number | null; renewalOverdue?: boolean };
   /** bot_state's version as read with the lease row. */
   stateVersion: number;
   /** The engine's mode (domain/engine-mode.ts): live only when the running holder is armed, the database live, nothing halting it. */
@@ -53,12 +53,13 @@ export interface HolderWaitingFacts {
  * Why the lease holder's engine does not trade now, as another process can tell it: the step its lease
  * row names, then a halt, then live blocked by reconciliation, then its gate's reason when the gate
  * answered on this very bot_state (one from an older bot_state is not said: that its answer since is
- * not recorded yet is — an open gate's answer too); null when it trades. Undefined when no engine runs (none, or a stale lease):
- * nothing to say of an engine's progress.
+ * not recorded yet is — an open gate's answer too); null when it trades. Undefined when no engine runs (none, or a stale lease)
+ * or its holder's renewal is overdue: nothing to say of an engine's progress.
  */
 export function holderWaitingWhy(f: HolderWaitingFacts): string | null | undefined {
   const e = f.engine;
-  if (e.state !== 'running') return undefined;
+  // A holder whose renewal is overdue may have stopped: nothing is said of its engine (domain/engine-holder.ts says why).
+  if (e.state !== 'running' || e.renewalOverdue === true) return undefined;
   if (e.waiting && e.waitingKind !== 'gate') return e.waiting;
   if (f.halted) return haltedWhy(f.haltedReason);
   if (f.mode === 'live' && f.reconciliation.blocked) return liveReconciliationWhy('blocked');

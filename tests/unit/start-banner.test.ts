@@ -54,7 +54,8 @@ describe('the start banner', () => {
     const config = testConfig({ ENGINE_LEASE_TTL: '30s' });
     const holder = (over: Partial<EngineHolderView>): EngineHolderView => ({
       state: 'running', holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false,
-      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null, ...over,
+      acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null,
+      renewalOverdue: false, renewEveryMs: 10_000, staleAt: null, ...over,
     });
     const banner = (engineHolder: EngineHolderView | null | undefined) =>
       startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'paper', tradingState: 'active', cwd: '/srv', engineHolder });
@@ -93,6 +94,7 @@ describe('the start banner', () => {
     const engineHolder: EngineHolderView = {
       state: 'running', holderId: 'bot-a:4242:00000000', host: 'bot-a', pid: 4242, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true,
       acquiredAt: null, heartbeatAt: null, heartbeatAgeMs: 3_000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null,
+      renewalOverdue: false, renewEveryMs: 10_000, staleAt: null,
     };
     expect(config.IS_LIVE).toBe(false);
     const { message, fields } = startBanner({ config, port: 3001, role: 'web', feed: 'kraken', database: 'postgres', mode: 'live', tradingState: 'active', cwd: '/srv', engineHolder });

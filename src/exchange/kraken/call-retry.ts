@@ -33,6 +33,22 @@ export interface RateLimitWait {
   of: number;
 }
 
+/**
+ * The error once the nonce retries are spent: Kraken refused a fresh nonce every time, so the key's
+ * last nonce is ahead of this clock for good (another tool used the key with larger nonces, or a clock
+ * ran ahead), not a passing collision. Retrying never fixes that: a new key, or a wider nonce window, does.
+ */
+export function nonceStillRefused(err: ExchangeError, endpoint: string, tries: number): ExchangeError {
+  return new ExchangeError('retryable', 'invalid_nonce',
+    `Kraken ${endpoint} failed: EAPI:Invalid nonce, ${tries} times in a row, each with a fresh nonce: this API key's last nonce is ahead of the nonces this machine makes.`, {
+      hint: 'Create a new API key at Kraken (Settings → API) and set KRAKEN_API_KEY and KRAKEN_API_SECRET to it, one key per process; '
+        + 'or raise the key\'s nonce window there (Settings → API → the key → Nonce window). Another tool that used this key with larger '
+        + 'nonces (microseconds) leaves it ahead of ours for good; another process using this API key (the bot, its web or worker, an '
+        + 'operator\'s ctb, a second bot) gets it refused now and then.',
+      cause: err, exchangeCode: 'EAPI:Invalid nonce',
+    });
+}
+
 /** Whether Kraken itself (HTTP 200, its JSON) refused the request's nonce. */
 export function refusedNonce(err: AppError, httpStatus: number | undefined): boolean {
   return err instanceof ExchangeError && err.code === 'invalid_nonce' && err.exchangeCode === 'EAPI:Invalid nonce' && httpStatus === 200;

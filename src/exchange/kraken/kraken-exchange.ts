@@ -14,7 +14,7 @@ import type {
   SystemStatus, Ticker, TradePage,
 } from '../types.js';
 import {
-  NONCE_RETRY_WAITS_MS, RATE_LIMIT_RETRIES, rateLimited, rateLimitWaitMs, refusedNonce, stillRateLimited, type RateLimitWait,
+  NONCE_RETRY_WAITS_MS, nonceStillRefused, RATE_LIMIT_RETRIES, rateLimited, rateLimitWaitMs, refusedNonce, stillRateLimited, type RateLimitWait,
 } from './call-retry.js';
 import { createCcxtKraken, httpStatusOf, type KrakenClientOptions } from './ccxt-client.js';
 import { changesOrders, mapKrakenError, unexpectedFormat, unreadableAnswer } from './map-error.js';
@@ -198,7 +198,8 @@ export class KrakenExchange implements Exchange {
         const mapped = mapKrakenError(err, endpoint, { httpStatus });
         if (api === 'private' && rateLimited(mapped)) this.#opts.onRateLimited?.(endpoint, mapped as ExchangeError);
         // Sent again (signed again: a fresh nonce) only when Kraken refused the request outright: call-retry.ts.
-        if (api === 'private' && refusedNonce(mapped, httpStatus) && nonceRetries < NONCE_RETRY_WAITS_MS.length) {
+        if (api === 'private' && refusedNonce(mapped, httpStatus)) {
+          if (nonceRetries >= NONCE_RETRY_WAITS_MS.length) throw nonceStillRefused(mapped as ExchangeError, endpoint, nonceRetries + 1);
           this.#opts.logger.warn({ endpoint, retry: nonceRetries + 1 }, 'Kraken refused the nonce (another process using this key sent a higher one first); sending again with a fresh nonce');
           await this.#sleep(NONCE_RETRY_WAITS_MS[nonceRetries++]!);
           continue;

@@ -14,6 +14,7 @@ import { sleep } from '../../market/sleep.js';
 import { describeError, withDeadline } from '../kill/deadline.js';
 import { acquireLease, releaseLease, renewLease, type LeaseClaim } from '../../db/queries/engine-lease.js';
 import { ENGINE_START_STEP } from '../../domain/engine-waiting.js';
+import { leaseRenewEveryMs } from '../../domain/engine-holder.js';
 import { holderGone, pidExists, readBootId, recordedScope } from './holder-gone.js';
 
 /** Share of the TTL after the last confirmed renewal beyond which this process no longer trusts its lease. */
@@ -168,7 +169,7 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
             standby = null;
             markTried();
             lostPromise = new Promise((resolve) => (onLost = resolve));
-            timer = setInterval(() => void keeper.renew(), Math.max(100, Math.floor(ttlMs / 3)));
+            timer = setInterval(() => void keeper.renew(), leaseRenewEveryMs(ttlMs));
             timer.unref();
             ctx.logger.info({ holderId: claim.holderId, takenOverFrom: result.takenOverFrom },
               result.takenOverFrom

@@ -62,6 +62,10 @@ export function engineLine(s: ModeStatus): string {
   const who = `\`${escapeText(`${e.host}:${e.pid}`)}\` (${escapeText(e.role ?? '?')}, feed ${escapeText(e.feed ?? '?')}) — ${e.armed ? '*armed*' : 'not armed'}, ${e.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`;
   const beat = e.heartbeatAt ? `${slackDate(new Date(e.heartbeatAt))} (${Math.round((e.heartbeatAgeMs ?? 0) / 1000)}s ago)` : '—';
   if (e.state === 'stale') return `:warning: *stale* since ${slackDate(new Date(e.staleSince!))} — ${who}, last heartbeat ${beat}`;
+  if (e.renewalOverdue) {
+    return `:warning: ${who}, last renewed its lease ${beat}, renewed every ${Math.round((e.renewEveryMs ?? 0) / 1000)}s while it runs: `
+      + `*it may have stopped* (killed or hung); a standby may take the lease over from ${slackDate(new Date(e.staleAt!))}, when it goes stale`;
+  }
   const progress = holderProgressPhrase(s);
   return `${who}, heartbeat ${beat}${progress === undefined ? '' : `; ${escapeText(progress)}`}`;
 }

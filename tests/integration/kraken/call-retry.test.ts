@@ -70,17 +70,35 @@ describe('a private call Kraken refused for its nonce', () => {
     expect(callsTo(sim, 'OpenOrders')).toHaveLength(2); // ours refused (EAPI:Invalid nonce), ours again
   });
 
-  it('gives up after two retries, naming the other processes and the nonce window', async () => {
+  it('gives up after two retries, naming a new key, the nonce window and the other processes', async () => {
     const sim = await startSimulator();
     const { kraken, waits } = adapter(sim);
     sim.faults.add({ endpoint: 'CancelAllOrdersAfter', kind: 'error', message: 'EAPI:Invalid nonce', times: 5 });
     const err = await kraken.cancelAllOrdersAfter(60_000).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExchangeError);
     expect(err).toMatchObject({ kind: 'retryable', code: 'invalid_nonce', exchangeCode: 'EAPI:Invalid nonce' });
-    expect((err as ExchangeError).hint).toMatch(/operator's ctb.*nonce window/);
+    expect((err as ExchangeError).hint).toMatch(/Create a new API key.*nonce window.*operator's ctb/);
     expect(callsTo(sim, 'CancelAllOrdersAfter')).toHaveLength(3);
     expect(waits).toEqual([100, 500]);
     expect(sim.state.deadMan.triggerAt).toBeNull();
+  });
+});
+
+describe('a key whose nonce is ahead of ours (another tool used it with microsecond nonces)', () => {
+  it('is refused every time, and the error says to create a new API key (or raise its nonce window), no secret in it', async () => {
+    const sim = await startSimulator();
+    const { kraken } = adapter(sim);
+    sim.nonces.last.set(TEST_API_KEY, BigInt(Date.now()) * 1000n);
+    const err = await kraken.fetchOpenOrders().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'invalid_nonce', exchangeCode: 'EAPI:Invalid nonce' });
+    expect(callsTo(sim, 'OpenOrders')).toHaveLength(3);
+    const { message, hint } = err as ExchangeError;
+    expect(message).toMatch(/EAPI:Invalid nonce, 3 times in a row.*ahead/);
+    expect(hint).toMatch(/Create a new API key at Kraken.*KRAKEN_API_KEY.*nonce window/);
+    for (const text of [message, hint]) {
+      expect(text).not.toContain(TEST_API_KEY);
+      expect(text).not.toContain(TEST_API_SECRET);
+    }
   });
 });
 

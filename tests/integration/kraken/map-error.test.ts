@@ -45,13 +45,16 @@ describe('Kraken errors, mapped once into the project kinds', () => {
     // A refused nonce is sent again (twice) before it is reported: Kraken answers the same each time.
     const err = await errorFrom((s) => s.times(krakenCode === 'EAPI:Invalid nonce' ? 3 : 1).reply(200, R.krakenError(krakenCode)));
     expect(err).toMatchObject({ kind, code, exchangeCode: krakenCode });
-    expect(err.message).toBe(`Kraken BalanceEx failed: ${krakenCode}.`);
+    // A refused nonce, three times with fresh ones, is reported as a key whose nonce is ahead (call-retry.ts).
+    expect(err.message).toBe(krakenCode === 'EAPI:Invalid nonce'
+      ? 'Kraken BalanceEx failed: EAPI:Invalid nonce, 3 times in a row, each with a fresh nonce: this API key\'s last nonce is ahead of the nonces this machine makes.'
+      : `Kraken BalanceEx failed: ${krakenCode}.`);
   });
 
   it('tells the operator a nonce error may mean the key is shared with another process', async () => {
     withMarkets();
     const err = await errorFrom((s) => s.times(3).reply(200, R.krakenError('EAPI:Invalid nonce')));
-    expect(err.hint).toMatch(/another process using this API key \(the bot, its web or worker, an operator's ctb, a second bot\).*Set a nonce window on the key/);
+    expect(err.hint).toMatch(/Create a new API key.*nonce window.*another process using this API key \(the bot, its web or worker, an operator's ctb, a second bot\)/);
   });
 
   it('maps HTTP 503 and 520 to retryable unavailability', async () => {

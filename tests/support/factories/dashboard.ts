@@ -4,7 +4,8 @@ import type { Dashboard } from '../../../src/services/dashboard/read-dashboard.j
 /** The engine's holder as the mode status shows it: a running, unarmed engine. */
 export const engineFixture = (over: Partial<Dashboard['mode']['engine']> = {}): Dashboard['mode']['engine'] => ({
   state: 'running', holderId: 'bot-1:4242:ab12cd34', host: 'bot-1', pid: 4242, role: 'all', feed: 'kraken', armed: false, hasKrakenKeys: false,
-  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null, ...over,
+  acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null,
+  renewalOverdue: false, renewEveryMs: 5000, staleAt: '2026-01-05T12:00:12.000Z', ...over,
 });
 
 export const dashboardFixture = (over: Partial<Dashboard> = {}): Dashboard => ({

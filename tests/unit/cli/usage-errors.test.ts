@@ -184,6 +184,9 @@ describe('ctb usage errors', () => {
     ['abc', 'expected a whole number of closed trades from 1 to 100, got "abc"'],
     ['2.5', 'expected a whole number of closed trades from 1 to 100, got "2.5"'],
     ['500', 'expected at most 100 closed trades, got "500"'],
+    // Blank text coerces to 0: what was typed is echoed, not the 0.
+    ['', 'expected at least 1 closed trade, got ""'],
+    [' ', 'expected at least 1 closed trade, got " "'],
   ])('ctb trades --closed %s: says what was typed, as every other bad argument does (never NaN)', async (typed, said) => {
     const io = recordingIo({});
     expect(await runCli(['trades', '--closed', typed], io)).toBe(2);

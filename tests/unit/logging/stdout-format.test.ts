@@ -74,7 +74,7 @@ describe('the format of standard output', () => {
     expect(out.text()).not.toContain(token);
   });
 
-  it("a command's warnings on its stderr, a terminal or a pipe (2>err.txt): one short line (level, message, fields; an error's type and message, no stack), secrets scrubbed; JSON with LOG_FORMAT=json", () => {
+  it("a command's warnings on its stderr, a terminal or a pipe (2>err.txt): one short line (level, message, key=value fields; an error's type and message, no stack), secrets scrubbed; piped, JSON with LOG_FORMAT=json", () => {
     const token = 'xoxb-1234567890123-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx';
     const config = testConfig({ SLACK_BOT_TOKEN: token, SLACK_SIGNING_SECRET: '8f14e45fceea167a5a36dedd4bea2543' });
     for (const isTTY of [true, false]) {
@@ -83,7 +83,7 @@ describe('the format of standard output', () => {
       logger.info('not at warn');
       logger.warn({ requestId: 3, err: new Error(`refused ${token}`) }, 'kill: the cancel is handed to the running bot');
       const lines = stderr.text().trimEnd().split('\n');
-      expect(lines, `isTTY ${isTTY}`).toEqual([expect.stringMatching(/^\[\d\d:\d\d:\d\d\] WARN: kill: the cancel is handed to the running bot \{"requestId":3,"err":\{"type":"Error","message":"refused \[redacted\]"\}\}$/)]);
+      expect(lines, `isTTY ${isTTY}`).toEqual([expect.stringMatching(/^\[\d\d:\d\d:\d\d\] WARN: kill: the cancel is handed to the running bot requestId=3 err="Error: refused \[redacted\]"$/)]);
       expect(stderr.text()).not.toContain(token);
       // No colour codes in a file.
       if (!isTTY) expect(stderr.text()).not.toMatch(/\u001b\[/);
@@ -92,6 +92,11 @@ describe('the format of standard output', () => {
     const inScript = createLogger({ config: testConfig({ LOG_FORMAT: 'json' }), stdout: false, files: false, destination: asked.stream, destinationIsCommandStderr: true, destinationLevel: 'warn' });
     inScript.warn({ requestId: 3 }, 'kill: the cancel is handed to the running bot');
     expect(JSON.parse(asked.text().trim())).toMatchObject({ level: 40, msg: 'kill: the cancel is handed to the running bot', requestId: 3 });
+    // A terminal is read by a person: LOG_FORMAT=json (set for the bot's output) does not make it JSON.
+    const terminal = capture(true);
+    const atTerminal = createLogger({ config: testConfig({ LOG_FORMAT: 'json' }), stdout: false, files: false, destination: terminal.stream, destinationIsCommandStderr: true, destinationLevel: 'warn' });
+    atTerminal.warn({ requestId: 3, report: { venue: 'kraken', confirmed: false, survivors: [], errors: ['a', 'b', 'c', 'd', 'e'] } }, 'kill could not confirm zero open orders');
+    expect(terminal.text()).toMatch(/^\[\d\d:\d\d:\d\d\] WARN: kill could not confirm zero open orders requestId=3 report\.venue=kraken report\.confirmed=false report\.errors=\(5 items\)\n$/);
   });
 
   it('another destination (a capture, a log shipper) keeps following LOG_FORMAT as standard output does: JSON off a terminal', () => {

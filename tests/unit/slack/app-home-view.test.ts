@@ -8,6 +8,7 @@ const date = (iso: string) => `<!date^${new Date(iso).getTime() / 1000}^{date_sh
 const engine: Dashboard['mode']['engine'] = {
   state: 'running', holderId: 'bot-1:4242:ab12cd34', host: 'bot-1', pid: 4242, role: 'all', feed: 'kraken', armed: false, hasKrakenKeys: false,
   acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null,
+  renewalOverdue: false, renewEveryMs: 5000, staleAt: '2026-01-05T12:00:12.000Z',
 };
 const shell: Dashboard['mode']['shell'] = { armed: false, hasKrakenKeys: false };
 const reconciliation: Dashboard['mode']['reconciliation'] = { blocked: false, reconciledThrough: null, at: null, cause: null, pending: false, takenOverFrom: null, differences: [] };

@@ -12,6 +12,7 @@ import { renderGoLiveStatus, renderModeStatus } from '../../../src/slack/views/m
 const runningEngine: EngineHolderView = {
   state: 'running', holderId: 'bot-1:4242:ab12cd34', host: 'bot-1', pid: 4242, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: true,
   acquiredAt: '2026-01-05T09:00:00.000Z', heartbeatAt: '2026-01-05T11:59:57.000Z', heartbeatAgeMs: 3000, staleSince: null, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null,
+  renewalOverdue: false, renewEveryMs: 5000, staleAt: '2026-01-05T12:00:12.000Z',
 };
 
 const status = (over: Partial<GoLiveStatusResult & ModeStatusResult> = {}): GoLiveStatusResult & ModeStatusResult => ({
@@ -123,6 +124,11 @@ describe('mode and go-live status views', () => {
       .toMatch(/; engine waiting: warming up$/);
     // A stale holder's engine neither waits nor trades: nothing said of its progress.
     expect(engineField({ engine: { ...runningEngine, state: 'stale', heartbeatAgeMs: 60_000, staleSince: '2026-01-05T12:00:12.000Z', waiting: null } })).not.toMatch(/engine (waiting|trading)/);
+    // Renewal overdue (killed moments ago, not stale yet): when it last renewed, that it may have stopped, when a standby may take over.
+    const overdue = engineField({ engine: { ...runningEngine, heartbeatAgeMs: 9_000, renewalOverdue: true } });
+    expect(overdue).toContain(':warning:');
+    expect(overdue).toMatch(/last renewed its lease <!date\^\d+\^[^>]+> \(9s ago\), renewed every 5s while it runs: \*it may have stopped\*.*a standby may take the lease over from <!date\^1767614412\^/);
+    expect(overdue).not.toMatch(/engine (waiting|trading)/);
   });
 
   it('says when no engine runs, and when the running one went stale (since when)', () => {

@@ -40,7 +40,7 @@ describe('an age in words, without the clock', () => {
   it('makes every age agoPhrase writes one, and leaves the rest as it is', () => {
     const lease = {
       id: 1, holderId: 'w', host: 'worker-2', pid: 77, bootId: null, role: 'worker', feed: 'kraken', armed: false, hasKrakenKeys: false,
-      acquiredAt: t0, heartbeatAt: t0, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null,
+      acquiredAt: t0, heartbeatAt: t0, takenOverFrom: null, waiting: null, waitingKind: null, waitingStateVersion: null, ttlMs: null,
     };
     const at = (ms: number) => describeHolder(holderView(lease, later(ms), 15_000));
     expect(at(3_000)).toContain(`heartbeat ${agoPhrase(3_000)}`);

@@ -22,6 +22,8 @@ export interface LeaseClaim {
    * Unset: null (a claim that runs no engine).
    */
   waitingOnTake?: string | null;
+  /** The claimant's ENGINE_LEASE_TTL (ms), written with each renewal; unset: the row keeps what the take wrote. */
+  ttlMs?: number;
 }
 
 export interface AcquireResult {
@@ -42,60 +44,81 @@ function toLease(r: Record<string, unknown>): EngineLease {
     waiting: r.waiting === null || r.waiting === undefined ? null : String(r.waiting),
     waitingKind: r.waiting_kind === 'gate' || r.waiting_kind === 'step' ? r.waiting_kind : null,
     waitingStateVersion: r.waiting_state_version === null || r.waiting_state_version === undefined ? null : Number(r.waiting_state_version),
+    ttlMs: r.ttl_ms === null || r.ttl_ms === undefined ? null : Number(r.ttl_ms),
   };
 }
 
 /**
- * Takes the lease for `me` when nobody holds it, when the holder's heartbeat is older than `ttlMs`,
+ * Takes the lease for `me` when nobody holds it, when the holder's heartbeat is older than the holder's
+ * own TTL (its row's ttl_ms; `ttlMs`, this claim's, only for a row an older binary wrote without it),
  * when it is already `me`'s, or when its holder is `goneHolder` (one the caller proved dead: holder-gone.ts)
  * and still holds it. One statement: two processes racing for a stale lease cannot both win. A keyed or
- * armed take is then recorded in bot_state (recordKeySeen) before this returns.
+ * armed claim is first recorded in bot_state (recordKeySeen): a record that fails throws here, and
+ * nothing is taken.
  */
 export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHolder: string | null = null): Promise<AcquireResult> {
+  if (me.armed || me.hasKrakenKeys) await recordKeySeen(db, me.host);
   const rows = await execute(db, sql`
     insert into engine_lease as l (id, holder_id, host, pid, boot_id, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from, waiting,
-      waiting_kind, waiting_state_version)
+      waiting_kind, waiting_state_version, ttl_ms)
     values (1, ${me.holderId}, ${me.host}, ${me.pid}, ${me.bootId ?? null}, ${me.role}, ${me.feed}, ${me.armed}, ${me.hasKrakenKeys}, now(), now(), null,
-      ${me.waitingOnTake ?? null}, ${me.waitingOnTake ? 'step' : null}, null)
+      ${me.waitingOnTake ?? null}, ${me.waitingOnTake ? 'step' : null}, null, ${ttlMs})
     on conflict (id) do update set holder_id = excluded.holder_id, host = excluded.host, pid = excluded.pid, boot_id = excluded.boot_id, role = excluded.role,
-      feed = excluded.feed, armed = excluded.armed, has_kraken_keys = excluded.has_kraken_keys, heartbeat_at = now(),
+      feed = excluded.feed, armed = excluded.armed, has_kraken_keys = excluded.has_kraken_keys, heartbeat_at = now(), ttl_ms = excluded.ttl_ms,
       acquired_at = case when l.holder_id = excluded.holder_id then l.acquired_at else now() end,
       taken_over_from = case when l.holder_id = excluded.holder_id then l.taken_over_from else l.holder_id end,
       waiting = case when l.holder_id = excluded.holder_id then l.waiting else excluded.waiting end,
       waiting_kind = case when l.holder_id = excluded.holder_id then l.waiting_kind else excluded.waiting_kind end,
       waiting_state_version = case when l.holder_id = excluded.holder_id then l.waiting_state_version else excluded.waiting_state_version end
-    where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - ${ttlMs}::int * interval '1 millisecond'
+    where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - coalesce(l.ttl_ms, ${ttlMs}::int) * interval '1 millisecond'
       or l.holder_id = ${goneHolder}
     returning l.*`);
   if (rows[0]) {
-    if (me.armed || me.hasKrakenKeys) await recordKeySeen(db, me.host);
     const lease = toLease(rows[0]);
     return { acquired: true, lease, takenOverFrom: lease.takenOverFrom };
   }
   return { acquired: false, lease: (await readLease(db)).lease, takenOverFrom: null };
 }
 
+/** How long a record of this host stands before a claim from it writes it again (recordKeySeen). */
+export const KEY_SEEN_REWRITE_MS = 10 * 60_000;
+
 /**
- * Keeps in bot_state that a keyed or armed engine took the lease (kraken-use-ever.ts): the lease row
- * goes at a clean stop, this record does not. Its own statement, after the take and before
- * acquireLease returns, so the take never holds engine_lease's row while it waits for bot_state's: the
- * order-intent statement (ledger-intents.ts intentAllowedCte) and the live switch (readLeaseHeld, after
- * lockBotState) lock bot_state first, then engine_lease, and a take that locked them the other way
- * round deadlocked with them. Still no engine runs with the key unrecorded: the keeper starts none
- * until acquireLease returns, a failed record throws (its retry re-takes its own lease and records),
- * and a process that dies between the two ran nothing under a lease row that says itself that it is
- * keyed (kraken-use-ever.ts reads that too).
+ * Keeps in bot_state that a keyed or armed process sought the engine lease (kraken-use-ever.ts): the
+ * lease row goes at a clean stop, this record does not. Its own statement, run BEFORE the take:
+ * - Lock order. It locks bot_state's row alone and commits before the take locks engine_lease's, so
+ *   the take never holds one while it waits for the other. The order-intent statement
+ *   (ledger-intents.ts intentAllowedCte) and the live switch (lockBotState, then readLeaseHeld) lock
+ *   bot_state, then engine_lease; the unarmed withdrawal (withdraw-unarmed-live.ts) locks engine_lease
+ *   FOR SHARE, then bot_state. One transaction of record then take would deadlock with the last; take
+ *   then record, with the first two. Two statements wait for each of them in turn and close no cycle.
+ * - A failed record means no take: acquireLease throws before it, so no keyed engine ever holds the
+ *   lease unrecorded, and a record that keeps failing leaves the lease to a standby (taken after a
+ *   take, a failing record left the row re-taken and fresh, its engine never started).
+ * - A process that dies between the two leaves the record. It is true: a keyed process ran here and
+ *   sought the lease, which is all the record says ("seen seeking the engine lease").
+ * - Conditional: rewritten only when it names another host, or this host more than
+ *   KEY_SEEN_REWRITE_MS ago. A keyed standby polls every third of the TTL; an UPDATE whose WHERE
+ *   excludes the row neither writes nor locks it, so those polls leave bot_state alone. Hence its time
+ *   is when this host was seen seeking the lease, at most that long before its latest take.
+ * Without the row (a new database), it inserts it; the insert runs only then.
  */
 async function recordKeySeen(db: Db, host: string): Promise<void> {
   await execute(db, sql`
-    insert into bot_state (id, kraken_key_seen_at, kraken_key_seen_host) values (1, now(), ${host})
+    with seen as (
+      update bot_state set kraken_key_seen_at = now(), kraken_key_seen_host = ${host}
+      where id = 1 and (kraken_key_seen_host is distinct from ${host} or kraken_key_seen_at is null
+        or kraken_key_seen_at < now() - ${KEY_SEEN_REWRITE_MS}::int * interval '1 millisecond'))
+    insert into bot_state (id, kraken_key_seen_at, kraken_key_seen_host)
+    select 1, now(), ${host} where not exists (select 1 from bot_state where id = 1)
     on conflict (id) do update set kraken_key_seen_at = excluded.kraken_key_seen_at, kraken_key_seen_host = excluded.kraken_key_seen_host`);
 }
 
 /** Renews `holderId`'s lease (and what it says about itself). False: the lease is no longer its own. */
 export async function renewLease(db: Db, me: LeaseClaim): Promise<boolean> {
   const rows = await execute(db, sql`
-    update engine_lease set heartbeat_at = now(), armed = ${me.armed}, has_kraken_keys = ${me.hasKrakenKeys}, feed = ${me.feed}
+    update engine_lease set heartbeat_at = now(), armed = ${me.armed}, has_kraken_keys = ${me.hasKrakenKeys}, feed = ${me.feed},
+      ttl_ms = coalesce(${me.ttlMs ?? null}::int, ttl_ms)
     where id = 1 and holder_id = ${me.holderId} returning id`);
   return rows.length > 0;
 }

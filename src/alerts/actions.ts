@@ -29,7 +29,7 @@ export interface AlertActionResult {
   group: AlertGroup;
   /** False when the group was already in that state (a repeated click or a Slack retry). */
   changed: boolean;
-  /** A silence of a group whose escalation had already run out: where (last step, round) and when it ended. */
+  /** An acknowledge or silence of a group whose escalation had already run out: where (last step, round) and when it ended. */
   escalationEnded?: EscalationEnded;
 }
 
@@ -111,14 +111,19 @@ export function acknowledgeAlert(input: ActionInput): Promise<AlertActionResult>
       throw new AppError('conflict', 'alert_resolved', `Alert group ${group.id} is already resolved by ${group.resolvedBy ?? 'someone'}.`);
     }
     if (group.status === 'acknowledged') return { changed: false };
+    // A ladder that had already run out (a rehearsal's single round, or every round) is not stopped by this.
+    const ended = endedLadder(await escalationOfGroup(db, group.id));
+    const escalation = ended
+      ? `The escalation had already finished (step ${ended.step} of round ${ended.round}, at ${isoSeconds(ended.at)}); nobody was being paged.`
+      : 'Escalation stopped.';
     await markAlertAcknowledged(db, { id: group.id, actor: input.actor, at: now });
     await stopGroupEscalation(db, { groupId: group.id, reason: `acknowledged by ${input.actor}`, now });
     await cancelStaleDeliveries(db, { groupId: group.id, at: now });
     // Each person paged learns, under their page, that someone has it and nobody else will be paged.
     for (const page of await deliveredPages(db, group.id)) {
-      await enqueuePageFollowUp(db, { groupId: group.id, page, now, text: `:eyes: Acknowledged by ${who(input.actor)}: escalation stopped, nobody else is paged for this alert.` });
+      await enqueuePageFollowUp(db, { groupId: group.id, page, now, text: `:eyes: Acknowledged by ${who(input.actor)}: ${ended ? 'the escalation had already finished' : 'escalation stopped'}, nobody else is paged for this alert.` });
     }
-    return { changed: true, note: `:eyes: Acknowledged by ${who(input.actor)}. Escalation stopped.` };
+    return { changed: true, note: `:eyes: Acknowledged by ${who(input.actor)}. ${escalation}`, ...(ended ? { escalationEnded: ended } : {}) };
   });
 }
 

@@ -182,22 +182,29 @@ export class EscalationTicker {
    * nobody has paged them yet in this round (the incoming on-call after a handoff, or an override
    * that began mid-round); otherwise the first of onCallAt's successors (the scheduled member while
    * an override holds the pager, then the rotation order) not yet paged in this round. Nobody is
-   * "next" twice in one round: with everyone paged it falls through to the approvers.
+   * paged twice in one round: an approver already paged on an earlier rung (a rotation member who
+   * is also an approver) is left out of the approvers' rung, and a rung with nobody left pages nobody.
    */
   async #targets(db: Db, rung: Rung, at: { groupId: number; round: number }): Promise<Targets> {
+    const paged = await pagedInRound(db, at);
     const approvers = this.deps.config.SLACK_APPROVERS;
+    const unpaged = approvers.filter((u) => !paged.has(u));
+    const toApprovers = (reason: string): Targets =>
+      unpaged.length > 0
+        ? { users: unpaged, reason: unpaged.length < approvers.length ? `${reason} not yet paged this round` : reason, channelWide: false }
+        : { users: [], reason: 'every approver was already paged this round', channelWide: false };
     const fallback = (why: string): Targets =>
       approvers.length > 0
-        ? { users: approvers, reason: `${why}: paging all approvers`, channelWide: false }
+        ? toApprovers(`${why}: paging all approvers`)
         : { users: [], reason: `${why} and no approvers configured: paging the whole channel`, channelWide: true };
-    if (rung === 'approvers') return approvers.length > 0 ? { users: approvers, reason: 'all approvers', channelWide: false } : fallback('no approvers');
+    if (rung === 'approvers') return approvers.length > 0 ? toApprovers('all approvers') : fallback('no approvers');
     // On the database's clock (this transaction's now()): replicas whose clocks differ page the same person.
     const oncall = await whoIsOnCall(db);
     const onCallReason = oncall.via === 'override' ? 'on-call (override)' : 'on-call';
     if (rung === 'oncall') {
-      return oncall.primary ? { users: [oncall.primary], reason: onCallReason, channelWide: false } : fallback('nobody is on call');
+      if (oncall.primary && !paged.has(oncall.primary)) return { users: [oncall.primary], reason: onCallReason, channelWide: false };
+      return oncall.primary ? { users: [], reason: `${onCallReason} was already paged this round`, channelWide: false } : fallback('nobody is on call');
     }
-    const paged = await pagedInRound(db, at);
     if (oncall.primary && !paged.has(oncall.primary)) {
       return { users: [oncall.primary], reason: `${onCallReason} now, not yet paged this round`, channelWide: false };
     }
@@ -224,6 +231,13 @@ export class EscalationTicker {
       }
     }
     const mentions = targets.channelWide ? '<!channel>' : fresh.map(who).join(' ');
+    if (!targets.channelWide && targets.users.length === 0) {
+      await enqueueThreadNote(db, {
+        groupId: group.id, channel: group.slackChannel, now: at.now, relevance: 'until_ack',
+        text: `:information_source: Nobody paged at ${at.label}: ${targets.reason} (nobody is paged twice in one round).`,
+      });
+      return;
+    }
     if (!targets.channelWide && fresh.length === 0) return;
     await enqueueThreadNote(db, {
       groupId: group.id, channel: group.slackChannel, now: at.now, relevance: 'until_ack',

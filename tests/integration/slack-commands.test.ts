@@ -64,6 +64,11 @@ describe('slash commands over HTTP', () => {
     expect(log[0]?.result).toMatch(/^usage: I don't know/);
   });
 
+  it('answers a misspelt /mode subcommand with the terminal\'s suggestion: /mode lve → Did you mean live?', async () => {
+    const { reply } = await ask('/mode', 'lve');
+    expect(text(reply)).toContain("I don't know `/mode lve`. (Did you mean live?)");
+  });
+
   it('answers odd text (unicode, markup, very long) with a usage reply', async () => {
     const { reply } = await ask('/golive', `<@U123> 🚀 ${'x'.repeat(3000)}`);
     expect(reply?.response_type).toBe('ephemeral');

@@ -49,9 +49,11 @@ function toLease(r: Record<string, unknown>): EngineLease {
  * Takes the lease for `me` when nobody holds it, when the holder's heartbeat is older than `ttlMs`,
  * when it is already `me`'s, or when its holder is `goneHolder` (one the caller proved dead: holder-gone.ts)
  * and still holds it. One statement: two processes racing for a stale lease cannot both win. A keyed or
- * armed take is then recorded in bot_state (recordKeySeen) before this returns.
+ * armed claim is first recorded in bot_state (recordKeySeen): a record that fails throws here, and
+ * nothing is taken.
  */
 export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHolder: string | null = null): Promise<AcquireResult> {
+  if (me.armed || me.hasKrakenKeys) await recordKeySeen(db, me.host);
   const rows = await execute(db, sql`
     insert into engine_lease as l (id, holder_id, host, pid, boot_id, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from, waiting,
       waiting_kind, waiting_state_version)
@@ -68,27 +70,43 @@ export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHo
       or l.holder_id = ${goneHolder}
     returning l.*`);
   if (rows[0]) {
-    if (me.armed || me.hasKrakenKeys) await recordKeySeen(db, me.host);
     const lease = toLease(rows[0]);
     return { acquired: true, lease, takenOverFrom: lease.takenOverFrom };
   }
   return { acquired: false, lease: (await readLease(db)).lease, takenOverFrom: null };
 }
 
+/** How long a record of this host stands before a claim from it writes it again (recordKeySeen). */
+export const KEY_SEEN_REWRITE_MS = 10 * 60_000;
+
 /**
- * Keeps in bot_state that a keyed or armed engine took the lease (kraken-use-ever.ts): the lease row
- * goes at a clean stop, this record does not. Its own statement, after the take and before
- * acquireLease returns, so the take never holds engine_lease's row while it waits for bot_state's: the
- * order-intent statement (ledger-intents.ts intentAllowedCte) and the live switch (readLeaseHeld, after
- * lockBotState) lock bot_state first, then engine_lease, and a take that locked them the other way
- * round deadlocked with them. Still no engine runs with the key unrecorded: the keeper starts none
- * until acquireLease returns, a failed record throws (its retry re-takes its own lease and records),
- * and a process that dies between the two ran nothing under a lease row that says itself that it is
- * keyed (kraken-use-ever.ts reads that too).
+ * Keeps in bot_state that a keyed or armed process sought the engine lease (kraken-use-ever.ts): the
+ * lease row goes at a clean stop, this record does not. Its own statement, run BEFORE the take:
+ * - Lock order. It locks bot_state's row alone and commits before the take locks engine_lease's, so
+ *   the take never holds one while it waits for the other. The order-intent statement
+ *   (ledger-intents.ts intentAllowedCte) and the live switch (lockBotState, then readLeaseHeld) lock
+ *   bot_state, then engine_lease; the unarmed withdrawal (withdraw-unarmed-live.ts) locks engine_lease
+ *   FOR SHARE, then bot_state. One transaction of record then take would deadlock with the last; take
+ *   then record, with the first two. Two statements wait for each of them in turn and close no cycle.
+ * - A failed record means no take: acquireLease throws before it, so no keyed engine ever holds the
+ *   lease unrecorded, and a record that keeps failing leaves the lease to a standby (taken after a
+ *   take, a failing record left the row re-taken and fresh, its engine never started).
+ * - A process that dies between the two leaves the record. It is true: a keyed process ran here and
+ *   sought the lease, which is all the record says ("seen seeking the engine lease").
+ * - Conditional: rewritten only when it names another host, or this host more than
+ *   KEY_SEEN_REWRITE_MS ago. A keyed standby polls every third of the TTL; an UPDATE whose WHERE
+ *   excludes the row neither writes nor locks it, so those polls leave bot_state alone. Hence its time
+ *   is when this host was seen seeking the lease, at most that long before its latest take.
+ * Without the row (a new database), it inserts it; the insert runs only then.
  */
 async function recordKeySeen(db: Db, host: string): Promise<void> {
   await execute(db, sql`
-    insert into bot_state (id, kraken_key_seen_at, kraken_key_seen_host) values (1, now(), ${host})
+    with seen as (
+      update bot_state set kraken_key_seen_at = now(), kraken_key_seen_host = ${host}
+      where id = 1 and (kraken_key_seen_host is distinct from ${host} or kraken_key_seen_at is null
+        or kraken_key_seen_at < now() - ${KEY_SEEN_REWRITE_MS}::int * interval '1 millisecond'))
+    insert into bot_state (id, kraken_key_seen_at, kraken_key_seen_host)
+    select 1, now(), ${host} where not exists (select 1 from bot_state where id = 1)
     on conflict (id) do update set kraken_key_seen_at = excluded.kraken_key_seen_at, kraken_key_seen_host = excluded.kraken_key_seen_host`);
 }
 

@@ -4,9 +4,10 @@
 // with the same key: a live order intent or fill; an engine lease (running or stale) that is armed
 // or has the Kraken key; the database in live mode now or a switch to live ever; a Kraken rate-limit
 // refusal recorded by a process with the key; an earlier kill, cancel again or follow-up that
-// cancelled on Kraken (its report has Kraken calls); bot_state's kraken_key_seen_at, written when an
-// engine takes the lease with the key or armed and never cleared, so a keyed paper bot that stopped
-// cleanly (its lease row deleted on release) still counts. A database whose keyed bot last ran before
+// cancelled on Kraken (its report has Kraken calls); bot_state's kraken_key_seen_at, written before a
+// process with the key or armed tries to take the lease (so before any such take: engine-lease.ts
+// recordKeySeen) and never cleared, so a keyed paper bot that stopped cleanly (its lease row deleted
+// on release) still counts. A database whose keyed bot last ran before
 // that column existed has no such record: the others above are all it has.
 import { sql } from 'drizzle-orm';
 import { execute, type Db } from '../client.js';
@@ -37,7 +38,7 @@ export async function krakenUseEver(db: Db): Promise<string | null> {
   if (r['live_order'] !== false) return 'a live order placed';
   if (r['keyed_lease'] !== false) return 'an engine lease held with the Kraken key or armed';
   if (r['key_seen_at'] !== null) {
-    return `a bot with the Kraken key or armed ran here (host ${String(r['key_seen_host'] ?? 'unknown')}, lease last taken ${String(r['key_seen_at'])})`;
+    return `a bot with the Kraken key or armed ran here (host ${String(r['key_seen_host'] ?? 'unknown')}, seen seeking the engine lease at ${String(r['key_seen_at'])})`;
   }
   if (r['live_mode'] !== false) return 'live mode';
   if (r['rate_counter'] !== false) return "a process with the Kraken key refused for Kraken's rate limit";

@@ -31,8 +31,8 @@ export const botState = pgTable(
     reconciliationBlocked: boolean('reconciliation_blocked').notNull().default(false),
     reconciliationDetails: jsonb('reconciliation_details').$type<Record<string, unknown>>(),
     /**
-     * When an engine last took or renewed the lease with the Kraken key or armed (never cleared: a stop
-     * deletes the lease row, not this), and on which host. A keyless process reads it as "this bot may
+     * When a process with the Kraken key or armed was seen seeking the engine lease, always before it
+     * takes it (never cleared: a stop deletes the lease row, not this), and on which host. A keyless process reads it as "this bot may
      * have orders on Kraken" (db/queries/kraken-use-ever.ts). Not a change of the trading state: no version bump.
      */
     krakenKeySeenAt: at('kraken_key_seen_at'),

@@ -130,14 +130,18 @@ export class KrakenExchange implements Exchange {
 
   /**
    * Kraken's Time answer for kraken-time.ts to judge. ccxt turns an answer with Kraken's errors into a
-   * thrown error: given back as those errors, so it is said as Kraken's answer, not as a failed call.
+   * thrown error: given back as those errors, so it is said as Kraken's answer, not as a failed call —
+   * only in an HTTP 200. The same JSON in another status came from something in between
+   * (ccxt-client.ts httpStatusOf): a failed call, said with its status.
    */
   async #timeAnswer(): Promise<TimeAnswer> {
     try {
       return { error: [], result: await this.#call('public', 'Time', {}, S.timeResult) };
     } catch (err) {
-      if (err instanceof ExchangeError && err.exchangeCode !== undefined) return { error: [err.exchangeCode], result: null };
-      throw err;
+      if (!(err instanceof ExchangeError) || err.exchangeCode === undefined) throw err;
+      const status = httpStatusOf(err.cause);
+      if (status === 200) return { error: [err.exchangeCode], result: null };
+      throw new Error(`HTTP ${status ?? 'status unknown'}, not Kraken's own answer; its body said ${err.exchangeCode}`, { cause: err });
     }
   }
 

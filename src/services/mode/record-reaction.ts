@@ -36,7 +36,7 @@ export type ReactionOutcome =
   | { kind: 'not_a_vote' }
   | { kind: 'ignored'; requestId: number; reason: string }
   /** `gone`: recorded approvals withdrawn because Slack no longer shows their reaction on the message. */
-  | { kind: 'counted'; requestId: number; approvals: number; gone?: string[] }
+  | { kind: 'counted'; requestId: number; approvals: number; gone?: string[]; already?: boolean }
   | { kind: 'withdrawn'; requestId: number; approvals: number }
   | { kind: 'rejected'; requestId: number }
   | { kind: 'withdrawn_request'; requestId: number }
@@ -113,7 +113,9 @@ export async function recordReaction(ctx: LiveSwitchDeps, ports: LiveSwitchPorts
     await appendEvent(tx, { requestId: request.id, at: now, kind: 'vote_added', actor: input.user, details: { ...base, approvals: standing.length } });
     // The record would make the quorum: Slack says whether it still does (below, outside this transaction).
     if (standing.length >= APPROVALS_NEEDED && request.status === 'requested') return { kind: 'to_confirm', requestId: request.id, trigger: base };
-    return { kind: 'counted', requestId: request.id, approvals: standing.length };
+    // A second approval reaction from one approver (another approval emoji, a re-add whose removal was lost) adds nothing.
+    const already = existing !== undefined && !existing.withdrawnAt;
+    return { kind: 'counted', requestId: request.id, approvals: standing.length, ...(already ? { already } : {}) };
   });
 
   if (closed) await announceNow(ctx, ports, [closed]);

@@ -4,6 +4,7 @@
 import type { SlashCommand } from '@slack/bolt';
 import { mayRun, recordCommand } from '../../../commands/run-command.js';
 import { isAppError } from '../../errors.js';
+import { didYouMean } from '../../suggest-similar.js';
 import { renderRefused } from '../views/error.js';
 import { renderCommandUsage } from '../views/help.js';
 import { helpModel } from './routes.js';
@@ -33,7 +34,9 @@ export function matchSubcommand(row: SlashCommandRow, text: string): SlashMatch 
   if (named) return { sub: named, word, words: others, rest: others.join(' ') };
   if (word === 'help') return { sub: null, word, words: others, rest: others.join(' ') };
   if (catchAll) return { sub: catchAll, word: '', words: trimmed.split(' '), rest: trimmed };
-  return { sub: null, word, words: others, rest: others.join(' '), problem: `I don't know \`${row.command} ${first}\`.` };
+  // The terminal's suggestion for a misspelt subcommand (`/mode lve` → live), as `ctb mode lve` gives it.
+  const meant = didYouMean(word, row.subcommands.flatMap((s) => (s.name === null ? [] : [s.name])));
+  return { sub: null, word, words: others, rest: others.join(' '), problem: `I don't know \`${row.command} ${first}\`.${meant}` };
 }
 
 /** The row's usage, for the replies that show it (help, unknown or malformed text): not built for every command. */

@@ -34,8 +34,11 @@ export function renderAlertActionDone(r: AlertActionCommandResult, action: Alert
     const text = `Alert group ${r.groupId} (${r.title}) was ${already(r, action).replace(/<@([A-Z0-9]+)>/g, '$1')}; nothing changed.`;
     return { text, blocks: [section(`:information_source: Alert group ${r.groupId} (${title}) was ${already(r, action)}; nothing changed.`)] };
   }
+  const ended = r.escalationEnded;
   const effect = action === 'ack'
-    ? 'Escalation stopped; the alert stays open until someone resolves it.'
+    ? ended
+      ? `The escalation had already finished (step ${ended.step} of round ${ended.round}, ${slackDate(new Date(ended.at))}): nobody was being paged. The alert stays open until someone resolves it.`
+      : 'Escalation stopped; the alert stays open until someone resolves it.'
     : action === 'resolve'
       ? 'Escalation stopped; the next alert like it opens a new thread.'
       : silenceEffect(r);

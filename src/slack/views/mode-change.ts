@@ -92,6 +92,8 @@ export function renderVoteFeedback(outcome: ReactionOutcome, user: string, neede
       const gone = outcome.gone ?? [];
       const count = gone.includes(user)
         ? { text: `${outcome.approvals} of ${needed} approvals stand`, mrkdwn: `${outcome.approvals} of ${needed} approvals stand` }
+        : outcome.already
+          ? { text: `${user}'s approval was already counted (${outcome.approvals} of ${needed})`, mrkdwn: `${actorLabel(user)}'s approval was already counted (${outcome.approvals} of ${needed})` }
         : { text: `Approval ${outcome.approvals} of ${needed}: ${user}`, mrkdwn: `:ballot_box_with_check: Approval ${outcome.approvals} of ${needed}: ${actorLabel(user)}` };
       return lines([...goneLines(gone), count]);
     }

@@ -51,7 +51,7 @@ function bookBlocks(b: BookStats): KnownBlock[] {
 function fallbackText(title: string, report: StatsReport): string {
   const books = report.books
     .filter((b) => b.book !== 'replay' || b.trades.closed + b.trades.open > 0)
-    .map((b) => `${b.book}: ${b.trades.closed} closed, ${b.trades.wins}W/${b.trades.losses}L, PnL ${signedMoney(b.pnl.realized)}, ROI ${signedPct(b.roi.periodPct)}, drawdown ${pct(b.drawdown.currentPct)}`);
+    .map((b) => `${b.book}: ${b.trades.closed} closed, ${b.trades.wins}W/${b.trades.losses}L, PnL ${signedMoney(b.pnl.realized)}, ROI ${signedPct(b.roi.periodPct)}, drawdown ${pct(b.drawdown.currentPct)} now, ${pct(b.drawdown.maxPct)} max`);
   return `${title}: ${books.join('; ')}`;
 }
 

@@ -111,6 +111,26 @@ describe('alert buttons in Slack', () => {
     expect(pages.map((p) => p.userId)).toEqual(['UALICE']);
   });
 
+  it('Acknowledge on a test alert whose escalation already ran its ladder says it had already finished', async () => {
+    const sink = h.ctx.alerts as OutboxAlertSink;
+    const { groupId } = await sink.record({ source: 'test', severity: 'critical', title: `Test alert ${n}`, fingerprint: `test:critical:${n}` });
+    for (let i = 0; i < 4; i += 1) {
+      await runtime.escalation.tick();
+      await passEscalationTime(h.ctx.db, clock, 5 * MIN);
+    }
+    await drain();
+    const [esc] = await h.ctx.db.select().from(alertEscalations).where(eq(alertEscalations.groupId, groupId));
+    expect(esc).toMatchObject({ status: 'exhausted' });
+    const ts = (await group(groupId)).slackTs!;
+
+    const { replies } = await press({ actionId: 'alert_ack', value: String(groupId), user: 'UALICE', ts });
+    const reply = JSON.stringify(replies[0]);
+    expect(reply).toContain('The escalation had already finished (step 3 of round 1');
+    expect(reply).not.toContain('Escalation stopped');
+    await drain();
+    expect(threadTexts(ts).find((t) => t.includes('Acknowledged by <@UALICE>'))).toMatch(/The escalation had already finished \(step 3 of round 1, at .*\); nobody was being paged\./);
+  });
+
   it('applies a Slack retry of the same click once, and answers a second click with "already acknowledged"', async () => {
     const { groupId, ts } = await criticalAlert();
     const triggerId = `trgack${n}`;

@@ -129,6 +129,29 @@ describe('escalation of critical alerts', () => {
     expect(await pages()).toEqual(['1.0:UALICE', '1.1:UDAVE']);
   });
 
+  it('never pages anyone twice in one round when rotation members are also approvers', async () => {
+    await rotation(['UAPPROVER1', 'UAPPROVER2']);
+    await critical();
+    for (let i = 0; i < 3; i += 1) {
+      await h.runtime.escalation.tick();
+      await passEscalationTime(h.ctx.db, h.clock, 5 * MIN);
+    }
+    // Round 1: on-call, next; the approvers' rung finds both already paged this round and pages nobody.
+    expect(await pages()).toEqual(['1.0:UAPPROVER1', '1.1:UAPPROVER2']);
+    const notes = (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note')).orderBy(asc(alertDeliveries.id)))
+      .map((n) => String(n.payload.text));
+    expect(notes.at(-1)).toMatch(/Nobody paged at all approvers, round 1\/2, step 3\/3: every approver was already paged this round/);
+    // With a third approver outside the rotation, that rung pages only them.
+    await h.close();
+    h = await alertHarness({ database: database(), config: alertConfig(slack, { SLACK_APPROVERS: 'UAPPROVER1,UAPPROVER2,UAPPROVER3' }) });
+    await h.runtime.escalation.tick();
+    await passEscalationTime(h.ctx.db, h.clock, 5 * MIN);
+    await h.runtime.escalation.tick();
+    await passEscalationTime(h.ctx.db, h.clock, 5 * MIN);
+    await h.runtime.escalation.tick();
+    expect((await pages()).slice(2)).toEqual(['2.0:UAPPROVER1', '2.1:UAPPROVER2', '2.2:UAPPROVER3']);
+  });
+
   it('a page Slack refuses for good fails at once, says so in the thread, and the escalation moves on', async () => {
     slack.on('chat.postMessage', (body) =>
       body.channel === 'UNOPE'

@@ -1,7 +1,9 @@
-// A takeover of the engine lease never holds engine_lease's row while it waits for bot_state's: the
-// order-intent statement and the live switch lock bot_state, then engine_lease, and the withdrawal of
-// an unarmed engine's live approval holds engine_lease FOR SHARE, then bot_state. A take that held the
-// lease row while waiting for bot_state deadlocked with the first two (PostgreSQL ends one: 40P01). Each
+// A takeover of the engine lease never holds engine_lease's row while it waits for bot_state's, nor
+// bot_state's while it waits for engine_lease's: the order-intent statement and the live switch lock
+// bot_state, then engine_lease, and the withdrawal of an unarmed engine's live approval holds
+// engine_lease FOR SHARE, then bot_state. A keyed takeover records itself in bot_state, committed,
+// before its take. A take that held the lease row while waiting for bot_state deadlocked with the first
+// two (PostgreSQL ends one: 40P01). Each
 // order is forced on PostgreSQL over separate connections: one side held open in a transaction, the
 // other run, its wait seen in pg_stat_activity — never a sleep. (PGlite is one session: nothing there
 // runs beside a statement.)
@@ -88,7 +90,7 @@ describe('the engine lease take and bot_state, locked in one order everywhere (P
     let takeover: Promise<unknown> = Promise.resolve();
     let intentWaited = false;
     try {
-      // A standby takes the lease over (its holder proved gone); its key record waits for the flatten.
+      // A standby takes the lease over (its holder proved gone); its key record, before the take, waits for the flatten.
       takeover = later(acquireLease(db, claim(OTHER), 60_000, ME));
       await until(takeoverWaits);
       // The engine that held the lease writes an entry's intent meanwhile.
@@ -103,12 +105,12 @@ describe('the engine lease take and bot_state, locked in one order everywhere (P
     expect(outcomes(settled)).toEqual(['ok', 'ok']);
     expect(intentWaited).toBe(false);
     expect(settled[0]).toMatchObject({ value: { acquired: true, takenOverFrom: ME } });
-    // The row named the standby when the intent was checked: refused, never written under a lease taken over.
-    expect(settled[1]).toMatchObject({ value: null });
+    // The takeover had taken nothing while it waited: the row still named the engine, whose intent is written.
+    expect(settled[1]).toMatchObject({ value: { purpose: 'entry', status: 'pending' } });
     expect((await execute(db, sql`select kraken_key_seen_host from bot_state where id = 1`))[0]).toMatchObject({ kraken_key_seen_host: 'standby-host' });
   });
 
-  it('a live switch holding bot_state reads the lease held while a takeover runs: it sees the takeover, nothing deadlocks', async () => {
+  it('a live switch holding bot_state reads the lease held while a takeover runs: the takeover waits before its take, nothing deadlocks', async () => {
     const { db } = testDb();
     let takeover: Promise<unknown> = Promise.resolve();
     // The switch's order: bot_state's row for update (lockBotState), then the lease row FOR SHARE (readLeaseHeld).
@@ -120,7 +122,7 @@ describe('the engine lease take and bot_state, locked in one order everywhere (P
     });
     const settled = [...await Promise.allSettled([switching]), ...await Promise.allSettled([takeover])];
     expect(outcomes(settled)).toEqual(['ok', 'ok']);
-    expect(settled[0]).toMatchObject({ value: OTHER });
+    expect(settled[0]).toMatchObject({ value: ME });
     expect(settled[1]).toMatchObject({ value: { acquired: true, takenOverFrom: ME } });
   });
 

@@ -91,7 +91,7 @@ describe('ctb kill without the key, on a database that has used Kraken', () => {
     expect(said).not.toMatch(/nothing of this bot on Kraken|nothing on Kraken to cancel|no open orders \(|none open now/);
     expect(run.stdout).toMatch(/^ {2}kraken \(queued for a bot with the key, not yet taken, request #\d+\): no cancel sent from this process, NOT CONFIRMED/m);
     // Why: what the database records, named as the database's record (host, when), not as a fact of Kraken.
-    expect(run.stderr).toMatch(/this database records Kraken use \(a bot with the Kraken key or armed ran here \(host [^,]+, lease last taken \d{4}-\d\d-\d\dT[\d:]+Z\)\): Kraken cannot be checked from this process/);
+    expect(run.stderr).toMatch(/this database records Kraken use \(a bot with the Kraken key or armed ran here \(host [^,]+, seen seeking the engine lease at \d{4}-\d\d-\d\dT[\d:]+Z\)\): Kraken cannot be checked from this process/);
     expect(run.stdout).toMatch(/^ {2}\[~\] cancel_orders\s.* — PENDING$/m);
     const shown = await ctbInShell(['incident', '--json'], env);
     const item = JSON.parse(shown.stdout).current.items.find((i: { item: string }) => i.item === 'cancel_orders');

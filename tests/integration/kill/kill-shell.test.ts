@@ -36,6 +36,13 @@ afterEach(async () => {
 /** Kraken holds orders of this bot: its ledger records live orders. */
 const world = () => liveKillWorld(cleanup, ['OPEN-1', 'OPEN-2']);
 
+/**
+ * For the kills below whose database is up: the shipped KILL_DB_TIMEOUT (3 s) is not what they check,
+ * and on a machine at load 20 the halt's write took longer, so the kill said "saved in DATA_DIR"
+ * instead of what these tests read. Those answers are tested where the database stalls on purpose.
+ */
+const DB_UP = { KILL_DB_TIMEOUT: '60s' };
+
 /** `ctb args` run in this process (its own DATA_DIR and LOG_DIR), for a step whose process is not what is checked. */
 async function ctbHere(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   const io = recordingIo({ LOG_LEVEL: 'warn', ...env });
@@ -49,6 +56,7 @@ describe('ctb kill from a shell that is not armed', () => {
   it("with a Kraken key: CancelAll reaches Kraken, zero open orders are confirmed, and the reply gives Kraken's own count", async () => {
     const { database, kraken } = await world();
     const run = await ctbInShell(['kill', '--reason', 'drill'], {
+      ...DB_UP,
       DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
     });
     expect(run.code, run.stderr).toBe(0);
@@ -66,6 +74,7 @@ describe('ctb kill from a shell that is not armed', () => {
   it('with a configuration that has problems: still cancels on Kraken and records the halt, printing the problems first', async () => {
     const { database, kraken } = await world();
     const run = await ctbInShell(['kill', '--reason', 'bad config'], {
+      ...DB_UP,
       DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
       PORT: 'eighty', RISK_MAX_DRAWDOWN_PCT: '40', RISK_HARD_DRAWDOWN_PCT: '10', SLACK_SIGNING_SECRET: 'orphan-secret',
     }, 'LOG_LEVEL=warn\nPORT 3001\nRISK_DAILY_LOSS=5\n');
@@ -110,7 +119,7 @@ describe('ctb kill from a shell that is not armed', () => {
     // Its engine lease, held for it here (an engine on a live feed needs a market this test does not run).
     cleanup.push(await holdLease(database.db, { holderId: 'bot-under-test', host: hostname(), pid: process.pid, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true }, 60_000));
 
-    const run = await ctbInShell(['kill', '--reason', 'no key here'], { DATABASE_URL: database.url });
+    const run = await ctbInShell(['kill', '--reason', 'no key here'], { ...DB_UP, DATABASE_URL: database.url });
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe('Looking for a running bot with the Kraken key (this process has none) to cancel on Kraken through the database…');
@@ -149,6 +158,7 @@ describe('ctb kill from a shell that is not armed', () => {
     kraken.failNext('CancelAll', 'EService:Unavailable', 1_000_000);
 
     const run = await ctbInShell(['kill', '--reason', 'kraken refusing cancels'], {
+      ...DB_UP,
       DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url,
       KILL_CONFIRM_WAIT: '1s', KILL_CONFIRM_ATTEMPTS: '1',
     });
@@ -174,7 +184,7 @@ describe('ctb kill from a shell that is not armed', () => {
     const { database, kraken } = await world();
     const started = Date.now();
     // A wait for the hand-over would take a minute here; the engine lease shows nobody to wait for.
-    const run = await ctbInShell(['kill', '--reason', 'nobody home'], { DATABASE_URL: database.url, KILL_HANDOFF_TIMEOUT: '60s' });
+    const run = await ctbInShell(['kill', '--reason', 'nobody home'], { ...DB_UP, DATABASE_URL: database.url, KILL_HANDOFF_TIMEOUT: '60s' });
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(run.code).toBe(1);
     const lines = run.stdout.split('\n');
@@ -241,6 +251,7 @@ describe('ctb kill with a key while Kraken refuses every call: it says the halt 
   const killAgainstClosedKraken = () => (closed ??= (async () => {
     const database = await createPostgresTestDb();
     const kill = ctbChildInShell(['kill', '--reason', 'kraken down'], {
+      ...DB_UP,
       DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: CLOSED_LOCAL_URL,
     });
     return { database, kill };

@@ -82,7 +82,7 @@ describe('krakenUseEver: what the database records of this bot on Kraken', () =>
 async function keptPastStop(d: Db): Promise<void> {
   await acquireLease(d, { ...bot, host: 'vm-keyed', hasKrakenKeys: true }, 15_000);
   expect(await releaseLease(d, bot.holderId)).toBe(true);
-  expect(await krakenUseEver(d)).toMatch(/^a bot with the Kraken key or armed ran here \(host vm-keyed, lease last taken \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/);
+  expect(await krakenUseEver(d)).toMatch(/^a bot with the Kraken key or armed ran here \(host vm-keyed, seen seeking the engine lease at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/);
   await d.execute(sql`delete from bot_state`);
   await acquireLease(d, { ...bot, host: 'vm-armed', armed: true }, 15_000);
   await releaseLease(d, bot.holderId);

@@ -3,7 +3,8 @@
 // Time that cannot be right — Kraken's errors, a unixtime missing or negative, a unixtime and an
 // rfc1123 apart — is not read: AddOrder's deadline goes on this host's clock as when Time fails, said
 // at warn once per fault. The simulator over HTTP through the real adapter, Time answered in Kraken's
-// recorded format by a stand-in in front of it; the engine's start on PostgreSQL.
+// recorded format by a stand-in in front of it; the engine's start on PostgreSQL. Kraken's JSON error in
+// another status than 200 is no answer of Kraken's (ccxt-client.ts httpStatusOf): said as a failed call.
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +46,8 @@ const deadlines = (sim: KrakenSimulator) => sim.calls.filter((c) => c.endpoint =
 const timeCalls = (sim: KrakenSimulator) => sim.calls.filter((c) => c.endpoint === 'Time').length;
 const skewed = (offsetMs: number): Clock => ({ now: () => new Date(Date.now() + offsetMs) });
 const seconds = (ms: number) => Math.floor(ms / 1000);
+/** Kraken's recorded Time answer, three years on (2026-07-05): its format, at a time a reading may have. */
+const current = { ...recordedTime, result: { unixtime: recordedTime.result.unixtime + 94_608_000, rfc1123: krakenRfc1123((recordedTime.result.unixtime + 94_608_000) * 1000) } };
 
 /** Resolves once `seen`, or fails naming `what` after `ms` (an event that never comes). */
 async function within(ms: number, what: string, seen: () => boolean): Promise<void> {
@@ -102,8 +105,9 @@ describe("an answer of Kraken's Time that cannot be right is not read: the order
   it('the answer as Kraken documents it is read', async () => {
     const { logger, warnings } = warningsKept();
     const mono = 0;
-    const at = recordedTime.result.unixtime * 1000 + 500;
-    const clock = new KrakenTime({ logger, read: async () => recordedTime, mono: () => mono, wall: () => at });
+    // Kraken's documented answer (2023) moved to a time past TIME_FLOOR_UNIXTIME, in its format.
+    const at = current.result.unixtime * 1000 + 500;
+    const clock = new KrakenTime({ logger, read: async () => current, mono: () => mono, wall: () => at });
     expect(await clock.reading()).toEqual({ krakenMs: at, monoMs: 0 });
     expect(warnings).toEqual([]);
   });
@@ -111,10 +115,10 @@ describe("an answer of Kraken's Time that cannot be right is not read: the order
   it('each fault is said once, another fault said too, and again after a reading was used', async () => {
     const { logger, warnings } = warningsKept();
     let mono = 0;
-    const now = recordedTime.result.unixtime * 1000;
-    const apart: TimeAnswer = { error: [], result: { ...recordedTime.result, unixtime: recordedTime.result.unixtime + 60 } };
-    const negative: TimeAnswer = { error: [], result: { ...recordedTime.result, unixtime: -5 } };
-    const answers = [apart, apart, negative, negative, recordedTime, apart];
+    const now = current.result.unixtime * 1000;
+    const apart: TimeAnswer = { error: [], result: { ...current.result, unixtime: current.result.unixtime + 60 } };
+    const negative: TimeAnswer = { error: [], result: { ...current.result, unixtime: -5 } };
+    const answers = [apart, apart, negative, negative, current, apart];
     const clock = new KrakenTime({ logger, read: async () => answers.shift()!, mono: () => mono, wall: () => now });
     for (let i = 0; i < 6; i++) {
       if (i > 0) mono += TIME_RETRY_MS * 20; // past the retry after a refused answer, and past the refresh after a used one
@@ -126,6 +130,26 @@ describe("an answer of Kraken's Time that cannot be right is not read: the order
     expect(warnings.map((w) => /^Kraken's Time answered (unixtime -5|unixtime \d+ \(\S+\) and rfc1123 "[^"]+", 60 s apart)/.exec(w)?.[1] ?? w)).toEqual([
       expect.stringMatching(/60 s apart$/), 'unixtime -5', expect.stringMatching(/60 s apart$/),
     ]);
+  });
+});
+
+describe("a failed call of Time is said as such, not as Kraken's answer", () => {
+  it.each([
+    { name: "Kraken's JSON error in an HTTP 503: a failed call, with its status", status: 503 as number | undefined,
+      said: /^Kraken's Time could not be read \(HTTP 503, not Kraken's own answer; its body said EService:Unavailable\): AddOrder's deadline is written on this host's clock/ },
+    { name: "Kraken's JSON error in an HTTP 200: Kraken's answer", status: undefined,
+      said: /^Kraken's Time answered with errors \(EService:Unavailable\): not used: AddOrder's deadline is written on this host's clock/ },
+  ])('$name', async ({ status, said }) => {
+    const sim = await startSimulator({ balances: { ZUSD: '100000' } });
+    sim.faults.add(status === undefined
+      ? { endpoint: 'Time', kind: 'error', message: 'EService:Unavailable' }
+      : { endpoint: 'Time', kind: 'http_5xx', status, json: true });
+    const { kraken, warnings } = adapter(sim.url);
+    await kraken.prepareOrders();
+    expect(timeCalls(sim)).toBe(1);
+    const told = warnings.filter((w) => w.startsWith("Kraken's Time"));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(said);
   });
 });
 

@@ -241,6 +241,19 @@ describe('the live switch in Slack', () => {
     expect(reply).toContain(`open request #${request.id} (1/2 approvals)`);
   });
 
+  it('answers a second approval reaction of one approver as already counted, not as another approval', async () => {
+    await start();
+    const request = (await requestLive())!;
+    await react(request, USERS.approver1);
+    await h.idle();
+    await react(request, USERS.approver1);
+    await h.idle();
+    expect(await status(request.id)).toBe('requested');
+    const thread = h.fake.callsTo('chat.postMessage').filter((c) => c.body.thread_ts === request.slackTs).map((c) => String(c.body.text));
+    expect(thread.filter((t) => t.includes('Approval 1 of 2'))).toHaveLength(1);
+    expect(thread).toContain(`[PAPER] ${USERS.approver1}'s approval was already counted (1 of 2)`);
+  });
+
   it('withdraws an approval when the reaction is removed', async () => {
     await start();
     const request = (await requestLive())!;

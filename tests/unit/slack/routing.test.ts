@@ -25,6 +25,10 @@ describe('matchSubcommand', () => {
     expect(matchSubcommand(mode, 'turbo x')).toMatchObject({ sub: null, problem: "I don't know `/mode turbo`." });
   });
 
+  it('suggests the subcommand a misspelt word is closest to, as the terminal does', () => {
+    expect(matchSubcommand(mode, 'lve')).toMatchObject({ sub: null, problem: "I don't know `/mode lve`. (Did you mean live?)" });
+  });
+
   it('answers help with usage (no problem) unless a row is named help', () => {
     expect(matchSubcommand(mode, 'help')).toMatchObject({ sub: null, word: 'help' });
     expect(matchSubcommand(mode, 'help').problem).toBeUndefined();

@@ -66,7 +66,7 @@ describe('/stats view', () => {
     expect(blocks[3]!.text!.text).toBe(':red_circle: *Live*');
     expect(blocks[4]!.fields!.map((f) => f.text)).toContain('*ROI*\n— in period · — all time');
     expect(blocks[4]!.fields!.map((f) => f.text)).toContain('*Unrealised PnL*\n— (no fresh marks)');
-    expect(m.text).toBe('Stats — last 7d: paper: 3 closed, 2W/1L, PnL +12.50, ROI +0.10%, drawdown 0.88%; live: 3 closed, 2W/1L, PnL -3.00, ROI —, drawdown 0.88%');
+    expect(m.text).toBe('Stats — last 7d: paper: 3 closed, 2W/1L, PnL +12.50, ROI +0.10%, drawdown 0.88% now, 3.50% max; live: 3 closed, 2W/1L, PnL -3.00, ROI —, drawdown 0.88% now, 3.50% max');
   });
 
   it('says beside each figure from a snapshot that is not fresh how old it is, and under the book why', () => {
@@ -107,7 +107,7 @@ describe('/stats view', () => {
       '*Equity*\n—',
       '*Exposure*\n1,234,567.89',
     ]);
-    expect(m.text).toBe('Stats — last 7d: paper: 3 closed, 1W/2L, PnL +8,797.12, ROI 0.00%, drawdown —');
+    expect(m.text).toBe('Stats — last 7d: paper: 3 closed, 1W/2L, PnL +8,797.12, ROI 0.00%, drawdown — now, 12.35% max');
     const summary = renderStatsSummary({ kind: 'daily', periodKey: '2026-01-10', report: report({ books: [long] }) });
     expect(JSON.stringify(summary)).not.toMatch(/8797\.1234567|1234567\.891|12\.3456789/);
   });

@@ -51,7 +51,7 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       const poster = ctx.kill.incidentPoster;
       let postFailures = 0;
       const thread = opts.incidentThread?.(ctx);
-      const refreshThread = thread ? incidentThreadRefresher(ctx, thread) : async () => {};
+      const refreshThread = thread ? incidentThreadRefresher(ctx, thread) : async () => true;
       const watcher = await startHaltWatcher(ctx, {
         ...(poster
           ? {
@@ -64,7 +64,10 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
                   },
                 ),
               // An incident the lift left open: its message now says it is open on a bot not halted.
-              whenLifted: () => refreshThread(false).catch((err: unknown) => ctx.logger.warn({ error: describeError(err) }, 'could not redraw the incident thread after the halt was lifted')),
+              whenLifted: () => refreshThread(false).catch((err: unknown) => {
+                ctx.logger.warn({ error: describeError(err) }, 'could not redraw the incident thread after the halt was lifted; trying again');
+                return false;
+              }),
             }
           : {}),
       });

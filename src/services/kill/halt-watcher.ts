@@ -42,10 +42,11 @@ export interface HaltWatcherOptions {
   /** Run on each poll that finds the bot halted (posting a terminal kill's incident thread). */
   whileHalted?: () => Promise<unknown>;
   /**
-   * Run once on the first read that finds the bot not halted after one that found it halted (a resume
-   * or reconciliation lifted it, here or elsewhere): redraws an incident left open. Its failure is the caller's to log.
+   * Run on the reads that find the bot not halted after one that found it halted (a resume or
+   * reconciliation lifted it, here or elsewhere), until it answers true: redraws an incident left open
+   * (false: its redraw waits, paced or sent by another process). Its failure is the caller's to log.
    */
-  whenLifted?: () => Promise<unknown>;
+  whenLifted?: () => Promise<boolean>;
 }
 
 /** Watching for a halt: what replaying a saved kill needs, and the poll's interval. */
@@ -69,6 +70,8 @@ export async function startHaltWatcher(ctx: HaltWatcherDeps, opts: HaltWatcherOp
   let whileHaltedAt = Number.NEGATIVE_INFINITY;
   /** The latest read applied found the bot halted: the next one that does not is a lift. */
   let haltedLastRead = false;
+  /** A lift seen, whenLifted not yet done with it. */
+  let liftPending = false;
   let stopped = false;
 
   /** What a read of bot_state started at `startedAt`, with the latch's changes count then, says. */
@@ -83,9 +86,9 @@ export async function startHaltWatcher(ctx: HaltWatcherDeps, opts: HaltWatcherOp
       sawHaltedAt = null;
       return;
     }
-    const lifted = haltedLastRead && !state.halted;
+    liftPending = !state.halted && (liftPending || haltedLastRead);
     haltedLastRead = state.halted;
-    if (lifted) await opts.whenLifted?.().catch(() => {});
+    if (liftPending && opts.whenLifted) liftPending = !(await opts.whenLifted().catch(() => false));
     if (state.halted) {
       if (!isHaltLatched(ctx)) {
         ctx.logger.warn({ reason: state.haltedReason, by: state.haltedBy }, 'bot_state says halted: this process stops trading');

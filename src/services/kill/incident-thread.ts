@@ -4,8 +4,8 @@
 // is updated and the answer is posted in the thread, once across every process that serves Slack.
 // The message is updated by one process at a time and no faster than its meaning changes (see
 // domain/incident-thread-pace.ts): four replicas polling every 500 ms send what one would, once.
-// Runs from the halt watcher's poll while halted, and once on the poll that finds the halt lifted
-// (an incident left open on a bot not halted says so: a change in the halt alone redraws it).
+// Runs from the halt watcher's poll while halted, and on the polls after the halt is lifted until the
+// message shows it (an incident left open on a bot not halted says so: a change in the halt alone redraws it).
 import { createHash } from 'node:crypto';
 import { openIncidentsWithThread, swapThreadShown } from '../../db/queries/kill-incidents.js';
 import type { Incident, IncidentChecklistItem, ThreadShown } from '../../db/schema/index.js';
@@ -42,13 +42,15 @@ function viewOf(items: ShownChecklistItem[], botHalted: boolean): ThreadView {
  * that record from what it read, so two processes never send the same update. `botHalted`: as the
  * caller's read of bot_state found it (the message says when an incident is open on a bot not halted).
  */
-export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread: IncidentThread): (botHalted?: boolean) => Promise<void> {
+export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread: IncidentThread): (botHalted?: boolean) => Promise<boolean> {
+  /** Whether every open incident's message now shows what it would (false: an update waits, is paced or another process sends it). */
   return async (botHalted = true) => {
+    let shown = true;
     const open = await openIncidentsWithThread(ctx.db);
     for (const incident of open) {
       // A kill's follow-up nobody took in time is closed here too: a Slack-only process keeps the thread true.
       const items = await withWaitingRequests(ctx, await closeUnansweredFollowUps(ctx, await checklistOf(ctx.db, incident.id)));
-      await updateIfDue(ctx, thread, incident, items, botHalted);
+      if (!(await updateIfDue(ctx, thread, incident, items, botHalted))) shown = false;
       for (const item of items) {
         const finished = item.state === 'done' || item.state === 'failed';
         if (finished && item.outcome?.threadNote === true && item.outcome.threadNoted !== true && (await claimAnnouncement(ctx, item.id))) {
@@ -56,16 +58,18 @@ export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread
         }
       }
     }
+    return shown;
   };
 }
 
-async function updateIfDue(ctx: ChecklistDeps, thread: IncidentThread, incident: Incident, items: ShownChecklistItem[], botHalted: boolean): Promise<void> {
+/** Whether the message shows this view once done: sent now, or shown already. */
+async function updateIfDue(ctx: ChecklistDeps, thread: IncidentThread, incident: Incident, items: ShownChecklistItem[], botHalted: boolean): Promise<boolean> {
   const view = viewOf(items, botHalted);
   const now = ctx.clock.now();
   const shown = incident.threadShown;
-  if (!threadUpdateDue(shown, view, now)) return;
+  if (!threadUpdateDue(shown, view, now)) return shown !== null && !shown.updating && shown.payload === view.payload;
   const claim: ThreadShown = { ...view, at: now.toISOString(), updating: true };
-  if (!(await swapThreadShown(ctx.db, incident.id, { expected: shown, next: claim }))) return;
+  if (!(await swapThreadShown(ctx.db, incident.id, { expected: shown, next: claim }))) return false;
   try {
     await thread.update(incident, items);
   } catch (err) {
@@ -77,4 +81,5 @@ async function updateIfDue(ctx: ChecklistDeps, thread: IncidentThread, incident:
     throw err;
   }
   await swapThreadShown(ctx.db, incident.id, { expected: claim, next: { ...claim, updating: false } });
+  return true;
 }

@@ -243,8 +243,9 @@ describe('an incident left open when reconciliation lifts a later halt', () => {
     await database.db.execute(sql`update bot_state set halted = true, halted_by = ${RECONCILIATION_ACTOR}, halted_reason = 'reconciliation', halted_at = now(), version = version + 1 where id = 1`);
     const said = `Incident #${incident.id} is still open although the bot is not halted`;
     const updates = () => h.fake.callsTo('chat.update').filter((c) => c.body.ts === incident.slackTs).map((c) => JSON.stringify(c.body.blocks));
-    // The watcher's poll sees the reconciliation halt (the message drawn while halted never says it).
-    for (let i = 0; i < 200 && !isHaltLatched(h.ctx); i++) await new Promise((r) => setTimeout(r, 25));
+    // The watcher's poll sees the bot halted and redraws the message: drawn while halted, it never says it.
+    for (let i = 0; i < 200 && updates().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(updates().length).toBeGreaterThan(0);
     expect(updates().some((u) => u.includes(said))).toBe(false);
     // Reconciliation passes and lifts its own halt (an incident opened before it does not keep it).
     expect(await liftHaltPlacedBy(database.db, RECONCILIATION_ACTOR, new Date())).toBe(true);

@@ -8,6 +8,7 @@ import type { OverdueCritical } from '../../../src/alerts/overdue.js';
 import { ManualClock } from '../../../src/clock.js';
 import { alertPages } from '../../../src/db/schema/index.js';
 import { usePostgresTestDb } from '../../support/db.js';
+import { rotationOnDatabaseClock } from '../../support/oncall-fixtures.js';
 import { startFakeSlack, type FakeSlack } from '../../support/fake-slack.js';
 import { ALERT_TABLES, alertConfig, alertHarness, passEscalationTime, type AlertHarness } from '../../support/alert-fixtures.js';
 
@@ -25,6 +26,8 @@ beforeEach(async () => {
   // ESCALATION_ACK_SLA 5m: a step is due 5 minutes after the one before, on the database's clock.
   fast = await alertHarness({ database: database(), config: alertConfig(slack), clock: new ManualClock(new Date(Date.now() + SKEW)) });
   slow = await alertHarness({ database: database(), config: alertConfig(slack), clock: new ManualClock(new Date(Date.now() - SKEW)) });
+  // Each step pages someone new (nobody is paged twice in one round).
+  await rotationOnDatabaseClock(database().db, ['UALICE', 'UBOB']);
   fast.sink.onOverdueCritical((a) => void overdue.push({ by: 'fast', alert: a as OverdueCritical }));
   slow.sink.onOverdueCritical((a) => void overdue.push({ by: 'slow', alert: a as OverdueCritical }));
 });

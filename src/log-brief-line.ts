@@ -19,9 +19,17 @@ const MAX_VALUE = 120;
 const MAX_LIST = 4;
 const MAX_DEPTH = 3;
 
+/** C0 and C1 control characters and DEL: a terminal acts on them (ESC sequences, a title, a bell), so none goes out raw. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** The text with every control character written as its \u escape (JSON.stringify leaves DEL and C1 raw). */
+function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function quoted(text: string): string {
   const short = text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
-  return /^[^\s="]+$/.test(short) ? short : JSON.stringify(short);
+  return /^[^\s="\u0000-\u001f\u007f-\u009f]+$/.test(short) ? short : escapeControls(JSON.stringify(short));
 }
 
 function scalar(value: unknown): string | null {
@@ -47,7 +55,7 @@ function fields(key: string, value: unknown, depth: number, out: string[]): void
     if (value.length === 0) return;
     const items = value.map(scalar);
     if (value.length <= MAX_LIST && items.every((i) => i !== null)) out.push(`${key}=[${items.join(',')}]`);
-    else out.push(`${key}=(${value.length} items)`);
+    else out.push(`${key}=(${value.length} ${value.length === 1 ? 'item' : 'items'})`);
     return;
   }
   if (typeof value !== 'object') return;
@@ -60,7 +68,7 @@ function fields(key: string, value: unknown, depth: number, out: string[]): void
     out.push(`${key}={…}`);
     return;
   }
-  for (const [k, v] of Object.entries(record)) fields(`${key}.${k}`, v, depth + 1, out);
+  for (const [k, v] of Object.entries(record)) fields(`${key}.${escapeControls(k)}`, v, depth + 1, out);
 }
 
 function clock(time: unknown): string {
@@ -84,7 +92,8 @@ export function briefLine(json: string, colour: boolean): string {
   const name = colour && level.colour ? `${level.colour}${level.name}${RESET}` : level.name;
   const out: string[] = [];
   if (typeof entry.event !== 'string') {
-    for (const [key, value] of Object.entries(entry)) if (!SKIP.has(key)) fields(key, value, 1, out);
+    // A key is data too (a record's own keys): its control characters are escaped like a value's.
+    for (const [key, value] of Object.entries(entry)) if (!SKIP.has(key)) fields(escapeControls(key), value, 1, out);
   }
   const message = typeof entry.msg === 'string' ? entry.msg : '';
   return `${clock(entry.time)}${name}: ${[message, ...out].filter(Boolean).join(' ')}\n`;

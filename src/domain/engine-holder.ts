@@ -31,12 +31,23 @@ export interface EngineHolderView {
   waitingKind: 'step' | 'gate' | null;
   waitingStateVersion: number | null;
   /**
-   * A running holder's last renewal is older than its renewal interval (leaseRenewEveryMs): it may have
-   * stopped (killed, hung) though its lease is not stale yet. Nothing is said of its engine trading then.
+   * A running holder's last renewal is older than leaseOverdueAfterMs (twice its renewal interval), or
+   * its process is gone: it may have stopped (killed, hung) though its lease is not stale yet. Nothing
+   * is said of its engine trading then.
    */
   renewalOverdue: boolean;
-  /** How often a holder renews its lease (a third of ENGINE_LEASE_TTL); null when none holds it. */
+  /** How often a holder renews its lease (a third of its ENGINE_LEASE_TTL); null when none holds it. */
   renewEveryMs: number | null;
+  /**
+   * The TTL behind renewEveryMs, staleAt and the state is the reading process's own ENGINE_LEASE_TTL:
+   * the lease row, written by an older binary, does not carry its holder's. Unset or false: the holder's.
+   */
+  ttlOfReader?: boolean;
+  /**
+   * The holder ran on this host, in this pid scope, and its pid is no process now (engine-lease/holder-gone.ts):
+   * it is gone, and a standby here takes the lease over at once. Unset or false: not known to be gone.
+   */
+  processGone?: boolean;
   /** When the lease goes stale unless renewed: from then a standby may take it over. Null when none holds it. */
   staleAt: string | null;
 }
@@ -46,7 +57,20 @@ export function leaseRenewEveryMs(ttlMs: number): number {
   return Math.max(100, Math.floor(ttlMs / 3));
 }
 
-export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number): EngineHolderView {
+/**
+ * How old a running holder's last renewal may be before the views say it may have stopped: twice its
+ * renewal interval. One late renewal (a loaded host, a FOR SHARE lock held by the live switch) is not
+ * a stopped holder; two missed ones are, still well before the lease goes stale (two thirds of the TTL).
+ */
+export function leaseOverdueAfterMs(ttlMs: number): number {
+  return 2 * leaseRenewEveryMs(ttlMs);
+}
+
+/**
+ * `readerTtlMs`: the reading process's ENGINE_LEASE_TTL, used only when the row does not carry its
+ * holder's (an older binary wrote it). `processGone`: the holder is known gone (holder-gone.ts).
+ */
+export function holderView(lease: EngineLease | null, dbNow: Date, readerTtlMs: number, opts: { processGone?: boolean } = {}): EngineHolderView {
   if (!lease) {
     return {
       state: 'none', holderId: null, host: null, pid: null, role: null, feed: null, armed: false, hasKrakenKeys: false,
@@ -54,11 +78,14 @@ export function holderView(lease: EngineLease | null, dbNow: Date, ttlMs: number
       waitingKind: null, waitingStateVersion: null, renewalOverdue: false, renewEveryMs: null, staleAt: null,
     };
   }
+  const ttlMs = lease.ttlMs ?? readerTtlMs;
   const age = Math.max(0, dbNow.getTime() - lease.heartbeatAt.getTime());
   const stale = age > ttlMs;
   const renewEveryMs = leaseRenewEveryMs(ttlMs);
+  const processGone = !stale && opts.processGone === true;
   return {
-    renewalOverdue: !stale && age > renewEveryMs, renewEveryMs, staleAt: new Date(lease.heartbeatAt.getTime() + ttlMs).toISOString(),
+    renewalOverdue: !stale && (age > leaseOverdueAfterMs(ttlMs) || processGone), renewEveryMs, staleAt: new Date(lease.heartbeatAt.getTime() + ttlMs).toISOString(),
+    ...(lease.ttlMs === null ? { ttlOfReader: true } : {}), ...(processGone ? { processGone } : {}),
     state: stale ? 'stale' : 'running', holderId: lease.holderId, host: lease.host, pid: lease.pid, role: lease.role, feed: lease.feed,
     armed: lease.armed, hasKrakenKeys: lease.hasKrakenKeys, acquiredAt: lease.acquiredAt.toISOString(), heartbeatAt: lease.heartbeatAt.toISOString(),
     heartbeatAgeMs: age, staleSince: stale ? new Date(lease.heartbeatAt.getTime() + ttlMs).toISOString() : null, takenOverFrom: lease.takenOverFrom,
@@ -102,13 +129,24 @@ export function noBotWithKeyPhrase(v: EngineHolderView): string {
 
 /**
  * A running holder whose renewal is overdue, as every view says it: when it last renewed, that it may
- * have stopped, and when a standby may take the lease over — never that its engine trades now.
+ * have stopped, and when a standby may take the lease over — never that its engine trades now. Its
+ * process gone from this host: that, and that a standby here takes over at once (holder-gone.ts).
  */
-export function overdueRenewalPhrase(v: Pick<EngineHolderView, 'heartbeatAt' | 'heartbeatAgeMs' | 'renewEveryMs' | 'staleAt'>): string {
+export function overdueRenewalPhrase(v: Pick<EngineHolderView, 'heartbeatAt' | 'heartbeatAgeMs' | 'renewEveryMs' | 'staleAt' | 'ttlOfReader' | 'processGone' | 'pid'>): string {
   const age = v.heartbeatAgeMs === null ? '' : ` (${agoPhrase(v.heartbeatAgeMs)})`;
-  const every = v.renewEveryMs === null ? '' : `, renewed every ${Math.round(v.renewEveryMs / 1000)}s while it runs`;
-  return `last renewed its lease at ${v.heartbeatAt}${age}${every}: its holder may have stopped (killed or hung); `
+  if (v.processGone) {
+    return `last renewed its lease at ${v.heartbeatAt}${age}: its holder's process (pid ${v.pid} on this host) is gone; `
+      + 'a standby on this host takes the lease over at once';
+  }
+  return `last renewed its lease at ${v.heartbeatAt}${age}${renewedEveryPhrase(v)}: its holder may have stopped (killed or hung); `
     + `a standby may take the lease over from ${v.staleAt}, when it goes stale`;
+}
+
+/** ", renewed every 5s while it runs", and whose TTL that is when the row does not say its holder's. */
+export function renewedEveryPhrase(v: Pick<EngineHolderView, 'renewEveryMs' | 'ttlOfReader'>): string {
+  if (v.renewEveryMs === null) return '';
+  const whose = v.ttlOfReader ? " (by this shell's ENGINE_LEASE_TTL: the lease row does not carry its holder's)" : '';
+  return `, renewed every ${Math.round(v.renewEveryMs / 1000)}s while it runs${whose}`;
 }
 
 /** A heartbeat's age as the views say it: "3s ago". */

@@ -10,8 +10,8 @@ import type { ThresholdStanding } from '../domain/golive-thresholds.js';
 import { getBotState, type Mode } from './bot-state.js';
 import { engineMode, holderArmed, type EngineMode } from '../domain/engine-mode.js';
 import { describeTradingState, type TradingStateInfo } from '../domain/trading-state.js';
-import { holderView, type EngineHolderView } from '../domain/engine-holder.js';
-import { shellView, type EngineHolderDeps, type ShellDeps, type ShellView } from './engine-lease/holder-view.js';
+import type { EngineHolderView } from '../domain/engine-holder.js';
+import { holderViewHere, shellView, type EngineHolderDeps, type ShellDeps, type ShellView } from './engine-lease/holder-view.js';
 import { standingOf, type ReconciliationStanding } from '../domain/reconciliation-standing.js';
 import { liveWithdrawnOf, type LastSwitch, type LiveWithdrawn } from '../domain/live-withdrawal.js';
 import { liveLeftOpenOf, livePositionText, type LiveLeftOpen } from '../domain/live-left-open.js';
@@ -112,13 +112,13 @@ function modeStatusOf(ctx: ModeStatusDeps, state: BotState, engine: EngineHolder
 
 export async function readModeStatus(ctx: ModeStatusDeps): Promise<ModeStatus> {
   const { state, lease, dbNow, lastSwitch, liveOpen } = await readStatus(ctx);
-  return modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL), lastSwitch, liveOpen);
+  return modeStatusOf(ctx, state, holderViewHere(lease, dbNow, ctx.config.ENGINE_LEASE_TTL), lastSwitch, liveOpen);
 }
 
 /** The mode status and the latest go-live audit verdict (`/golive status`), from one statement. */
 export async function readGoLiveStatus(ctx: ModeStatusDeps): Promise<{ status: ModeStatus; latestAudit: AuditVerdict | null }> {
   const { state, lease, dbNow, audit, policy, lastSwitch, liveOpen } = await readStatus(ctx);
-  return { status: modeStatusOf(ctx, state, holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL), lastSwitch, liveOpen), latestAudit: auditVerdict(audit, gatePolicyOf(policy)) };
+  return { status: modeStatusOf(ctx, state, holderViewHere(lease, dbNow, ctx.config.ENGINE_LEASE_TTL), lastSwitch, liveOpen), latestAudit: auditVerdict(audit, gatePolicyOf(policy)) };
 }
 
 /** A stored run's verdict, with what the gate says of its thresholds under `policy`. */

@@ -22,6 +22,8 @@ export interface LeaseClaim {
    * Unset: null (a claim that runs no engine).
    */
   waitingOnTake?: string | null;
+  /** The claimant's ENGINE_LEASE_TTL (ms), written with each renewal; unset: the row keeps what the take wrote. */
+  ttlMs?: number;
 }
 
 export interface AcquireResult {
@@ -42,11 +44,13 @@ function toLease(r: Record<string, unknown>): EngineLease {
     waiting: r.waiting === null || r.waiting === undefined ? null : String(r.waiting),
     waitingKind: r.waiting_kind === 'gate' || r.waiting_kind === 'step' ? r.waiting_kind : null,
     waitingStateVersion: r.waiting_state_version === null || r.waiting_state_version === undefined ? null : Number(r.waiting_state_version),
+    ttlMs: r.ttl_ms === null || r.ttl_ms === undefined ? null : Number(r.ttl_ms),
   };
 }
 
 /**
- * Takes the lease for `me` when nobody holds it, when the holder's heartbeat is older than `ttlMs`,
+ * Takes the lease for `me` when nobody holds it, when the holder's heartbeat is older than the holder's
+ * own TTL (its row's ttl_ms; `ttlMs`, this claim's, only for a row an older binary wrote without it),
  * when it is already `me`'s, or when its holder is `goneHolder` (one the caller proved dead: holder-gone.ts)
  * and still holds it. One statement: two processes racing for a stale lease cannot both win. A keyed or
  * armed claim is first recorded in bot_state (recordKeySeen): a record that fails throws here, and
@@ -56,17 +60,17 @@ export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHo
   if (me.armed || me.hasKrakenKeys) await recordKeySeen(db, me.host);
   const rows = await execute(db, sql`
     insert into engine_lease as l (id, holder_id, host, pid, boot_id, role, feed, armed, has_kraken_keys, acquired_at, heartbeat_at, taken_over_from, waiting,
-      waiting_kind, waiting_state_version)
+      waiting_kind, waiting_state_version, ttl_ms)
     values (1, ${me.holderId}, ${me.host}, ${me.pid}, ${me.bootId ?? null}, ${me.role}, ${me.feed}, ${me.armed}, ${me.hasKrakenKeys}, now(), now(), null,
-      ${me.waitingOnTake ?? null}, ${me.waitingOnTake ? 'step' : null}, null)
+      ${me.waitingOnTake ?? null}, ${me.waitingOnTake ? 'step' : null}, null, ${ttlMs})
     on conflict (id) do update set holder_id = excluded.holder_id, host = excluded.host, pid = excluded.pid, boot_id = excluded.boot_id, role = excluded.role,
-      feed = excluded.feed, armed = excluded.armed, has_kraken_keys = excluded.has_kraken_keys, heartbeat_at = now(),
+      feed = excluded.feed, armed = excluded.armed, has_kraken_keys = excluded.has_kraken_keys, heartbeat_at = now(), ttl_ms = excluded.ttl_ms,
       acquired_at = case when l.holder_id = excluded.holder_id then l.acquired_at else now() end,
       taken_over_from = case when l.holder_id = excluded.holder_id then l.taken_over_from else l.holder_id end,
       waiting = case when l.holder_id = excluded.holder_id then l.waiting else excluded.waiting end,
       waiting_kind = case when l.holder_id = excluded.holder_id then l.waiting_kind else excluded.waiting_kind end,
       waiting_state_version = case when l.holder_id = excluded.holder_id then l.waiting_state_version else excluded.waiting_state_version end
-    where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - ${ttlMs}::int * interval '1 millisecond'
+    where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - coalesce(l.ttl_ms, ${ttlMs}::int) * interval '1 millisecond'
       or l.holder_id = ${goneHolder}
     returning l.*`);
   if (rows[0]) {
@@ -113,7 +117,8 @@ async function recordKeySeen(db: Db, host: string): Promise<void> {
 /** Renews `holderId`'s lease (and what it says about itself). False: the lease is no longer its own. */
 export async function renewLease(db: Db, me: LeaseClaim): Promise<boolean> {
   const rows = await execute(db, sql`
-    update engine_lease set heartbeat_at = now(), armed = ${me.armed}, has_kraken_keys = ${me.hasKrakenKeys}, feed = ${me.feed}
+    update engine_lease set heartbeat_at = now(), armed = ${me.armed}, has_kraken_keys = ${me.hasKrakenKeys}, feed = ${me.feed},
+      ttl_ms = coalesce(${me.ttlMs ?? null}::int, ttl_ms)
     where id = 1 and holder_id = ${me.holderId} returning id`);
   return rows.length > 0;
 }

@@ -52,7 +52,7 @@ export const STATUS_COLUMNS_FROM = sql.raw(`b.id as b_id, b.mode as b_mode, b.ha
   b.reconciliation_details as b_reconciliation_details, b.kraken_key_seen_at as b_kraken_key_seen_at,
   b.kraken_key_seen_host as b_kraken_key_seen_host, b.version as b_version, b.updated_at as b_updated_at,
   l.id as l_id, l.holder_id as l_holder_id, l.host as l_host, l.pid as l_pid, l.boot_id as l_boot_id, l.role as l_role, l.feed as l_feed, l.armed as l_armed,
-  l.has_kraken_keys as l_has_kraken_keys, l.acquired_at as l_acquired_at, l.heartbeat_at as l_heartbeat_at, l.taken_over_from as l_taken_over_from, l.waiting as l_waiting, l.waiting_kind as l_waiting_kind, l.waiting_state_version as l_waiting_state_version,
+  l.has_kraken_keys as l_has_kraken_keys, l.acquired_at as l_acquired_at, l.heartbeat_at as l_heartbeat_at, l.taken_over_from as l_taken_over_from, l.waiting as l_waiting, l.waiting_kind as l_waiting_kind, l.waiting_state_version as l_waiting_state_version, l.ttl_ms as l_ttl_ms,
   now() as db_now,
   a.id as a_id, a.at as a_at, a.actor as a_actor, a.mode as a_mode, a.dry_run as a_dry_run, a.passed as a_passed, a.summary as a_summary,
   a.thresholds as a_thresholds,
@@ -118,6 +118,7 @@ function leaseOf(r: StatusColumns): EngineLease | null {
     waiting: (r.l_waiting ?? null) as string | null,
     waitingKind: r.l_waiting_kind === 'gate' || r.l_waiting_kind === 'step' ? r.l_waiting_kind : null,
     waitingStateVersion: r.l_waiting_state_version === null || r.l_waiting_state_version === undefined ? null : Number(r.l_waiting_state_version),
+    ttlMs: r.l_ttl_ms === null || r.l_ttl_ms === undefined ? null : Number(r.l_ttl_ms),
   };
 }
 

@@ -47,6 +47,11 @@ export const engineLease = pgTable(
     waitingKind: text('waiting_kind', { enum: ['step', 'gate'] }),
     /** The bot_state version the gate answered on: a reader whose bot_state has moved on does not say that reason. */
     waitingStateVersion: integer('waiting_state_version'),
+    /**
+     * The holder's ENGINE_LEASE_TTL in ms, written at take and renewal: its lease is stale only past it,
+     * whatever TTL a standby or a reading shell runs with. Null: a row an older binary wrote.
+     */
+    ttlMs: integer('ttl_ms'),
   },
   (t) => [
     check('engine_lease_singleton', sql`${t.id} = 1`),

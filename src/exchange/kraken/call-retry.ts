@@ -34,17 +34,20 @@ export interface RateLimitWait {
 }
 
 /**
- * The error once the nonce retries are spent: Kraken refused a fresh nonce every time, so the key's
- * last nonce is ahead of this clock for good (another tool used the key with larger nonces, or a clock
- * ran ahead), not a passing collision. Retrying never fixes that: a new key, or a wider nonce window, does.
+ * The error once the nonce retries are spent: Kraken refused a fresh nonce every time, each not above
+ * the last one it took for the key — not a passing collision. Why, this process cannot tell: the hint
+ * names the likely causes, most likely first (Kraken's docs put clock skew first): this host's clock
+ * behind (our nonces are its milliseconds, nonce.ts), the key shared with another process or host, a
+ * key used before with larger nonces. Retrying fixes none of them. Nothing of the key in it.
  */
 export function nonceStillRefused(err: ExchangeError, endpoint: string, tries: number): ExchangeError {
   return new ExchangeError('retryable', 'invalid_nonce',
-    `Kraken ${endpoint} failed: EAPI:Invalid nonce, ${tries} times in a row, each with a fresh nonce: this API key's last nonce is ahead of the nonces this machine makes.`, {
-      hint: 'Create a new API key at Kraken (Settings → API) and set KRAKEN_API_KEY and KRAKEN_API_SECRET to it, one key per process; '
-        + 'or raise the key\'s nonce window there (Settings → API → the key → Nonce window). Another tool that used this key with larger '
-        + 'nonces (microseconds) leaves it ahead of ours for good; another process using this API key (the bot, its web or worker, an '
-        + 'operator\'s ctb, a second bot) gets it refused now and then.',
+    `Kraken ${endpoint} failed: EAPI:Invalid nonce, ${tries} times in a row, each with a fresh nonce: Kraken has taken a larger nonce for this API key than this machine makes now (nonces here are this host's clock in milliseconds).`, {
+      hint: 'Likely causes, most likely first: (1) this host\'s clock is behind — check that it is synchronised (e.g. `timedatectl`); '
+        + '(2) the key is shared with another process or host (the bot, its web or worker, an operator\'s ctb, a second bot, another machine '
+        + 'whose clock runs ahead) — give each its own key; a nonce window on the key (Settings → API → the key) absorbs only an occasional '
+        + 'out-of-order nonce; (3) the key was used before with larger nonces (another tool\'s microseconds), which leaves it ahead for good — '
+        + 'create a new API key at Kraken (Settings → API) and set KRAKEN_API_KEY and KRAKEN_API_SECRET to it.',
       cause: err, exchangeCode: 'EAPI:Invalid nonce',
     });
 }

@@ -27,7 +27,7 @@ const RULES: Record<string, Rule> = {
     kind: 'retryable', code: 'invalid_nonce',
     hint: 'Kraken nonces must increase per key, and another process using this API key (the bot, its web or worker, an operator\'s ctb, a second bot) ' +
       'sent a higher one first. Set a nonce window on the key at Kraken (Settings → API → the key), or give each process its own key; '
-      + 'refused again and again, the key\'s nonce is ahead of ours: create a new API key.',
+      + 'refused again and again: this host\'s clock behind, the key shared with another host, or a key used before with larger nonces (then create a new API key).',
   },
   RateLimitExceeded: { kind: 'retryable', code: 'rate_limited', hint: 'Kraken rate limit reached: back off before the next call.' },
   DDoSProtection: { kind: 'retryable', code: 'rate_limited', hint: 'Kraken rate limit reached: back off before the next call.' },

@@ -3,7 +3,10 @@
 import type { Config } from '../../config/env.js';
 import type { Db } from '../../db/client.js';
 import { holderView, type EngineHolderView } from '../../domain/engine-holder.js';
+import { hostname } from 'node:os';
+import type { EngineLease } from '../../db/schema/index.js';
 import { readLease, readLeaseHeld } from '../../db/queries/engine-lease.js';
+import { holderGone, pidExists, readBootId } from './holder-gone.js';
 
 /** What the process reading the status would do itself, were it to run the engine. */
 export interface ShellView {
@@ -25,7 +28,16 @@ export interface ShellDeps {
 /** `held`: inside a transaction that commits on the view — the row held until then (readLeaseHeld). */
 export async function readEngineHolder(ctx: EngineHolderDeps, opts: { held?: boolean } = {}): Promise<EngineHolderView> {
   const { lease, dbNow } = await (opts.held ? readLeaseHeld : readLease)(ctx.db);
-  return holderView(lease, dbNow, ctx.config.ENGINE_LEASE_TTL);
+  return holderViewHere(lease, dbNow, ctx.config.ENGINE_LEASE_TTL);
+}
+
+/**
+ * holderView as this process sees it: a holder that ran on this host, in this pid scope, whose pid is
+ * no process now is said gone — the very proof a standby here takes the lease over on at once (keeper.ts).
+ */
+export function holderViewHere(lease: EngineLease | null, dbNow: Date, readerTtlMs: number, exists: (pid: number) => boolean = pidExists): EngineHolderView {
+  const processGone = lease !== null && holderGone(lease, { host: hostname(), bootId: readBootId(), pid: process.pid }, exists);
+  return holderView(lease, dbNow, readerTtlMs, { processGone });
 }
 
 export function shellView(ctx: ShellDeps): ShellView {

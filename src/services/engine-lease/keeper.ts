@@ -96,6 +96,8 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
     armed: ctx.config.IS_LIVE, hasKrakenKeys: Boolean(ctx.config.KRAKEN_API_KEY && ctx.config.KRAKEN_API_SECRET),
     // Taken, the row says the engine waits until its first step is written: never "trading" meanwhile.
     waitingOnTake: ENGINE_START_STEP,
+    // Written with every renewal: the holder's TTL, not a standby's, says when its lease is stale.
+    ttlMs,
   };
   let held = false;
   let row: EngineLeaseRow = 'none';

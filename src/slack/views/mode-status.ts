@@ -1,7 +1,7 @@
 // Renders `/mode status` and `/golive status` results.
 import type { GoLiveStatusResult } from '../../../commands/golive-status.js';
 import type { ModeStatusResult, OpenModeRequest } from '../../../commands/mode-status.js';
-import type { EngineHolderView } from '../../domain/engine-holder.js';
+import { renewedEveryPhrase, type EngineHolderView } from '../../domain/engine-holder.js';
 import { engineLiveVerdict } from '../../domain/engine-live-readiness.js';
 import { holderProgressPhrase } from '../../domain/engine-waiting.js';
 import { unknownModePhrase, type EngineMode } from '../../domain/engine-mode.js';
@@ -62,8 +62,11 @@ export function engineLine(s: ModeStatus): string {
   const who = `\`${escapeText(`${e.host}:${e.pid}`)}\` (${escapeText(e.role ?? '?')}, feed ${escapeText(e.feed ?? '?')}) — ${e.armed ? '*armed*' : 'not armed'}, ${e.hasKrakenKeys ? 'Kraken keys' : 'no Kraken keys'}`;
   const beat = e.heartbeatAt ? `${slackDate(new Date(e.heartbeatAt))} (${Math.round((e.heartbeatAgeMs ?? 0) / 1000)}s ago)` : '—';
   if (e.state === 'stale') return `:warning: *stale* since ${slackDate(new Date(e.staleSince!))} — ${who}, last heartbeat ${beat}`;
+  if (e.renewalOverdue && e.processGone) {
+    return `:warning: ${who}, last renewed its lease ${beat}: *its process is gone* from that host; a standby there takes the lease over at once`;
+  }
   if (e.renewalOverdue) {
-    return `:warning: ${who}, last renewed its lease ${beat}, renewed every ${Math.round((e.renewEveryMs ?? 0) / 1000)}s while it runs: `
+    return `:warning: ${who}, last renewed its lease ${beat}${escapeText(renewedEveryPhrase(e))}: `
       + `*it may have stopped* (killed or hung); a standby may take the lease over from ${slackDate(new Date(e.staleAt!))}, when it goes stale`;
   }
   const progress = holderProgressPhrase(s);

@@ -38,7 +38,7 @@ const leaseSaying = (w: LeaseWaiting | null) => {
   return holderView({
     id: 1, holderId: 'h', host: 'box', pid: 1, bootId: null, role: 'worker', feed: 'kraken', armed: true, hasKrakenKeys: true,
     acquiredAt: now, heartbeatAt: now, takenOverFrom: null,
-    waiting: w?.why ?? null, waitingKind: w?.kind ?? null, waitingStateVersion: w?.kind === 'gate' ? w.stateVersion : null,
+    waiting: w?.why ?? null, waitingKind: w?.kind ?? null, waitingStateVersion: w?.kind === 'gate' ? w.stateVersion : null, ttlMs: null,
   }, now, 60_000);
 };
 

@@ -65,6 +65,23 @@ describe.each(['postgres', 'pglite'] as const)('the engine_lease row on %s', (ki
     expect((await readLease(database.db)).lease?.holderId).toBe('b:1:00000000');
   });
 
+  it("goes stale past its holder's TTL, not a standby's: a standby with a shorter TTL leaves a healthy holder's lease alone", async () => {
+    await acquireLease(database.db, claim('a'), 60_000);
+    const renewedAgo = (s: number) => database.db.execute(sql`update engine_lease set heartbeat_at = now() - make_interval(secs => ${s})`);
+    await renewedAgo(20); // renewed every 20 s: healthy for a 60 s TTL, stale for a 15 s one
+    expect(await acquireLease(database.db, claim('b'), 15_000)).toMatchObject({ acquired: false, lease: { holderId: 'a:1:00000000', ttlMs: 60_000 } });
+    const { lease, dbNow } = await readLease(database.db);
+    expect(holderView(lease, dbNow, 15_000)).toMatchObject({ state: 'running', renewalOverdue: false, renewEveryMs: 20_000 });
+    await renewedAgo(61);
+    expect(await acquireLease(database.db, claim('b'), 15_000)).toMatchObject({ acquired: true, takenOverFrom: 'a:1:00000000', lease: { ttlMs: 15_000 } });
+    // Each renewal writes the holder's TTL; a row an older binary wrote (none) is judged by the claimant's.
+    expect(await renewLease(database.db, claim('b', { ttlMs: 30_000 }))).toBe(true);
+    expect((await readLease(database.db)).lease?.ttlMs).toBe(30_000);
+    await database.db.execute(sql`update engine_lease set ttl_ms = null`);
+    await renewedAgo(20);
+    expect(await acquireLease(database.db, claim('c'), 15_000)).toMatchObject({ acquired: true, takenOverFrom: 'b:1:00000000' });
+  });
+
   it('is deleted by a graceful release, so the next engine starts clean (no takeover)', async () => {
     await acquireLease(database.db, claim('a'), 15_000);
     expect(await releaseLease(database.db, 'a:1:00000000')).toBe(true);

@@ -70,14 +70,14 @@ describe('a private call Kraken refused for its nonce', () => {
     expect(callsTo(sim, 'OpenOrders')).toHaveLength(2); // ours refused (EAPI:Invalid nonce), ours again
   });
 
-  it('gives up after two retries, naming a new key, the nonce window and the other processes', async () => {
+  it('gives up after two retries, naming the likely causes in order: the clock, a shared key, a key used before (a new key)', async () => {
     const sim = await startSimulator();
     const { kraken, waits } = adapter(sim);
     sim.faults.add({ endpoint: 'CancelAllOrdersAfter', kind: 'error', message: 'EAPI:Invalid nonce', times: 5 });
     const err = await kraken.cancelAllOrdersAfter(60_000).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ExchangeError);
     expect(err).toMatchObject({ kind: 'retryable', code: 'invalid_nonce', exchangeCode: 'EAPI:Invalid nonce' });
-    expect((err as ExchangeError).hint).toMatch(/Create a new API key.*nonce window.*operator's ctb/);
+    expect((err as ExchangeError).hint).toMatch(/^Likely causes, most likely first: \(1\) this host's clock is behind.*\(2\) the key is shared with another process or host.*operator's ctb.*\(3\) the key was used before with larger nonces.*create a new API key/);
     expect(callsTo(sim, 'CancelAllOrdersAfter')).toHaveLength(3);
     expect(waits).toEqual([100, 500]);
     expect(sim.state.deadMan.triggerAt).toBeNull();
@@ -85,7 +85,7 @@ describe('a private call Kraken refused for its nonce', () => {
 });
 
 describe('a key whose nonce is ahead of ours (another tool used it with microsecond nonces)', () => {
-  it('is refused every time, and the error says to create a new API key (or raise its nonce window), no secret in it', async () => {
+  it('is refused every time, and the error names the likely causes, a new key for a key used with larger nonces, no secret in it', async () => {
     const sim = await startSimulator();
     const { kraken } = adapter(sim);
     sim.nonces.last.set(TEST_API_KEY, BigInt(Date.now()) * 1000n);
@@ -93,8 +93,9 @@ describe('a key whose nonce is ahead of ours (another tool used it with microsec
     expect(err).toMatchObject({ code: 'invalid_nonce', exchangeCode: 'EAPI:Invalid nonce' });
     expect(callsTo(sim, 'OpenOrders')).toHaveLength(3);
     const { message, hint } = err as ExchangeError;
-    expect(message).toMatch(/EAPI:Invalid nonce, 3 times in a row.*ahead/);
-    expect(hint).toMatch(/Create a new API key at Kraken.*KRAKEN_API_KEY.*nonce window/);
+    expect(message).toMatch(/EAPI:Invalid nonce, 3 times in a row.*taken a larger nonce for this API key/);
+    expect(message).not.toMatch(/is ahead of/); // not said as a fact: the clock here, or a shared key, refuse the same way
+    expect(hint).toMatch(/clock is behind.*shared with another process or host.*used before with larger nonces.*create a new API key at Kraken.*KRAKEN_API_KEY/);
     for (const text of [message, hint]) {
       expect(text).not.toContain(TEST_API_KEY);
       expect(text).not.toContain(TEST_API_SECRET);

@@ -45,16 +45,16 @@ describe('Kraken errors, mapped once into the project kinds', () => {
     // A refused nonce is sent again (twice) before it is reported: Kraken answers the same each time.
     const err = await errorFrom((s) => s.times(krakenCode === 'EAPI:Invalid nonce' ? 3 : 1).reply(200, R.krakenError(krakenCode)));
     expect(err).toMatchObject({ kind, code, exchangeCode: krakenCode });
-    // A refused nonce, three times with fresh ones, is reported as a key whose nonce is ahead (call-retry.ts).
+    // A refused nonce, three times with fresh ones, is reported as Kraken having taken a larger one for the key (call-retry.ts).
     expect(err.message).toBe(krakenCode === 'EAPI:Invalid nonce'
-      ? 'Kraken BalanceEx failed: EAPI:Invalid nonce, 3 times in a row, each with a fresh nonce: this API key\'s last nonce is ahead of the nonces this machine makes.'
+      ? 'Kraken BalanceEx failed: EAPI:Invalid nonce, 3 times in a row, each with a fresh nonce: Kraken has taken a larger nonce for this API key than this machine makes now (nonces here are this host\'s clock in milliseconds).'
       : `Kraken BalanceEx failed: ${krakenCode}.`);
   });
 
   it('tells the operator a nonce error may mean the key is shared with another process', async () => {
     withMarkets();
     const err = await errorFrom((s) => s.times(3).reply(200, R.krakenError('EAPI:Invalid nonce')));
-    expect(err.hint).toMatch(/Create a new API key.*nonce window.*another process using this API key \(the bot, its web or worker, an operator's ctb, a second bot\)/);
+    expect(err.hint).toMatch(/clock is behind.*shared with another process or host \(the bot, its web or worker, an operator's ctb, a second bot, another machine whose clock runs ahead\).*create a new API key/);
   });
 
   it('maps HTTP 503 and 520 to retryable unavailability', async () => {

@@ -145,7 +145,7 @@ export function overdueRenewalPhrase(v: Pick<EngineHolderView, 'heartbeatAt' | '
 /** ", renewed every 5s while it runs", and whose TTL that is when the row does not say its holder's. */
 export function renewedEveryPhrase(v: Pick<EngineHolderView, 'renewEveryMs' | 'ttlOfReader'>): string {
   if (v.renewEveryMs === null) return '';
-  const whose = v.ttlOfReader ? " (by this shell's ENGINE_LEASE_TTL: the lease row does not carry its holder's)" : '';
+  const whose = v.ttlOfReader ? " (by the reading process's ENGINE_LEASE_TTL: the lease row does not carry its holder's)" : '';
   return `, renewed every ${Math.round(v.renewEveryMs / 1000)}s while it runs${whose}`;
 }
 

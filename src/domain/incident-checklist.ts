@@ -52,3 +52,8 @@ export function openUnhaltedText(incidentId: number, surface: 'cli' | 'slack'): 
     ? `Incident #${incidentId} is still open although the bot is not halted: ctb resume closes it, once its checklist is done and an audit has passed since it opened (ctb audit).`
     : `Incident #${incidentId} is still open although the bot is not halted: \`/mode resume\` (\`ctb resume\` in a terminal) closes it, once its checklist is done and an audit has passed since it opened (\`/golive audit\`).`;
 }
+
+/** The halt a kill joining an open incident found and took over (someone else's than a kill in force), in words: "halted by X (reason)". */
+export function takenOverText(halt: { by: string | null; reason: string | null }): string {
+  return `halted by ${halt.by ?? 'an unrecorded actor'}${halt.reason ? ` (${halt.reason})` : ''}`;
+}

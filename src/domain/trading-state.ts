@@ -42,6 +42,13 @@ export const TRADING_STATE_MEANING: Record<TradingState, string> = {
 /** Who halts for reconciliation with Kraken (services/reconcile/start/run.ts): its halt is no kill. */
 export const RECONCILIATION_HALT_ACTOR = 'system:reconciliation';
 
+/**
+ * The authors whose halt something automatic lifts (reconciliation's, when it passes): any other halt
+ * lifts only by an operator's resume. A halt that must wait for an operator (a kill's, the engine's)
+ * takes one of these over, so that the automatic lift never lifts it.
+ */
+export const AUTOMATICALLY_LIFTED_BY: readonly string[] = [RECONCILIATION_HALT_ACTOR];
+
 /** What the state means, a halt named by its cause: reconciliation's own, or the kill switch. */
 export function tradingStateMeaning(info: Pick<TradingStateInfo, 'state' | 'by'>): string {
   if (info.state === 'halted' && info.by === RECONCILIATION_HALT_ACTOR) return 'no orders at all (reconciliation with Kraken: halted until it passes)';

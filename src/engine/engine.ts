@@ -21,7 +21,7 @@ import { sleep } from '../market/sleep.js';
 import { Decimal, str } from '../money.js';
 import { backoffDelay, type Backoff } from '../retry.js';
 import { beatAndGetBotState, effectiveMode, getBotState, touchHeartbeat, type Mode } from '../services/bot-state.js';
-import { alreadyHaltedText, haltByEngine } from '../services/engine-halt.js';
+import { alreadyHaltedText, engineHaltedText, haltByEngine } from '../services/engine-halt.js';
 import { isHaltLatched } from '../services/kill/runtime.js';
 import { bookOf } from '../services/stats/compute-stats.js';
 import { BackoffLog } from './backoff-log.js';
@@ -409,13 +409,14 @@ export class Engine implements RunningEngine {
     const { ctx } = this;
     if (isAppError(err, 'auth') || isAppError(err, 'halt')) {
       const cause = (err as Error).message;
-      // Over a halt already standing (a kill's, an operator's), that halt stays as it is: its author decides what lifts it.
+      // Over a kill's or an operator's halt, that halt stays as it is: its author decides what lifts it.
+      // One an automatic lift would lift (reconciliation's) the engine takes over: its cause waits for an operator.
       const halt = await haltByEngine(ctx.db, ctx.clock, cause).catch((writeErr: unknown) => {
         ctx.logger.error({ err: writeErr }, `the engine's halt could not be written (${cause})`);
         return null;
       });
       const title = !halt ? `The engine's halt could not be written to the database: ${cause}`
-        : halt.placed ? `Trading halted: ${cause}` : alreadyHaltedText(halt.standing, cause);
+        : halt.placed ? engineHaltedText(halt, cause) : alreadyHaltedText(halt.standing, cause);
       if (halt && !halt.placed) ctx.logger.error({ err, standingHalt: halt.standing }, title);
       await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title, fingerprint: 'engine_halted_auth', ...(halt && !halt.placed ? { details: { standingHalt: halt.standing } } : {}) });
     } else if (!isAppError(err, 'retryable')) {

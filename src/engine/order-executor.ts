@@ -19,7 +19,7 @@ import type { Exchange, OrderState } from '../exchange/types.js';
 import type { FeedKind } from '../market/types.js';
 import { ZERO, dec, str, type Decimal } from '../money.js';
 import { effectiveMode, getBotState, type Mode } from '../services/bot-state.js';
-import { alreadyHaltedText, haltByEngine } from '../services/engine-halt.js';
+import { alreadyHaltedText, engineHaltedText, haltByEngine } from '../services/engine-halt.js';
 import { isHaltLatched, type KillPorts } from '../services/kill/runtime.js';
 import type { Logger } from '../logger.js';
 import type { AlertSink } from '../alerts/types.js';
@@ -276,11 +276,13 @@ async function sendFailed(deps: ExecutorDeps, intent: OrderIntent, err: unknown,
   if (isAppError(err, 'auth') || isAppError(err, 'halt') || isAppError(err, 'conflict')) {
     // Refused before anything was placed (bad key, missing permission, not armed): nothing is pending.
     await markIntent(ctx.db, { id: intent.id, status: 'failed', error: message, at });
-    // Over a halt already standing (a kill's, an operator's), that halt stays as it is: its author decides what lifts it.
+    // Over a kill's or an operator's halt, that halt stays as it is: its author decides what lifts it.
+    // One an automatic lift would lift (reconciliation's) the engine takes over: its cause waits for an operator.
     const halt = await haltByEngine(ctx.db, ctx.clock, `exchange refused an order: ${message}`, at);
     if (halt.placed) {
-      ctx.logger.error({ ...ALERTED, err, ...details }, 'exchange refused an order; trading halted');
-      await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title: `Trading halted: the exchange refused an order (${message})`, fingerprint: 'engine_halted_auth', details });
+      const title = engineHaltedText(halt, `the exchange refused an order (${message})`);
+      ctx.logger.error({ ...ALERTED, err, ...details, ...(halt.tookOver ? { tookOver: halt.tookOver } : {}) }, halt.tookOver ? title : 'exchange refused an order; trading halted');
+      await ctx.alerts.raise({ source: 'exchange', severity: 'critical', title, fingerprint: 'engine_halted_auth', details: { ...details, ...(halt.tookOver ? { tookOver: halt.tookOver } : {}) } });
     } else {
       const title = alreadyHaltedText(halt.standing, `the exchange refused an order (${message})`);
       ctx.logger.error({ ...ALERTED, err, ...details, standingHalt: halt.standing }, title);

@@ -38,7 +38,7 @@ describe('holderView of a running holder', () => {
     expect(long.ttlOfReader).toBeUndefined();
     const old = holderView(lease({ ttlMs: null }), after(11_000), 15_000);
     expect(old).toMatchObject({ renewalOverdue: true, ttlOfReader: true });
-    expect(describeHolder(old)).toContain("renewed every 5s while it runs (by this shell's ENGINE_LEASE_TTL: the lease row does not carry its holder's): its holder may have stopped");
+    expect(describeHolder(old)).toContain("renewed every 5s while it runs (by the reading process's ENGINE_LEASE_TTL: the lease row does not carry its holder's): its holder may have stopped");
   });
 
   it("says a holder whose process is gone from this host is gone, and that a standby here takes over at once", () => {

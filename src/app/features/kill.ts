@@ -51,18 +51,23 @@ export function createKillFeature(opts: KillFeatureOptions = {}): Feature {
       const poster = ctx.kill.incidentPoster;
       let postFailures = 0;
       const thread = opts.incidentThread?.(ctx);
-      const refreshThread = thread ? incidentThreadRefresher(ctx, thread) : async () => {};
+      const refreshThread = thread ? incidentThreadRefresher(ctx, thread) : async () => true;
       const watcher = await startHaltWatcher(ctx, {
         ...(poster
           ? {
               whileHalted: () =>
-                announceUnposted(ctx, poster).then(() => refreshThread()).then(
+                announceUnposted(ctx, poster).then(() => refreshThread(true)).then(
                   () => void (postFailures = 0),
                   (err: unknown) => {
                     postFailures += 1;
                     if (postFailures === 1 || postFailures % 100 === 0) ctx.logger.warn({ error: describeError(err) }, 'could not post the incident thread; retrying');
                   },
                 ),
+              // An incident the lift left open: its message now says it is open on a bot not halted.
+              whenLifted: () => refreshThread(false).catch((err: unknown) => {
+                ctx.logger.warn({ error: describeError(err) }, 'could not redraw the incident thread after the halt was lifted; trying again');
+                return false;
+              }),
             }
           : {}),
       });

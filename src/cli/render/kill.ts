@@ -5,7 +5,7 @@ import type { DoItemResult, IncidentView } from '../../services/kill/incident.js
 import type { KillResult } from '../../services/kill/kill.js';
 import type { ResumeResult } from '../../services/kill/resume.js';
 import type { VenueCancelReport } from '../../services/kill/cancel-everywhere.js';
-import { answeredRequest, awaitingFills, openUnhaltedText } from '../../domain/incident-checklist.js';
+import { answeredRequest, awaitingFills, openUnhaltedText, takenOverText } from '../../domain/incident-checklist.js';
 import { cancelledPhrase, clearCancelPhrase, confirmedClearPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
 import { localHaltText, savedFollowUpText, unsavedHaltText } from '../../domain/local-halt.js';
 
@@ -79,6 +79,8 @@ export function renderKill(r: KillResult, opts: { noBot?: string } = {}): string
   lines.push(opts.noBot ? `Cancelled from this process — ${head}.`
     : r.alreadyKilled ? `Already killed (incident #${r.incidentId}) — cancelled again: ${head}.`
     // An incident left open on a bot that was trading: this kill is what halted it.
+    // An incident left open on a bot halted since by someone else: this kill took that halt over.
+    : r.joinedIncident && r.state === 'written' && r.haltTakenOver ? `KILLED — the bot was ${takenOverText(r.haltTakenOver)}: this kill took that halt over (only a resume lifts it now), joining incident #${r.incidentId} (still open) — ${head}.`
     : r.joinedIncident && r.state === 'written' ? `KILLED — the bot was not halted: halted now, joining incident #${r.incidentId} (still open) — ${head}.`
     // A write that timed out may still land: "not confirmed", not "not in the database".
     : r.state === 'pending' ? (r.stateTimedOut

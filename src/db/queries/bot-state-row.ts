@@ -4,8 +4,8 @@
 // it is, without creating it; locking it for the rest of a transaction (a mode switch takes it after
 // the change-request rows, so a switch and a rollback racing it wait for each other, never
 // deadlock); the conditional updates that pause and resume new entries (one UPDATE each, so
-// two racing actors record one of them, never a mix); and a halt that never overwrites a standing one.
-import { and, eq, sql } from 'drizzle-orm';
+// two racing actors record one of them, never a mix); and a halt that overwrites only a halt an automatic lift would lift.
+import { and, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.js';
 import { botState, type BotState } from '../schema/index.js';
 
@@ -98,13 +98,19 @@ export async function clearEntriesPausedIfSet(db: Db, at: Date): Promise<BotStat
 }
 
 /**
- * Halts only if nothing halted the bot: a compare-and-set in this one statement, so a halt standing
- * (a kill's, an operator's, reconciliation's) keeps its author, reason and time, which decide what
- * lifts it. The row written, or undefined when the bot was already halted (or the row is missing).
+ * Halts unless a halt that waits for an operator stands: a compare-and-set in this one statement. Over
+ * a bot not halted it writes `halt`; over a halt something automatic would lift (`liftable`, e.g.
+ * reconciliation's) it takes that halt over, its author now `halt.by`, the earlier halt's author, time
+ * and reason kept in the reason — "<reason> (already halted by X since T: R)" — so no automatic lift
+ * lifts it and no reason is lost. Any other halt (a kill's, an operator's) keeps its author, reason and
+ * time. The row written, or undefined when such a halt stands (or the row is missing).
  */
-export async function haltIfNotHalted(db: Db, halt: { reason: string; by: string; at: Date }): Promise<BotState | undefined> {
+export async function haltOverLiftable(db: Db, halt: { reason: string; by: string; at: Date }, liftable: SQL): Promise<BotState | undefined> {
+  const since = sql`to_char(${botState.haltedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  const earlier = sql`' (already halted by ' || coalesce(${botState.haltedBy}, 'an unrecorded actor') || coalesce(' since ' || ${since}, '') || coalesce(': ' || ${botState.haltedReason}, '') || ')'`;
   const [row] = await db.update(botState).set({
-    halted: true, haltedReason: halt.reason, haltedBy: halt.by, haltedAt: halt.at, version: sql`${botState.version} + 1`, updatedAt: halt.at,
-  }).where(and(eq(botState.id, 1), eq(botState.halted, false))).returning();
+    halted: true, haltedReason: sql`case when ${botState.halted} then ${halt.reason}::text || ${earlier} else ${halt.reason}::text end`,
+    haltedBy: halt.by, haltedAt: halt.at, version: sql`${botState.version} + 1`, updatedAt: halt.at,
+  }).where(and(eq(botState.id, 1), or(eq(botState.halted, false), liftable))).returning();
   return row;
 }

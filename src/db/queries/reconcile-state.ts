@@ -1,7 +1,8 @@
 // Owns the SQL of the reconciliation's standing in bot_state: advancing reconciled_through and
 // clearing the block, recording a block with its differences, and placing or lifting the halt that
 // only reconciliation's own actor may lift (never while a kill's incident opened since that halt is open). Each write bumps the row's version.
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, or, sql, type SQL } from 'drizzle-orm';
+import { AUTOMATICALLY_LIFTED_BY } from '../../domain/trading-state.js';
 import type { Db } from '../client.js';
 import { botState, incidents, type BotState } from '../schema/index.js';
 
@@ -22,10 +23,20 @@ export async function markReconciledThrough(db: Db, through: Date, now: Date): P
  * halt (left open on a bot no longer halted) is not this halt's: it does not keep it.
  */
 export async function liftHaltPlacedBy(db: Db, actor: string, now: Date): Promise<boolean> {
-  const noKillSinceHalt = sql`not exists (select 1 from ${incidents} where ${incidents.status} = 'open' and ${incidents.openedAt} >= ${botState.haltedAt})`;
   const lifted = await db.update(botState).set({ halted: false, haltedReason: null, haltedAt: null, haltedBy: null, version: sql`${botState.version} + 1`, updatedAt: now })
-    .where(and(eq(botState.id, 1), eq(botState.halted, true), eq(botState.haltedBy, actor), noKillSinceHalt)).returning({ id: botState.id });
+    .where(and(eq(botState.id, 1), eq(botState.halted, true), haltLiftableBy(actor))).returning({ id: botState.id });
   return lifted.length > 0;
+}
+
+/** On bot_state: the halt is `actor`'s and no kill's incident opened at or after it is open (liftHaltPlacedBy's test). */
+export function haltLiftableBy(actor: string): SQL {
+  const noKillSinceHalt = sql`not exists (select 1 from ${incidents} where ${incidents.status} = 'open' and ${incidents.openedAt} >= ${botState.haltedAt})`;
+  return and(eq(botState.haltedBy, actor), noKillSinceHalt)!;
+}
+
+/** On bot_state: the halt is one something automatic would lift (today only reconciliation's own, when it passes). */
+export function haltLiftedAutomatically(): SQL {
+  return or(...AUTOMATICALLY_LIFTED_BY.map(haltLiftableBy))!;
 }
 
 /** Marks reconciliation blocked with these details. */

@@ -41,6 +41,12 @@ export interface HaltWatcherOptions {
   timer?: boolean;
   /** Run on each poll that finds the bot halted (posting a terminal kill's incident thread). */
   whileHalted?: () => Promise<unknown>;
+  /**
+   * Run on the reads that find the bot not halted after one that found it halted (a resume or
+   * reconciliation lifted it, here or elsewhere), until it answers true: redraws an incident left open
+   * (false: its redraw waits, paced or sent by another process). Its failure is the caller's to log.
+   */
+  whenLifted?: () => Promise<boolean>;
 }
 
 /** Watching for a halt: what replaying a saved kill needs, and the poll's interval. */
@@ -62,6 +68,10 @@ export async function startHaltWatcher(ctx: HaltWatcherDeps, opts: HaltWatcherOp
   /** When the latest read of bot_state taken here (its own or handed over) started. */
   let lastReadAt = performance.now();
   let whileHaltedAt = Number.NEGATIVE_INFINITY;
+  /** The latest read applied found the bot halted: the next one that does not is a lift. */
+  let haltedLastRead = false;
+  /** A lift seen, whenLifted not yet done with it. */
+  let liftPending = false;
   let stopped = false;
 
   /** What a read of bot_state started at `startedAt`, with the latch's changes count then, says. */
@@ -76,6 +86,9 @@ export async function startHaltWatcher(ctx: HaltWatcherDeps, opts: HaltWatcherOp
       sawHaltedAt = null;
       return;
     }
+    liftPending = !state.halted && (liftPending || haltedLastRead);
+    haltedLastRead = state.halted;
+    if (liftPending && opts.whenLifted) liftPending = !(await opts.whenLifted().catch(() => false));
     if (state.halted) {
       if (!isHaltLatched(ctx)) {
         ctx.logger.warn({ reason: state.haltedReason, by: state.haltedBy }, 'bot_state says halted: this process stops trading');

@@ -4,7 +4,8 @@
 // is updated and the answer is posted in the thread, once across every process that serves Slack.
 // The message is updated by one process at a time and no faster than its meaning changes (see
 // domain/incident-thread-pace.ts): four replicas polling every 500 ms send what one would, once.
-// Runs from the halt watcher's poll (only while halted: a closed incident needs no updates).
+// Runs from the halt watcher's poll while halted, and on the polls after the halt is lifted until the
+// message shows it (an incident left open on a bot not halted says so: a change in the halt alone redraws it).
 import { createHash } from 'node:crypto';
 import { openIncidentsWithThread, swapThreadShown } from '../../db/queries/kill-incidents.js';
 import type { Incident, IncidentChecklistItem, ThreadShown } from '../../db/schema/index.js';
@@ -23,14 +24,14 @@ export interface IncidentThread {
 }
 
 // Three digests of what the message shows (see domain/incident-thread-pace.ts for what each allows).
-// facts: each item's state, its request, who took it and a bot's next try (a kill's follow-up the bot
+// facts: whether the bot is halted, each item's state, its request, who took it and a bot's next try (a kill's follow-up the bot
 // retries shows when it tries again, cancel-follow-up.ts: each try Kraken refused moves it, seconds
 // apart at the least) — a change shows at once.
 // meaning: the words, with clock-derived ages made one (a waiting item's text names who runs the engine).
 // payload: the words as shown, ages included.
 const digest = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
-function viewOf(items: ShownChecklistItem[]): ThreadView {
-  const facts = items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null, i.waiting?.takenBy ?? null, i.outcome?.nextTryAt ?? null]);
+function viewOf(items: ShownChecklistItem[], botHalted: boolean): ThreadView {
+  const facts = [botHalted, ...items.map((i) => [i.item, i.state, i.requestId, i.doneAt?.toISOString() ?? null, i.waiting?.takenBy ?? null, i.outcome?.nextTryAt ?? null])];
   const words = (text: (t: string) => string) => items.map((i) => (i.waiting ? text(i.waiting.text) : null));
   return { facts: digest(facts), meaning: digest([facts, words(withoutAges)]), payload: digest([facts, words((t) => t)]) };
 }
@@ -38,15 +39,18 @@ function viewOf(items: ShownChecklistItem[]): ThreadView {
 /**
  * Keeps each open incident's checklist message in step, paced across every process that runs it:
  * what the message shows lives in the incident row, and a process updates it only after swapping
- * that record from what it read, so two processes never send the same update.
+ * that record from what it read, so two processes never send the same update. `botHalted`: as the
+ * caller's read of bot_state found it (the message says when an incident is open on a bot not halted).
  */
-export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread: IncidentThread): () => Promise<void> {
-  return async () => {
+export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread: IncidentThread): (botHalted?: boolean) => Promise<boolean> {
+  /** Whether every open incident's message now shows what it would (false: an update waits, is paced or another process sends it). */
+  return async (botHalted = true) => {
+    let shown = true;
     const open = await openIncidentsWithThread(ctx.db);
     for (const incident of open) {
       // A kill's follow-up nobody took in time is closed here too: a Slack-only process keeps the thread true.
       const items = await withWaitingRequests(ctx, await closeUnansweredFollowUps(ctx, await checklistOf(ctx.db, incident.id)));
-      await updateIfDue(ctx, thread, incident, items);
+      if (!(await updateIfDue(ctx, thread, incident, items, botHalted))) shown = false;
       for (const item of items) {
         const finished = item.state === 'done' || item.state === 'failed';
         if (finished && item.outcome?.threadNote === true && item.outcome.threadNoted !== true && (await claimAnnouncement(ctx, item.id))) {
@@ -54,16 +58,18 @@ export function incidentThreadRefresher(ctx: ChecklistDeps & WaitingDeps, thread
         }
       }
     }
+    return shown;
   };
 }
 
-async function updateIfDue(ctx: ChecklistDeps, thread: IncidentThread, incident: Incident, items: ShownChecklistItem[]): Promise<void> {
-  const view = viewOf(items);
+/** Whether the message shows this view once done: sent now, or shown already. */
+async function updateIfDue(ctx: ChecklistDeps, thread: IncidentThread, incident: Incident, items: ShownChecklistItem[], botHalted: boolean): Promise<boolean> {
+  const view = viewOf(items, botHalted);
   const now = ctx.clock.now();
   const shown = incident.threadShown;
-  if (!threadUpdateDue(shown, view, now)) return;
+  if (!threadUpdateDue(shown, view, now)) return shown !== null && !shown.updating && shown.payload === view.payload;
   const claim: ThreadShown = { ...view, at: now.toISOString(), updating: true };
-  if (!(await swapThreadShown(ctx.db, incident.id, { expected: shown, next: claim }))) return;
+  if (!(await swapThreadShown(ctx.db, incident.id, { expected: shown, next: claim }))) return false;
   try {
     await thread.update(incident, items);
   } catch (err) {
@@ -75,4 +81,5 @@ async function updateIfDue(ctx: ChecklistDeps, thread: IncidentThread, incident:
     throw err;
   }
   await swapThreadShown(ctx.db, incident.id, { expected: claim, next: { ...claim, updating: false } });
+  return true;
 }

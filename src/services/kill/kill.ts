@@ -68,6 +68,8 @@ export interface KillResult {
    * trading): this kill halted it now, and is said so.
    */
   joinedIncident: boolean;
+  /** The halt that stood when this kill came (not a kill in force: reconciliation's, the engine's) and that it took over. */
+  haltTakenOver?: { by: string | null; reason: string | null };
   /** How Kraken was reached: itself, or (no key here) taken by a running bot, queued for one, or not at all (domain/kraken-handoff.ts). */
   krakenAccess: KrakenAccess;
   /** A kill that joined an open incident and confirmed zero open orders resolved the earlier kill's alert group: which, and on what. */
@@ -352,6 +354,7 @@ function tellSaved(ctx: KillDeps, onDisk: Promise<{ error?: string }>, halting: 
 async function recordOutcome(ctx: KillDeps, result: KillResult, outcome: PersistOutcome): Promise<void> {
   result.alreadyKilled = outcome.alreadyKilled;
   result.joinedIncident = outcome.joined;
+  if (outcome.tookOver) result.haltTakenOver = outcome.tookOver;
   result.incidentId = outcome.incident.id;
   try {
     await withDeadline(recordCancelReport(ctx.db, result.killId, { ...result.cancel, fence: result.fence }), ctx.config.KILL_DB_TIMEOUT, 'the database');

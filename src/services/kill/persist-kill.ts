@@ -10,6 +10,8 @@ import { checklistItemsOf, insertChecklistItems } from '../../db/queries/kill-ch
 import { claimKillReplay, haltForKill, incidentByKillId, insertIncident, openIncident, setIncidentCancelReport } from '../../db/queries/kill-incidents.js';
 import type { Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import { CHECKLIST } from '../../domain/incident-checklist.js';
+import { AUTOMATICALLY_LIFTED_BY } from '../../domain/trading-state.js';
+import { ENGINE_HALT_ACTOR } from '../engine-halt.js';
 
 export interface KillRecord {
   killId: string;
@@ -23,10 +25,13 @@ export interface KillRecord {
 export interface PersistOutcome {
   incident: Incident;
   /**
-   * A kill was in force: an earlier kill's incident was still open and the bot halted. An open
-   * incident on a bot that was not halted is joined (`joined`), but this kill is what halted it.
+   * A kill was in force: an earlier kill's incident was still open and the bot halted by that kill.
+   * An open incident on a bot not halted, or halted by someone else (reconciliation, the engine), is
+   * joined (`joined`), but this kill is what halted it, or took that halt over (`tookOver`).
    */
   alreadyKilled: boolean;
+  /** The halt that stood and this kill took over (its author now this kill's actor): someone else's than a kill in force. */
+  tookOver: { by: string | null; reason: string | null } | null;
   /** An earlier kill's incident was still open: this kill joined it (halted or not before). */
   joined: boolean;
   /** This very kill (same id) was already written: a replay or a retry. */
@@ -63,24 +68,35 @@ export async function persistKill(db: Db, record: KillRecord, opts: PersistOptio
     const replay = opts.replayBy !== undefined
       ? { announces: await claimKillReplay(tx, { killId: kill.killId, by: opts.replayBy, leaseMs: ANNOUNCE_LEASE_MS }) } : {};
     const same = await incidentByKillId(tx, kill.killId);
-    if (same) return { incident: same, alreadyKilled: true, joined: true, replayed: true, wasHalted: state!.halted, ...replay };
+    if (same) return { incident: same, alreadyKilled: true, tookOver: null, joined: true, replayed: true, wasHalted: state!.halted, ...replay };
 
     const wasHalted = state!.halted;
     const open = await openIncident(tx);
-    // A halt is already this incident's kill's only while that kill still authors it; any other halt
-    // (reconciliation's, the engine's) the kill takes over, keeping its reason visible, so that no
-    // automatic lift of that other halt ever lifts the kill's.
-    const killsHalt = wasHalted && open !== undefined && state!.haltedBy === open.openedBy;
+    // A halt is already this incident's kill's only while a kill of it authors it (the one that opened
+    // it, or one that joined it since); any other halt (reconciliation's, the engine's) the kill takes
+    // over, keeping its reason visible, so that no automatic lift of that other halt ever lifts the kill's.
+    const killsHalt = wasHalted && open !== undefined && haltOfIncident(state!, open);
     if (!killsHalt || state!.mode !== 'paper') {
       const reason = wasHalted && !killsHalt ? `${kill.reason} ${earlierHalt(state!)}` : kill.reason;
       await haltForKill(tx, { takeOver: !killsHalt, reason, at: kill.at, actor: kill.actor });
     }
-    if (open) return { incident: open, alreadyKilled: wasHalted, joined: true, replayed: false, wasHalted, ...replay };
+    const tookOver = wasHalted && !killsHalt ? { by: state!.haltedBy, reason: state!.haltedReason } : null;
+    // Already killed only while the halt standing is that incident's kill's; any other this kill took over.
+    if (open) return { incident: open, alreadyKilled: killsHalt, tookOver, joined: true, replayed: false, wasHalted, ...replay };
 
     const incident = await insertIncident(tx, { killId: kill.killId, openedAt: kill.at, openedBy: kill.actor, trigger: kill.trigger, reason: kill.reason, cancelReport: kill.cancelReport });
     await insertChecklistItems(tx, incident.id, CHECKLIST);
-    return { incident, alreadyKilled: false, joined: false, replayed: false, wasHalted, ...replay };
+    return { incident, alreadyKilled: false, tookOver, joined: false, replayed: false, wasHalted, ...replay };
   });
+}
+
+/** Halts written by something other than a kill: the engine's, reconciliation's. */
+const NOT_A_KILL: readonly string[] = [ENGINE_HALT_ACTOR, ...AUTOMATICALLY_LIFTED_BY];
+
+/** The standing halt is a kill's of the open incident: the kill that opened it, or one that joined it since. */
+function haltOfIncident(state: { haltedBy: string | null; haltedAt: Date | null }, open: Incident): boolean {
+  if (state.haltedBy === open.openedBy) return true;
+  return state.haltedBy !== null && !NOT_A_KILL.includes(state.haltedBy) && state.haltedAt !== null && state.haltedAt.getTime() >= open.openedAt.getTime();
 }
 
 /** What an earlier halt a kill takes over said: kept in the kill's reason, so no reason is lost. */

@@ -4,7 +4,7 @@
 import type { ChecklistItemKey, Incident, IncidentChecklistItem } from '../../db/schema/index.js';
 import { CANCEL_ALL_STALE_MS, CANCEL_FOLLOW_UP_MS, triesCount } from '../../domain/cancel-handover.js';
 import type { CancelReport } from '../../services/kill/cancel-everywhere.js';
-import { answeredRequest, awaitingFills, checklistSpec, openUnhaltedText, type ShownChecklistItem } from '../../domain/incident-checklist.js';
+import { answeredRequest, awaitingFills, checklistSpec, openUnhaltedText, takenOverText, type ShownChecklistItem } from '../../domain/incident-checklist.js';
 import { cancelledPhrase, clearCancelPhrase, confirmedClearPhrase, handedOffPhrase } from '../../domain/kraken-handoff.js';
 import { localHaltText, savedFollowUpText, unsavedHaltText } from '../../domain/local-halt.js';
 import type { DoItemResult } from '../../services/kill/incident.js';
@@ -59,6 +59,9 @@ export function renderKillReply(r: KillResult): SlackMessage {
       : `Kill not saved, neither in the database nor on the bot's host: ${cancelled}; only this process is halted, while it runs.`)
     : r.alreadyKilled
     ? `Already killed${r.incidentId !== null ? ` (incident #${r.incidentId})` : ''}: cancelled again, ${confirmed ? cancelled : `but ${unconfirmed}`}; the bot stays halted in paper.`
+    // An incident left open on a bot halted since by someone else: this kill took that halt over.
+    : r.joinedIncident && r.haltTakenOver
+    ? `Killed: the bot was ${escapeText(takenOverText(r.haltTakenOver))}; ${confirmed ? `${cancelled}, ` : `but ${unconfirmed}: `}this kill took that halt over (only a resume lifts it now), switched to paper, joining incident #${r.incidentId} (still open).`
     // An incident left open on a bot that was trading: this kill is what halted it.
     : r.joinedIncident
     ? `Killed: the bot was not halted; ${confirmed ? `${cancelled}, ` : `but ${unconfirmed}: `}trading halted now, switched to paper, joining incident #${r.incidentId} (still open).`

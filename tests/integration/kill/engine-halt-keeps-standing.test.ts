@@ -1,7 +1,8 @@
 // The engine's own halt (an order the exchange refused as unauthorised or halted; an engine loop
-// error of that kind) is written only over a bot that is not halted. Over a standing halt — a kill's,
-// reconciliation's — that halt keeps its author, reason and time (what lifts it depends on them), and
-// the engine's later cause is said in the log and the alert. On the executor's and the engine loop's
+// error of that kind) waits for an operator: written over a bot that is not halted, or taking over a
+// halt reconciliation would lift when it passes (its reason kept). Over a kill's halt that halt keeps
+// its author, reason and time (what lifts it depends on them), and the engine's later cause is said in
+// the log and the alert. On the executor's and the engine loop's
 // real paths, on both databases.
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,7 +20,7 @@ import type { MarketFeed } from '../../../src/market/types.js';
 import { dec } from '../../../src/money.js';
 import { getBotState } from '../../../src/services/bot-state.js';
 import { persistKill } from '../../../src/services/kill/persist-kill.js';
-import { RECONCILIATION_ACTOR, RECONCILIATION_REASON } from '../../../src/services/reconcile/start/run.js';
+import { holdTakeoverForReconciliation, RECONCILIATION_ACTOR, RECONCILIATION_REASON, runReconciliation } from '../../../src/services/reconcile/start/run.js';
 import { ENGINE_TABLES, useTestDb, type DbKind } from '../../support/db.js';
 import { engineContext, maCross, type EngineTestContext } from '../../support/engine.js';
 
@@ -58,6 +59,19 @@ describe.each<DbKind>(['postgres', 'pglite'])("the engine's halt over a standing
     });
   }
 
+  /** The paper exchange whose open orders and trade history answer nothing (as Kraken with nothing unexplained). */
+  function readingNothing(c: EngineTestContext): Exchange {
+    const base = c.ctx.exchanges.forMode('paper');
+    return new Proxy(base, {
+      get(target, prop) {
+        if (prop === 'fetchOpenOrders') return async () => [];
+        if (prop === 'fetchMyTrades') return async () => ({ trades: [], total: 0 });
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  }
+
   const deps = (c: EngineTestContext, exchange: Exchange): ExecutorDeps => {
     const portfolio = new Portfolio();
     portfolio.setCash(dec(100_000));
@@ -79,12 +93,34 @@ describe.each<DbKind>(['postgres', 'pglite'])("the engine's halt over a standing
     expect(await getBotState(c.ctx.db)).toMatchObject({ halted: false });
   });
 
-  it("keeps reconciliation's halt when an order is refused as unauthorised meanwhile: reconciliation passing still lifts its own halt", async () => {
+  it("takes over reconciliation's halt when an order is refused as unauthorised meanwhile, keeping its reason: reconciliation passing no longer lifts it", async () => {
     const c = await context();
     const refused = new AppError('auth', 'permission', 'EGeneral:Permission denied');
     await executeOrder(deps(c, refusingExchange(c, refused, () => placeHaltIfRunning(c.ctx.db, { reason: RECONCILIATION_REASON, actor: RECONCILIATION_ACTOR, now: KILL_AT }))), entry);
-    expect(await getBotState(c.ctx.db)).toMatchObject({ halted: true, haltedBy: RECONCILIATION_ACTOR, haltedReason: RECONCILIATION_REASON, haltedAt: KILL_AT });
-    expect(await liftHaltPlacedBy(c.ctx.db, RECONCILIATION_ACTOR, c.clock.now())).toBe(true);
+    const reason = `exchange refused an order: EGeneral:Permission denied (already halted by ${RECONCILIATION_ACTOR} since ${KILL_AT.toISOString()}: ${RECONCILIATION_REASON})`;
+    expect(await getBotState(c.ctx.db)).toMatchObject({ halted: true, haltedBy: 'system:engine', haltedReason: reason, haltedAt: c.clock.now() });
+    const said = `Trading halted: the exchange refused an order (EGeneral:Permission denied) (already halted by ${RECONCILIATION_ACTOR} since ${KILL_AT.toISOString()}: ${RECONCILIATION_REASON}); the engine's halt takes that one over, so no automatic lift (reconciliation passing) lifts it: only an operator's resume does`;
+    expect(c.alerts.raised.filter((a) => a.fingerprint === 'engine_halted_auth')).toEqual([expect.objectContaining({ severity: 'critical', title: said })]);
+    expect(await liftHaltPlacedBy(c.ctx.db, RECONCILIATION_ACTOR, c.clock.now())).toBe(false);
+    expect(await getBotState(c.ctx.db)).toMatchObject({ halted: true, haltedBy: 'system:engine' });
+  });
+
+  it("keeps the bot halted by the engine when a takeover's reconciliation halt lands while an order is refused, and reconciliation then passes", async () => {
+    const c = await context();
+    const refused = new AppError('auth', 'permission_denied', 'kraken AddOrder: EGeneral:Permission denied');
+    const holdForReconciliation = () => c.ctx.db.transaction((tx) => holdTakeoverForReconciliation(tx, c.clock.now(), 'host-a:123'));
+    expect(await executeOrder(deps(c, refusingExchange(c, refused, holdForReconciliation)), entry)).toMatchObject({ kind: 'halted' });
+    c.clock.advance(120_000);
+    // Kraken's reads still answer with this key (query rights), and nothing is unexplained: reconciliation's own retry passes.
+    const reader = readingNothing(c);
+    const run = await runReconciliation(c.ctx, { cause: 'retry', exchange: reader });
+    expect(run).toMatchObject({ ok: true, halt: 'unchanged' });
+    const state = await getBotState(c.ctx.db);
+    expect(state).toMatchObject({ halted: true, haltedBy: 'system:engine', reconciliationBlocked: false });
+    expect(state.haltedReason).toMatch(/^exchange refused an order: kraken AddOrder: EGeneral:Permission denied \(already halted by system:reconciliation since .*: reconciliation\)$/);
+    expect(c.alerts.raised.filter((a) => a.fingerprint === 'reconciliation-passed')).toEqual([expect.objectContaining({
+      title: `Reconciliation with Kraken passes: nothing unexplained; the bot stays halted by system:engine (${state.haltedReason}), a halt reconciliation does not lift`,
+    })]);
   });
 
   it('halts a bot that is not halted, as the engine, and alerts that it did', async () => {

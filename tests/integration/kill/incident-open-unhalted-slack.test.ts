@@ -1,16 +1,14 @@
 // An incident left open on a bot that is not halted (its halt lifted without a resume): the Slack
-// incident message says so and what closes it, as `ctb incident` does — when a tick redraws it (the
-// incident read with bot_state) and when the engine's answer updates it (the notifier port). On both databases.
+// incident message says so and what closes it, as `ctb incident` does, when a tick redraws it (the
+// incident read with bot_state). On both databases. The redraw a lift of the halt makes, through the
+// running bot's halt watcher, is in kill-slack.test.ts.
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { readIncident } from '../../../commands/incident-show.js';
-import { notifiedIncidentThread } from '../../../src/app/notifier-ports.js';
 import { ManualClock } from '../../../src/clock.js';
 import { execute } from '../../../src/db/client.js';
 import { incidents } from '../../../src/db/schema/index.js';
-import type { Notification, Notifier } from '../../../src/notifications/notification.js';
 import { persistKill } from '../../../src/services/kill/persist-kill.js';
-import { renderNotification } from '../../../src/slack/render-notification.js';
 import { renderIncident } from '../../../src/slack/views/kill.js';
 import { useTestDb, type DbKind } from '../../support/db.js';
 
@@ -36,17 +34,5 @@ describe.each<DbKind>(['postgres', 'pglite'])('the Slack incident message of an 
     const view = (await readIncident(ctx, undefined))!;
     expect(view.botHalted).toBe(false);
     expect(JSON.stringify(renderIncident(view.incident, view.items, { botHalted: view.botHalted }).blocks)).toContain(`Incident #${id} is ${SAID}`);
-  });
-
-  it("says it when the engine's answer updates the message through the notifier", async () => {
-    const { db } = database();
-    const id = await openUnhalted();
-    await execute(db, sql`update bot_state set halted = false, halted_by = null, halted_reason = null, halted_at = null where id = 1`);
-    const sent: Notification[] = [];
-    const notifier = { carries: new Set(['incident_update', 'incident_note']), notify: async (_db: unknown, n: Notification) => { sent.push(n); return {}; } } as unknown as Notifier;
-    const view = (await readIncident({ db, clock: new ManualClock() }, undefined))!;
-    await notifiedIncidentThread({ db, notifier })!.update(view.incident, view.items);
-    expect(sent).toHaveLength(1);
-    expect(JSON.stringify(renderNotification(sent[0] as Exclude<Notification, { kind: 'alert_email' }>).blocks)).toContain(`Incident #${id} is ${SAID}`);
   });
 });

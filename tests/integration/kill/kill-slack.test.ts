@@ -1,6 +1,8 @@
 // The kill switch driven the way Slack drives it: signed /kill, checklist button clicks and
 // /mode resume on the real Bolt receiver, with the real Kraken adapter against the fake Kraken.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
+import { liftHaltPlacedBy } from '../../../src/db/queries/reconcile-state.js';
+import { RECONCILIATION_ACTOR } from '../../../src/services/reconcile/start/run.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectPostgres } from '../../../src/db/client.js';
 import { auditRuns, incidentChecklistItems, incidents } from '../../../src/db/schema/index.js';
@@ -228,6 +230,27 @@ describe('a checklist item asked of the engine\'s process', () => {
     expect(answered()).toHaveLength(1);
     const [row] = await database.db.select().from(incidentChecklistItems).where(eq(incidentChecklistItems.item, 'close_positions'));
     expect(row).toMatchObject({ state: 'done', doneBy: USERS.operator });
+  });
+});
+
+describe('an incident left open when reconciliation lifts a later halt', () => {
+  it('the running bot redraws its Slack message to say it is open on a bot not halted, and what closes it', async () => {
+    await start();
+    await h.slash('/kill', 'drill', { user: USERS.operator });
+    await h.idle();
+    const incident = await postedIncident();
+    // The kill's halt lifted since and the incident left open; reconciliation halted the bot later.
+    await database.db.execute(sql`update bot_state set halted = true, halted_by = ${RECONCILIATION_ACTOR}, halted_reason = 'reconciliation', halted_at = now(), version = version + 1 where id = 1`);
+    const said = `Incident #${incident.id} is still open although the bot is not halted`;
+    const updates = () => h.fake.callsTo('chat.update').filter((c) => c.body.ts === incident.slackTs).map((c) => JSON.stringify(c.body.blocks));
+    // The watcher's poll sees the bot halted and redraws the message: drawn while halted, it never says it.
+    for (let i = 0; i < 200 && updates().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(updates().length).toBeGreaterThan(0);
+    expect(updates().some((u) => u.includes(said))).toBe(false);
+    // Reconciliation passes and lifts its own halt (an incident opened before it does not keep it).
+    expect(await liftHaltPlacedBy(database.db, RECONCILIATION_ACTOR, new Date())).toBe(true);
+    for (let i = 0; i < 200 && !updates().some((u) => u.includes(said)); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(updates().at(-1)).toContain(`${said}: \`/mode resume\``);
   });
 });
 

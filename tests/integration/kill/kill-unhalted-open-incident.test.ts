@@ -38,4 +38,27 @@ describe('ctb kill on a bot not halted whose incident is still open', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ alreadyKilled: true, joinedIncident: true, incidentId: earlier.incident.id, state: 'written' });
   });
+
+  it('on a bot halted since by reconciliation, says it took that halt over and joins the open incident, never "already killed"', async () => {
+    const { database, kraken } = await liveKillWorld(cleanup, ['OPEN-1']);
+    const earlier = await persistKill(database.db, { killId: 'earlier', at: new Date(Date.now() - 3_600_000), actor: 'cli:ops', trigger: 'manual', reason: 'earlier drill', cancelReport: {} });
+    // The kill's halt lifted since, the incident left open; reconciliation halted the bot later (its pass would lift that halt).
+    await execute(database.db, sql`update bot_state set halted = true, halted_by = 'system:reconciliation', halted_reason = 'reconciliation', halted_at = now() - interval '10 minutes' where id = 1`);
+    const env = { DATABASE_URL: database.url, KRAKEN_API_KEY: TEST_API_KEY, KRAKEN_API_SECRET: TEST_API_SECRET, KRAKEN_API_URL: kraken.url };
+
+    const run = await ctbInShell(['kill', '--reason', 'now'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.split('\n')[0]).toBe(`KILLED — the bot was halted by system:reconciliation (reconciliation): this kill took that halt over (only a resume lifts it now), joining incident #${earlier.incident.id} (still open) — every open order cancelled.`);
+    expect(run.stdout).not.toContain('Already killed');
+    expect(await getBotState(database.db)).toMatchObject({ halted: true, mode: 'paper', haltedBy: expect.stringMatching(/^cli:/), haltedReason: expect.stringMatching(/^now \(already halted by system:reconciliation since .*: reconciliation\)$/) });
+    // This kill made the halt one only a resume lifts: its alert is raised, on the incident's group.
+    expect(await database.db.select({ title: alertGroups.title }).from(alertGroups).where(eq(alertGroups.fingerprint, `kill:${earlier.incident.id}`)))
+      .toEqual([{ title: expect.stringMatching(/^Kill switch: trading halted/) }]);
+
+    // The halt is now a kill's of that incident: the next kill is the one already killed.
+    const again = await ctbInShell(['kill', '--json'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ alreadyKilled: true, joinedIncident: true, incidentId: earlier.incident.id, state: 'written' });
+    expect(JSON.parse(again.stdout).haltTakenOver).toBeUndefined();
+  });
 });

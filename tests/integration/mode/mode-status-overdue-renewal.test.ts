@@ -43,10 +43,10 @@ describe('`ctb mode status` of a lease whose renewal is overdue (its holder kill
     expect(text.stdout).not.toContain('may have stopped');
   }, 60_000);
 
-  it("a row without its holder's TTL (an older binary) is judged by the shell's, and says so", async () => {
+  it("a row without its holder's TTL (an older binary) is judged by the reading process's, and says so", async () => {
     await leaseRenewedAgo(450, null);
     const text = await ctbInShell(['mode', 'status'], { DATABASE_URL: database().url, ENGINE_LEASE_TTL: '10m' });
-    expect(text.stdout).toMatch(/^engine: vm:4242 .*renewed every 200s while it runs \(by this shell's ENGINE_LEASE_TTL: the lease row does not carry its holder's\): its holder may have stopped/m);
+    expect(text.stdout).toMatch(/^engine: vm:4242 .*renewed every 200s while it runs \(by the reading process's ENGINE_LEASE_TTL: the lease row does not carry its holder's\): its holder may have stopped/m);
   }, 60_000);
 
   it.runIf(readBootId() !== null)("a holder on this host whose process is gone: says so, and that a standby here takes over at once", async () => {

@@ -84,6 +84,12 @@ describe('kill views', () => {
     expect(renderKillReply(kill({ joinedIncident: true, alreadyKilled: true })).text).toMatch(/^Already killed \(incident #4\)/);
   });
 
+  it("a /kill joining an open incident on a bot halted by reconciliation says it took that halt over, not \"already killed\"", () => {
+    const r = kill({ joinedIncident: true, haltTakenOver: { by: 'system:reconciliation', reason: 'reconciliation' } });
+    expect(renderKillReply(r).text)
+      .toBe('Killed: the bot was halted by system:reconciliation (reconciliation); every open order cancelled, this kill took that halt over (only a resume lifts it now), switched to paper, joining incident #4 (still open).');
+  });
+
   it('the /kill reply says what happened: killed, already killed, survivors, database pending', () => {
     expect(renderKillReply(kill()).text).toMatch(/^Killed: every open order cancelled/);
     expect(renderKillReply(kill({ alreadyKilled: true })).text).toMatch(/^Already killed \(incident #4\)/);

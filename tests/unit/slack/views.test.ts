@@ -129,6 +129,13 @@ describe('mode and go-live status views', () => {
     expect(overdue).toContain(':warning:');
     expect(overdue).toMatch(/last renewed its lease <!date\^\d+\^[^>]+> \(9s ago\), renewed every 5s while it runs: \*it may have stopped\*.*a standby may take the lease over from <!date\^1767614412\^/);
     expect(overdue).not.toMatch(/engine (waiting|trading)/);
+    // Its process gone from the host this was read on: said gone, and a standby there takes over at once — no later time promised.
+    const gone = engineField({ engine: { ...runningEngine, heartbeatAgeMs: 2_000, renewalOverdue: true, processGone: true } });
+    expect(gone).toMatch(/last renewed its lease <!date\^\d+\^[^>]+> \(2s ago\): \*its process is gone\* from that host; a standby there takes the lease over at once$/);
+    expect(gone).not.toMatch(/may have stopped|from <!date/);
+    // A row without its holder's TTL: the interval said is the reader's.
+    expect(engineField({ engine: { ...runningEngine, heartbeatAgeMs: 11_000, renewalOverdue: true, ttlOfReader: true } }))
+      .toContain("renewed every 5s while it runs (by the reading process's ENGINE_LEASE_TTL: the lease row does not carry its holder's): *it may have stopped*");
   });
 
   it('says when no engine runs, and when the running one went stale (since when)', () => {

@@ -10,6 +10,7 @@
 import { ALERTED } from '../../../alerts/log-source.js';
 import type { Clock } from '../../../clock.js';
 import type { Db } from '../../../db/client.js';
+import { readBotStateRow } from '../../../db/queries/bot-state-row.js';
 import { earliestLiveIntentAt, liveFillsSinceOrOf, liveIntentsFor } from '../../../db/queries/reconcile-ledger.js';
 import { haltLiveAndBlock, liftHaltPlacedBy, markReconciledThrough, markReconciliationBlocked, placeHaltIfRunning } from '../../../db/queries/reconcile-state.js';
 import type { BotState } from '../../../db/schema/index.js';
@@ -126,18 +127,21 @@ export async function runReconciliation(
   }
   if (differences.length === 0) {
     const through = new Date(Math.max(since.getTime(), startedAt.getTime() - SETTLE_MS));
-    const lifted = await recordPassed(ctx, through);
+    const { lifted, standing } = await recordPassed(ctx, through);
+    // A halt that is not reconciliation's (a kill's, the engine's, an operator's) stays: said, so nobody reads the pass as trading again.
+    const halt = lifted ? '; the reconciliation halt is lifted'
+      : standing ? `; the bot stays halted by ${standing.by ?? 'an unrecorded actor'}${standing.reason ? ` (${standing.reason})` : ''}, a halt reconciliation does not lift` : '';
     if (before.reconciliationBlocked || lifted) {
-      ctx.logger.warn({ cause: opts.cause, lifted }, `reconciliation with Kraken passes${lifted ? ': the reconciliation halt is lifted' : ''}`);
+      ctx.logger.warn({ cause: opts.cause, lifted }, `reconciliation with Kraken passes${halt}`);
       await ctx.alerts.raise({
         source: 'reconciliation', severity: 'info', fingerprint: 'reconciliation-passed',
-        title: `Reconciliation with Kraken passes: nothing unexplained${lifted ? '; the reconciliation halt is lifted' : ''}`,
+        title: `Reconciliation with Kraken passes: nothing unexplained${halt}`,
         details: { cause: opts.cause, reconciledThrough: through.toISOString() },
       }).catch((err: unknown) => ctx.logger.error({ err }, 'could not raise the reconciliation alert'));
       // The block is gone: its critical alert is resolved, which stops its escalation.
       await ctx.alerts.resolve?.({
         fingerprint: 'reconciliation-blocked', by: opts.by ?? RECONCILIATION_ACTOR,
-        note: `reconciliation with Kraken passes (${opts.cause}): nothing unexplained${lifted ? '; the reconciliation halt is lifted' : ''}`,
+        note: `reconciliation with Kraken passes (${opts.cause}): nothing unexplained${halt}`,
       }).catch((err: unknown) => ctx.logger.error({ err }, 'could not resolve the reconciliation alert'));
     }
     return { ...base, ok: true, reconciledThrough: through.toISOString(), halt: lifted ? 'lifted' : 'unchanged' };
@@ -157,12 +161,17 @@ export async function runReconciliation(
   return { ...base, ...unchanged, ok: false, halt: placed ? 'placed' : 'unchanged' };
 }
 
-/** Advances reconciled_through, clears the block, and lifts a halt only if reconciliation placed it. */
-async function recordPassed(ctx: { db: Db; clock: Clock }, through: Date): Promise<boolean> {
+/**
+ * Advances reconciled_through, clears the block, and lifts a halt only if reconciliation placed it;
+ * a halt left standing (someone else's) as the row holds it after.
+ */
+async function recordPassed(ctx: { db: Db; clock: Clock }, through: Date): Promise<{ lifted: boolean; standing: { by: string | null; reason: string | null } | null }> {
   const now = ctx.clock.now();
   return ctx.db.transaction(async (tx) => {
     await markReconciledThrough(tx, through, now);
-    return liftHaltPlacedBy(tx, RECONCILIATION_ACTOR, now);
+    if (await liftHaltPlacedBy(tx, RECONCILIATION_ACTOR, now)) return { lifted: true, standing: null };
+    const row = await readBotStateRow(tx);
+    return { lifted: false, standing: row?.halted ? { by: row.haltedBy, reason: row.haltedReason } : null };
   });
 }
 

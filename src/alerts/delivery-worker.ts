@@ -40,6 +40,7 @@ import { backoffDelay, type Backoff } from '../retry.js';
 import type { AlertNotification } from './notifier.js';
 import { syncGroup, type SyncOutcome } from './sync-group.js';
 import { afterPageSent } from './late-pages.js';
+import { afterPageDelivered } from './page-delivered.js';
 
 export const SLACK_LANE_INTERVAL_MS = 1_000;
 /** 2 s, 4 s, 8 s … at most 5 minutes between tries of one delivery. */
@@ -212,7 +213,10 @@ export class DeliveryWorker {
         }
         await recordDeliverySent(db, { id: delivery.id, at: now, keepPending: outcome.keepPending === true, result: outcome.result });
         // Its alert's late mark may have been written while it was on its way: followed up under it then.
-        if (delivery.kind === 'slack_dm') await afterPageSent(db, { delivery, result: outcome.result, now });
+        if (delivery.kind === 'slack_dm') {
+          await afterPageSent(db, { delivery, result: outcome.result, now });
+          await afterPageDelivered(db, { delivery, now });
+        }
         this.#claimed.delete(delivery.id);
         // Mail has no lane slot (EMAILS_PER_TICK paces it) but is a send all the same: the tick counts it and goes on.
         if (lane === 'email') return 'sent';

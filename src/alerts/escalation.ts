@@ -1,8 +1,11 @@
 // Owns the escalation ladder. Timers are alert_escalations rows with a due time; a tick takes the
 // due ones with FOR UPDATE SKIP LOCKED, so they survive restarts and two replicas page once (the
 // unique alert_pages row is a second guard). Each step pages its rung — on-call, next in rotation,
-// all approvers — by DM plus a mention in the thread (and email when the policy says so), then
-// sets the next due time one ACK SLA later; after the last rung a new round starts, up to the
+// all approvers — by DM (and email when the policy says so), then sets the next due time one ACK
+// SLA later. The thread says "Paged …" only once a DM is delivered, and that delivery restarts the
+// deadline (page-delivered.ts); pages still queued when the next step is due are given up and said
+// undelivered, so a later page never overtakes an earlier one and a Slack outage never stops the
+// ladder (nor what an overdue critical fires). After the last rung a new round starts, up to the
 // policy's limit. Nobody to page on a rung falls through to the approvers, and with no approvers
 // to the whole channel: a page is never dropped. A silence pauses the timer until it ends; if the
 // group is still open then (nobody acknowledged or resolved it), the ladder starts again from its
@@ -24,6 +27,7 @@ import { emailConfigured } from '../email/smtp.js';
 import type { Logger } from '../logger.js';
 import { whoIsOnCall } from '../services/oncall/who-is-on-call.js';
 import { enqueueDelivery, enqueueThreadNote } from '../db/queries/alert-outbox.js';
+import { giveUpUndeliveredPages, type UndeliveredPage } from '../db/queries/alert-deliveries.js';
 import type { OverdueCritical, OverdueHooks } from './overdue.js';
 import { pagingPolicy, type EscalationPolicy, type Rung } from './policy.js';
 import type { Severity } from './types.js';
@@ -129,6 +133,12 @@ export class EscalationTicker {
       return null;
     }
     const policy = await this.#policy(db, esc.severity, now);
+    // Pages still queued past their step's deadline (Slack unreachable): given up, so no later page
+    // overtakes them, and said in the thread and by email; the ladder goes on without them. One a
+    // worker is handing to Slack right now is waited for: the step runs on a later tick.
+    const undelivered = await giveUpUndeliveredPages(db, { groupId: group.id });
+    if (undelivered === null) return null;
+    if (undelivered.length > 0) await this.#sayUndelivered(db, group, undelivered, { now, email: policy.email });
     // A rehearsal pages each rung once (one round) and is never "overdue": it shows the team the
     // ladder without paging all night or firing what a real unanswered critical fires (auto-kill).
     const maxRounds = group.test ? 1 : policy.maxRounds;
@@ -214,6 +224,8 @@ export class EscalationTicker {
 
   async #page(db: Db, group: AlertGroup, targets: Targets, at: { round: number; step: number; first: boolean; label: string; now: Date; email: boolean; slaMs: number }): Promise<void> {
     const fresh: string[] = [];
+    const pagedNote = (mentions: string) =>
+      `:pager: Paged ${mentions} (${at.label}; ${targets.reason}). Acknowledge within ${describeDuration(at.slaMs)} or it escalates.`;
     // A page for an alert stored late says so (raised when, stored when): the latest event at the
     // group's severity, the one that pages, not the event that opened the group (a late warning may
     // open a group a prompt critical then escalates).
@@ -223,14 +235,14 @@ export class EscalationTicker {
       if (!newPage) continue; // already paged for this rung (another replica)
       fresh.push(userId);
       if (group.slackChannel) {
+        // "Paged …" goes in the thread once this page is delivered, and its deadline counts from then (page-delivered.ts).
         await enqueueDelivery(db, { groupId: group.id, kind: 'slack_dm', target: userId, now: at.now, payload: {
-            text: pageMessage(group, at.label, first), round: at.round, step: at.step,
+            text: pageMessage(group, at.label, first), round: at.round, step: at.step, rung: at.label, slaMs: at.slaMs, pagedNote: pagedNote(who(userId)),
             // The event it is about: a late mark written after the page was queued or sent follows it (late-pages.ts).
             ...(first ? { eventId: first.id } : {}),
           } });
       }
     }
-    const mentions = targets.channelWide ? '<!channel>' : fresh.map(who).join(' ');
     if (!targets.channelWide && targets.users.length === 0) {
       await enqueueThreadNote(db, {
         groupId: group.id, channel: group.slackChannel, now: at.now, relevance: 'until_ack',
@@ -239,10 +251,8 @@ export class EscalationTicker {
       return;
     }
     if (!targets.channelWide && fresh.length === 0) return;
-    await enqueueThreadNote(db, {
-      groupId: group.id, channel: group.slackChannel, now: at.now, relevance: 'until_ack',
-      text: `:pager: Paged ${mentions} (${at.label}; ${targets.reason}). Acknowledge within ${describeDuration(at.slaMs)} or it escalates.`,
-    });
+    // The whole channel is paged by the thread line itself.
+    if (targets.channelWide) await enqueueThreadNote(db, { groupId: group.id, channel: group.slackChannel, now: at.now, relevance: 'until_ack', text: pagedNote('<!channel>') });
     const emailed = at.email && emailConfigured(this.deps.config);
     if (emailed) {
       const reason = at.first ? 'critical alert' : `escalated: ${at.label}`;
@@ -257,6 +267,21 @@ export class EscalationTicker {
     const fields = { groupId: group.id, users: viaSlack ? fresh : [], email: emailed, rung: at.label };
     if (via.length === 0) this.#log.info(fields, `nobody paged for ${headline(group)}: no Slack alerts channel and no email configured (${at.label})`);
     else this.#log.info(fields, `paged ${via.join(' and ')} for ${headline(group)}`);
+  }
+
+  /** Says which pages were given up undelivered: in the thread (seen once Slack is back) and by email when the policy mails. */
+  async #sayUndelivered(db: Db, group: AlertGroup, pages: UndeliveredPage[], at: { now: Date; email: boolean }): Promise<void> {
+    for (const page of pages) {
+      await enqueueThreadNote(db, {
+        groupId: group.id, channel: group.slackChannel, now: at.now, relevance: 'until_ack',
+        text: `:x: The page to ${who(page.target)} (${page.rung}) could NOT be delivered before its deadline${page.lastError ? ` (last error: ${page.lastError})` : ''}; it is given up and the escalation goes on.`,
+      });
+    }
+    this.#log.error({ groupId: group.id, pages }, 'pages not delivered before their step\'s deadline: given up; the escalation goes on');
+    if (at.email && emailConfigured(this.deps.config)) {
+      const which = pages.map((p) => `${p.rung} to ${p.target}`).join('; ');
+      await enqueueDelivery(db, { groupId: group.id, kind: 'email', target: 'alert-email', now: at.now, payload: emailPayload(`page(s) could not be delivered on Slack (${which}); escalating`) });
+    }
   }
 
   async #update(db: Db, id: number, input: { status: 'stopped' | 'exhausted'; stoppedReason: string; now: Date }): Promise<void> {

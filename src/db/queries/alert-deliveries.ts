@@ -362,3 +362,32 @@ export async function lockPagesOfEvent(db: Db, input: { groupId: number; eventId
 export async function rewritePendingPage(db: Db, input: { id: number; text: string }): Promise<void> {
   await execute(db, sql`update alert_deliveries set payload = jsonb_set(payload, '{text}', to_jsonb(${input.text}::text)) where id = ${input.id} and status = 'pending'`);
 }
+
+/** A page given up because its step's deadline passed before it could be delivered. */
+export interface UndeliveredPage {
+  target: string;
+  /** The rung it was for, as its page names it ("on-call, round 1/2, step 1/3"). */
+  rung: string;
+  lastError: string | null;
+}
+
+/**
+ * The group's pages (DMs) still queued when its escalation moves on: marked failed (never sent later,
+ * after a later step's page) and returned. Null, changing nothing, when a worker is sending one of
+ * them right now: the caller tries again on its next tick, once that send is recorded.
+ */
+export async function giveUpUndeliveredPages(db: Db, input: { groupId: number }): Promise<UndeliveredPage[] | null> {
+  const pending = await execute<{ id: string | number }>(db, sql`
+    select id from alert_deliveries where group_id = ${input.groupId} and kind = 'slack_dm' and status = 'pending'`);
+  if (pending.length === 0) return [];
+  const free = await execute<{ id: string | number }>(db, sql`
+    select id from alert_deliveries where id in ${idList(pending.map((p) => Number(p.id)))} and status = 'pending' for update skip locked`);
+  if (free.length < pending.length) return null;
+  const rows = await execute<{ target: string; rung: string | null; last_error: string | null }>(db, sql`
+    update alert_deliveries d set status = 'failed',
+      last_error = 'not delivered before its step''s deadline; the escalation moved on' || coalesce(' (last error: ' || d.last_error || ')', '')
+    from alert_deliveries o
+    where o.id = d.id and d.id in ${idList(free.map((p) => Number(p.id)))}
+    returning d.target, d.payload->>'rung' as rung, o.last_error`);
+  return rows.map((r) => ({ target: r.target, rung: r.rung ?? 'an earlier step', lastError: r.last_error }));
+}

@@ -163,3 +163,16 @@ export async function pagedInRound(db: Db, input: { groupId: number; round: numb
     select distinct user_id from alert_pages where group_id = ${input.groupId} and round = ${input.round}`);
   return new Set(rows.map((r) => r.user_id));
 }
+
+/**
+ * A page of (round, step) was delivered: when that step is the latest one run, its ACK SLA counts
+ * from now (the database's), not from when the page was queued; never earlier than already set (a
+ * rung that pages several people waits for the last one reached). True when it moved the deadline.
+ */
+export async function restartAckDeadline(db: Db, input: { groupId: number; round: number; step: number; inMs: number; now: Date }): Promise<boolean> {
+  const moved = await execute(db, sql`
+    update alert_escalations set due_at = greatest(due_at, now() + ${spanOf(input.inMs)}), updated_at = ${input.now.toISOString()}::timestamptz
+    where group_id = ${input.groupId} and status = 'active' and round = ${input.round} and step = ${input.step + 1}
+    returning id`);
+  return moved.length > 0;
+}

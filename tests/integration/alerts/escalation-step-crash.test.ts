@@ -1,5 +1,5 @@
 // An escalation step records whom it paged and through which channel (the alert_pages row, the DM
-// queued in the outbox, the "Paged …" thread note) in the one transaction that moves the ladder on:
+// queued in the outbox, with the "Paged …" line it carries) in the one transaction that moves the ladder on:
 // a process that dies in the middle of a step leaves none of it, and whichever process runs the step
 // next (a replica, or this one restarted) pages and records it once — never a page queued with no
 // record of it, nor a record of a page that never went out.
@@ -29,7 +29,8 @@ afterEach(async () => {
 const routes = async () => ({
   pages: (await database().db.select().from(alertPages)).map((p) => `${p.round}.${p.step}:${p.userId}`),
   dms: (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_dm'))).map((d) => d.target),
-  notes: (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_thread_note'))).map((d) => String(d.payload['text'])).filter((t) => t.startsWith(':pager:')),
+  // The "Paged …" line each page carries, said in the thread once it is delivered.
+  notes: (await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.kind, 'slack_dm'))).map((d) => String(d.payload['pagedNote'])).filter((t) => t.startsWith(':pager:')),
 });
 
 describe('an escalation step that dies half-way', () => {

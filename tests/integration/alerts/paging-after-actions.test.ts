@@ -92,7 +92,8 @@ describe('a silence that ends on an alert still open', () => {
     expect(smtp.received[1]!.raw).toContain('critical alert');
     const thread = threadTexts();
     expect(thread.some((t) => t.includes('The silence is over and this alert is still open'))).toBe(true);
-    expect(thread.filter((t) => t.includes('round 1/2, step 1/'))).toHaveLength(2); // the ladder starts over, counted anew
+    // The ladder starts over, counted anew: each approver's delivered page is said in both runs.
+    expect(thread.filter((t) => t.includes('round 1/2, step 1/'))).toHaveLength(4);
 
     const list = await runCommand(alertsListCommand, h.ctx, operator, { limit: 50 });
     expect(list.groups[0]).toMatchObject({ id: groupId, silencedUntil: null });
@@ -150,7 +151,7 @@ describe('pages queued when the group is acknowledged or resolved', () => {
     expect(thread.some((t) => t.includes('Resolved by'))).toBe(true);
     const rows = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, groupId));
     const cancelled = rows.filter((r) => r.status === 'cancelled');
-    expect(cancelled.map((r) => r.kind).sort()).toEqual(['email', 'slack_dm', 'slack_dm', 'slack_thread_note']);
+    expect(cancelled.map((r) => r.kind).sort()).toEqual(['email', 'slack_dm', 'slack_dm']);
     for (const r of cancelled) expect(r).toMatchObject({ cancelledReason: 'group resolved by cli:op', sentAt: null });
     expect(rows.filter((r) => r.status === 'pending')).toEqual([]);
   });
@@ -166,7 +167,7 @@ describe('pages queued when the group is acknowledged or resolved', () => {
     expect(smtp.received).toHaveLength(0);
     const cancelled = await database().db.select().from(alertDeliveries)
       .where(and(eq(alertDeliveries.groupId, groupId), eq(alertDeliveries.status, 'cancelled')));
-    expect(cancelled).toHaveLength(4);
+    expect(cancelled).toHaveLength(3); // two DMs and the email (a page's thread line is queued only once it is delivered)
     expect(cancelled.every((r) => r.cancelledReason === 'group resolved by UOTHER' && r.cancelledAt !== null)).toBe(true);
   });
 
@@ -249,7 +250,7 @@ describe('pages queued when the group is silenced', () => {
     expect(threadTexts().find((t) => t.includes(':mute:'))).toContain('paging paused until the silence ends');
     const rows = await database().db.select().from(alertDeliveries).where(eq(alertDeliveries.groupId, groupId));
     const cancelled = rows.filter((r) => r.status === 'cancelled');
-    expect(cancelled.map((r) => r.kind).sort()).toEqual(['email', 'slack_dm', 'slack_dm', 'slack_thread_note']);
+    expect(cancelled.map((r) => r.kind).sort()).toEqual(['email', 'slack_dm', 'slack_dm']);
     for (const r of cancelled) expect(r).toMatchObject({ cancelledReason: `group silenced by cli:op until ${until}`, sentAt: null });
 
     await passEscalationTime(database().db, h.clock, 30_000); // the silence is over, nobody acknowledged: the ladder pages afresh
@@ -270,7 +271,7 @@ describe('pages queued when the group is silenced', () => {
     expect(smtp.received).toHaveLength(0);
     const cancelled = await database().db.select().from(alertDeliveries)
       .where(and(eq(alertDeliveries.groupId, groupId), eq(alertDeliveries.status, 'cancelled')));
-    expect(cancelled).toHaveLength(4);
+    expect(cancelled).toHaveLength(3); // two DMs and the email (a page's thread line is queued only once it is delivered)
     expect(cancelled.every((r) => r.cancelledReason?.startsWith('group silenced by UOTHER until '))).toBe(true);
   });
 

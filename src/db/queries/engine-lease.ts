@@ -49,12 +49,15 @@ function toLease(r: Record<string, unknown>): EngineLease {
 }
 
 /**
- * Takes the lease for `me` when nobody holds it, when the holder's heartbeat is older than the holder's
- * own TTL (its row's ttl_ms; `ttlMs`, this claim's, only for a row an older binary wrote without it),
- * when it is already `me`'s, or when its holder is `goneHolder` (one the caller proved dead: holder-gone.ts)
- * and still holds it. One statement: two processes racing for a stale lease cannot both win. A keyed or
- * armed claim is first recorded in bot_state (recordKeySeen): a record that fails throws here, and
- * nothing is taken.
+ * Takes the lease for `me` when nobody holds it, when it is already `me`'s, when its holder is
+ * `goneHolder` (one the caller proved dead: holder-gone.ts) and still holds it, or when the holder's
+ * heartbeat is older than the longer of the holder's own TTL (its row's ttl_ms) and `ttlMs`, this
+ * claim's. The longer: a standby with a shorter TTL leaves a healthy holder with a longer one alone,
+ * and a ttl_ms that is not its holder's cannot shorten the wait either (a binary from before migration
+ * 0044 takes the row over and renews it without writing ttl_ms, so the previous holder's stays; a row
+ * without one is judged by the claim's TTL alone, as before that migration). One statement: two
+ * processes racing for a stale lease cannot both win. A keyed or armed claim is first recorded in
+ * bot_state (recordKeySeen): a record that fails throws here, and nothing is taken.
  */
 export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHolder: string | null = null): Promise<AcquireResult> {
   if (me.armed || me.hasKrakenKeys) await recordKeySeen(db, me.host);
@@ -70,7 +73,7 @@ export async function acquireLease(db: Db, me: LeaseClaim, ttlMs: number, goneHo
       waiting = case when l.holder_id = excluded.holder_id then l.waiting else excluded.waiting end,
       waiting_kind = case when l.holder_id = excluded.holder_id then l.waiting_kind else excluded.waiting_kind end,
       waiting_state_version = case when l.holder_id = excluded.holder_id then l.waiting_state_version else excluded.waiting_state_version end
-    where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - coalesce(l.ttl_ms, ${ttlMs}::int) * interval '1 millisecond'
+    where l.holder_id = excluded.holder_id or l.heartbeat_at < now() - greatest(coalesce(l.ttl_ms, 0), ${ttlMs}::int) * interval '1 millisecond'
       or l.holder_id = ${goneHolder}
     returning l.*`);
   if (rows[0]) {

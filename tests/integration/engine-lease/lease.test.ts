@@ -82,6 +82,18 @@ describe.each(['postgres', 'pglite'] as const)('the engine_lease row on %s', (ki
     expect(await acquireLease(database.db, claim('c'), 15_000)).toMatchObject({ acquired: true, takenOverFrom: 'b:1:00000000' });
   });
 
+  it("a ttl_ms left by an earlier holder cannot shorten the wait: an older binary's takeover keeps it, and its healthy lease stays its own", async () => {
+    // A new binary held the row with a 1 s TTL and died; a binary from before migration 0044 (its take
+    // and renewals write no ttl_ms) took it over with a 9 s TTL and renews it every 3 s.
+    await acquireLease(database.db, claim('a'), 1_000);
+    await database.db.execute(sql`update engine_lease set holder_id = 'old:1:00000000', host = 'old', heartbeat_at = now() - interval '2 seconds'`);
+    expect((await readLease(database.db)).lease).toMatchObject({ holderId: 'old:1:00000000', ttlMs: 1_000 });
+    // Renewed 2 s ago: healthy for its 9 s, and for the 9 s standby's own judgement too.
+    expect(await acquireLease(database.db, claim('c'), 9_000)).toMatchObject({ acquired: false, lease: { holderId: 'old:1:00000000' } });
+    await database.db.execute(sql`update engine_lease set heartbeat_at = now() - interval '10 seconds'`);
+    expect(await acquireLease(database.db, claim('c'), 9_000)).toMatchObject({ acquired: true, takenOverFrom: 'old:1:00000000' });
+  });
+
   it('is deleted by a graceful release, so the next engine starts clean (no takeover)', async () => {
     await acquireLease(database.db, claim('a'), 15_000);
     expect(await releaseLease(database.db, 'a:1:00000000')).toBe(true);

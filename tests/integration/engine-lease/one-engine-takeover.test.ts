@@ -69,7 +69,7 @@ describe('an armed engine taking over from a dead one', () => {
     const passed = await state();
     expect(passed).toMatchObject({ halted: false, reconciliation_blocked: false, reconciliation_details: null });
     expect(new Date(passed.reconciled_through!).getTime()).toBeGreaterThanOrEqual(new Date(halted.reconciled_through!).getTime());
-    await b.waitFor(/reconciliation with Kraken passes: the reconciliation halt is lifted/);
+    await b.waitFor(/reconciliation with Kraken passes; the reconciliation halt is lifted/);
     // Its engine trades live again: the next signal reaches Kraken from B.
     await k.play(3 * ROUND_TRIP_CANDLES, { until: () => k.addOrders() > placedByA });
     expect(k.addOrders(), b.output().slice(-3000)).toBeGreaterThan(placedByA);

@@ -44,7 +44,8 @@ describe("a command's warnings on a piped stderr", () => {
   });
 
   it('are readable lines on a terminal even with LOG_FORMAT=json (set for the bot\'s output)', async () => {
-    const text = await stderrOfWarning({ LOG_FORMAT: 'json' }, true);
+    // A terminal may get colours (picocolors decides: FORCE_COLOR, NO_COLOR, and CI, which CI sets).
+    const text = (await stderrOfWarning({ LOG_FORMAT: 'json' }, true)).replace(/\u001b\[[0-9;]*m/g, '');
     const line = text.split('\n').find((l) => l.includes('kill: the cancel is handed to the running bot'));
     expect(line, text).toMatch(READABLE);
     expect(text).not.toContain('{');

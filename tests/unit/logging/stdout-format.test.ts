@@ -82,7 +82,8 @@ describe('the format of standard output', () => {
       const logger = createLogger({ config, stdout: false, files: false, destination: stderr.stream, destinationIsCommandStderr: true, destinationLevel: 'warn', deferred: true });
       logger.info('not at warn');
       logger.warn({ requestId: 3, err: new Error(`refused ${token}`) }, 'kill: the cancel is handed to the running bot');
-      const lines = stderr.text().trimEnd().split('\n');
+      // A terminal may get colours (picocolors decides: FORCE_COLOR, NO_COLOR, and CI, which CI sets).
+      const lines = stderr.text().replace(/\u001b\[[0-9;]*m/g, '').trimEnd().split('\n');
       expect(lines, `isTTY ${isTTY}`).toEqual([expect.stringMatching(/^\[\d\d:\d\d:\d\d\] WARN: kill: the cancel is handed to the running bot requestId=3 err="Error: refused \[redacted\]"$/)]);
       expect(stderr.text()).not.toContain(token);
       // No colour codes in a file.
@@ -96,7 +97,7 @@ describe('the format of standard output', () => {
     const terminal = capture(true);
     const atTerminal = createLogger({ config: testConfig({ LOG_FORMAT: 'json' }), stdout: false, files: false, destination: terminal.stream, destinationIsCommandStderr: true, destinationLevel: 'warn' });
     atTerminal.warn({ requestId: 3, report: { venue: 'kraken', confirmed: false, survivors: [], errors: ['a', 'b', 'c', 'd', 'e'] } }, 'kill could not confirm zero open orders');
-    expect(terminal.text()).toMatch(/^\[\d\d:\d\d:\d\d\] WARN: kill could not confirm zero open orders requestId=3 report\.venue=kraken report\.confirmed=false report\.errors=\(5 items\)\n$/);
+    expect(terminal.text().replace(/\u001b\[[0-9;]*m/g, '')).toMatch(/^\[\d\d:\d\d:\d\d\] WARN: kill could not confirm zero open orders requestId=3 report\.venue=kraken report\.confirmed=false report\.errors=\(5 items\)\n$/);
   });
 
   it('another destination (a capture, a log shipper) keeps following LOG_FORMAT as standard output does: JSON off a terminal', () => {

@@ -188,7 +188,7 @@ export function createLeaseKeeper(ctx: LeaseKeeperDeps, opts: LeaseKeeperOptions
           ctx.logger.warn({ error: describeError(err) }, 'could not try the engine lease; retrying');
         }
         markTried();
-        await sleep(opts.standbyPollMs ?? Math.max(100, Math.floor(ttlMs / 3)), signal);
+        await sleep(opts.standbyPollMs ?? leaseRenewEveryMs(ttlMs), signal);
       }
       return null;
     },
